@@ -1,0 +1,53 @@
+/**
+ * The gateway's HTTP API, assembled from one sub-app per operation. Errors
+ * from every route end in the single `onError` below.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { requireApiKey } from './auth.ts';
+import { HearthError } from './errors.ts';
+import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';
+import { deleteFunctionRoute } from './routes/delete-function.ts';
+import { deployFunctionRoute } from './routes/deploy-function.ts';
+import { httpEndpointRoute } from './routes/http-endpoint.ts';
+import { invokeFunctionRoute } from './routes/invoke-function.ts';
+import { readFunctionsRoute } from './routes/read-functions.ts';
+import { readInvocationRoute } from './routes/read-invocation.ts';
+import { rollbackFunctionRoute } from './routes/rollback-function.ts';
+
+export function createApp(deps: GatewayDeps) {
+  const app = new Hono<GatewayEnv>();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  const auth = requireApiKey(deps.apiKey);
+  app.use('/v1/*', auth);
+  app.use('/fn/*', auth);
+
+  app.route('/', deployFunctionRoute(deps));
+  app.route('/', readFunctionsRoute(deps));
+  app.route('/', deleteFunctionRoute(deps));
+  app.route('/', rollbackFunctionRoute(deps));
+  app.route('/', invokeFunctionRoute(deps));
+  app.route('/', readInvocationRoute(deps));
+  app.route('/', httpEndpointRoute(deps));
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'RouteNotFound', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof HearthError) {
+      return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      return c.json({ error: { code: status === 413 ? 'PayloadTooLarge' : 'BadRequest', message: err.message } }, status);
+    }
+    deps.log.error('request failed', { method: c.req.method, path: new URL(c.req.url).pathname, err });
+    return c.json({ error: { code: 'InternalError', message: 'the platform failed to handle this request' } }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,25 @@
+/** The gateway's configuration, read once from the environment and validated. */
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  HEARTH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('hearth'),
+  HEARTH_API_KEY: z.string({ error: 'HEARTH_API_KEY is required (npm start generates one)' }).min(16, 'HEARTH_API_KEY must be at least 16 characters'),
+  /** Extra wait, beyond a function's own timeout, before a sync caller gets 503. */
+  HEARTH_SYNC_GRACE_MS: z.coerce.number().int().min(1000).default(30_000),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+/** Parses `source` (usually `process.env`); throws one error listing every problem. */
+export function loadGatewayConfig(source: Record<string, string | undefined>): GatewayConfig {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid gateway configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,140 @@
+/**
+ * Validation of everything a deploy or invoke names besides the code:
+ * function names, runtime, handler, limits and environment. Pure functions,
+ * so the rules are unit-tested without a server.
+ */
+import { z } from 'zod';
+import { RUNTIME_NAMES, RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { HearthError, badRequest } from '../errors.ts';
+
+export const MEMORY_MB = { min: 64, max: 4096, default: 128 } as const;
+export const TIMEOUT_MS = { min: 100, max: 900_000, default: 3000 } as const;
+/** Lambda's cap on the total size of a function's environment. */
+export const ENV_MAX_BYTES = 4096;
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Throws `InvalidName` unless `name` is a DNS label (`[a-z0-9-]{1,63}`, no leading/trailing `-`). */
+export function assertFunctionName(name: string): void {
+  if (!NAME.test(name)) {
+    throw badRequest(
+      'InvalidName',
+      `function name "${truncate(name)}" is not valid: use 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit`,
+    );
+  }
+}
+
+const handlerPattern = /^(?!.*\.\.)(?!\/)[A-Za-z0-9_][A-Za-z0-9_/.-]{0,126}\.[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
+const envKey = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const reservedEnv = /^(HEARTH_|AWS_LAMBDA_|LAMBDA_|_HANDLER$|NODE_OPTIONS$)/;
+
+const intField = (label: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${label} must be an integer from ${min} to ${max}, got "${truncate(v)}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const fieldsSchema = z.object({
+  runtime: z
+    .string({ error: `runtime is required (one of ${RUNTIME_NAMES.join(', ')})` })
+    .refine((v): v is RuntimeName => (RUNTIME_NAMES as string[]).includes(v), {
+      message: `runtime must be one of ${RUNTIME_NAMES.join(', ')}`,
+    }),
+  handler: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || handlerPattern.test(v), {
+      message: 'handler must look like "file.function" (e.g. index.handler or src/app.main), without ".."',
+    }),
+  memoryMb: intField('memoryMb', MEMORY_MB.min, MEMORY_MB.max, MEMORY_MB.default),
+  timeoutMs: intField('timeoutMs', TIMEOUT_MS.min, TIMEOUT_MS.max, TIMEOUT_MS.default),
+  env: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return {};
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'env must be a JSON object of strings, and is not valid JSON' });
+        return z.NEVER;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        ctx.addIssue({ code: 'custom', message: 'env must be a JSON object of strings' });
+        return z.NEVER;
+      }
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(parsed)) {
+        if (!envKey.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${truncate(key)}" is not a valid variable name` });
+        else if (reservedEnv.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${key}" is reserved by the platform` });
+        if (typeof value !== 'string') ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" must be a string` });
+        else if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" contains a NUL byte` });
+        else env[key] = value;
+      }
+      if (Buffer.byteLength(JSON.stringify(env)) > ENV_MAX_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `env is larger than ${ENV_MAX_BYTES} bytes` });
+      }
+      return env;
+    }),
+});
+
+export interface FunctionSettings {
+  runtime: RuntimeName;
+  handler: string;
+  memoryMb: number;
+  timeoutMs: number;
+  env: Record<string, string>;
+}
+
+/**
+ * Validates the text fields of a deploy. Throws one `InvalidParameter`
+ * error listing every problem at once.
+ */
+export function parseFunctionSettings(fields: Record<string, string | undefined>): FunctionSettings {
+  const parsed = fieldsSchema.safeParse(fields);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => i.message);
+    throw new HearthError(400, 'InvalidParameter', problems.join('; '), { problems });
+  }
+  const { runtime, handler, memoryMb, timeoutMs, env } = parsed.data;
+  const runtimeName = runtime as RuntimeName;
+  return {
+    runtime: runtimeName,
+    handler: handler ? handler : RUNTIMES[runtimeName].defaultHandler,
+    memoryMb,
+    timeoutMs,
+    env,
+  };
+}
+
+/**
+ * Throws `HandlerNotFound` unless the package holds a file the handler can
+ * load: `<file>` plus one of the runtime's extensions, or (Python) a package
+ * directory with `__init__.py`.
+ */
+export function assertHandlerFileExists(runtime: RuntimeName, handler: string, files: readonly string[]): void {
+  const file = handler.slice(0, handler.lastIndexOf('.'));
+  const candidates = RUNTIMES[runtime].sourceExtensions.map((ext) => `${file}${ext}`);
+  if (runtime === 'python3') candidates.push(`${file}/__init__.py`);
+  const present = new Set(files);
+  if (candidates.some((c) => present.has(c))) return;
+  const shown = files.slice(0, 10).join(', ') + (files.length > 10 ? `, … (${files.length} files)` : '');
+  throw badRequest(
+    'HandlerNotFound',
+    `handler "${handler}" needs ${candidates.join(' or ')} in the package, which holds: ${shown || 'no files'}`,
+  );
+}
+
+function truncate(text: string, max = 64): string {
+  const safe = text.replace(/[\u0000-\u001f]/g, '?');
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+}

@@ -1,0 +1,21 @@
+/** The ports the gateway's routes are built from; `main.ts` (or a test) supplies them. */
+import type { ControlMessage } from '../worker/control-channel.ts';
+import type { InvocationQueue } from '../worker/invocation-queue.ts';
+import type { Logger } from '../worker/logger.ts';
+import type { InvocationRow } from '../worker/store/invocations-store.ts';
+import type { AuthVariables } from './auth.ts';
+import type { Dispatcher } from './invoke/dispatcher.ts';
+import type { FunctionStore } from './store/functions-store.ts';
+
+export interface GatewayDeps {
+  apiKey: string;
+  functions: FunctionStore;
+  invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
+  queue: InvocationQueue;
+  dispatcher: Dispatcher;
+  control: { publish(message: ControlMessage): Promise<void> };
+  log: Logger;
+}
+
+/** Hono environment shared by every route. */
+export type GatewayEnv = { Variables: AuthVariables };

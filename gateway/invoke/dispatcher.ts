@@ -1,0 +1,85 @@
+/**
+ * Turns an accepted call into a queued invocation and, for sync calls, waits
+ * for its outcome. Every call goes through the queue, sync ones included, so
+ * one path records them all.
+ */
+import { randomUUID } from 'node:crypto';
+import { INIT_TIMEOUT_MS, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import type { InvocationJob, InvocationQueue } from '../../worker/invocation-queue.ts';
+import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+import { HearthError, notFound } from '../errors.ts';
+import type { ResolvedVersion } from '../store/functions-store.ts';
+import { outcomeFromRow } from './invocation-view.ts';
+
+/** The reads the dispatcher needs; implemented over Postgres in `app.ts`' wiring. */
+export interface DispatchStore {
+  resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
+  findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
+}
+
+export interface DispatcherOptions {
+  store: DispatchStore;
+  queue: InvocationQueue;
+  /** Added to the function's own timeout for queueing and a cold start. */
+  syncGraceMs: number;
+}
+
+export interface CallTarget {
+  namespace: string;
+  name: string;
+  version?: number;
+}
+
+export class Dispatcher {
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** Queues the call and returns its id at once. */
+  async dispatchAsync(target: CallTarget, eventJson: string, mode: InvocationMode = 'async'): Promise<string> {
+    const job = await this.prepare(target, eventJson, mode);
+    await this.options.queue.enqueue(job);
+    return job.invocationId;
+  }
+
+  /** Queues the call and waits for its outcome (function failures included). */
+  async dispatchSync(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationOutcome> {
+    const job = await this.prepare(target, eventJson, mode);
+    const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs;
+    const outcome = await this.options.queue.enqueueAndWait(job, waitMs);
+    if (outcome) return outcome;
+    // Queue events are best effort: the record is the authority.
+    const row = await this.options.store.findInvocation(target.namespace, job.invocationId);
+    if (row) return outcomeFromRow(row);
+    throw new HearthError(
+      503,
+      'InvocationPending',
+      `invocation ${job.invocationId} did not finish within ${waitMs} ms; it may still run: GET /v1/invocations/${job.invocationId}`,
+      { invocationId: job.invocationId },
+    );
+  }
+
+  private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationJob> {
+    const fn = await this.options.store.resolveVersion(target.namespace, target.name, target.version);
+    if (!fn) {
+      if (target.version !== undefined && (await this.options.store.resolveVersion(target.namespace, target.name))) {
+        throw notFound('VersionNotFound', `function "${target.name}" has no version ${target.version}`);
+      }
+      throw notFound('FunctionNotFound', `function "${target.name}" does not exist`);
+    }
+    return {
+      invocationId: randomUUID(),
+      namespace: fn.namespace,
+      functionId: fn.functionId,
+      functionName: fn.name,
+      version: fn.version,
+      runtime: fn.runtime,
+      handler: fn.handler,
+      memoryMb: fn.memoryMb,
+      timeoutMs: fn.timeoutMs,
+      env: fn.env,
+      codeSha256: fn.codeSha256,
+      mode,
+      event: eventJson,
+      enqueuedAt: Date.now(),
+    };
+  }
+}

@@ -1,0 +1,32 @@
+/** The gateway process: reads configuration, creates real clients, serves HTTP. */
+import { serve } from '@hono/node-server';
+import { openDatabase } from '../migrations/database.ts';
+import { createLogger } from '../worker/logger.ts';
+import { loadGatewayConfig } from './config.ts';
+import { createGateway } from './create-gateway.ts';
+
+const log = createLogger('gateway');
+const config = loadGatewayConfig(process.env);
+const database = openDatabase(config.DATABASE_URL, { max: 20 });
+const gateway = await createGateway({
+  db: database.db,
+  redisUrl: config.REDIS_URL,
+  queuePrefix: config.HEARTH_QUEUE_PREFIX,
+  apiKey: config.HEARTH_API_KEY,
+  syncGraceMs: config.HEARTH_SYNC_GRACE_MS,
+  log,
+});
+
+const server = serve({ fetch: gateway.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  log.info('gateway listening', { port: info.port });
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    server.close();
+    void gateway
+      .close()
+      .then(() => database.close())
+      .finally(() => process.exit(0));
+  });
+}

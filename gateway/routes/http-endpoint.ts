@@ -1,0 +1,63 @@
+/**
+ * `/fn/{name}` and `/fn/{name}/*`, any method: the function as an HTTP
+ * endpoint, with Lambda function-URL (payload 2.0) events and responses.
+ */
+import { randomUUID } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { assertFunctionName } from '../deploy/function-settings.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { fromHttpResult, toHttpEvent } from '../invoke/http-event.ts';
+import { failureResponse, invocationHeaders } from '../invoke/outcome-response.ts';
+import { MAX_EVENT_BYTES, limitBody } from '../request-limits.ts';
+
+export function httpEndpointRoute(deps: GatewayDeps) {
+  const handle = async (c: Context<GatewayEnv>) => {
+    const name = c.req.param('name')!;
+    assertFunctionName(name);
+    const url = new URL(c.req.url);
+    const prefix = `/fn/${name}`;
+    const rest = url.pathname.slice(prefix.length);
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const event = toHttpEvent({
+      method: c.req.method,
+      rawPath: rest.startsWith('/') ? rest : `/${rest}`,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers: withoutCredentials(c.req.raw.headers),
+      body,
+      sourceIp: sourceIp(c),
+      host: url.host,
+      functionName: name,
+      requestId: randomUUID(),
+      now: new Date(),
+    });
+    const outcome = await deps.dispatcher.dispatchSync(
+      { namespace: c.get('namespace'), name },
+      JSON.stringify(event),
+      'http',
+    );
+    const failed = failureResponse(outcome);
+    if (failed) return failed;
+    const result = fromHttpResult(outcome.result ?? 'null');
+    const headers = new Headers(invocationHeaders(outcome));
+    for (const [key, value] of result.headers) headers.append(key, value);
+    return new Response(result.body as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
+  };
+  const limit = limitBody(MAX_EVENT_BYTES, 'the request body');
+  return new Hono<GatewayEnv>().all('/fn/:name', limit, handle).all('/fn/:name/*', limit, handle);
+}
+
+/** The platform's key is for the platform; the function never sees it. */
+function withoutCredentials(headers: Headers): Headers {
+  const copy = new Headers(headers);
+  copy.delete('authorization');
+  return copy;
+}
+
+function sourceIp(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? '';
+  } catch {
+    return '';
+  }
+}

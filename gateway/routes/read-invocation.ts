@@ -1,0 +1,25 @@
+/** `GET /v1/invocations/{id}`: status, and once finished the result, error, timings and logs. */
+import { Hono } from 'hono';
+import { notFound } from '../errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { finishedInvocationView } from '../invoke/invocation-view.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function readInvocationRoute(deps: GatewayDeps) {
+  return new Hono<GatewayEnv>().get('/v1/invocations/:id', async (c) => {
+    const id = c.req.param('id').toLowerCase();
+    const missing = () => notFound('InvocationNotFound', `invocation "${id.slice(0, 64)}" does not exist`);
+    if (!UUID.test(id)) throw missing();
+    const namespace = c.get('namespace');
+    const row = await deps.invocations.find(namespace, id);
+    if (row) return c.json(finishedInvocationView(row));
+    // Not recorded yet: ask the queue whether it is waiting or running.
+    const state = await deps.queue.state(id);
+    if (state === 'queued' || state === 'running') return c.json({ invocationId: id, status: state });
+    // Finished in the queue but recorded a moment later: look once more.
+    const late = state === 'finished' ? await deps.invocations.find(namespace, id) : null;
+    if (late) return c.json(finishedInvocationView(late));
+    throw missing();
+  });
+}

@@ -1,0 +1,23 @@
+/** `POST /v1/functions/{name}/rollback` with `{"version": N}`: points latest at an older version. */
+import { Hono } from 'hono';
+import { assertFunctionName } from '../deploy/function-settings.ts';
+import { badRequest, notFound } from '../errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { readJsonBody } from '../read-json-body.ts';
+
+export function rollbackFunctionRoute(deps: GatewayDeps) {
+  return new Hono<GatewayEnv>().post('/v1/functions/:name/rollback', async (c) => {
+    const name = c.req.param('name');
+    assertFunctionName(name);
+    const body = await readJsonBody(c.req.raw, 64 * 1024);
+    const version = (body as { version?: unknown } | null)?.version;
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+      throw badRequest('InvalidParameter', 'body must be {"version": N} with N a positive integer');
+    }
+    const result = await deps.functions.setLatestVersion(c.get('namespace'), name, version);
+    if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+    if (result === 'no-version') throw notFound('VersionNotFound', `function "${name}" has no version ${version}`);
+    deps.log.info('function rolled back', { name, version });
+    return c.json(await deps.functions.get(c.get('namespace'), name));
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * Function metadata in Postgres: functions, their immutable versions and the
+ * content-addressed code they point to. The gateway owns these tables; workers
+ * only read code blobs (see `worker/store/code-store.ts`).
+ */
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../../migrations/database.ts';
+import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
+import type { RuntimeName } from '../../runtime-images/runtimes.ts';
+
+export interface VersionSettings {
+  runtime: RuntimeName;
+  handler: string;
+  memoryMb: number;
+  timeoutMs: number;
+  env: Record<string, string>;
+}
+
+export interface NewCode {
+  sha256: string;
+  tarGz: Buffer;
+  format: string;
+  fileCount: number;
+  unpackedBytes: number;
+}
+
+export interface VersionView extends VersionSettings {
+  version: number;
+  codeSha256: string;
+  codeSizeBytes: number;
+  codeFormat: string;
+  createdAt: string;
+}
+
+export interface FunctionView {
+  name: string;
+  namespace: string;
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  latest: VersionView;
+}
+
+export interface FunctionDetails extends FunctionView {
+  versions: VersionView[];
+}
+
+/** What an invocation needs to know about the version it runs. */
+export interface ResolvedVersion extends VersionSettings {
+  functionId: string;
+  name: string;
+  namespace: string;
+  version: number;
+  codeSha256: string;
+}
+
+const versionColumns = {
+  version: functionVersions.version,
+  runtime: functionVersions.runtime,
+  handler: functionVersions.handler,
+  memoryMb: functionVersions.memoryMb,
+  timeoutMs: functionVersions.timeoutMs,
+  env: functionVersions.env,
+  codeSha256: functionVersions.codeSha256,
+  codeFormat: functionVersions.codeFormat,
+  codeSizeBytes: codeBlobs.sizeBytes,
+  createdAt: functionVersions.createdAt,
+};
+
+type VersionRow = {
+  version: number;
+  runtime: string;
+  handler: string;
+  memoryMb: number;
+  timeoutMs: number;
+  env: Record<string, string>;
+  codeSha256: string;
+  codeFormat: string;
+  codeSizeBytes: number;
+  createdAt: Date;
+};
+
+function toVersionView(row: VersionRow): VersionView {
+  return { ...row, runtime: row.runtime as RuntimeName, createdAt: row.createdAt.toISOString() };
+}
+
+/**
+ * Stores the code (once per content hash) and creates the function's next
+ * version, pointing `latest` at it, in one transaction. Versions count up
+ * from the highest ever created, even after a rollback.
+ */
+export async function createVersion(
+  db: Database,
+  namespace: string,
+  name: string,
+  settings: VersionSettings,
+  code: NewCode,
+): Promise<FunctionView> {
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(codeBlobs)
+      .values({
+        sha256: code.sha256,
+        tarGz: code.tarGz,
+        sizeBytes: code.tarGz.length,
+        unpackedBytes: code.unpackedBytes,
+        fileCount: code.fileCount,
+      })
+      .onConflictDoNothing({ target: codeBlobs.sha256 });
+    const [fn] = await tx
+      .insert(functions)
+      .values({ namespace, name, latestVersion: 1, lastVersion: 1 })
+      .onConflictDoUpdate({
+        target: [functions.namespace, functions.name],
+        set: {
+          lastVersion: sql`${functions.lastVersion} + 1`,
+          latestVersion: sql`${functions.lastVersion} + 1`,
+          updatedAt: sql`now()`,
+        },
+      })
+      .returning({ id: functions.id, version: functions.lastVersion });
+    await tx.insert(functionVersions).values({
+      functionId: fn!.id,
+      version: fn!.version,
+      ...settings,
+      codeSha256: code.sha256,
+      codeFormat: code.format,
+    });
+  });
+  const view = await getFunction(db, namespace, name);
+  return view!;
+}
+
+export async function listFunctions(db: Database, namespace: string): Promise<FunctionView[]> {
+  const rows = await db
+    .select({
+      name: functions.name,
+      namespace: functions.namespace,
+      latestVersion: functions.latestVersion,
+      fnCreatedAt: functions.createdAt,
+      updatedAt: functions.updatedAt,
+      ...versionColumns,
+    })
+    .from(functions)
+    .innerJoin(
+      functionVersions,
+      and(eq(functionVersions.functionId, functions.id), eq(functionVersions.version, functions.latestVersion)),
+    )
+    .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
+    .where(eq(functions.namespace, namespace))
+    .orderBy(asc(functions.name));
+  return rows.map((r) => ({
+    name: r.name,
+    namespace: r.namespace,
+    latestVersion: r.latestVersion,
+    createdAt: r.fnCreatedAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    latest: toVersionView(r),
+  }));
+}
+
+/** The function with every version (newest first), or null. */
+export async function getFunction(db: Database, namespace: string, name: string): Promise<FunctionDetails | null> {
+  const [fn] = await db
+    .select()
+    .from(functions)
+    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+    .limit(1);
+  if (!fn) return null;
+  const versions = (
+    await db
+      .select(versionColumns)
+      .from(functionVersions)
+      .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
+      .where(eq(functionVersions.functionId, fn.id))
+      .orderBy(desc(functionVersions.version))
+  ).map(toVersionView);
+  const latest = versions.find((v) => v.version === fn.latestVersion)!;
+  return {
+    name: fn.name,
+    namespace: fn.namespace,
+    latestVersion: fn.latestVersion,
+    createdAt: fn.createdAt.toISOString(),
+    updatedAt: fn.updatedAt.toISOString(),
+    latest,
+    versions,
+  };
+}
+
+/** The version an invocation should run: `version`, or latest when omitted. */
+export async function resolveVersion(
+  db: Database,
+  namespace: string,
+  name: string,
+  version?: number,
+): Promise<ResolvedVersion | null> {
+  const [row] = await db
+    .select({
+      functionId: functions.id,
+      name: functions.name,
+      namespace: functions.namespace,
+      version: functionVersions.version,
+      runtime: functionVersions.runtime,
+      handler: functionVersions.handler,
+      memoryMb: functionVersions.memoryMb,
+      timeoutMs: functionVersions.timeoutMs,
+      env: functionVersions.env,
+      codeSha256: functionVersions.codeSha256,
+    })
+    .from(functions)
+    .innerJoin(functionVersions, eq(functionVersions.functionId, functions.id))
+    .where(
+      and(
+        eq(functions.namespace, namespace),
+        eq(functions.name, name),
+        eq(functionVersions.version, version ?? functions.latestVersion),
+      ),
+    )
+    .limit(1);
+  return row ? { ...row, runtime: row.runtime as RuntimeName } : null;
+}
+
+/** Deletes the function and its versions; returns its id, or null if absent. */
+export async function deleteFunction(db: Database, namespace: string, name: string): Promise<string | null> {
+  const [row] = await db
+    .delete(functions)
+    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+    .returning({ id: functions.id });
+  return row?.id ?? null;
+}
+
+/**
+ * Points `latest` at an existing version. Returns 'no-function' or
+ * 'no-version' when either is missing.
+ */
+export async function setLatestVersion(
+  db: Database,
+  namespace: string,
+  name: string,
+  version: number,
+): Promise<'ok' | 'no-function' | 'no-version'> {
+  return db.transaction(async (tx) => {
+    const [fn] = await tx
+      .select({ id: functions.id })
+      .from(functions)
+      .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+      .for('update')
+      .limit(1);
+    if (!fn) return 'no-function';
+    const [found] = await tx
+      .select({ version: functionVersions.version })
+      .from(functionVersions)
+      .where(and(eq(functionVersions.functionId, fn.id), eq(functionVersions.version, version)))
+      .limit(1);
+    if (!found) return 'no-version';
+    await tx
+      .update(functions)
+      .set({ latestVersion: version, updatedAt: sql`now()` })
+      .where(eq(functions.id, fn.id));
+    return 'ok';
+  });
+}
+
+/** The function metadata operations the gateway's routes use. */
+export interface FunctionStore {
+  createVersion(namespace: string, name: string, settings: VersionSettings, code: NewCode): Promise<FunctionView>;
+  list(namespace: string): Promise<FunctionView[]>;
+  get(namespace: string, name: string): Promise<FunctionDetails | null>;
+  resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
+  delete(namespace: string, name: string): Promise<string | null>;
+  setLatestVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version'>;
+}
+
+export function createPostgresFunctionStore(db: Database): FunctionStore {
+  return {
+    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code),
+    list: (ns) => listFunctions(db, ns),
+    get: (ns, name) => getFunction(db, ns, name),
+    resolveVersion: (ns, name, version) => resolveVersion(db, ns, name, version),
+    delete: (ns, name) => deleteFunction(db, ns, name),
+    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Opening the database and applying the checked-in migrations. Both
+ * deployables and the set-up scripts go through here, so there is one place
+ * that knows the driver (node-postgres) and where the SQL files live.
+ */
+import { fileURLToPath } from 'node:url';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from './schema.ts';
+
+export type Database = NodePgDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** Opens a pooled connection; nothing is sent until the first query. */
+export function openDatabase(url: string, options: { max?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client's error (server restart) must not crash the process; the
+  // pool drops that client and the next query reconnects.
+  pool.on('error', () => {});
+  const db = drizzle(pool, { schema });
+  return { db, pool, close: () => pool.end() };
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** Applies every migration in `migrations/` not yet applied. Idempotent. */
+export async function migrateDatabase(db: Database): Promise<void> {
+  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+/**
+ * Creates the database named in `url` when the server answers but the
+ * database does not exist yet (connecting through the `postgres` database).
+ */
+export async function ensureDatabaseExists(url: string): Promise<'created' | 'existed'> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`unsupported database name in DATABASE_URL: "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount && found.rowCount > 0) return 'existed';
+    try {
+      await client.query(`create database "${name}"`);
+    } catch (err) {
+      // Another process created it between our check and create.
+      if ((err as { code?: string }).code === '42P04') return 'existed';
+      throw err;
+    }
+    return 'created';
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops a database (tests clean up their own). */
+export async function dropDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The Postgres schema, in drizzle's table language. `drizzle-kit generate`
+ * turns changes here into the numbered SQL files beside it; those files, not
+ * this one, are what `migrate` applies.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+});
+
+/** A deployed function; `latestVersion` is what unpinned invocations run. */
+export const functions = pgTable(
+  'functions',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    namespace: text('namespace').notNull().default('default'),
+    name: text('name').notNull(),
+    latestVersion: integer('latest_version').notNull(),
+    /** Highest version ever created, so a deploy after a rollback still counts up. */
+    lastVersion: integer('last_version').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('functions_namespace_name_key').on(t.namespace, t.name)],
+);
+
+/** Canonical code archives, addressed by the SHA-256 of their bytes. */
+export const codeBlobs = pgTable('code_blobs', {
+  sha256: text('sha256').primaryKey(),
+  tarGz: bytea('tar_gz').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  unpackedBytes: integer('unpacked_bytes').notNull(),
+  fileCount: integer('file_count').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One immutable deploy of a function. */
+export const functionVersions = pgTable(
+  'function_versions',
+  {
+    functionId: uuid('function_id')
+      .notNull()
+      .references(() => functions.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    runtime: text('runtime').notNull(),
+    handler: text('handler').notNull(),
+    memoryMb: integer('memory_mb').notNull(),
+    timeoutMs: integer('timeout_ms').notNull(),
+    env: jsonb('env').$type<Record<string, string>>().notNull(),
+    codeSha256: text('code_sha256')
+      .notNull()
+      .references(() => codeBlobs.sha256),
+    codeFormat: text('code_format').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.functionId, t.version] })],
+);
+
+/**
+ * One row per finished invocation, written once by the worker that ran it
+ * (insert-or-ignore on `id`, so a retried write never duplicates). While an
+ * invocation is queued or running it lives only in the queue.
+ */
+export const invocations = pgTable(
+  'invocations',
+  {
+    id: uuid('id').primaryKey(),
+    namespace: text('namespace').notNull(),
+    /** No foreign key: history outlives a deleted function. */
+    functionId: uuid('function_id').notNull(),
+    functionName: text('function_name').notNull(),
+    version: integer('version').notNull(),
+    mode: text('mode').notNull(),
+    status: text('status').notNull(),
+    coldStart: boolean('cold_start').notNull(),
+    /** `cold`, `prewarmed` or `warm`: how the container was acquired. */
+    startKind: text('start_kind').notNull(),
+    queuedAt: timestamp('queued_at', { withTimezone: true, precision: 3 }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, precision: 3 }).notNull(),
+    queueWaitMs: real('queue_wait_ms').notNull(),
+    acquireMs: real('acquire_ms').notNull(),
+    initMs: real('init_ms').notNull(),
+    durationMs: real('duration_ms').notNull(),
+    billedMs: integer('billed_ms').notNull(),
+    memoryMb: integer('memory_mb').notNull(),
+    errorCode: text('error_code'),
+    errorType: text('error_type'),
+    errorMessage: text('error_message'),
+    /** The returned value as JSON text, capped; `resultTruncated` says if cut. */
+    result: text('result'),
+    resultTruncated: boolean('result_truncated').notNull().default(false),
+    logs: text('logs').notNull().default(''),
+    logsTruncated: boolean('logs_truncated').notNull().default(false),
+    workerId: text('worker_id').notNull(),
+  },
+  (t) => [
+    index('invocations_function_queued_at_idx').on(t.functionId, t.queuedAt.desc()),
+    index('invocations_namespace_queued_at_idx').on(t.namespace, t.queuedAt.desc()),
+  ],
+);

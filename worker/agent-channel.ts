@@ -1,0 +1,179 @@
+/**
+ * The worker's end of one sandbox's agent socket (see `agent-protocol.ts`).
+ * The worker listens before the container starts, so "ready" is simply the
+ * agent's `hello` arriving: no polling and no sleeps on the cold path.
+ */
+import { chmod, rm } from 'node:fs/promises';
+import net from 'node:net';
+import {
+  FrameDecoder,
+  type AgentMessage,
+  type HelloMessage,
+  type InitMessage,
+  type InitResultMessage,
+  type InvokeResultMessage,
+  encodeFrame,
+  encodeInvokeFrame,
+} from './agent-protocol.ts';
+
+/** Raised when the agent's connection ends before it answered. */
+export class AgentClosedError extends Error {
+  override name = 'AgentClosedError';
+}
+
+/** Raised when the agent does not say hello in time. */
+export class AgentStartTimeoutError extends Error {
+  override name = 'AgentStartTimeoutError';
+}
+
+interface Pending {
+  expect: AgentMessage['type'];
+  resolve(message: AgentMessage): void;
+  reject(err: Error): void;
+}
+
+export class AgentChannel {
+  private socket: net.Socket | null = null;
+  private readonly decoder = new FrameDecoder();
+  private pending: Pending | null = null;
+  private closed = false;
+  private helloWaiter: Pending | null = null;
+  private hello: HelloMessage | null = null;
+  private readonly closeListeners: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly socketPath: string,
+  ) {
+    server.on('connection', (socket) => this.accept(socket));
+    server.on('error', () => this.shutdown(new AgentClosedError('agent socket server failed')));
+  }
+
+  /** Starts listening on `socketPath` (any stale file there is replaced). */
+  static async listen(socketPath: string): Promise<AgentChannel> {
+    await rm(socketPath, { force: true });
+    const server = net.createServer({ noDelay: true } as net.ServerOpts);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // The agent runs as an unprivileged uid; the directory's own mode (0700,
+    // owned by that uid) is what keeps everyone else out.
+    await chmod(socketPath, 0o666);
+    return new AgentChannel(server, socketPath);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Calls `listener` once when the connection ends, for whatever reason. */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** Resolves with the agent's hello, or rejects after `timeoutMs`. */
+  waitForHello(timeoutMs: number): Promise<HelloMessage> {
+    if (this.hello) return Promise.resolve(this.hello);
+    if (this.closed) return Promise.reject(new AgentClosedError('agent connection closed before hello'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.helloWaiter = null;
+        reject(new AgentStartTimeoutError(`runtime agent did not connect within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.helloWaiter = {
+        expect: 'hello',
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as HelloMessage);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  /** Sends `init` and resolves with the agent's `initResult`. */
+  init(message: InitMessage): Promise<InitResultMessage> {
+    return this.request(encodeFrame(message), 'initResult') as Promise<InitResultMessage>;
+  }
+
+  /** Sends one invocation (event as validated JSON text) and resolves with its result. */
+  invoke(id: string, eventJson: string, deadlineMs: number): Promise<InvokeResultMessage> {
+    return this.request(encodeInvokeFrame(id, eventJson, deadlineMs), 'invokeResult') as Promise<InvokeResultMessage>;
+  }
+
+  /** Closes the connection and the listener; the agent exits when it sees this. */
+  async close(): Promise<void> {
+    this.shutdown(new AgentClosedError('agent channel closed by the worker'));
+    await rm(this.socketPath, { force: true });
+  }
+
+  private request(frame: Buffer, expect: AgentMessage['type']): Promise<AgentMessage> {
+    if (this.closed || !this.socket) return Promise.reject(new AgentClosedError('agent is not connected'));
+    if (this.pending) return Promise.reject(new Error('agent channel already has a request in flight'));
+    const socket = this.socket;
+    return new Promise((resolve, reject) => {
+      this.pending = { expect, resolve, reject };
+      socket.write(frame);
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.socket || this.closed) {
+      // One agent per sandbox; anything else connecting is refused.
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    socket.setNoDelay?.(true);
+    // No further connections are needed; stop listening but keep this one.
+    this.server.close();
+    socket.on('data', (chunk: Buffer) => {
+      let messages: unknown[];
+      try {
+        messages = this.decoder.push(chunk);
+      } catch (err) {
+        this.shutdown(err as Error);
+        return;
+      }
+      for (const message of messages) this.dispatch(message as AgentMessage);
+    });
+    socket.on('error', () => this.shutdown(new AgentClosedError('agent connection failed')));
+    socket.on('close', () => this.shutdown(new AgentClosedError('agent connection closed')));
+  }
+
+  private dispatch(message: AgentMessage): void {
+    if (message.type === 'hello') {
+      this.hello = message;
+      const waiter = this.helloWaiter;
+      this.helloWaiter = null;
+      waiter?.resolve(message);
+      return;
+    }
+    const pending = this.pending;
+    if (!pending || pending.expect !== message.type) return;
+    this.pending = null;
+    pending.resolve(message);
+  }
+
+  private shutdown(reason: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket?.destroy();
+    this.server.close();
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(reason);
+    const hello = this.helloWaiter;
+    this.helloWaiter = null;
+    hello?.reject(reason);
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}

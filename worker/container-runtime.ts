@@ -1,0 +1,53 @@
+/**
+ * The worker's only view of the container engine. `DockerContainerRuntime`
+ * implements it over the Docker Engine API; tests may substitute their own.
+ * Deliberately absent: images, networks and volumes. Images are prebuilt by
+ * `runtime-images/`, sandboxes have no network, and code arrives by bind mount.
+ */
+
+/** What a sandbox container is started with. */
+export interface SandboxSpec {
+  /** Container name, unique on the engine. */
+  name: string;
+  image: string;
+  memoryMb: number;
+  /** Host directory holding the agent socket, mounted at `/run/hearth`. */
+  socketDir: string;
+  /** Host directory holding the function's code, mounted read-only at `/var/task`. */
+  codeDir: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/** How a container ended (or that it has not). */
+export interface ExitInfo {
+  running: boolean;
+  /** The engine's own OOM-kill flag. */
+  oomKilled: boolean;
+  exitCode: number | null;
+}
+
+export interface ContainerRuntime {
+  /** Creates and starts a container; resolves with its id once started. */
+  start(spec: SandboxSpec): Promise<string>;
+  /** Sends SIGKILL; a container that already stopped is not an error. */
+  kill(id: string): Promise<void>;
+  /** Removes forcefully; a container that is already gone is not an error. */
+  remove(id: string): Promise<void>;
+  /** Waits up to `timeoutMs` for the container to stop, then reports how it ended. */
+  waitForExit(id: string, timeoutMs: number): Promise<ExitInfo>;
+  /** Ids of every container (running or not) carrying all of `labels`. */
+  list(labels: Record<string, string>): Promise<string[]>;
+  /** Resolves when the engine answers. */
+  ping(): Promise<void>;
+}
+
+/** Labels every sandbox carries, so a restarted worker can find its leftovers. */
+export const SANDBOX_LABELS = {
+  managed: 'io.hearth.managed',
+  worker: 'io.hearth.worker',
+  functionId: 'io.hearth.function-id',
+  functionName: 'io.hearth.function',
+  version: 'io.hearth.version',
+  runtime: 'io.hearth.runtime',
+} as const;

@@ -1,0 +1,57 @@
+/**
+ * Broadcasts from gateways to every worker that do not belong in the
+ * invocation queue (they are not work, and every worker must see them).
+ * Redis pub/sub: best effort, which suits its one use: a deleted function's
+ * idle containers would otherwise linger only until their keep-alive ends.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type ControlMessage = { type: 'function-deleted'; functionId: string };
+
+function channelName(prefix: string): string {
+  return `${prefix}:control`;
+}
+
+export interface ControlPublisher {
+  publish(message: ControlMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createControlPublisher(options: RedisOptions, prefix: string): ControlPublisher {
+  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  return {
+    async publish(message) {
+      await redis.publish(channelName(prefix), JSON.stringify(message));
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+export interface ControlSubscription {
+  close(): Promise<void>;
+}
+
+export async function subscribeControl(
+  options: RedisOptions,
+  prefix: string,
+  onMessage: (message: ControlMessage) => void,
+): Promise<ControlSubscription> {
+  const redis = new Redis({ ...options, maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  redis.on('message', (_channel: string, text: string) => {
+    try {
+      onMessage(JSON.parse(text) as ControlMessage);
+    } catch {
+      // A malformed broadcast is ignored; nothing depends on it arriving.
+    }
+  });
+  await redis.subscribe(channelName(prefix));
+  return {
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

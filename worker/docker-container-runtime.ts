@@ -1,0 +1,134 @@
+/**
+ * `ContainerRuntime` over the Docker Engine API (dockerode). The create
+ * request carries every isolation setting, so one create and one start are
+ * the whole cold path: no image inspection, no network set-up, no polling.
+ */
+import Docker from 'dockerode';
+import type { ContainerRuntime, ExitInfo, SandboxSpec } from './container-runtime.ts';
+
+/** The unprivileged uid:gid every function runs as (matches the images). */
+export const SANDBOX_USER = '10001:10001';
+
+export interface DockerRuntimeOptions {
+  /** `DOCKER_HOST`-style socket path; defaults to dockerode's default. */
+  socketPath?: string;
+  /** Size of the writable `/tmp` tmpfs. */
+  tmpSizeMb?: number;
+  pidsLimit?: number;
+}
+
+const MIB = 1024 * 1024;
+
+function isStatus(err: unknown, ...codes: number[]): boolean {
+  const status = (err as { statusCode?: number } | null)?.statusCode;
+  return typeof status === 'number' && codes.includes(status);
+}
+
+export class DockerContainerRuntime implements ContainerRuntime {
+  private readonly docker: Docker;
+  private readonly tmpSizeMb: number;
+  private readonly pidsLimit: number;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    this.tmpSizeMb = options.tmpSizeMb ?? 64;
+    this.pidsLimit = options.pidsLimit ?? 64;
+  }
+
+  async start(spec: SandboxSpec): Promise<string> {
+    const memory = spec.memoryMb * MIB;
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      User: SANDBOX_USER,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        Memory: memory,
+        // Swap equal to memory: no swap at all, so the limit is the limit.
+        MemorySwap: memory,
+        // CPU weight proportional to memory, as Lambda allocates CPU.
+        CpuShares: Math.max(2, spec.memoryMb),
+        PidsLimit: this.pidsLimit,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${this.tmpSizeMb}m,mode=1777` },
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Ulimits: [
+          { Name: 'nofile', Soft: 1024, Hard: 1024 },
+          { Name: 'fsize', Soft: this.tmpSizeMb * MIB, Hard: this.tmpSizeMb * MIB },
+        ],
+        Binds: [`${spec.socketDir}:/run/hearth`, `${spec.codeDir}:/var/task:ro`],
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+        IpcMode: 'private',
+      },
+    });
+    try {
+      await container.start();
+    } catch (err) {
+      await this.remove(container.id);
+      throw err;
+    }
+    return container.id;
+  }
+
+  async kill(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
+    } catch (err) {
+      // 404 gone, 409 not running: both mean it is already dead.
+      if (!isStatus(err, 404, 409)) throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      // 409 "removal already in progress" also ends with it gone.
+      if (!isStatus(err, 404, 409)) throw err;
+    }
+  }
+
+  async waitForExit(id: string, timeoutMs: number): Promise<ExitInfo> {
+    const container = this.docker.getContainer(id);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        container.wait({ condition: 'not-running' }),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      const info = await container.inspect();
+      return {
+        running: info.State.Running,
+        oomKilled: info.State.OOMKilled,
+        exitCode: info.State.Running ? null : info.State.ExitCode,
+      };
+    } catch (err) {
+      if (isStatus(err, 404)) return { running: false, oomKilled: false, exitCode: null };
+      throw err;
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<string[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
+    });
+    return containers.map((c) => c.Id);
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+}

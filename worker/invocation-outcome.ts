@@ -1,0 +1,53 @@
+/**
+ * What one finished invocation produced. A function's own failure (throw,
+ * timeout, out of memory, crash) is an outcome with `status: 'failed'`, not a
+ * platform error: it is recorded and returned like a success.
+ */
+
+/** Lambda's limit on the init phase (loading the function's module). */
+export const INIT_TIMEOUT_MS = 10_000;
+
+/** Stable codes for a function's own failures. */
+export type FunctionFailureCode = 'FunctionError' | 'FunctionTimeout' | 'FunctionOutOfMemory' | 'FunctionCrashed';
+
+/** How the container that ran the invocation was obtained. */
+export type StartKind = 'cold' | 'prewarmed' | 'warm';
+
+export type InvocationMode = 'sync' | 'async' | 'http';
+
+export interface FunctionFailure {
+  code: FunctionFailureCode;
+  /** The error's class (`TypeError`, `Runtime.ImportModuleError`, …). */
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+export interface InvocationOutcome {
+  invocationId: string;
+  functionName: string;
+  version: number;
+  status: 'succeeded' | 'failed';
+  /** The returned value as JSON text (`null` when failed). */
+  result: string | null;
+  error: FunctionFailure | null;
+  coldStart: boolean;
+  startKind: StartKind;
+  /** Epoch milliseconds. */
+  queuedAt: number;
+  startedAt: number;
+  finishedAt: number;
+  queueWaitMs: number;
+  acquireMs: number;
+  initMs: number;
+  durationMs: number;
+  billedMs: number;
+  memoryMb: number;
+  logs: string;
+  logsTruncated: boolean;
+}
+
+/** Lambda's billing rule: handler time rounded up to the next millisecond, at least 1. */
+export function billedDuration(durationMs: number): number {
+  return Math.max(1, Math.ceil(durationMs));
+}

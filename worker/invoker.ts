@@ -1,0 +1,248 @@
+/**
+ * Runs one invocation from start to record: acquire a sandbox (warm from the
+ * pool, else cold), invoke with the function's deadline, classify how it
+ * ended, put the sandbox back or throw it away, and write the record.
+ *
+ * A function's failure becomes a failed outcome. Only platform faults (the
+ * engine refuses to start a container, the store is unreachable) throw.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts';
+import { AgentClosedError } from './agent-channel.ts';
+import type { CodeCache } from './code-cache.ts';
+import {
+  INIT_TIMEOUT_MS,
+  billedDuration,
+  type FunctionFailure,
+  type InvocationOutcome,
+  type StartKind,
+} from './invocation-outcome.ts';
+import type { InvocationJob } from './invocation-queue.ts';
+import { sandboxKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
+import type { WarmPool } from './warm-pool.ts';
+
+/** Writes a finished invocation's record (idempotent per invocation id). */
+export interface InvocationRecorder {
+  record(job: InvocationJob, outcome: InvocationOutcome): Promise<void>;
+}
+
+export interface InvokerOptions {
+  pool: WarmPool<Sandbox>;
+  factory: SandboxFactory;
+  codeCache: CodeCache;
+  recorder: InvocationRecorder;
+  /** Called with sandboxes that must go; destruction happens off the call's path. */
+  discard(sandbox: Sandbox): void;
+  /** Function ids deleted while calls were running: their sandboxes are not kept. */
+  isRetired(functionId: string): boolean;
+}
+
+type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
+type Attempt = { kind: 'result'; message: InvokeResultMessage } | Failed;
+
+export class Invoker {
+  constructor(private readonly options: InvokerOptions) {}
+
+  async run(job: InvocationJob): Promise<InvocationOutcome> {
+    const { pool, factory, codeCache } = this.options;
+    const startedAt = Date.now();
+    const fn = functionOf(job);
+    const t0 = performance.now();
+    let sandbox = pool.take(sandboxKey(fn));
+    while (sandbox && !sandbox.alive) {
+      this.options.discard(sandbox);
+      sandbox = pool.take(sandboxKey(fn));
+    }
+    let startKind: StartKind = 'warm';
+    let acquireMs = 0;
+    let initMs = 0;
+    let initLogs = '';
+    let attempt: Attempt | null = null;
+
+    if (!sandbox) {
+      startKind = 'cold';
+      const codeDir = await codeCache.ensure(job.codeSha256);
+      sandbox = await factory.start(fn, codeDir);
+      acquireMs = performance.now() - t0;
+      const t1 = performance.now();
+      const init = await this.initialise(sandbox);
+      initMs = performance.now() - t1;
+      if (init.kind === 'failure') attempt = init;
+      else initLogs = init.logs;
+    } else {
+      acquireMs = performance.now() - t0;
+    }
+
+    if (!attempt) attempt = await this.invoke(sandbox, job);
+
+    const finishedAt = Date.now();
+    const keep = attempt.kind === 'result' && sandbox.alive && !this.options.isRetired(job.functionId);
+    if (keep) {
+      sandbox.lastUsedAt = finishedAt;
+      pool.release(sandbox);
+    } else {
+      this.options.discard(sandbox);
+    }
+
+    const outcome = toOutcome(job, attempt, {
+      startKind,
+      startedAt,
+      finishedAt,
+      acquireMs,
+      initMs,
+      initLogs,
+    });
+    await this.options.recorder.record(job, outcome);
+    return outcome;
+  }
+
+  private async initialise(sandbox: Sandbox): Promise<{ kind: 'ok'; logs: string } | Failed> {
+    const t = performance.now();
+    const result = await withDeadline(sandbox.init(), INIT_TIMEOUT_MS);
+    if (result === TIMED_OUT) {
+      await sandbox.kill().catch(() => {});
+      return failure('FunctionTimeout', 'Runtime.InitTimeout', `function init timed out after ${INIT_TIMEOUT_MS} ms`, t);
+    }
+    if (result instanceof Error) return this.diagnoseExit(sandbox, result, t);
+    if (!result.ok) {
+      return {
+        kind: 'failure',
+        failure: { code: 'FunctionError', ...errorInfo(result.error) },
+        durationMs: 0,
+        logs: result.logs,
+        logsTruncated: result.logsTruncated,
+      };
+    }
+    return { kind: 'ok', logs: result.logs };
+  }
+
+  private async invoke(sandbox: Sandbox, job: InvocationJob): Promise<Attempt> {
+    const t = performance.now();
+    const deadline = Date.now() + job.timeoutMs;
+    const result = await withDeadline(sandbox.invoke(job.invocationId, job.event, deadline), job.timeoutMs);
+    if (result === TIMED_OUT) {
+      await sandbox.kill().catch(() => {});
+      return failure(
+        'FunctionTimeout',
+        'Runtime.Timeout',
+        `function timed out after ${job.timeoutMs} ms (its timeoutMs limit)`,
+        t,
+      );
+    }
+    if (result instanceof Error) return this.diagnoseExit(sandbox, result, t);
+    return { kind: 'result', message: result };
+  }
+
+  /** The agent's connection dropped mid-call: ask the engine why. */
+  private async diagnoseExit(sandbox: Sandbox, err: Error, t: number): Promise<Failed> {
+    if (!(err instanceof AgentClosedError)) throw err;
+    const exit = await sandbox.exitInfo().catch(() => null);
+    if (exit?.oomKilled) {
+      return failure(
+        'FunctionOutOfMemory',
+        'Runtime.OutOfMemory',
+        `function ran out of memory (limit ${sandbox.fn.memoryMb} MB) and was killed`,
+        t,
+      );
+    }
+    const how = exit && exit.exitCode !== null ? `exited with code ${exit.exitCode}` : 'stopped unexpectedly';
+    return failure('FunctionCrashed', 'Runtime.ExitError', `function runtime ${how}`, t);
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Settles with the value, the rejection as an Error, or TIMED_OUT; never rejects. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | Error | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failure(code: FunctionFailure['code'], type: string, message: string, since: number): Failed {
+  return { kind: 'failure', failure: { code, type, message }, durationMs: performance.now() - since };
+}
+
+function errorInfo(error: FunctionErrorInfo | undefined): Omit<FunctionFailure, 'code'> {
+  return {
+    type: error?.type ?? 'Error',
+    message: error?.message ?? 'function failed',
+    ...(error?.stack ? { stack: error.stack } : {}),
+  };
+}
+
+function functionOf(job: InvocationJob): SandboxFunction {
+  return {
+    functionId: job.functionId,
+    functionName: job.functionName,
+    version: job.version,
+    runtime: job.runtime,
+    handler: job.handler,
+    memoryMb: job.memoryMb,
+    timeoutMs: job.timeoutMs,
+    env: job.env,
+  };
+}
+
+function toOutcome(
+  job: InvocationJob,
+  attempt: Attempt,
+  timing: { startKind: StartKind; startedAt: number; finishedAt: number; acquireMs: number; initMs: number; initLogs: string },
+): InvocationOutcome {
+  let status: InvocationOutcome['status'];
+  let result: string | null = null;
+  let error: FunctionFailure | null = null;
+  let durationMs: number;
+  let logs: string;
+  let logsTruncated: boolean;
+  if (attempt.kind === 'result') {
+    const m = attempt.message;
+    durationMs = m.durationMs;
+    logs = m.logs;
+    logsTruncated = m.logsTruncated;
+    if (m.ok) {
+      status = 'succeeded';
+      result = JSON.stringify(m.result ?? null);
+    } else {
+      status = 'failed';
+      error = { code: 'FunctionError', ...errorInfo(m.error) };
+    }
+  } else {
+    status = 'failed';
+    error = attempt.failure;
+    durationMs = attempt.durationMs;
+    logs = attempt.logs ?? '';
+    logsTruncated = attempt.logsTruncated ?? false;
+  }
+  return {
+    invocationId: job.invocationId,
+    functionName: job.functionName,
+    version: job.version,
+    status,
+    result,
+    error,
+    coldStart: timing.startKind !== 'warm',
+    startKind: timing.startKind,
+    queuedAt: job.enqueuedAt,
+    startedAt: timing.startedAt,
+    finishedAt: timing.finishedAt,
+    queueWaitMs: Math.max(0, timing.startedAt - job.enqueuedAt),
+    acquireMs: round(timing.acquireMs),
+    initMs: round(timing.initMs),
+    durationMs: round(durationMs),
+    billedMs: billedDuration(durationMs),
+    memoryMb: job.memoryMb,
+    logs: timing.initLogs + logs,
+    logsTruncated,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,50 @@
+/** The worker process: reads configuration, creates real clients, runs until signalled. */
+import { join } from 'node:path';
+import { openDatabase } from '../migrations/database.ts';
+import { loadWorkerConfig } from './config.ts';
+import { DockerContainerRuntime } from './docker-container-runtime.ts';
+import { createLogger } from './logger.ts';
+import { redisOptionsFromUrl } from './redis-connection.ts';
+import { createPostgresCodeSource } from './store/code-store.ts';
+import { insertInvocation } from './store/invocations-store.ts';
+import { startWorkerService } from './worker-service.ts';
+
+const log = createLogger('worker');
+const config = loadWorkerConfig(process.env);
+const database = openDatabase(config.DATABASE_URL, { max: 20 });
+const redis = redisOptionsFromUrl(config.REDIS_URL);
+
+const service = await startWorkerService({
+  settings: {
+    workerId: config.HEARTH_WORKER_ID,
+    stateDir: join(config.HEARTH_STATE_DIR, 'worker'),
+    concurrency: config.HEARTH_WORKER_CONCURRENCY,
+    keepAliveMs: config.HEARTH_KEEP_ALIVE_MS,
+    startTimeoutMs: config.HEARTH_START_TIMEOUT_MS,
+  },
+  runtime: new DockerContainerRuntime(
+    config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},
+  ),
+  codeSource: createPostgresCodeSource(database.db),
+  recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, config.HEARTH_WORKER_ID) },
+  queue: { connection: redis, prefix: config.HEARTH_QUEUE_PREFIX },
+  redis,
+  log,
+});
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('draining', { signal });
+    service
+      .stop()
+      .then(() => database.close())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      });
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * Making sure what the platform needs is there: a Docker engine, Postgres,
+ * Redis. Each check uses what answers first and installs (from Debian's
+ * packages) and starts a local one only when the default local address is
+ * silent; anything else that fails stops set-up with a message naming what
+ * is missing and how to fix it.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Dockerode from 'dockerode';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hearth';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A prerequisite that cannot be had; the message says what to do. */
+export class PrerequisiteError extends Error {
+  override name = 'PrerequisiteError';
+}
+
+type Log = (line: string) => void;
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)));
+}
+
+async function aptInstall(packages: string[], log: Log, why: string): Promise<void> {
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    throw new PrerequisiteError(`${why}, and this machine cannot install it here (needs root and apt-get): install ${packages.join(' ')} yourself`);
+  }
+  log(`${why}: installing ${packages.join(' ')} from Debian's packages`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, maxBuffer: 64 << 20 });
+  } catch {
+    await run('apt-get', ['update'], { env, maxBuffer: 64 << 20 });
+    await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, maxBuffer: 64 << 20 });
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return check();
+}
+
+/** Returns a Docker client that answers, starting a local engine if needed. */
+export async function ensureDocker(stateDir: string, log: Log): Promise<Dockerode> {
+  const dockerHost = process.env.DOCKER_HOST;
+  const socketPath = dockerHost?.startsWith('unix://') ? dockerHost.slice('unix://'.length) : '/var/run/docker.sock';
+  if (dockerHost && !dockerHost.startsWith('unix://')) {
+    throw new PrerequisiteError(`DOCKER_HOST=${dockerHost} is not supported: Hearth needs a local unix:// Docker socket (it bind-mounts host directories)`);
+  }
+  const docker = new Dockerode({ socketPath });
+  const answers = () => docker.ping().then(() => true, () => false);
+  if (await answers()) return docker;
+  if (dockerHost) {
+    throw new PrerequisiteError(`DOCKER_HOST=${dockerHost} does not answer: start that engine, or unset DOCKER_HOST to use a local one`);
+  }
+  if (!onPath('dockerd')) await aptInstall(['docker.io'], log, 'no Docker engine is running and dockerd is not installed');
+  log('starting dockerd in the background');
+  mkdirSync(stateDir, { recursive: true });
+  const out = openSync(join(stateDir, 'dockerd.log'), 'a');
+  const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  if (!(await waitFor(answers, 60_000))) {
+    throw new PrerequisiteError(`dockerd did not answer on ${socketPath} within 60 s; see ${join(stateDir, 'dockerd.log')}`);
+  }
+  return docker;
+}
+
+function isDefaultLocal(url: string, defaults: string): boolean {
+  const a = new URL(url);
+  const b = new URL(defaults);
+  return ['127.0.0.1', 'localhost'].includes(a.hostname) && (a.port || b.port) === b.port;
+}
+
+function connectionRefused(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT';
+}
+
+async function pgAnswers(url: string): Promise<true | Error> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (err) {
+    return err as Error;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Makes sure the Postgres server in `url` answers (installing a local one if none). */
+export async function ensurePostgres(url: string, log: Log): Promise<void> {
+  let result = await pgAnswers(url);
+  if (result === true) return;
+  if (!connectionRefused(result) || !isDefaultLocal(url, DEFAULT_DATABASE_URL)) {
+    throw new PrerequisiteError(`Postgres at ${redact(url)} does not accept connections (${result.message}); fix DATABASE_URL or start that server`);
+  }
+  if (!onPath('pg_ctlcluster')) {
+    await aptInstall(['postgresql'], log, 'nothing answers on 127.0.0.1:5432 and Postgres is not installed');
+    // A cluster we installed ourselves trusts loopback, as the default URL assumes.
+    const version = readdirSync('/etc/postgresql')[0]!;
+    const hba = `/etc/postgresql/${version}/main/pg_hba.conf`;
+    writeFileSync(hba, `host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n${readFileSync(hba, 'utf8')}`);
+  }
+  log('starting the local Postgres cluster');
+  const version = readdirSync('/etc/postgresql')[0]!;
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']).catch(() => {});
+  if (!(await waitFor(async () => (await pgAnswers(url)) === true, 30_000))) {
+    result = await pgAnswers(url);
+    throw new PrerequisiteError(`the local Postgres did not accept ${redact(url)} (${result === true ? '' : result.message}); set DATABASE_URL to a server you can reach`);
+  }
+}
+
+/** Makes sure the Redis server in `url` answers (installing and starting a local one if none). */
+export async function ensureRedis(url: string, stateDir: string, log: Log): Promise<void> {
+  const answers = async () => {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      await redis.ping();
+      return true as const;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      redis.disconnect();
+    }
+  };
+  const result = await answers();
+  if (result === true) return;
+  if (!connectionRefused(result) || !isDefaultLocal(url, DEFAULT_REDIS_URL)) {
+    throw new PrerequisiteError(`Redis at ${redact(url)} does not answer (${result.message}); fix REDIS_URL or start that server`);
+  }
+  if (!onPath('redis-server')) await aptInstall(['redis-server'], log, 'nothing answers on 127.0.0.1:6379 and Redis is not installed');
+  const dir = join(stateDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  log(`starting a local Redis (append-only file in ${dir})`);
+  await run('redis-server', [
+    '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379',
+    '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir,
+    '--logfile', join(dir, 'redis.log'),
+  ]);
+  if (!(await waitFor(async () => (await answers()) === true, 15_000))) {
+    throw new PrerequisiteError(`the local Redis did not start; see ${join(dir, 'redis.log')}`);
+  }
+}
+
+/** Hides a password in a URL for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Everything both the start and the test command need before anything runs:
+ * Docker, Postgres, Redis, the schema, the runtime images. Idempotent: on a
+ * machine that already has it all, it only checks.
+ *
+ * CLI: `npx tsx infra/setup.ts` (prints what it did).
+ */
+import { ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
+import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  PrerequisiteError,
+  ensureDocker,
+  ensurePostgres,
+  ensureRedis,
+  redact,
+} from './prerequisites.ts';
+
+export interface SetupOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  stateDir: string;
+  /** Create and migrate the database in `databaseUrl` (tests make their own). */
+  migrate: boolean;
+  log: (line: string) => void;
+}
+
+export function defaultStateDir(): string {
+  return process.env.HEARTH_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/hearth' : `${process.env.HOME}/.hearth`);
+}
+
+export async function setUp(options: SetupOptions): Promise<void> {
+  const { log } = options;
+  if (Number(process.versions.node.split('.')[0]) < 20) {
+    throw new PrerequisiteError(`Node.js 20 or later is required, this is ${process.version}`);
+  }
+  const docker = await ensureDocker(options.stateDir, log);
+  log('docker: ok');
+  await ensurePostgres(options.databaseUrl, log);
+  log(`postgres: ok (${redact(options.databaseUrl)})`);
+  await ensureRedis(options.redisUrl, options.stateDir, log);
+  log(`redis: ok (${redact(options.redisUrl)})`);
+  if (options.migrate) {
+    const created = await ensureDatabaseExists(options.databaseUrl);
+    const database = openDatabase(options.databaseUrl, { max: 1 });
+    try {
+      await migrateDatabase(database.db);
+    } finally {
+      await database.close();
+    }
+    log(`schema: ${created === 'created' ? 'database created and ' : ''}migrations applied`);
+  }
+  await ensureRuntimeImages(docker, { log: (line) => log(`images: ${line}`) });
+}
+
+/** Runs `setUp` for a CLI entry point, turning a PrerequisiteError into a clear exit. */
+export async function runSetUpCli(migrate: boolean): Promise<void> {
+  try {
+    await setUp({
+      databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+      redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      stateDir: defaultStateDir(),
+      migrate,
+      log: (line) => console.log(`[hearth] ${line}`),
+    });
+  } catch (err) {
+    if (err instanceof PrerequisiteError) {
+      console.error(`[hearth] cannot continue: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runSetUpCli(!process.argv.includes('--no-migrate'));
+}

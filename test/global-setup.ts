@@ -1,0 +1,33 @@
+/**
+ * Once per test run: a fresh database with the schema applied, and the
+ * runtime images present. Each test file then starts its own gateway and
+ * worker against it with a queue prefix of its own (see helpers/platform.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import Dockerode from 'dockerode';
+import type { TestProject } from 'vitest/node';
+import { dropDatabase, ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
+import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const server = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+  const databaseUrl = `${server}/hearth_test_${randomBytes(4).toString('hex')}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  await ensureDatabaseExists(databaseUrl);
+  const database = openDatabase(databaseUrl, { max: 1 });
+  await migrateDatabase(database.db);
+  await database.close();
+  await ensureRuntimeImages(new Dockerode());
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('redisUrl', redisUrl);
+  return async () => {
+    await dropDatabase(databaseUrl);
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * A real platform for one test file: a gateway listening on a free port and a
+ * worker, both in this process, against the run's database, real Redis (with
+ * a queue prefix of their own) and the real Docker engine.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import Dockerode from 'dockerode';
+import { inject } from 'vitest';
+import { createGateway } from '../../gateway/create-gateway.ts';
+import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
+import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
+import { silentLogger, type Logger } from '../../worker/logger.ts';
+import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import { createPostgresCodeSource } from '../../worker/store/code-store.ts';
+import { insertInvocation } from '../../worker/store/invocations-store.ts';
+import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
+
+export interface PlatformOptions {
+  keepAliveMs?: number;
+  concurrency?: number;
+  log?: Logger;
+}
+
+export interface Platform {
+  url: string;
+  apiKey: string;
+  prefix: string;
+  workerId: string;
+  database: DatabaseHandle;
+  docker: Dockerode;
+  worker: WorkerService;
+  /** Calls the API with the key set. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const databaseUrl = inject('databaseUrl');
+  const redisUrl = inject('redisUrl');
+  const suffix = randomBytes(4).toString('hex');
+  const prefix = `hearth-test-${suffix}`;
+  const workerId = `test-${suffix}`;
+  const apiKey = `test-key-${randomBytes(16).toString('hex')}`;
+  const log = options.log ?? silentLogger;
+  const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));
+  const database = openDatabase(databaseUrl);
+
+  const worker = await startWorkerService({
+    settings: {
+      workerId,
+      stateDir,
+      concurrency: options.concurrency ?? 8,
+      keepAliveMs: options.keepAliveMs ?? 5 * 60_000,
+      startTimeoutMs: 10_000,
+    },
+    runtime: new DockerContainerRuntime(),
+    codeSource: createPostgresCodeSource(database.db),
+    recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, workerId) },
+    queue: { connection: redisOptionsFromUrl(redisUrl), prefix },
+    redis: redisOptionsFromUrl(redisUrl),
+    log,
+  });
+  const gateway = await createGateway({
+    db: database.db,
+    redisUrl,
+    queuePrefix: prefix,
+    apiKey,
+    syncGraceMs: 30_000,
+    log,
+  });
+  const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    apiKey,
+    prefix,
+    workerId,
+    database,
+    docker: new Dockerode(),
+    worker,
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
+      return fetch(`${url}${path}`, { ...init, headers });
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+      await worker.stop();
+      await database.close();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}

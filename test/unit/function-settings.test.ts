@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } from '../../gateway/deploy/function-settings.ts';
+import { HearthError } from '../../gateway/errors.ts';
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as HearthError).code;
+  }
+  return undefined;
+};
+
+describe('function names', () => {
+  it('accepts DNS labels', () => {
+    for (const name of ['a', 'hello', 'my-func-2', '0', 'a'.repeat(63)]) expect(codeOf(() => assertFunctionName(name))).toBeUndefined();
+  });
+  it('rejects anything else', () => {
+    for (const name of ['', 'A', 'a_b', '-a', 'a-', 'a'.repeat(64), 'a.b', 'a b', 'a\0b', 'ü']) {
+      expect(codeOf(() => assertFunctionName(name))).toBe('InvalidName');
+    }
+  });
+});
+
+describe('deploy settings', () => {
+  it('fills in defaults per runtime', () => {
+    expect(parseFunctionSettings({ runtime: 'nodejs20' })).toEqual({ runtime: 'nodejs20', handler: 'index.handler', memoryMb: 128, timeoutMs: 3000, env: {} });
+    expect(parseFunctionSettings({ runtime: 'python3' }).handler).toBe('main.handler');
+  });
+
+  it('parses limits and env', () => {
+    expect(parseFunctionSettings({ runtime: 'nodejs20', handler: 'src/app.main', memoryMb: '4096', timeoutMs: '900000', env: '{"A":"1","B_2":""}' })).toEqual({
+      runtime: 'nodejs20',
+      handler: 'src/app.main',
+      memoryMb: 4096,
+      timeoutMs: 900000,
+      env: { A: '1', B_2: '' },
+    });
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      parseFunctionSettings({ runtime: 'ruby', memoryMb: '63', timeoutMs: '1.5', env: '{"1A":"x","HEARTH_X":"y","C":3}' });
+      expect.unreachable();
+    } catch (err) {
+      const e = err as HearthError;
+      expect(e.status).toBe(400);
+      expect(e.code).toBe('InvalidParameter');
+      const problems = e.details!.problems as string[];
+      expect(problems.some((p) => p.includes('runtime'))).toBe(true);
+      expect(problems.some((p) => p.includes('memoryMb'))).toBe(true);
+      expect(problems.some((p) => p.includes('timeoutMs'))).toBe(true);
+      expect(problems.some((p) => p.includes('"1A"'))).toBe(true);
+      expect(problems.some((p) => p.includes('reserved'))).toBe(true);
+      expect(problems.some((p) => p.includes('"C" must be a string'))).toBe(true);
+    }
+  });
+
+  it('rejects handlers that are not file.function or climb out', () => {
+    for (const handler of ['index', '../x.handler', '/abs.handler', 'a..b.handler', 'index.', '.handler', 'x.1fn']) {
+      expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', handler }))).toBe('InvalidParameter');
+    }
+  });
+
+  it('caps the environment at 4 KiB', () => {
+    expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', env: JSON.stringify({ BIG: 'x'.repeat(5000) }) }))).toBe('InvalidParameter');
+  });
+});
+
+describe('handler file check', () => {
+  it('finds node files by any extension and python packages', () => {
+    expect(codeOf(() => assertHandlerFileExists('nodejs20', 'index.handler', ['index.mjs']))).toBeUndefined();
+    expect(codeOf(() => assertHandlerFileExists('nodejs20', 'src/app.main', ['src/app.cjs']))).toBeUndefined();
+    expect(codeOf(() => assertHandlerFileExists('python3', 'pkg.handler', ['pkg/__init__.py']))).toBeUndefined();
+  });
+  it('says what the package holds when the file is missing', () => {
+    try {
+      assertHandlerFileExists('python3', 'main.handler', ['app.py']);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as HearthError).code).toBe('HandlerNotFound');
+      expect((err as HearthError).message).toContain('app.py');
+    }
+  });
+});

@@ -130,13 +130,16 @@ export async function ensurePostgres(url: string, log: Log): Promise<void> {
 export async function ensureRedis(url: string, stateDir: string, log: Log): Promise<void> {
   const answers = async () => {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-    redis.on('error', () => {});
+    let cause: Error | null = null;
+    redis.on('error', (err: Error) => {
+      cause ??= err;
+    });
     try {
       await redis.connect();
       await redis.ping();
       return true as const;
     } catch (err) {
-      return err as Error;
+      return cause ?? (err as Error);
     } finally {
       redis.disconnect();
     }

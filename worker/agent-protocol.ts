@@ -52,6 +52,8 @@ export interface FunctionErrorInfo {
 export interface InitResultMessage {
   type: 'initResult';
   ok: boolean;
+  /** The agent is exiting right after this reply (a crash during init). */
+  fatal?: boolean;
   durationMs: number;
   error?: FunctionErrorInfo;
   logs: string;
@@ -70,6 +72,8 @@ export interface InvokeResultMessage {
   type: 'invokeResult';
   id: string;
   ok: boolean;
+  /** The agent is exiting right after this reply (unhandled rejection, `sys.exit`). */
+  fatal?: boolean;
   result?: unknown;
   error?: FunctionErrorInfo;
   durationMs: number;

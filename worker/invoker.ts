@@ -76,7 +76,11 @@ export class Invoker {
     if (!attempt) attempt = await this.invoke(sandbox, job);
 
     const finishedAt = Date.now();
-    const keep = attempt.kind === 'result' && sandbox.alive && !this.options.isRetired(job.functionId);
+    const keep =
+      attempt.kind === 'result' &&
+      attempt.message.fatal !== true &&
+      sandbox.alive &&
+      !this.options.isRetired(job.functionId);
     if (keep) {
       sandbox.lastUsedAt = finishedAt;
       pool.release(sandbox);
@@ -211,7 +215,9 @@ function toOutcome(
       result = JSON.stringify(m.result ?? null);
     } else {
       status = 'failed';
-      error = { code: 'FunctionError', ...errorInfo(m.error) };
+      // The function ended its own process (Python's sys.exit): a crash, not a throw.
+      const crashed = m.fatal === true && m.error?.type === 'Runtime.ExitError';
+      error = { code: crashed ? 'FunctionCrashed' : 'FunctionError', ...errorInfo(m.error) };
     }
   } else {
     status = 'failed';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, tarGzOf, uniqueName, zipOf } from '../helpers/packages.ts';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { fetchWithoutKey, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 
 const nodeReturning = (value: string) => `exports.handler = async () => ${JSON.stringify(value)};\n`;
 
@@ -113,7 +113,7 @@ describe('deploying functions', () => {
 
   describe('rejects bad deploys with a clear 4xx and stores nothing', () => {
     const code = { bytes: Buffer.from(nodeReturning('x')), filename: 'index.js' };
-    const expectError = async (res: Response, status: number, errorCode: string) => {
+    const expectError = async (res: ApiResponse, status: number, errorCode: string) => {
       expect(res.status, await res.clone().text()).toBe(status);
       const body = await res.json();
       expect(body.error.code).toBe(errorCode);
@@ -178,9 +178,9 @@ describe('deploying functions', () => {
     });
 
     it('no key, or the wrong key', async () => {
-      const res = await fetch(`${platform.url}/v1/functions`);
+      const res = await fetchWithoutKey(`${platform.url}/v1/functions`);
       await expectError(res, 401, 'Unauthorized');
-      const wrong = await fetch(`${platform.url}/v1/functions`, { headers: { authorization: 'Bearer nope' } });
+      const wrong = await fetchWithoutKey(`${platform.url}/v1/functions`, { headers: { authorization: 'Bearer nope' } });
       await expectError(wrong, 401, 'Unauthorized');
     });
   });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName, zipOf } from '../helpers/packages.ts';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { fetchWithoutKey, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 
 const NODE_APP = `
 const lib = require('greeting-lib');
@@ -61,7 +61,7 @@ def handler(event, context):
 describe('invoking functions', () => {
   let platform: Platform;
   const invocationIds: string[] = [];
-  const track = (res: Response) => {
+  const track = (res: ApiResponse) => {
     const id = res.headers.get('x-invocation-id');
     if (id) invocationIds.push(id);
     return res;
@@ -282,7 +282,7 @@ describe('invoking functions', () => {
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error.code).toBe('PayloadTooLarge');
 
-    const noKey = await fetch(`${platform.url}/v1/functions/${name}/invoke`, { method: 'POST', body: '{}' });
+    const noKey = await fetchWithoutKey(`${platform.url}/v1/functions/${name}/invoke`, { method: 'POST', body: '{}' });
     expect(noKey.status).toBe(401);
     expect((await noKey.json()).error.code).toBe('Unauthorized');
   });

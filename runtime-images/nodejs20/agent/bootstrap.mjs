@@ -293,7 +293,7 @@ async function handleInit(msg) {
     fn.handler = await loadHandler(msg.codeDir, msg.handler);
     return { ok: true };
   });
-  const message = { type: 'initResult', ok: outcome.ok, durationMs: elapsed(started), ...drainLogs() };
+  const message = { type: 'initResult', ok: outcome.ok, durationMs: elapsed(started), ...drainLogs(), ...(crashing ? { fatal: true } : {}) };
   if (!outcome.ok) message.error = outcome.error;
   reply(frameOf(JSON.stringify(message)));
 }
@@ -361,7 +361,8 @@ async function handleInvoke(msg) {
   const durationMs = elapsed(started);
   const { logs, logsTruncated } = drainLogs();
   // The result is spliced in as already-serialised JSON, not stringified twice.
-  const head = `{"type":"invokeResult","id":${JSON.stringify(msg.id)},"durationMs":${durationMs},"logs":${JSON.stringify(logs)},"logsTruncated":${logsTruncated}`;
+  // `fatal` tells the worker this process is about to exit: never reuse it.
+  const head = `{"type":"invokeResult","id":${JSON.stringify(msg.id)},"durationMs":${durationMs},"logs":${JSON.stringify(logs)},"logsTruncated":${logsTruncated}${crashing ? ',"fatal":true' : ''}`;
   let frame = outcome.ok
     ? frameOf(`${head},"ok":true,"result":${outcome.json}}`)
     : frameOf(`${head},"ok":false,"error":${JSON.stringify(outcome.error)}}`);

@@ -381,11 +381,13 @@ def _handle_invoke(msg):
         outcome = '"ok":false,"error":' + _dumps(_error_info(err))
     duration_ms = _elapsed_ms(started)
     logs, truncated = _logs.drain()
-    head = '{"type":"invokeResult","id":%s,"durationMs":%s,"logs":%s,"logsTruncated":%s,' % (
+    # "fatal" tells the worker this process is about to exit: never reuse it.
+    head = '{"type":"invokeResult","id":%s,"durationMs":%s,"logs":%s,"logsTruncated":%s,%s' % (
         _dumps(msg["id"]),
         duration_ms,
         _dumps(logs),
         "true" if truncated else "false",
+        '"fatal":true,' if exit_after is not None else "",
     )
     text = head + outcome + "}"
     if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:

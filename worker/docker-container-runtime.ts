@@ -108,7 +108,13 @@ export class DockerContainerRuntime implements ContainerRuntime {
       clearTimeout(timer);
     }
     try {
-      const info = await container.inspect();
+      let info = await container.inspect();
+      if (!info.State.Running && info.State.ExitCode === 137 && !info.State.OOMKilled) {
+        // The engine records the OOM event and the exit separately; a SIGKILL
+        // exit seen first may be followed by the OOM flag a moment later.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        info = await container.inspect();
+      }
       return {
         running: info.State.Running,
         oomKilled: info.State.OOMKilled,

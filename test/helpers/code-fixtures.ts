@@ -5,8 +5,8 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { create } from 'tar';
+import { Readable } from 'node:stream';
+import { create, Parser, type ReadEntry } from 'tar';
 import yazl from 'yazl';
 
 export interface FixtureFile {
@@ -85,4 +85,32 @@ export async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** Header fields of every entry in a tar.gz, in order. */
+export async function listTar(tarGz: Buffer): Promise<{ path: string; type: string; mode?: number; mtime?: number; uid?: number; gid?: number; uname?: string; linkpath?: string }[]> {
+  const entries: Awaited<ReturnType<typeof listTar>> = [];
+  const parser = new Parser({ strict: true });
+  parser.on('entry', (e: ReadEntry) => {
+    entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime?.getTime(), uid: e.uid, gid: e.gid, uname: e.uname, ...(e.linkpath ? { linkpath: e.linkpath } : {}) });
+    e.resume();
+  });
+  const done = new Promise((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+  });
+  parser.end(tarGz);
+  await done;
+  return entries;
+}
+
+/** `megabytes` MiB of zeros, generated lazily so nothing big sits in memory. */
+export function zeros(megabytes: number): Readable {
+  const chunk = Buffer.alloc(1024 * 1024);
+  let left = megabytes;
+  return new Readable({
+    read() {
+      this.push(left-- > 0 ? chunk : null);
+    },
+  });
 }

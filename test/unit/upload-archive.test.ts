@@ -3,14 +3,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { HearthError } from '../../gateway/errors.ts';
 import { UnpackMeter, DEFAULT_ARCHIVE_LIMITS as LIMITS } from '../../gateway/deploy/archive-limits.ts';
 import { DEFAULT_ARCHIVE_LIMITS, packUpload, type PackedCode } from '../../gateway/deploy/upload-archive.ts';
 import { extractCode } from '../../worker/code/extract-code.ts';
-import { collect, removeTempDirs, snapshot, tarGzOf, tempDir, zipOf, type FixtureFile } from '../helpers/code-fixtures.ts';
+import { collect, listTar, removeTempDirs, snapshot, tarGzOf, tempDir, zeros, zipOf, type FixtureFile } from '../helpers/code-fixtures.ts';
 import { rawTarGz, tarEntry } from '../helpers/raw-tar.ts';
 import { rawZip } from '../helpers/raw-zip.ts';
 
@@ -63,34 +62,6 @@ async function expectTooLarge(promise: Promise<unknown>, message: RegExp | strin
   const error = await rejection(promise);
   expect({ status: error.status, code: error.code }).toEqual({ status: 413, code: 'ArchiveTooLarge' });
   expect(error.message).toMatch(message);
-}
-
-/** Header fields of every entry in a tar.gz, in order. */
-async function listTar(tarGz: Buffer): Promise<{ path: string; type: string; mode?: number; mtime?: number; uid?: number; gid?: number; uname?: string; linkpath?: string }[]> {
-  const entries: Awaited<ReturnType<typeof listTar>> = [];
-  const parser = new Parser({ strict: true });
-  parser.on('entry', (e: ReadEntry) => {
-    entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime?.getTime(), uid: e.uid, gid: e.gid, uname: e.uname, ...(e.linkpath ? { linkpath: e.linkpath } : {}) });
-    e.resume();
-  });
-  const done = new Promise((resolve, reject) => {
-    parser.on('end', resolve);
-    parser.on('error', reject);
-  });
-  parser.end(tarGz);
-  await done;
-  return entries;
-}
-
-/** `megabytes` MiB of zeros, generated lazily so nothing big sits in memory. */
-function zeros(megabytes: number): Readable {
-  const chunk = Buffer.alloc(MiB);
-  let left = megabytes;
-  return new Readable({
-    read() {
-      this.push(left-- > 0 ? chunk : null);
-    },
-  });
 }
 
 describe('packing an upload', () => {

@@ -3,6 +3,7 @@
  * Code is immutable per hash, so a directory once unpacked is reused by every
  * sandbox of every version that shares it and never needs invalidating.
  */
+import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractCode } from './code/extract-code.ts';
@@ -39,6 +40,9 @@ export class CodeCache {
     );
     if (!present) {
       const archive = await this.options.source.fetch(sha256);
+      // The address is the archive's hash: a store that returns other bytes is wrong.
+      const actual = createHash('sha256').update(archive).digest('hex');
+      if (actual !== sha256) throw new Error(`code store returned bytes hashing to ${actual} for ${sha256}`);
       await extractCode(archive, dir);
     }
     this.ready.add(sha256);

@@ -98,14 +98,19 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   log.info('worker started', { workerId: settings.workerId, concurrency: settings.concurrency });
 
+  let stopped: Promise<void> | null = null;
   return {
     idleCount: () => pool.size(),
-    async stop() {
-      await consumer.close();
-      await control.close();
-      for (const sandbox of pool.drain()) discard(sandbox);
-      await Promise.all([...destroying]);
-      log.info('worker stopped', { workerId: settings.workerId });
+    stop() {
+      stopped ??= (async () => {
+        const t0 = Date.now();
+        await consumer.close();
+        await control.close();
+        for (const sandbox of pool.drain()) discard(sandbox);
+        await Promise.all([...destroying]);
+        log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
+      })();
+      return stopped;
     },
   };
 }

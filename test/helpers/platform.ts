@@ -21,6 +21,7 @@ import { insertInvocation } from '../../worker/store/invocations-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
 
 export interface PlatformOptions {
+  workerId?: string;
   keepAliveMs?: number;
   concurrency?: number;
   log?: Logger;
@@ -53,7 +54,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const redisUrl = inject('redisUrl');
   const suffix = randomBytes(4).toString('hex');
   const prefix = `hearth-test-${suffix}`;
-  const workerId = `test-${suffix}`;
+  const workerId = options.workerId ?? `test-${suffix}`;
   const apiKey = `test-key-${randomBytes(16).toString('hex')}`;
   const log = options.log ?? silentLogger;
   const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));

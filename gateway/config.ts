@@ -1,5 +1,6 @@
 /** The gateway's configuration, read once from the environment and validated. */
 import { z } from 'zod';
+import { parseEnv } from '../worker/parse-env.ts';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
@@ -16,10 +17,5 @@ export type GatewayConfig = z.infer<typeof schema>;
 
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */
 export function loadGatewayConfig(source: Record<string, string | undefined>): GatewayConfig {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid gateway configuration:\n${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, source, 'gateway');
 }

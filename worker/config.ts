@@ -1,6 +1,7 @@
 /** The worker's configuration, read once from the environment and validated. */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseEnv } from './parse-env.ts';
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
@@ -24,10 +25,5 @@ export type WorkerConfig = z.infer<typeof schema>;
 
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */
 export function loadWorkerConfig(source: Record<string, string | undefined>): WorkerConfig {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid worker configuration:\n${problems}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, source, 'worker');
 }

@@ -11,6 +11,8 @@ const schema = z.object({
   HEARTH_API_KEY: z.string({ error: 'HEARTH_API_KEY is required (npm start generates one)' }).min(16, 'HEARTH_API_KEY must be at least 16 characters'),
   /** Extra wait, beyond a function's own timeout, before a sync caller gets 503. */
   HEARTH_SYNC_GRACE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How long a sync call to a function at its maxConcurrency may wait to start before 429. */
+  HEARTH_THROTTLE_WAIT_MS: z.coerce.number().int().min(0).default(2000),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;

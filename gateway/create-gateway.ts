@@ -4,13 +4,14 @@
  * `main.ts` and by the end-to-end tests, so both run the same assembly.
  */
 import type { Database } from '../migrations/database.ts';
-import { createControlPublisher } from '../worker/control-channel.ts';
+import { createControlPublisher, subscribeControl, type ControlMessage } from '../worker/control-channel.ts';
 import { openInvocationQueue } from '../worker/invocation-queue.ts';
 import type { Logger } from '../worker/logger.ts';
 import { redisOptionsFromUrl } from '../worker/redis-connection.ts';
-import { findInvocation } from '../worker/store/invocations-store.ts';
+import { findInvocation, insertInvocation } from '../worker/store/invocations-store.ts';
 import { createApp } from './app.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
+import { VersionCache } from './invoke/version-cache.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
 
 export interface GatewayOptions {
@@ -19,6 +20,9 @@ export interface GatewayOptions {
   queuePrefix: string;
   apiKey: string;
   syncGraceMs: number;
+  throttleWaitMs: number;
+  /** How long a resolved `latest` may be reused without a broadcast (default 5 s). */
+  versionCacheTtlMs?: number;
   log: Logger;
 }
 
@@ -27,17 +31,31 @@ export async function createGateway(options: GatewayOptions) {
   const queue = await openInvocationQueue({ connection: redis, prefix: options.queuePrefix });
   const control = createControlPublisher(redis, options.queuePrefix);
   const functions = createPostgresFunctionStore(options.db);
+  const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
+  const subscription = await subscribeControl(redis, options.queuePrefix, (m) => versions.invalidate(m.namespace, m.name));
+  const announce = async (message: ControlMessage) => {
+    versions.invalidate(message.namespace, message.name);
+    await control.publish(message).catch((err: unknown) => {
+      options.log.warn('could not broadcast a function change', { name: message.name, err });
+    });
+  };
   const invocations = { find: (ns: string, id: string) => findInvocation(options.db, ns, id) };
   const dispatcher = new Dispatcher({
-    store: { resolveVersion: functions.resolveVersion, findInvocation: invocations.find },
+    store: {
+      resolveVersion: (ns, name, version) => versions.get(ns, name, version),
+      findInvocation: invocations.find,
+      recordUnstarted: (job, outcome) => insertInvocation(options.db, job, outcome, 'gateway'),
+    },
     queue,
     syncGraceMs: options.syncGraceMs,
+    throttleWaitMs: options.throttleWaitMs,
   });
-  const app = createApp({ apiKey: options.apiKey, functions, invocations, queue, dispatcher, control, log: options.log });
+  const app = createApp({ apiKey: options.apiKey, functions, invocations, queue, dispatcher, announce, log: options.log });
   return {
     app,
     async close() {
       await queue.close();
+      await subscription.close();
       await control.close();
     },
   };

@@ -13,7 +13,8 @@ export interface GatewayDeps {
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;
   dispatcher: Dispatcher;
-  control: { publish(message: ControlMessage): Promise<void> };
+  /** Tells every gateway and worker that a function changed or went (best effort, never throws). */
+  announce(message: ControlMessage): Promise<void>;
   log: Logger;
 }
 

@@ -14,6 +14,7 @@ const gateway = await createGateway({
   queuePrefix: config.HEARTH_QUEUE_PREFIX,
   apiKey: config.HEARTH_API_KEY,
   syncGraceMs: config.HEARTH_SYNC_GRACE_MS,
+  throttleWaitMs: config.HEARTH_THROTTLE_WAIT_MS,
   log,
 });
 

@@ -62,6 +62,12 @@ export const functionVersions = pgTable(
     memoryMb: integer('memory_mb').notNull(),
     timeoutMs: integer('timeout_ms').notNull(),
     env: jsonb('env').$type<Record<string, string>>().notNull(),
+    /** Idle time before a warm container is removed; null means the worker's default. */
+    keepAliveMs: integer('keep_alive_ms'),
+    /** Containers kept initialised for this version while it is latest ("provisioned concurrency"). */
+    minWarm: integer('min_warm').notNull().default(0),
+    /** Most invocations running at once; beyond it calls wait in the queue. Null: no limit. */
+    maxConcurrency: integer('max_concurrency'),
     codeSha256: text('code_sha256')
       .notNull()
       .references(() => codeBlobs.sha256),

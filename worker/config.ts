@@ -1,7 +1,10 @@
 /** The worker's configuration, read once from the environment and validated. */
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { z } from 'zod';
+import { isRuntimeName, type RuntimeName } from '../runtime-images/runtimes.ts';
+import { MEMORY_MB } from './memory-limits.ts';
 import { parseEnv } from './parse-env.ts';
+import type { PrewarmTarget } from './sandbox-pool.ts';
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
@@ -15,6 +18,25 @@ const schema = z.object({
   HEARTH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
   HEARTH_KEEP_ALIVE_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
   HEARTH_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Sum of container memory limits the worker may hold; default 80% of the host's memory. */
+  HEARTH_MEMORY_BUDGET_MB: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .default(Math.floor((totalmem() / 1024 / 1024) * 0.8)),
+  /** Pre-warmed generic containers: `runtime:memoryMb=count`, comma-separated; empty for none. */
+  HEARTH_PREWARM: z
+    .string()
+    .default('nodejs20:128=2,python3:128=1')
+    .transform((text, ctx) => {
+      try {
+        return parsePrewarm(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  HEARTH_PROVISION_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   DOCKER_HOST: z
     .string()
     .regex(/^unix:\/\//, 'only unix:// sockets are supported')
@@ -22,6 +44,21 @@ const schema = z.object({
 });
 
 export type WorkerConfig = z.infer<typeof schema>;
+
+/** `nodejs20:128=2,python3:256=1` → targets; throws on anything malformed. */
+export function parsePrewarm(text: string): PrewarmTarget[] {
+  const targets: PrewarmTarget[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([a-z0-9]+):(\d+)=(\d+)$/.exec(part);
+    if (!match || !isRuntimeName(match[1]!)) {
+      throw new Error(`HEARTH_PREWARM entry "${part}" must look like nodejs20:128=2 with a known runtime`);
+    }
+    const memoryMb = Number(match[2]);
+    if (memoryMb < MEMORY_MB.min || memoryMb > MEMORY_MB.max) throw new Error(`HEARTH_PREWARM memory ${memoryMb} is out of range`);
+    targets.push({ runtime: match[1] as RuntimeName, memoryMb, count: Number(match[3]) });
+  }
+  return targets;
+}
 
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */
 export function loadWorkerConfig(source: Record<string, string | undefined>): WorkerConfig {

@@ -50,4 +50,6 @@ export const SANDBOX_LABELS = {
   functionName: 'io.hearth.function',
   version: 'io.hearth.version',
   runtime: 'io.hearth.runtime',
+  /** Started generic, with no function yet (it keeps the label once assigned). */
+  prewarmed: 'io.hearth.prewarmed',
 } as const;

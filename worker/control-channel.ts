@@ -1,12 +1,19 @@
 /**
- * Broadcasts from gateways to every worker that do not belong in the
+ * Broadcasts from a gateway to every worker and every other gateway that do not belong in the
  * invocation queue (they are not work, and every worker must see them).
- * Redis pub/sub: best effort, which suits its one use: a deleted function's
- * idle containers would otherwise linger only until their keep-alive ends.
+ * Redis pub/sub: best effort, which suits its uses: a deleted function's idle
+ * containers would otherwise linger only until their keep-alive ends, and a
+ * changed `minWarm` would otherwise wait for the next periodic reconcile.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
-export type ControlMessage = { type: 'function-deleted'; functionId: string };
+export type ControlMessage = {
+  /** A deploy or rollback (what `latest` is, and what is provisioned, may have changed), or a deletion. */
+  type: 'function-changed' | 'function-deleted';
+  namespace: string;
+  name: string;
+  functionId?: string;
+};
 
 function channelName(prefix: string): string {
   return `${prefix}:control`;

@@ -7,8 +7,12 @@
 /** Lambda's limit on the init phase (loading the function's module). */
 export const INIT_TIMEOUT_MS = 10_000;
 
-/** Stable codes for a function's own failures. */
-export type FunctionFailureCode = 'FunctionError' | 'FunctionTimeout' | 'FunctionOutOfMemory' | 'FunctionCrashed';
+/**
+ * Stable codes for calls that did not succeed: the function's own failures,
+ * and `Throttled` (the call never started: its function was at its
+ * `maxConcurrency` for longer than a sync caller waits).
+ */
+export type FunctionFailureCode = 'FunctionError' | 'FunctionTimeout' | 'FunctionOutOfMemory' | 'FunctionCrashed' | 'Throttled';
 
 /** How the container that ran the invocation was obtained. */
 export type StartKind = 'cold' | 'prewarmed' | 'warm';
@@ -27,7 +31,7 @@ export interface InvocationOutcome {
   invocationId: string;
   functionName: string;
   version: number;
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'throttled';
   /** The returned value as JSON text (`null` when failed). */
   result: string | null;
   error: FunctionFailure | null;

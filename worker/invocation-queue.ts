@@ -8,7 +8,7 @@
  * job only *fails* (BullMQ sense) on a platform fault, never because the
  * function failed.
  */
-import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 
@@ -26,6 +26,10 @@ export interface InvocationJob {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  /** Idle time before this version's containers are removed; null: the worker's default. */
+  keepAliveMs: number | null;
+  /** Most invocations of this function running at once; null: no limit. */
+  maxConcurrency: number | null;
   codeSha256: string;
   mode: InvocationMode;
   /** The event as JSON text, already validated by the gateway. */
@@ -49,9 +53,15 @@ export interface InvocationQueue {
   /**
    * Enqueues and resolves with the outcome once a worker finishes, or with
    * `null` when `waitMs` passes first (the caller then consults the record).
+   * With `startWithinMs`, a job that has not *started* by then is taken back
+   * out of the queue and the answer is `'throttled'` (it will never run).
    * Rejects if the job failed for a platform reason.
    */
-  enqueueAndWait(job: InvocationJob, waitMs: number): Promise<InvocationOutcome | null>;
+  enqueueAndWait(
+    job: InvocationJob,
+    waitMs: number,
+    startWithinMs?: number,
+  ): Promise<InvocationOutcome | 'throttled' | null>;
   state(invocationId: string): Promise<InvocationState>;
   close(): Promise<void>;
 }
@@ -70,9 +80,19 @@ const JOB_OPTIONS = {
 } as const;
 
 interface Waiter {
-  resolve(outcome: InvocationOutcome | null): void;
+  resolve(outcome: InvocationOutcome | 'throttled' | null): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  started: boolean;
+  startTimer?: NodeJS.Timeout;
+}
+
+/** Raised by a processor to put its job back in the queue for `delayMs` (not a failure). */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+  constructor(readonly delayMs: number) {
+    super(`retry in ${delayMs} ms`);
+  }
 }
 
 /**
@@ -93,20 +113,41 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
   events.on('error', () => {});
   const waiters = new Map<string, Waiter>();
 
-  events.on('completed', ({ jobId, returnvalue }) => {
+  const settle = (jobId: string): Waiter | undefined => {
     const waiter = waiters.get(jobId);
-    if (!waiter) return;
+    if (!waiter) return undefined;
     waiters.delete(jobId);
     clearTimeout(waiter.timer);
-    waiter.resolve(returnvalue as unknown as InvocationOutcome);
+    clearTimeout(waiter.startTimer);
+    return waiter;
+  };
+  events.on('completed', ({ jobId, returnvalue }) => {
+    settle(jobId)?.resolve(returnvalue as unknown as InvocationOutcome);
   });
   events.on('failed', ({ jobId, failedReason }) => {
-    const waiter = waiters.get(jobId);
-    if (!waiter) return;
-    waiters.delete(jobId);
-    clearTimeout(waiter.timer);
-    waiter.reject(new InvocationPlatformError(failedReason));
+    settle(jobId)?.reject(new InvocationPlatformError(failedReason));
   });
+  // Workers report progress once a gated invocation has really started.
+  events.on('progress', ({ jobId }) => {
+    const waiter = waiters.get(jobId);
+    if (waiter) waiter.started = true;
+  });
+
+  /** Past the start deadline: take the job back unless a worker has begun it. */
+  const checkStarted = (jobId: string) => {
+    const waiter = waiters.get(jobId);
+    if (!waiter || waiter.started) return;
+    queue.remove(jobId).then(
+      (removed) => {
+        if (removed === 1) settle(jobId)?.resolve('throttled');
+        // Locked by a worker this instant (it may be putting the job back): look again shortly.
+        else if (waiters.get(jobId) === waiter && !waiter.started) waiter.startTimer = setTimeout(() => checkStarted(jobId), 50);
+      },
+      () => {
+        if (waiters.get(jobId) === waiter) waiter.startTimer = setTimeout(() => checkStarted(jobId), 50);
+      },
+    );
+  };
 
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 
@@ -117,16 +158,15 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     async enqueue(job) {
       await add(job);
     },
-    enqueueAndWait(job, waitMs) {
-      return new Promise<InvocationOutcome | null>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(job.invocationId);
-          resolve(null);
-        }, waitMs);
-        waiters.set(job.invocationId, { resolve, reject, timer });
+    enqueueAndWait(job, waitMs, startWithinMs) {
+      return new Promise<InvocationOutcome | 'throttled' | null>((resolve, reject) => {
+        const id = job.invocationId;
+        const timer = setTimeout(() => settle(id)?.resolve(null), waitMs);
+        const waiter: Waiter = { resolve, reject, timer, started: false };
+        if (startWithinMs !== undefined) waiter.startTimer = setTimeout(() => checkStarted(id), startWithinMs);
+        waiters.set(id, waiter);
         add(job).catch((err: unknown) => {
-          waiters.delete(job.invocationId);
-          clearTimeout(timer);
+          settle(id);
           reject(err);
         });
       });
@@ -149,11 +189,7 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
       }
     },
     async close() {
-      for (const [id, waiter] of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.resolve(null);
-        waiters.delete(id);
-      }
+      for (const id of [...waiters.keys()]) settle(id)?.resolve(null);
       await Promise.all([events.close(), queue.close()]);
     },
   };
@@ -164,16 +200,34 @@ export interface InvocationConsumer {
   close(): Promise<void>;
 }
 
+/** What a processor can tell the queue about the job it is running. */
+export interface JobControl {
+  /** Signals that the invocation really began (waiting callers stop the start deadline). */
+  started(): Promise<void>;
+}
+
+/**
+ * `process` returns the outcome, or throws `RetryLater` to put the job back
+ * in the queue (delayed), or throws anything else for a platform failure.
+ */
 export function startInvocationConsumer(
   options: QueueConnection & {
     concurrency: number;
-    process: (job: InvocationJob) => Promise<InvocationOutcome>;
+    process: (job: InvocationJob, control: JobControl) => Promise<InvocationOutcome>;
     onError?: (err: Error) => void;
   },
 ): InvocationConsumer {
   const worker = new Worker<InvocationJob, InvocationOutcome>(
     INVOCATION_QUEUE_NAME,
-    (job: Job<InvocationJob, InvocationOutcome>) => options.process(job.data),
+    async (job: Job<InvocationJob, InvocationOutcome>, token?: string) => {
+      try {
+        return await options.process(job.data, { started: () => job.updateProgress(1) });
+      } catch (err) {
+        if (!(err instanceof RetryLater) || !token) throw err;
+        await job.moveToDelayed(Date.now() + err.delayMs, token);
+        throw new DelayedError();
+      }
+    },
     {
       connection: options.connection,
       prefix: options.prefix,

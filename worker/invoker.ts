@@ -9,7 +9,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts';
 import { AgentClosedError } from './agent-channel.ts';
-import type { CodeCache } from './code-cache.ts';
 import {
   INIT_TIMEOUT_MS,
   billedDuration,
@@ -18,8 +17,8 @@ import {
   type StartKind,
 } from './invocation-outcome.ts';
 import type { InvocationJob } from './invocation-queue.ts';
-import { sandboxKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
-import type { WarmPool } from './warm-pool.ts';
+import type { Sandbox, SandboxFunction } from './sandbox.ts';
+import type { SandboxPool } from './sandbox-pool.ts';
 
 /** Writes a finished invocation's record (idempotent per invocation id). */
 export interface InvocationRecorder {
@@ -27,14 +26,8 @@ export interface InvocationRecorder {
 }
 
 export interface InvokerOptions {
-  pool: WarmPool<Sandbox>;
-  factory: SandboxFactory;
-  codeCache: CodeCache;
+  pool: SandboxPool;
   recorder: InvocationRecorder;
-  /** Called with sandboxes that must go; destruction happens off the call's path. */
-  discard(sandbox: Sandbox): void;
-  /** Function ids deleted while calls were running: their sandboxes are not kept. */
-  isRetired(functionId: string): boolean;
 }
 
 type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
@@ -44,52 +37,32 @@ export class Invoker {
   constructor(private readonly options: InvokerOptions) {}
 
   async run(job: InvocationJob): Promise<InvocationOutcome> {
-    const { pool, factory, codeCache } = this.options;
+    const { pool } = this.options;
     const startedAt = Date.now();
     const fn = functionOf(job);
     const t0 = performance.now();
-    let sandbox = pool.take(sandboxKey(fn));
-    while (sandbox && !sandbox.alive) {
-      this.options.discard(sandbox);
-      sandbox = pool.take(sandboxKey(fn));
-    }
-    let startKind: StartKind = 'warm';
-    let acquireMs = 0;
+    const { sandbox, kind } = await pool.acquire(fn, job.codeSha256);
+    const acquireMs = performance.now() - t0;
     let initMs = 0;
     let initLogs = '';
     let attempt: Attempt | null = null;
 
-    if (!sandbox) {
-      startKind = 'cold';
-      const codeDir = await codeCache.ensure(job.codeSha256);
-      sandbox = await factory.start(fn, codeDir);
-      acquireMs = performance.now() - t0;
+    if (!sandbox.initialised) {
       const t1 = performance.now();
       const init = await this.initialise(sandbox);
       initMs = performance.now() - t1;
       if (init.kind === 'failure') attempt = init;
       else initLogs = init.logs;
-    } else {
-      acquireMs = performance.now() - t0;
     }
 
     if (!attempt) attempt = await this.invoke(sandbox, job);
 
     const finishedAt = Date.now();
-    const keep =
-      attempt.kind === 'result' &&
-      attempt.message.fatal !== true &&
-      sandbox.alive &&
-      !this.options.isRetired(job.functionId);
-    if (keep) {
-      sandbox.lastUsedAt = finishedAt;
-      pool.release(sandbox);
-    } else {
-      this.options.discard(sandbox);
-    }
+    const healthy = attempt.kind === 'result' && attempt.message.fatal !== true;
+    pool.release(sandbox, healthy, job.keepAliveMs);
 
     const outcome = toOutcome(job, attempt, {
-      startKind,
+      startKind: kind,
       startedAt,
       finishedAt,
       acquireMs,

@@ -7,6 +7,8 @@ import { createLogger } from './logger.ts';
 import { redisOptionsFromUrl } from './redis-connection.ts';
 import { createPostgresCodeSource } from './store/code-store.ts';
 import { insertInvocation } from './store/invocations-store.ts';
+import { listProvisionedVersions } from './store/provisioned-store.ts';
+import { createRedisConcurrencyGate } from './concurrency-gate.ts';
 import { startWorkerService } from './worker-service.ts';
 
 const log = createLogger('worker');
@@ -21,12 +23,17 @@ const service = await startWorkerService({
     concurrency: config.HEARTH_WORKER_CONCURRENCY,
     keepAliveMs: config.HEARTH_KEEP_ALIVE_MS,
     startTimeoutMs: config.HEARTH_START_TIMEOUT_MS,
+    memoryBudgetMb: config.HEARTH_MEMORY_BUDGET_MB,
+    prewarm: config.HEARTH_PREWARM,
+    provisionIntervalMs: config.HEARTH_PROVISION_INTERVAL_MS,
   },
   runtime: new DockerContainerRuntime(
     config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},
   ),
   codeSource: createPostgresCodeSource(database.db),
   recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, config.HEARTH_WORKER_ID) },
+  provisioned: () => listProvisionedVersions(database.db),
+  gate: createRedisConcurrencyGate(redis, config.HEARTH_QUEUE_PREFIX),
   queue: { connection: redis, prefix: config.HEARTH_QUEUE_PREFIX },
   redis,
   log,

@@ -1,16 +1,19 @@
 /**
  * A sandbox: one function container plus the worker's channel to the agent
- * inside it. A sandbox serves exactly one function version for its life and
- * one invocation at a time.
+ * inside it. It is either started for a known function version (its code
+ * mounted directly), or started generic ("pre-warmed": runtime and memory
+ * class only) and later assigned one function version, whose code is then
+ * linked into its empty, already-mounted task directory. Once assigned, a
+ * sandbox serves that version only, for life, one invocation at a time.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUNTIMES } from '../runtime-images/runtimes.ts';
+import { RUNTIMES, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { AgentChannel } from './agent-channel.ts';
 import type { InitResultMessage, InvokeResultMessage } from './agent-protocol.ts';
+import type { CodeLinker } from './code-linker.ts';
 import { SANDBOX_LABELS, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
-import type { InvocationJob } from './invocation-queue.ts';
 
 /** uid and gid of the unprivileged user inside every runtime image. */
 const SANDBOX_UID = 10001;
@@ -23,32 +26,55 @@ export interface SandboxFunction {
   functionId: string;
   functionName: string;
   version: number;
-  runtime: InvocationJob['runtime'];
+  runtime: RuntimeName;
   handler: string;
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
 }
 
-/** Pool key: sandboxes are only ever shared by calls to the same version. */
+/** Pool key of an assigned sandbox: only calls to the same version share it. */
 export function sandboxKey(fn: { functionId: string; version: number }): string {
   return `${fn.functionId}@${fn.version}`;
 }
 
+/** Pool key of a pre-warmed sandbox: its runtime and memory class. */
+export function prewarmKey(runtime: RuntimeName, memoryMb: number): string {
+  return `prewarm:${runtime}:${memoryMb}`;
+}
+
 export class Sandbox {
-  readonly key: string;
   lastUsedAt = Date.now();
+  /** True once `init` succeeded: the handler is loaded. */
+  initialised = false;
+  private assigned: SandboxFunction | null;
   private destroyed: Promise<void> | null = null;
 
   constructor(
     readonly id: string,
     readonly containerId: string,
-    readonly fn: SandboxFunction,
+    readonly runtime: RuntimeName,
+    readonly memoryMb: number,
+    fn: SandboxFunction | null,
     private readonly dir: string,
     private readonly channel: AgentChannel,
-    private readonly runtime: ContainerRuntime,
+    private readonly containers: ContainerRuntime,
   ) {
-    this.key = sandboxKey(fn);
+    this.assigned = fn;
+  }
+
+  /** The function version this sandbox serves (throws while still generic). */
+  get fn(): SandboxFunction {
+    if (!this.assigned) throw new Error(`sandbox ${this.id} has no function yet`);
+    return this.assigned;
+  }
+
+  get isGeneric(): boolean {
+    return this.assigned === null;
+  }
+
+  get key(): string {
+    return this.assigned ? sandboxKey(this.assigned) : prewarmKey(this.runtime, this.memoryMb);
   }
 
   /** False once the agent's connection ended or the sandbox was destroyed. */
@@ -60,17 +86,33 @@ export class Sandbox {
     this.channel.onClose(listener);
   }
 
-  init(): Promise<InitResultMessage> {
-    return this.channel.init({
+  /**
+   * Binds a pre-warmed sandbox to `fn` for life and links its code into the
+   * task directory the container already mounts.
+   */
+  assign(fn: SandboxFunction, codeDir: string, linker: CodeLinker): void {
+    if (this.assigned) throw new Error(`sandbox ${this.id} already serves ${sandboxKey(this.assigned)}`);
+    if (fn.runtime !== this.runtime || fn.memoryMb !== this.memoryMb) {
+      throw new Error(`sandbox ${this.id} is ${this.key}, cannot serve ${fn.runtime}/${fn.memoryMb} MB`);
+    }
+    linker.link(codeDir, join(this.dir, 'task'));
+    this.assigned = fn;
+  }
+
+  async init(): Promise<InitResultMessage> {
+    const fn = this.fn;
+    const result = await this.channel.init({
       type: 'init',
       codeDir: TASK_ROOT,
-      handler: this.fn.handler,
-      functionName: this.fn.functionName,
-      functionVersion: String(this.fn.version),
-      memoryLimitInMB: this.fn.memoryMb,
-      timeoutMs: this.fn.timeoutMs,
-      env: this.fn.env,
+      handler: fn.handler,
+      functionName: fn.functionName,
+      functionVersion: String(fn.version),
+      memoryLimitInMB: fn.memoryMb,
+      timeoutMs: fn.timeoutMs,
+      env: fn.env,
     });
+    this.initialised = result.ok;
+    return result;
   }
 
   invoke(invocationId: string, eventJson: string, deadlineMs: number): Promise<InvokeResultMessage> {
@@ -79,19 +121,19 @@ export class Sandbox {
 
   /** SIGKILLs the container now (used on timeout); `destroy` still follows. */
   kill(): Promise<void> {
-    return this.runtime.kill(this.containerId);
+    return this.containers.kill(this.containerId);
   }
 
   /** After the agent vanished: waits briefly for the container to stop and says how. */
   exitInfo(timeoutMs = 2000): Promise<ExitInfo> {
-    return this.runtime.waitForExit(this.containerId, timeoutMs);
+    return this.containers.waitForExit(this.containerId, timeoutMs);
   }
 
-  /** Closes the channel, removes the container and its socket directory. Idempotent. */
+  /** Closes the channel, removes the container and its directory. Idempotent. */
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       await this.channel.close().catch(() => {});
-      await this.runtime.remove(this.containerId);
+      await this.containers.remove(this.containerId);
       await rm(this.dir, { recursive: true, force: true });
     })();
     return this.destroyed;
@@ -100,44 +142,65 @@ export class Sandbox {
 
 export interface SandboxFactoryOptions {
   runtime: ContainerRuntime;
-  /** Host directory under which each sandbox gets its socket directory. */
+  /** Host directory under which each sandbox gets its own directory. */
   sandboxesDir: string;
   workerId: string;
   /** How long a started container may take to connect back. */
   startTimeoutMs: number;
 }
 
-/** Starts sandboxes: socket first, then the container, then waits for hello. */
+/** What to start: a sandbox for a known function (code mounted directly), or a generic one. */
+export type SandboxRequest =
+  | { runtime: RuntimeName; memoryMb: number; fn: SandboxFunction; codeDir: string }
+  | { runtime: RuntimeName; memoryMb: number; fn?: undefined; codeDir?: undefined };
+
+/**
+ * Starts sandboxes: directory and socket first, then the container, then
+ * waits for the agent's hello. Layout per sandbox, under `sandboxesDir/<id>/`:
+ * `sock/` (owned by the sandbox uid, mounted read-write at /run/hearth) and,
+ * for generic sandboxes, `task/` (root-owned, mounted read-only at /var/task).
+ */
 export class SandboxFactory {
   constructor(private readonly options: SandboxFactoryOptions) {}
 
-  async start(fn: SandboxFunction, codeDir: string): Promise<Sandbox> {
+  async start(request: SandboxRequest): Promise<Sandbox> {
     const { runtime, sandboxesDir, workerId, startTimeoutMs } = this.options;
     const id = randomBytes(6).toString('hex');
     const dir = join(sandboxesDir, id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chown(dir, SANDBOX_UID, SANDBOX_UID);
-    await chmod(dir, 0o700);
-    const channel = await AgentChannel.listen(join(dir, 'agent.sock'));
+    const sockDir = join(dir, 'sock');
+    await mkdir(sockDir, { recursive: true, mode: 0o700 });
+    await chown(sockDir, SANDBOX_UID, SANDBOX_UID);
+    await chmod(sockDir, 0o700);
+    let codeDir = request.codeDir;
+    if (!codeDir) {
+      codeDir = join(dir, 'task');
+      await mkdir(codeDir, { mode: 0o755 });
+    }
+    const channel = await AgentChannel.listen(join(sockDir, 'agent.sock'));
+    const fn = request.fn;
     let containerId: string;
     try {
       containerId = await runtime.start({
         name: `hearth-${workerId}-${id}`,
-        image: RUNTIMES[fn.runtime].image,
-        memoryMb: fn.memoryMb,
-        socketDir: dir,
+        image: RUNTIMES[request.runtime].image,
+        memoryMb: request.memoryMb,
+        socketDir: sockDir,
         codeDir,
         env: {
           HEARTH_AGENT_SOCKET: '/run/hearth/agent.sock',
-          ...(fn.runtime === 'nodejs20' ? { NODE_OPTIONS: `--max-old-space-size=${fn.memoryMb}` } : {}),
+          ...(request.runtime === 'nodejs20' ? { NODE_OPTIONS: `--max-old-space-size=${request.memoryMb}` } : {}),
         },
         labels: {
           [SANDBOX_LABELS.managed]: 'true',
           [SANDBOX_LABELS.worker]: workerId,
-          [SANDBOX_LABELS.functionId]: fn.functionId,
-          [SANDBOX_LABELS.functionName]: fn.functionName,
-          [SANDBOX_LABELS.version]: String(fn.version),
-          [SANDBOX_LABELS.runtime]: fn.runtime,
+          [SANDBOX_LABELS.runtime]: request.runtime,
+          ...(fn
+            ? {
+                [SANDBOX_LABELS.functionId]: fn.functionId,
+                [SANDBOX_LABELS.functionName]: fn.functionName,
+                [SANDBOX_LABELS.version]: String(fn.version),
+              }
+            : { [SANDBOX_LABELS.prewarmed]: 'true' }),
         },
       });
     } catch (err) {
@@ -145,7 +208,7 @@ export class SandboxFactory {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    const sandbox = new Sandbox(id, containerId, fn, dir, channel, runtime);
+    const sandbox = new Sandbox(id, containerId, request.runtime, request.memoryMb, fn ?? null, dir, channel, runtime);
     try {
       await channel.waitForHello(startTimeoutMs);
     } catch (err) {

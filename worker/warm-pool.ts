@@ -1,19 +1,22 @@
 /**
- * Idle containers waiting for their next call, grouped by function version.
- * Pure bookkeeping: it never starts or stops anything itself; it tells its
- * owner (through `onExpire`) when a member has been idle past the keep-alive.
+ * Idle containers waiting for their next call, grouped by key (a function
+ * version, or a pre-warmed class). Pure bookkeeping: it never starts or stops
+ * anything itself; it tells its owner (through `onExpire`) when a member has
+ * been idle past its keep-alive.
  *
  * Reuse is most-recently-used first, so a burst's extra containers fall idle
  * at the bottom of the stack and expire, shrinking the pool back to what the
- * steady load needs (and to zero when calls stop).
+ * steady load needs (and to zero when calls stop). Eviction under memory
+ * pressure takes the least recently used member across all keys.
  */
 
 export interface PoolMember {
-  /** Members are only handed to calls with the same key (function version). */
+  /** Members are only handed to calls with the same key. */
   readonly key: string;
 }
 
 export interface WarmPoolOptions<T> {
+  /** Keep-alive for members released without one of their own. */
   keepAliveMs: number;
   /** Called when a member expires; it has already left the pool. */
   onExpire(member: T): void;
@@ -21,7 +24,8 @@ export interface WarmPoolOptions<T> {
 
 export class WarmPool<T extends PoolMember> {
   private readonly idle = new Map<string, T[]>();
-  private readonly timers = new Map<T, NodeJS.Timeout>();
+  /** Every idle member, in the order it was released (oldest first). */
+  private readonly byRelease = new Map<T, NodeJS.Timeout>();
 
   constructor(private readonly options: WarmPoolOptions<T>) {}
 
@@ -31,12 +35,12 @@ export class WarmPool<T extends PoolMember> {
     const member = stack?.pop();
     if (!member) return undefined;
     if (stack!.length === 0) this.idle.delete(key);
-    this.clearTimer(member);
+    this.forget(member);
     return member;
   }
 
   /** Returns a member to the pool as idle; its keep-alive starts now. */
-  release(member: T): void {
+  release(member: T, keepAliveMs = this.options.keepAliveMs): void {
     let stack = this.idle.get(member.key);
     if (!stack) {
       stack = [];
@@ -45,9 +49,9 @@ export class WarmPool<T extends PoolMember> {
     stack.push(member);
     const timer = setTimeout(() => {
       if (this.remove(member)) this.options.onExpire(member);
-    }, this.options.keepAliveMs);
+    }, keepAliveMs);
     timer.unref?.();
-    this.timers.set(member, timer);
+    this.byRelease.set(member, timer);
   }
 
   /** Removes an idle member (it died, or is being evicted). True if it was idle here. */
@@ -57,17 +61,26 @@ export class WarmPool<T extends PoolMember> {
     if (index < 0) return false;
     stack!.splice(index, 1);
     if (stack!.length === 0) this.idle.delete(member.key);
-    this.clearTimer(member);
+    this.forget(member);
     return true;
+  }
+
+  /** Removes and returns the least recently used idle member matching `predicate`. */
+  evictLeastRecentlyUsed(predicate: (member: T) => boolean = () => true): T | undefined {
+    for (const member of this.byRelease.keys()) {
+      if (predicate(member)) {
+        this.remove(member);
+        return member;
+      }
+    }
+    return undefined;
   }
 
   /** Removes and returns every idle member matching `predicate`. */
   removeWhere(predicate: (member: T) => boolean): T[] {
     const removed: T[] = [];
-    for (const stack of [...this.idle.values()]) {
-      for (const member of [...stack]) {
-        if (predicate(member) && this.remove(member)) removed.push(member);
-      }
+    for (const member of [...this.byRelease.keys()]) {
+      if (predicate(member) && this.remove(member)) removed.push(member);
     }
     return removed;
   }
@@ -80,14 +93,12 @@ export class WarmPool<T extends PoolMember> {
   /** Number of idle members, for one key or in total. */
   size(key?: string): number {
     if (key !== undefined) return this.idle.get(key)?.length ?? 0;
-    let total = 0;
-    for (const stack of this.idle.values()) total += stack.length;
-    return total;
+    return this.byRelease.size;
   }
 
-  private clearTimer(member: T): void {
-    const timer = this.timers.get(member);
+  private forget(member: T): void {
+    const timer = this.byRelease.get(member);
     if (timer) clearTimeout(timer);
-    this.timers.delete(member);
+    this.byRelease.delete(member);
   }
 }

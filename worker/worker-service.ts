@@ -1,19 +1,24 @@
 /**
- * A worker: consumes the invocation queue and runs each call in a sandbox,
- * keeping finished sandboxes warm for the next call to the same version.
- * Takes its ports as arguments; `main.ts` is what wires real clients in.
+ * A worker: consumes the invocation queue and runs each call in a sandbox
+ * from its pool (warm, pre-warmed or cold), within per-function concurrency
+ * limits and the worker's memory budget. Takes its ports as arguments;
+ * `main.ts` is what wires real clients in.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RedisOptions } from 'ioredis';
 import { CodeCache, type CodeSource } from './code-cache.ts';
+import { CodeLinker } from './code-linker.ts';
+import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
-import { startInvocationConsumer, type QueueConnection } from './invocation-queue.ts';
+import { INIT_TIMEOUT_MS } from './invocation-outcome.ts';
+import { RetryLater, startInvocationConsumer, type QueueConnection } from './invocation-queue.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from './logger.ts';
-import type { RedisOptions } from 'ioredis';
-import { SandboxFactory, type Sandbox } from './sandbox.ts';
-import { WarmPool } from './warm-pool.ts';
+import { MemoryBudget } from './memory-budget.ts';
+import { SandboxFactory } from './sandbox.ts';
+import { SandboxPool, type PoolStats, type PrewarmTarget, type ProvisionedVersion } from './sandbox-pool.ts';
 
 export interface WorkerSettings {
   workerId: string;
@@ -22,6 +27,11 @@ export interface WorkerSettings {
   concurrency: number;
   keepAliveMs: number;
   startTimeoutMs: number;
+  /** Sum of container memory limits this worker may hold. */
+  memoryBudgetMb: number;
+  prewarm: PrewarmTarget[];
+  /** How often to re-read which versions want `minWarm` containers. */
+  provisionIntervalMs: number;
 }
 
 export interface WorkerServiceOptions {
@@ -29,85 +39,115 @@ export interface WorkerServiceOptions {
   runtime: ContainerRuntime;
   codeSource: CodeSource;
   recorder: InvocationRecorder;
+  /** Versions whose `minWarm` containers this worker keeps. */
+  provisioned: () => Promise<ProvisionedVersion[]>;
+  gate: ConcurrencyGate;
   queue: QueueConnection;
-  /** Where to listen for control broadcasts (function deletions). */
+  /** Where to listen for control broadcasts (deletions, deploys). */
   redis: RedisOptions;
   log: Logger;
 }
 
 export interface WorkerService {
-  /** Idle sandboxes kept warm right now. */
-  idleCount(): number;
+  /** Sandboxes by state, and memory held. */
+  stats(): PoolStats;
+  /** Re-reads provisioned versions now and starts what is missing. */
+  reconcileProvisioned(): Promise<void>;
   /** Stops taking work, lets running calls finish, removes every container. */
   stop(): Promise<void>;
 }
 
+/** Back-off for a call whose function is at its concurrency limit (jittered so parked calls spread out). */
+const throttledRetryMs = () => 25 + Math.floor(Math.random() * 50);
+
 export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
-  const { settings, runtime, log } = options;
+  const { settings, runtime, log, gate } = options;
   await runtime.ping();
   await removeLeftovers(runtime, settings, log);
 
   const sandboxesDir = join(settings.stateDir, 'sandboxes', settings.workerId);
   await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
-  const codeCache = new CodeCache({ dir: join(settings.stateDir, 'code'), source: options.codeSource });
+  const pool = new SandboxPool({
+    factory: new SandboxFactory({
+      runtime,
+      sandboxesDir,
+      workerId: settings.workerId,
+      startTimeoutMs: settings.startTimeoutMs,
+    }),
+    codeCache: new CodeCache({ dir: join(settings.stateDir, 'code'), source: options.codeSource }),
+    linker: new CodeLinker(),
+    budget: new MemoryBudget(settings.memoryBudgetMb),
+    defaultKeepAliveMs: settings.keepAliveMs,
+    prewarm: settings.prewarm,
+    log,
+  });
+  const invoker = new Invoker({ pool, recorder: options.recorder });
 
-  const destroying = new Set<Promise<void>>();
-  const discard = (sandbox: Sandbox) => {
-    const done = sandbox
-      .destroy()
-      .catch((err: unknown) => log.warn('could not remove sandbox', { containerId: sandbox.containerId, err }))
-      .finally(() => destroying.delete(done));
-    destroying.add(done);
+  let reconciling: Promise<void> | null = null;
+  const reconcileProvisioned = () => {
+    reconciling ??= options
+      .provisioned()
+      .then((versions) => pool.setProvisioned(versions))
+      .catch((err: unknown) => log.warn('could not reconcile provisioned containers', { err }))
+      .finally(() => {
+        reconciling = null;
+      });
+    return reconciling;
   };
 
-  const pool = new WarmPool<Sandbox>({ keepAliveMs: settings.keepAliveMs, onExpire: discard });
-  const retired = new Set<string>();
-  const factory = new SandboxFactory({
-    runtime,
-    sandboxesDir,
-    workerId: settings.workerId,
-    startTimeoutMs: settings.startTimeoutMs,
-  });
-  const invoker = new Invoker({
-    pool,
-    factory,
-    codeCache,
-    recorder: options.recorder,
-    discard,
-    isRetired: (id) => retired.has(id),
+  const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
+    if (message.type === 'function-deleted' && message.functionId) pool.retire(message.functionId);
+    void reconcileProvisioned();
   });
 
-  const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
-    if (message.type !== 'function-deleted') return;
-    retired.add(message.functionId);
-    for (const sandbox of pool.removeWhere((s) => s.fn.functionId === message.functionId)) discard(sandbox);
-  });
+  pool.replenish();
+  await reconcileProvisioned();
+  const provisionTimer = setInterval(() => void reconcileProvisioned(), settings.provisionIntervalMs);
+  provisionTimer.unref();
 
   const consumer = startInvocationConsumer({
     ...options.queue,
     concurrency: settings.concurrency,
-    process: async (job) => {
+    process: async (job, control) => {
       try {
-        return await invoker.run(job);
+        if (job.maxConcurrency === null) return await invoker.run(job);
+        const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
+        if (!(await gate.tryAcquire(job.functionId, job.invocationId, job.maxConcurrency, leaseMs))) {
+          throw new RetryLater(throttledRetryMs());
+        }
+        try {
+          await control.started();
+          return await invoker.run(job);
+        } finally {
+          await gate.release(job.functionId, job.invocationId).catch(() => {});
+        }
       } catch (err) {
-        log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
+        if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
         throw err;
       }
     },
     onError: (err) => log.warn('queue consumer error', { err }),
   });
-  log.info('worker started', { workerId: settings.workerId, concurrency: settings.concurrency });
+  log.info('worker started', {
+    workerId: settings.workerId,
+    concurrency: settings.concurrency,
+    memoryBudgetMb: settings.memoryBudgetMb,
+    prewarm: settings.prewarm,
+  });
 
   let stopped: Promise<void> | null = null;
   return {
-    idleCount: () => pool.size(),
+    stats: () => pool.stats(),
+    reconcileProvisioned,
     stop() {
       stopped ??= (async () => {
         const t0 = Date.now();
+        clearInterval(provisionTimer);
         await consumer.close();
         await control.close();
-        for (const sandbox of pool.drain()) discard(sandbox);
-        await Promise.all([...destroying]);
+        await reconciling;
+        await gate.close();
+        await pool.close();
         log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
       })();
       return stopped;

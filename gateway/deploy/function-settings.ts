@@ -5,10 +5,15 @@
  */
 import { z } from 'zod';
 import { RUNTIME_NAMES, RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { MEMORY_MB } from '../../worker/memory-limits.ts';
 import { HearthError, badRequest } from '../errors.ts';
 
-export const MEMORY_MB = { min: 64, max: 4096, default: 128 } as const;
+export { MEMORY_MB };
+
 export const TIMEOUT_MS = { min: 100, max: 900_000, default: 3000 } as const;
+export const KEEP_ALIVE_MS = { min: 1000, max: 3_600_000 } as const;
+export const MIN_WARM = { min: 0, max: 1000 } as const;
+export const MAX_CONCURRENCY = { min: 1, max: 10_000 } as const;
 /** Lambda's cap on the total size of a function's environment. */
 export const ENV_MAX_BYTES = 4096;
 
@@ -28,11 +33,11 @@ const handlerPattern = /^(?!.*\.\.)(?!\/)[A-Za-z0-9_][A-Za-z0-9_/.-]{0,126}\.[A-
 const envKey = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const reservedEnv = /^(HEARTH_|AWS_LAMBDA_|LAMBDA_|_HANDLER$|NODE_OPTIONS$)/;
 
-const intField = (label: string, min: number, max: number, fallback: number) =>
+const intField = <F extends number | null>(label: string, min: number, max: number, fallback: F) =>
   z
     .string()
     .optional()
-    .transform((v, ctx) => {
+    .transform((v, ctx): number | F => {
       if (v === undefined || v.trim() === '') return fallback;
       const n = Number(v);
       if (!Number.isInteger(n) || n < min || n > max) {
@@ -56,6 +61,9 @@ const fieldsSchema = z.object({
     }),
   memoryMb: intField('memoryMb', MEMORY_MB.min, MEMORY_MB.max, MEMORY_MB.default),
   timeoutMs: intField('timeoutMs', TIMEOUT_MS.min, TIMEOUT_MS.max, TIMEOUT_MS.default),
+  keepAliveMs: intField('keepAliveMs', KEEP_ALIVE_MS.min, KEEP_ALIVE_MS.max, null),
+  minWarm: intField('minWarm', MIN_WARM.min, MIN_WARM.max, 0),
+  maxConcurrency: intField('maxConcurrency', MAX_CONCURRENCY.min, MAX_CONCURRENCY.max, null),
   env: z
     .string()
     .optional()
@@ -93,6 +101,11 @@ export interface FunctionSettings {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  /** Null: the worker's default keep-alive. */
+  keepAliveMs: number | null;
+  minWarm: number;
+  /** Null: no per-function limit. */
+  maxConcurrency: number | null;
 }
 
 /**
@@ -105,14 +118,22 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     const problems = parsed.error.issues.map((i) => i.message);
     throw new HearthError(400, 'InvalidParameter', problems.join('; '), { problems });
   }
-  const { runtime, handler, memoryMb, timeoutMs, env } = parsed.data;
+  const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency } = parsed.data;
   const runtimeName = runtime as RuntimeName;
+  if (maxConcurrency !== null && minWarm > maxConcurrency) {
+    throw new HearthError(400, 'InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
+      problems: [`minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`],
+    });
+  }
   return {
     runtime: runtimeName,
     handler: handler ? handler : RUNTIMES[runtimeName].defaultHandler,
     memoryMb,
     timeoutMs,
     env,
+    keepAliveMs,
+    minWarm,
+    maxConcurrency,
   };
 }
 

@@ -11,10 +11,12 @@ import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
 import { outcomeFromRow } from './invocation-view.ts';
 
-/** The reads the dispatcher needs; implemented over Postgres in `app.ts`' wiring. */
+/** The reads and writes the dispatcher needs; implemented over Postgres in `create-gateway.ts`. */
 export interface DispatchStore {
   resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
   findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
+  /** Records a call that never ran (throttled), so it is counted like any other. */
+  recordUnstarted(job: InvocationJob, outcome: InvocationOutcome): Promise<void>;
 }
 
 export interface DispatcherOptions {
@@ -22,6 +24,8 @@ export interface DispatcherOptions {
   queue: InvocationQueue;
   /** Added to the function's own timeout for queueing and a cold start. */
   syncGraceMs: number;
+  /** How long a sync call to a function at its `maxConcurrency` may wait to start before `429`. */
+  throttleWaitMs: number;
 }
 
 export interface CallTarget {
@@ -43,8 +47,14 @@ export class Dispatcher {
   /** Queues the call and waits for its outcome (function failures included). */
   async dispatchSync(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationOutcome> {
     const job = await this.prepare(target, eventJson, mode);
-    const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs;
-    const outcome = await this.options.queue.enqueueAndWait(job, waitMs);
+    const throttleWaitMs = job.maxConcurrency === null ? undefined : this.options.throttleWaitMs;
+    const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
+    const outcome = await this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs);
+    if (outcome === 'throttled') {
+      const throttled = throttledOutcome(job, this.options.throttleWaitMs);
+      await this.options.store.recordUnstarted(job, throttled);
+      return throttled;
+    }
     if (outcome) return outcome;
     // Queue events are best effort: the record is the authority.
     const row = await this.options.store.findInvocation(target.namespace, job.invocationId);
@@ -76,10 +86,42 @@ export class Dispatcher {
       memoryMb: fn.memoryMb,
       timeoutMs: fn.timeoutMs,
       env: fn.env,
+      keepAliveMs: fn.keepAliveMs,
+      maxConcurrency: fn.maxConcurrency,
       codeSha256: fn.codeSha256,
       mode,
       event: eventJson,
       enqueuedAt: Date.now(),
     };
   }
+}
+
+/** The outcome of a sync call that waited `waitedMs` without a free slot and was withdrawn. */
+function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutcome {
+  const now = Date.now();
+  return {
+    invocationId: job.invocationId,
+    functionName: job.functionName,
+    version: job.version,
+    status: 'throttled',
+    result: null,
+    error: {
+      code: 'Throttled',
+      type: 'Throttled',
+      message: `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency}); the call waited ${waitedMs} ms without starting and was not run`,
+    },
+    coldStart: false,
+    startKind: 'warm',
+    queuedAt: job.enqueuedAt,
+    startedAt: now,
+    finishedAt: now,
+    queueWaitMs: now - job.enqueuedAt,
+    acquireMs: 0,
+    initMs: 0,
+    durationMs: 0,
+    billedMs: 0,
+    memoryMb: job.memoryMb,
+    logs: '',
+    logsTruncated: false,
+  };
 }

@@ -10,6 +10,7 @@ const FAILURE_STATUS = {
   FunctionCrashed: 502,
   FunctionOutOfMemory: 502,
   FunctionTimeout: 504,
+  Throttled: 429,
 } as const;
 
 /** Headers every invoke answer carries. */
@@ -29,7 +30,11 @@ export function failureResponse(outcome: InvocationOutcome): Response | null {
   const { code, message, type, stack } = outcome.error;
   return new Response(JSON.stringify({ error: { code, message, type, ...(stack ? { stack } : {}) } }), {
     status: FAILURE_STATUS[code],
-    headers: { 'Content-Type': 'application/json', ...invocationHeaders(outcome) },
+    headers: {
+      'Content-Type': 'application/json',
+      ...invocationHeaders(outcome),
+      ...(code === 'Throttled' ? { 'Retry-After': '1' } : {}),
+    },
   });
 }
 

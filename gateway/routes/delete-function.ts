@@ -11,9 +11,7 @@ export function deleteFunctionRoute(deps: GatewayDeps) {
     const functionId = await deps.functions.delete(c.get('namespace'), name);
     if (!functionId) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
     // Best effort: a worker that misses this drops the containers at keep-alive.
-    await deps.control.publish({ type: 'function-deleted', functionId }).catch((err: unknown) => {
-      deps.log.warn('could not broadcast a deletion', { name, err });
-    });
+    await deps.announce({ type: 'function-deleted', namespace: c.get('namespace'), name, functionId });
     deps.log.info('function deleted', { name });
     return c.body(null, 204);
   });

@@ -6,7 +6,7 @@ import { HearthError, badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { MAX_DEPLOY_BYTES, limitBody } from '../request-limits.ts';
 
-const TEXT_FIELDS = ['runtime', 'handler', 'memoryMb', 'timeoutMs', 'env'] as const;
+const TEXT_FIELDS = ['runtime', 'handler', 'memoryMb', 'timeoutMs', 'env', 'keepAliveMs', 'minWarm', 'maxConcurrency'] as const;
 
 export function deployFunctionRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().put('/v1/functions/:name', limitBody(MAX_DEPLOY_BYTES, 'the upload'), async (c) => {
@@ -47,6 +47,7 @@ export function deployFunctionRoute(deps: GatewayDeps) {
     assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
     const fn = await deps.functions.createVersion(c.get('namespace'), name, settings, packed);
     deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256 });
+    await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
     return c.json({ ...fn, version: fn.latestVersion }, 201, { Location: `/v1/functions/${name}` });
   });
 }

@@ -18,6 +18,7 @@ export function rollbackFunctionRoute(deps: GatewayDeps) {
     if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
     if (result === 'no-version') throw notFound('VersionNotFound', `function "${name}" has no version ${version}`);
     deps.log.info('function rolled back', { name, version });
+    await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
     return c.json(await deps.functions.get(c.get('namespace'), name));
   });
 }

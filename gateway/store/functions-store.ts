@@ -14,6 +14,9 @@ export interface VersionSettings {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  keepAliveMs: number | null;
+  minWarm: number;
+  maxConcurrency: number | null;
 }
 
 export interface NewCode {
@@ -61,6 +64,9 @@ const versionColumns = {
   memoryMb: functionVersions.memoryMb,
   timeoutMs: functionVersions.timeoutMs,
   env: functionVersions.env,
+  keepAliveMs: functionVersions.keepAliveMs,
+  minWarm: functionVersions.minWarm,
+  maxConcurrency: functionVersions.maxConcurrency,
   codeSha256: functionVersions.codeSha256,
   codeFormat: functionVersions.codeFormat,
   codeSizeBytes: codeBlobs.sizeBytes,
@@ -74,6 +80,9 @@ type VersionRow = {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  keepAliveMs: number | null;
+  minWarm: number;
+  maxConcurrency: number | null;
   codeSha256: string;
   codeFormat: string;
   codeSizeBytes: number;
@@ -205,6 +214,9 @@ export async function resolveVersion(
       memoryMb: functionVersions.memoryMb,
       timeoutMs: functionVersions.timeoutMs,
       env: functionVersions.env,
+      keepAliveMs: functionVersions.keepAliveMs,
+      minWarm: functionVersions.minWarm,
+      maxConcurrency: functionVersions.maxConcurrency,
       codeSha256: functionVersions.codeSha256,
     })
     .from(functions)

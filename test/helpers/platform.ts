@@ -17,12 +17,20 @@ import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts
 import { silentLogger, type Logger } from '../../worker/logger.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 import { createPostgresCodeSource } from '../../worker/store/code-store.ts';
+import { createRedisConcurrencyGate } from '../../worker/concurrency-gate.ts';
+import type { PrewarmTarget } from '../../worker/sandbox-pool.ts';
 import { insertInvocation } from '../../worker/store/invocations-store.ts';
+import { listProvisionedVersions } from '../../worker/store/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
 
 export interface PlatformOptions {
   workerId?: string;
   keepAliveMs?: number;
+  memoryBudgetMb?: number;
+  /** Pre-warmed classes; none unless a test asks, so cold starts stay cold. */
+  prewarm?: PrewarmTarget[];
+  /** How long a sync call to a throttled function may wait to start. */
+  throttleWaitMs?: number;
   concurrency?: number;
   log?: Logger;
 }
@@ -67,10 +75,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       concurrency: options.concurrency ?? 8,
       keepAliveMs: options.keepAliveMs ?? 5 * 60_000,
       startTimeoutMs: 10_000,
+      memoryBudgetMb: options.memoryBudgetMb ?? 16 * 1024,
+      prewarm: options.prewarm ?? [],
+      provisionIntervalMs: 1000,
     },
     runtime: new DockerContainerRuntime(),
     codeSource: createPostgresCodeSource(database.db),
     recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, workerId) },
+    provisioned: () => listProvisionedVersions(database.db),
+    gate: createRedisConcurrencyGate(redisOptionsFromUrl(redisUrl), prefix),
     queue: { connection: redisOptionsFromUrl(redisUrl), prefix },
     redis: redisOptionsFromUrl(redisUrl),
     log,
@@ -81,6 +94,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     queuePrefix: prefix,
     apiKey,
     syncGraceMs: 30_000,
+    throttleWaitMs: options.throttleWaitMs ?? 2000,
     log,
   });
   const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' });

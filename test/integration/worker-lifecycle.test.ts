@@ -39,7 +39,7 @@ describe('worker container lifecycle', () => {
     expect(await containersOf(platform.workerId)).toHaveLength(1);
 
     expect(await waitUntil(async () => (await containersOf(platform.workerId)).length === 0, 8000)).toBe(true);
-    expect(platform.worker.idleCount()).toBe(0);
+    expect(platform.worker.stats().warm).toBe(0);
     expect((await invoke(platform, name, {})).headers.get('x-cold-start')).toBe('true');
   });
 

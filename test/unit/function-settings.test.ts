@@ -24,17 +24,40 @@ describe('function names', () => {
 
 describe('deploy settings', () => {
   it('fills in defaults per runtime', () => {
-    expect(parseFunctionSettings({ runtime: 'nodejs20' })).toEqual({ runtime: 'nodejs20', handler: 'index.handler', memoryMb: 128, timeoutMs: 3000, env: {} });
+    expect(parseFunctionSettings({ runtime: 'nodejs20' })).toEqual({
+      runtime: 'nodejs20',
+      handler: 'index.handler',
+      memoryMb: 128,
+      timeoutMs: 3000,
+      env: {},
+      keepAliveMs: null,
+      minWarm: 0,
+      maxConcurrency: null,
+    });
     expect(parseFunctionSettings({ runtime: 'python3' }).handler).toBe('main.handler');
   });
 
   it('parses limits and env', () => {
-    expect(parseFunctionSettings({ runtime: 'nodejs20', handler: 'src/app.main', memoryMb: '4096', timeoutMs: '900000', env: '{"A":"1","B_2":""}' })).toEqual({
+    expect(
+      parseFunctionSettings({
+        runtime: 'nodejs20',
+        handler: 'src/app.main',
+        memoryMb: '4096',
+        timeoutMs: '900000',
+        env: '{"A":"1","B_2":""}',
+        keepAliveMs: '60000',
+        minWarm: '2',
+        maxConcurrency: '5',
+      }),
+    ).toEqual({
       runtime: 'nodejs20',
       handler: 'src/app.main',
       memoryMb: 4096,
       timeoutMs: 900000,
       env: { A: '1', B_2: '' },
+      keepAliveMs: 60000,
+      minWarm: 2,
+      maxConcurrency: 5,
     });
   });
 
@@ -53,6 +76,12 @@ describe('deploy settings', () => {
       expect(problems.some((p) => p.includes('"1A"'))).toBe(true);
       expect(problems.some((p) => p.includes('reserved'))).toBe(true);
       expect(problems.some((p) => p.includes('"C" must be a string'))).toBe(true);
+    }
+  });
+
+  it('rejects warm-pool settings out of range, and minWarm above maxConcurrency', () => {
+    for (const fields of [{ keepAliveMs: '999' }, { minWarm: '-1' }, { minWarm: '1001' }, { maxConcurrency: '0' }, { minWarm: '3', maxConcurrency: '2' }]) {
+      expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', ...fields }))).toBe('InvalidParameter');
     }
   });
 

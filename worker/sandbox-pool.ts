@@ -1,0 +1,274 @@
+/**
+ * Every sandbox a worker holds, and the policy for getting one:
+ * warm (an idle sandbox of the same function version) → pre-warmed (an idle
+ * generic sandbox of the same runtime and memory class, given the code now)
+ * → cold (a new container). It also keeps each pre-warmed class topped up,
+ * keeps `minWarm` sandboxes of provisioned versions, and holds the sum of
+ * memory limits under the worker's budget, evicting the least recently used
+ * idle sandboxes of other functions when a new one needs room.
+ */
+import type { RuntimeName } from '../runtime-images/runtimes.ts';
+import type { CodeCache } from './code-cache.ts';
+import type { CodeLinker } from './code-linker.ts';
+import type { StartKind } from './invocation-outcome.ts';
+import type { Logger } from './logger.ts';
+import type { MemoryBudget } from './memory-budget.ts';
+import { prewarmKey, sandboxKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
+import { WarmPool } from './warm-pool.ts';
+
+/** Pre-warmed sandboxes wait for a claim, not for a keep-alive: the longest timer Node allows. */
+const PREWARM_IDLE_MS = 2 ** 31 - 1;
+
+export interface PrewarmTarget {
+  runtime: RuntimeName;
+  memoryMb: number;
+  count: number;
+}
+
+/** A version to keep `minWarm` initialised sandboxes of. */
+export interface ProvisionedVersion {
+  fn: SandboxFunction;
+  codeSha256: string;
+  minWarm: number;
+  keepAliveMs: number | null;
+}
+
+export interface SandboxPoolOptions {
+  factory: SandboxFactory;
+  codeCache: CodeCache;
+  linker: CodeLinker;
+  budget: MemoryBudget;
+  defaultKeepAliveMs: number;
+  prewarm: PrewarmTarget[];
+  log: Logger;
+}
+
+export interface PoolStats {
+  busy: number;
+  warm: number;
+  prewarmed: number;
+  memoryUsedMb: number;
+  memoryBudgetMb: number;
+}
+
+export class SandboxPool {
+  private readonly idle: WarmPool<Sandbox>;
+  private readonly live = new Set<Sandbox>();
+  private readonly liveByKey = new Map<string, number>();
+  private readonly destroying = new Set<Promise<void>>();
+  private readonly retired = new Set<string>();
+  private readonly startingPrewarm = new Map<string, number>();
+  private provisioned = new Map<string, ProvisionedVersion>();
+  private closed = false;
+
+  constructor(private readonly options: SandboxPoolOptions) {
+    this.idle = new WarmPool<Sandbox>({ keepAliveMs: options.defaultKeepAliveMs, onExpire: (s) => this.expire(s) });
+  }
+
+  /**
+   * A started sandbox for `fn`, and how it was obtained. A pre-warmed or cold
+   * sandbox still needs `init` (the caller times it as code load).
+   */
+  async acquire(fn: SandboxFunction, codeSha256: string): Promise<{ sandbox: Sandbox; kind: StartKind }> {
+    const warm = this.takeAlive(sandboxKey(fn));
+    if (warm) return { sandbox: warm, kind: 'warm' };
+    const codeDir = await this.options.codeCache.ensure(codeSha256);
+    const generic = this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb));
+    if (generic) {
+      this.track(generic, 'unkeyed');
+      try {
+        generic.assign(fn, codeDir, this.options.linker);
+      } finally {
+        this.track(generic, 'keyed');
+        this.replenish();
+      }
+      return { sandbox: generic, kind: 'prewarmed' };
+    }
+    await this.reserve(fn.memoryMb, sandboxKey(fn));
+    try {
+      const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
+      this.adopt(sandbox);
+      return { sandbox, kind: 'cold' };
+    } catch (err) {
+      this.options.budget.release(fn.memoryMb);
+      throw err;
+    }
+  }
+
+  /** Puts a sandbox back after a call: idle if it is healthy and still wanted, else gone. */
+  release(sandbox: Sandbox, healthy: boolean, keepAliveMs: number | null): void {
+    if (!healthy || !sandbox.alive || this.closed || this.retired.has(sandbox.fn.functionId)) {
+      this.discard(sandbox);
+      return;
+    }
+    sandbox.lastUsedAt = Date.now();
+    this.idle.release(sandbox, keepAliveMs ?? this.options.defaultKeepAliveMs);
+    // Someone waiting for memory may now evict it.
+    this.options.budget.notify();
+  }
+
+  /** Removes a sandbox for good; its memory returns to the budget once it is gone. */
+  discard(sandbox: Sandbox): void {
+    if (!this.live.delete(sandbox)) return;
+    this.idle.remove(sandbox);
+    this.track(sandbox, 'unkeyed');
+    const done = sandbox
+      .destroy()
+      .catch((err: unknown) => this.options.log.warn('could not remove sandbox', { containerId: sandbox.containerId, err }))
+      .finally(() => {
+        this.destroying.delete(done);
+        this.options.budget.release(sandbox.memoryMb);
+        this.replenish();
+      });
+    this.destroying.add(done);
+  }
+
+  /** A deleted function: its idle sandboxes go now, busy ones when their call ends. */
+  retire(functionId: string): void {
+    this.retired.add(functionId);
+    for (const s of this.idle.removeWhere((s) => !s.isGeneric && s.fn.functionId === functionId)) this.discard(s);
+  }
+
+  /** Replaces the set of provisioned versions and starts what is missing. */
+  setProvisioned(versions: ProvisionedVersion[]): Promise<void> {
+    this.provisioned = new Map(versions.map((v) => [sandboxKey(v.fn), v]));
+    return this.fillProvisioned();
+  }
+
+  /** Starts pre-warmed sandboxes up to each class's target, using only free memory. */
+  replenish(): void {
+    if (this.closed) return;
+    for (const target of this.options.prewarm) {
+      const key = prewarmKey(target.runtime, target.memoryMb);
+      let have = this.idle.size(key) + (this.startingPrewarm.get(key) ?? 0);
+      while (have < target.count && this.options.budget.tryReserve(target.memoryMb)) {
+        have++;
+        this.startingPrewarm.set(key, (this.startingPrewarm.get(key) ?? 0) + 1);
+        this.options.factory
+          .start({ runtime: target.runtime, memoryMb: target.memoryMb })
+          .then(
+            (sandbox) => {
+              this.adopt(sandbox);
+              if (this.closed) this.discard(sandbox);
+              else this.idle.release(sandbox, PREWARM_IDLE_MS);
+            },
+            (err: unknown) => {
+              this.options.budget.release(target.memoryMb);
+              this.options.log.warn('could not start a pre-warmed sandbox', { key, err });
+            },
+          )
+          .finally(() => this.startingPrewarm.set(key, (this.startingPrewarm.get(key) ?? 1) - 1));
+      }
+    }
+  }
+
+  stats(): PoolStats {
+    const idle = this.idle.size();
+    let prewarmed = 0;
+    for (const target of this.options.prewarm) prewarmed += this.idle.size(prewarmKey(target.runtime, target.memoryMb));
+    return {
+      busy: this.live.size - idle,
+      warm: idle - prewarmed,
+      prewarmed,
+      memoryUsedMb: this.options.budget.used,
+      memoryBudgetMb: this.options.budget.totalMb,
+    };
+  }
+
+  /** Live sandboxes (idle or busy) of one key. */
+  count(key: string): number {
+    return this.liveByKey.get(key) ?? 0;
+  }
+
+  /** Removes every sandbox (call after the last invocation finished). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const sandbox of [...this.live]) this.discard(sandbox);
+    while (this.destroying.size > 0) await Promise.all([...this.destroying]);
+  }
+
+  private takeAlive(key: string): Sandbox | undefined {
+    for (;;) {
+      const sandbox = this.idle.take(key);
+      if (!sandbox || sandbox.alive) return sandbox;
+      this.discard(sandbox);
+    }
+  }
+
+  private adopt(sandbox: Sandbox): void {
+    this.live.add(sandbox);
+    this.track(sandbox, 'keyed');
+    // A sandbox that dies while idle (its agent exited) leaves at once.
+    sandbox.onClose(() => {
+      if (this.idle.remove(sandbox)) this.discard(sandbox);
+    });
+  }
+
+  private track(sandbox: Sandbox, change: 'keyed' | 'unkeyed'): void {
+    const key = sandbox.key;
+    const n = (this.liveByKey.get(key) ?? 0) + (change === 'keyed' ? 1 : -1);
+    if (n > 0) this.liveByKey.set(key, n);
+    else this.liveByKey.delete(key);
+  }
+
+  /** Takes `mb` from the budget, evicting idle sandboxes of other keys until it fits. */
+  private async reserve(mb: number, forKey: string): Promise<void> {
+    for (;;) {
+      if (this.options.budget.tryReserve(mb)) return;
+      const victim = this.idle.evictLeastRecentlyUsed((s) => s.key !== forKey && !this.isProtected(s));
+      if (victim) {
+        // `discard` returns the memory once the container is gone; wait for that.
+        this.discard(victim);
+      }
+      await this.options.budget.changed();
+    }
+  }
+
+  /** Provisioned sandboxes within their version's `minWarm` are not evicted. */
+  private isProtected(sandbox: Sandbox): boolean {
+    const provisioned = this.provisioned.get(sandbox.key);
+    return provisioned !== undefined && this.count(sandbox.key) <= provisioned.minWarm;
+  }
+
+  private expire(sandbox: Sandbox): void {
+    const provisioned = this.provisioned.get(sandbox.key);
+    if (provisioned && sandbox.alive && this.count(sandbox.key) <= provisioned.minWarm) {
+      this.idle.release(sandbox, provisioned.keepAliveMs ?? this.options.defaultKeepAliveMs);
+      return;
+    }
+    this.discard(sandbox);
+  }
+
+  private async fillProvisioned(): Promise<void> {
+    const starts: Array<Promise<void>> = [];
+    for (const [key, version] of this.provisioned) {
+      const missing = version.minWarm - this.count(key);
+      for (let i = 0; i < missing; i++) starts.push(this.startProvisioned(version));
+    }
+    await Promise.all(starts);
+  }
+
+  private async startProvisioned(version: ProvisionedVersion): Promise<void> {
+    const { fn } = version;
+    try {
+      const codeDir = await this.options.codeCache.ensure(version.codeSha256);
+      await this.reserve(fn.memoryMb, sandboxKey(fn));
+      let sandbox: Sandbox;
+      try {
+        sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
+      } catch (err) {
+        this.options.budget.release(fn.memoryMb);
+        throw err;
+      }
+      this.adopt(sandbox);
+      const init = await sandbox.init().catch(() => null);
+      if (!init?.ok) {
+        this.discard(sandbox);
+        throw new Error(`init failed: ${init?.error?.message ?? 'agent closed'}`);
+      }
+      this.release(sandbox, true, version.keepAliveMs);
+    } catch (err) {
+      this.options.log.warn('could not start a provisioned sandbox', { function: fn.functionName, version: fn.version, err });
+    }
+  }
+}

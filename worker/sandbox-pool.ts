@@ -84,7 +84,7 @@ export class SandboxPool {
       }
       return { sandbox: generic, kind: 'prewarmed' };
     }
-    await this.reserve(fn.memoryMb, sandboxKey(fn));
+    await this.reserve(fn.memoryMb, sandboxKey(fn), true);
     try {
       const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
       this.adopt(sandbox);
@@ -183,6 +183,7 @@ export class SandboxPool {
   /** Removes every sandbox (call after the last invocation finished). */
   async close(): Promise<void> {
     this.closed = true;
+    this.options.budget.notify();
     for (const sandbox of [...this.live]) this.discard(sandbox);
     while (this.destroying.size > 0) await Promise.all([...this.destroying]);
   }
@@ -211,15 +212,19 @@ export class SandboxPool {
     else this.liveByKey.delete(key);
   }
 
-  /** Takes `mb` from the budget, evicting idle sandboxes of other keys until it fits. */
-  private async reserve(mb: number, forKey: string): Promise<void> {
+  /**
+   * Takes `mb` from the budget, evicting idle sandboxes of other keys until it
+   * fits. With `wait`, waits for busy sandboxes to come back when nothing can
+   * be evicted; without, gives up (returns false) at that point.
+   */
+  private async reserve(mb: number, forKey: string, wait = true): Promise<boolean> {
     for (;;) {
-      if (this.options.budget.tryReserve(mb)) return;
+      if (this.closed) throw new Error('the worker is shutting down');
+      if (this.options.budget.tryReserve(mb)) return true;
       const victim = this.idle.evictLeastRecentlyUsed((s) => s.key !== forKey && !this.isProtected(s));
-      if (victim) {
-        // `discard` returns the memory once the container is gone; wait for that.
-        this.discard(victim);
-      }
+      // `discard` returns the memory once the container is gone; wait for that.
+      if (victim) this.discard(victim);
+      else if (!wait && this.destroying.size === 0) return false;
       await this.options.budget.changed();
     }
   }
@@ -252,7 +257,10 @@ export class SandboxPool {
     const { fn } = version;
     try {
       const codeDir = await this.options.codeCache.ensure(version.codeSha256);
-      await this.reserve(fn.memoryMb, sandboxKey(fn));
+      // Never wait for memory here: the next reconcile tries again.
+      if (!(await this.reserve(fn.memoryMb, sandboxKey(fn), false))) {
+        throw new Error(`no memory left in the budget for ${fn.memoryMb} MB`);
+      }
       let sandbox: Sandbox;
       try {
         sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });

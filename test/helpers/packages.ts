@@ -40,6 +40,9 @@ export interface DeployFields {
   memoryMb?: number;
   timeoutMs?: number;
   env?: Record<string, string>;
+  keepAliveMs?: number;
+  minWarm?: number;
+  maxConcurrency?: number;
 }
 
 /** `PUT /v1/functions/{name}` with `code` as the given bytes and file name. */
@@ -51,6 +54,9 @@ export function deploy(platform: Platform, name: string, code: { bytes: Buffer; 
   if (fields.memoryMb !== undefined) form.set('memoryMb', String(fields.memoryMb));
   if (fields.timeoutMs !== undefined) form.set('timeoutMs', String(fields.timeoutMs));
   if (fields.env) form.set('env', JSON.stringify(fields.env));
+  for (const key of ['keepAliveMs', 'minWarm', 'maxConcurrency'] as const) {
+    if (fields[key] !== undefined) form.set(key, String(fields[key]));
+  }
   return platform.api(`/v1/functions/${name}`, { method: 'PUT', body: form });
 }
 

@@ -62,6 +62,30 @@ describe('warm pool', () => {
     expect(expired).toEqual([]);
   });
 
+  it('evicts the least recently released member that matches', () => {
+    const a = { key: 'f@1', id: 1 };
+    const b = { key: 'g@1', id: 2 };
+    const c = { key: 'f@1', id: 3 };
+    pool.release(a);
+    pool.release(b);
+    pool.release(c);
+    expect(pool.evictLeastRecentlyUsed((m) => m.key !== 'f@1')).toBe(b);
+    expect(pool.evictLeastRecentlyUsed()).toBe(a);
+    expect(pool.take('f@1')).toBe(c);
+    expect(pool.evictLeastRecentlyUsed()).toBeUndefined();
+  });
+
+  it('gives each member its own keep-alive when asked', () => {
+    const short = { key: 'f@1', id: 1 };
+    const long = { key: 'g@1', id: 2 };
+    pool.release(short, 100);
+    pool.release(long, 5000);
+    vi.advanceTimersByTime(100);
+    expect(expired).toEqual([short]);
+    vi.advanceTimersByTime(4900);
+    expect(expired).toEqual([short, long]);
+  });
+
   it('removes members by predicate and drains everything', () => {
     pool.release({ key: 'f@1', id: 1 });
     pool.release({ key: 'f@2', id: 2 });

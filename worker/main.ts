@@ -6,7 +6,8 @@ import { DockerContainerRuntime } from './docker-container-runtime.ts';
 import { createLogger } from './logger.ts';
 import { redisOptionsFromUrl } from './redis-connection.ts';
 import { createPostgresCodeSource } from './store/code-store.ts';
-import { insertInvocation } from './store/invocations-store.ts';
+import { insertInvocations } from './store/invocations-store.ts';
+import { BatchingRecorder } from './batching-recorder.ts';
 import { listProvisionedVersions } from './store/provisioned-store.ts';
 import { createRedisConcurrencyGate } from './concurrency-gate.ts';
 import { startWorkerService } from './worker-service.ts';
@@ -31,7 +32,7 @@ const service = await startWorkerService({
     config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},
   ),
   codeSource: createPostgresCodeSource(database.db),
-  recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, config.HEARTH_WORKER_ID) },
+  recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID)),
   provisioned: () => listProvisionedVersions(database.db),
   gate: createRedisConcurrencyGate(redis, config.HEARTH_QUEUE_PREFIX),
   queue: { connection: redis, prefix: config.HEARTH_QUEUE_PREFIX },

@@ -19,7 +19,8 @@ import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 import { createPostgresCodeSource } from '../../worker/store/code-store.ts';
 import { createRedisConcurrencyGate } from '../../worker/concurrency-gate.ts';
 import type { PrewarmTarget } from '../../worker/sandbox-pool.ts';
-import { insertInvocation } from '../../worker/store/invocations-store.ts';
+import { BatchingRecorder } from '../../worker/batching-recorder.ts';
+import { insertInvocations } from '../../worker/store/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/store/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
 
@@ -81,7 +82,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     runtime: new DockerContainerRuntime(),
     codeSource: createPostgresCodeSource(database.db),
-    recorder: { record: (job, outcome) => insertInvocation(database.db, job, outcome, workerId) },
+    recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, workerId)),
     provisioned: () => listProvisionedVersions(database.db),
     gate: createRedisConcurrencyGate(redisOptionsFromUrl(redisUrl), prefix),
     queue: { connection: redisOptionsFromUrl(redisUrl), prefix },

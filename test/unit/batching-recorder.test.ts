@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { BatchingRecorder, type RecordEntry } from '../../worker/batching-recorder.ts';
+import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import type { InvocationJob } from '../../worker/invocation-queue.ts';
+
+const entry = (id: string) => ({ job: { invocationId: id } as InvocationJob, outcome: { invocationId: id } as InvocationOutcome });
+
+describe('batching recorder', () => {
+  it('writes a lone record at once and batches what arrives while a write is in flight', async () => {
+    const batches: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const recorder = new BatchingRecorder(async (entries: RecordEntry[]) => {
+      batches.push(entries.map((e) => e.job.invocationId));
+      if (batches.length === 1) await gate;
+    });
+    const first = recorder.record(entry('a').job, entry('a').outcome);
+    const rest = ['b', 'c', 'd'].map((id) => recorder.record(entry(id).job, entry(id).outcome));
+    expect(batches).toEqual([['a']]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
+  });
+
+  it('rejects exactly the callers whose batch failed', async () => {
+    let calls = 0;
+    const recorder = new BatchingRecorder(async () => {
+      calls++;
+      if (calls === 1) throw new Error('db down');
+    });
+    const failed = recorder.record(entry('a').job, entry('a').outcome);
+    await expect(failed).rejects.toThrow('db down');
+    await expect(recorder.record(entry('b').job, entry('b').outcome)).resolves.toBeUndefined();
+  });
+
+  it('caps a batch at maxBatch', async () => {
+    const sizes: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const recorder = new BatchingRecorder(async (entries) => {
+      sizes.push(entries.length);
+      if (sizes.length === 1) await gate;
+    }, 2);
+    const all = ['a', 'b', 'c', 'd', 'e'].map((id) => recorder.record(entry(id).job, entry(id).outcome));
+    release();
+    await Promise.all(all);
+    expect(sizes).toEqual([1, 2, 2]);
+  });
+});

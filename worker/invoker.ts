@@ -59,7 +59,7 @@ export class Invoker {
 
     const finishedAt = Date.now();
     const healthy = attempt.kind === 'result' && attempt.message.fatal !== true;
-    pool.release(sandbox, healthy, job.keepAliveMs);
+    pool.release(sandbox, healthy, job.keepAliveMs, performance.now() - t0 - acquireMs);
 
     const outcome = toOutcome(job, attempt, {
       startKind: kind,

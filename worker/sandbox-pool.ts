@@ -1,6 +1,7 @@
 /**
  * Every sandbox a worker holds, and the policy for getting one:
- * warm (an idle sandbox of the same function version) → pre-warmed (an idle
+ * warm (an idle sandbox of the same function version, or a busy one about to
+ * come free, see `hand-off.ts`) → pre-warmed (an idle
  * generic sandbox of the same runtime and memory class, given the code now)
  * → cold (a new container). It also keeps each pre-warmed class topped up,
  * keeps `minWarm` sandboxes of provisioned versions, and holds the sum of
@@ -14,7 +15,18 @@ import type { StartKind } from './invocation-outcome.ts';
 import type { Logger } from './logger.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { prewarmKey, sandboxKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
+import { HandOff } from './hand-off.ts';
 import { WarmPool } from './warm-pool.ts';
+
+/** How long a call may wait for memory held by busy containers before it fails. */
+const CAPACITY_WAIT_MS = 60_000;
+
+/** No room for a container: every byte of the budget is held by busy or provisioned ones. */
+export class CapacityError extends Error {
+  override name = 'CapacityError';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** Pre-warmed sandboxes wait for a claim, not for a keep-alive: the longest timer Node allows. */
 const PREWARM_IDLE_MS = 2 ** 31 - 1;
@@ -53,6 +65,7 @@ export interface PoolStats {
 
 export class SandboxPool {
   private readonly idle: WarmPool<Sandbox>;
+  private readonly handOff = new HandOff<Sandbox>();
   private readonly live = new Set<Sandbox>();
   private readonly liveByKey = new Map<string, number>();
   private readonly destroying = new Set<Promise<void>>();
@@ -70,8 +83,13 @@ export class SandboxPool {
    * sandbox still needs `init` (the caller times it as code load).
    */
   async acquire(fn: SandboxFunction, codeSha256: string): Promise<{ sandbox: Sandbox; kind: StartKind }> {
-    const warm = this.takeAlive(sandboxKey(fn));
+    const key = sandboxKey(fn);
+    const warm = this.takeAlive(key);
     if (warm) return { sandbox: warm, kind: 'warm' };
+    if (this.handOff.shouldWait(key, this.count(key) - this.idle.size(key))) {
+      const handed = await this.handOff.wait(key);
+      if (handed) return { sandbox: handed, kind: 'warm' };
+    }
     const codeDir = await this.options.codeCache.ensure(codeSha256);
     const generic = this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb));
     if (generic) {
@@ -84,9 +102,11 @@ export class SandboxPool {
       }
       return { sandbox: generic, kind: 'prewarmed' };
     }
-    await this.reserve(fn.memoryMb, sandboxKey(fn), true);
+    await this.reserve(fn.memoryMb, key, true);
     try {
+      const started = performance.now();
       const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
+      this.handOff.observeColdStart(performance.now() - started);
       this.adopt(sandbox);
       return { sandbox, kind: 'cold' };
     } catch (err) {
@@ -95,13 +115,18 @@ export class SandboxPool {
     }
   }
 
-  /** Puts a sandbox back after a call: idle if it is healthy and still wanted, else gone. */
-  release(sandbox: Sandbox, healthy: boolean, keepAliveMs: number | null): void {
+  /**
+   * Puts a sandbox back after a call that held it `heldMs`: to a call waiting
+   * for it, else idle, if it is healthy and still wanted; otherwise gone.
+   */
+  release(sandbox: Sandbox, healthy: boolean, keepAliveMs: number | null, heldMs?: number): void {
+    if (heldMs !== undefined) this.handOff.observeDuration(sandbox.key, heldMs);
     if (!healthy || !sandbox.alive || this.closed || this.retired.has(sandbox.fn.functionId)) {
       this.discard(sandbox);
       return;
     }
     sandbox.lastUsedAt = Date.now();
+    if (this.handOff.offer(sandbox.key, sandbox)) return;
     this.idle.release(sandbox, keepAliveMs ?? this.options.defaultKeepAliveMs);
     // Someone waiting for memory may now evict it.
     this.options.budget.notify();
@@ -110,7 +135,8 @@ export class SandboxPool {
   /** Removes a sandbox for good; its memory returns to the budget once it is gone. */
   discard(sandbox: Sandbox): void {
     if (!this.live.delete(sandbox)) return;
-    this.idle.remove(sandbox);
+    // A call waiting for this sandbox to come free starts its own instead.
+    if (!this.idle.remove(sandbox)) this.handOff.cancelOne(sandbox.key);
     this.track(sandbox, 'unkeyed');
     const done = sandbox
       .destroy()
@@ -183,6 +209,7 @@ export class SandboxPool {
   /** Removes every sandbox (call after the last invocation finished). */
   async close(): Promise<void> {
     this.closed = true;
+    this.handOff.cancelAll();
     this.options.budget.notify();
     for (const sandbox of [...this.live]) this.discard(sandbox);
     while (this.destroying.size > 0) await Promise.all([...this.destroying]);
@@ -218,14 +245,19 @@ export class SandboxPool {
    * be evicted; without, gives up (returns false) at that point.
    */
   private async reserve(mb: number, forKey: string, wait = true): Promise<boolean> {
+    if (mb > this.options.budget.totalMb) {
+      throw new CapacityError(`a ${mb} MB container can never fit this worker's ${this.options.budget.totalMb} MB budget`);
+    }
+    const deadline = Date.now() + CAPACITY_WAIT_MS;
     for (;;) {
-      if (this.closed) throw new Error('the worker is shutting down');
+      if (this.closed) throw new CapacityError('the worker is shutting down');
+      if (Date.now() > deadline) throw new CapacityError(`no room for a ${mb} MB container within ${CAPACITY_WAIT_MS} ms`);
       if (this.options.budget.tryReserve(mb)) return true;
       const victim = this.idle.evictLeastRecentlyUsed((s) => s.key !== forKey && !this.isProtected(s));
       // `discard` returns the memory once the container is gone; wait for that.
       if (victim) this.discard(victim);
       else if (!wait && this.destroying.size === 0) return false;
-      await this.options.budget.changed();
+      await Promise.race([this.options.budget.changed(), sleep(1000)]);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { INIT_TIMEOUT_MS, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import type { InvocationJob, InvocationQueue } from '../../worker/invocation-queue.ts';
+import { InvocationPlatformError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
@@ -49,7 +49,15 @@ export class Dispatcher {
     const job = await this.prepare(target, eventJson, mode);
     const throttleWaitMs = job.maxConcurrency === null ? undefined : this.options.throttleWaitMs;
     const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
-    const outcome = await this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs);
+    let outcome: Awaited<ReturnType<InvocationQueue['enqueueAndWait']>>;
+    try {
+      outcome = await this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs);
+    } catch (err) {
+      if (!(err instanceof InvocationPlatformError)) throw err;
+      throw new HearthError(503, 'PlatformError', `the platform could not run invocation ${job.invocationId}: ${err.message}`, {
+        invocationId: job.invocationId,
+      });
+    }
     if (outcome === 'throttled') {
       const throttled = throttledOutcome(job, this.options.throttleWaitMs);
       await this.options.store.recordUnstarted(job, throttled);

@@ -4,7 +4,7 @@
  * per-function keep-alive, and eviction under the worker's memory budget.
  */
 import Dockerode from 'dockerode';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
 import { startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
 
@@ -33,7 +33,9 @@ describe('warm pool', () => {
     platform = await startPlatform(options);
     return platform;
   };
+  const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => {});
     await platform?.stop();
     platform = undefined;
   });
@@ -91,9 +93,7 @@ describe('warm pool', () => {
     const p = await start({ keepAliveMs: 1000 });
     const name = uniqueName('provisioned');
     // The run's database is shared: leave nothing provisioned for later tests' workers.
-    onTestFinished(async () => {
-      await p.api(`/v1/functions/${name}`, { method: 'DELETE' });
-    });
+    cleanups.push(() => p.api(`/v1/functions/${name}`, { method: 'DELETE' }));
     await deployWhoami(p, name, { minWarm: 2 });
     const labelled = () => docker.listContainers({ filters: { label: [`io.hearth.worker=${p.workerId}`, `io.hearth.function=${name}`] } });
     expect(await waitUntil(async () => (await labelled()).length === 2 && p.worker.stats().warm === 2, 15_000)).toBe(true);

@@ -1,0 +1,284 @@
+/**
+ * What the platform is compared with, measured in the same run:
+ *
+ * - a bare container start: dockerode `createContainer` + `start` of the
+ *   same runtime image running a tiny Node HTTP server on a bridge network,
+ *   timed to its first successful HTTP answer;
+ * - the same bare start wired like a sandbox (no network, a Unix socket), for context;
+ * - a raw HTTP call into such a container kept running (keep-alive);
+ * - a bare BullMQ round trip: `queue.add` + `job.waitUntilFinished` against
+ *   a no-op `Worker` in a separate process (this file, run as
+ *   `node --import tsx test/bench/baselines.ts bullmq-worker <prefix> <concurrency>`).
+ *
+ * The containers are reached at their address on a bench-owned Docker
+ * bridge network: a network namespace this run created on this machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type Dockerode from 'dockerode';
+import { RUNTIMES } from '../../runtime-images/runtimes.ts';
+import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import { REDIS_URL, ROOT, WORKER_LABEL, httpCall, sleep } from './stack.ts';
+
+const IMAGE = RUNTIMES.nodejs20.image;
+const SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(8080)";
+const NETWORK = 'hearth-bench-baseline';
+/** Baseline containers carry the worker label too, so the stack's clean-up removes them. */
+const LABELS = { [WORKER_LABEL]: 'bench-baseline' };
+
+/** A bench-owned bridge network whose addresses are handed out in turn (no inspect on the timed path). */
+export class BaselineNetwork {
+  private next = 10;
+
+  private constructor(
+    private readonly docker: Dockerode,
+    private readonly base: string,
+  ) {}
+
+  static async open(docker: Dockerode): Promise<BaselineNetwork> {
+    const existing = await docker.listNetworks({ filters: { name: [NETWORK] } });
+    for (const n of existing.filter((n) => n.Name === NETWORK)) await docker.getNetwork(n.Id).remove().catch(() => {});
+    // Fixed addresses need a user-configured subnet: let the engine pick a
+    // free one, then create the network again with that subnet named.
+    const probe = await docker.createNetwork({ Name: NETWORK, Driver: 'bridge', Labels: LABELS });
+    const info = (await docker.getNetwork(probe.id).inspect()) as { IPAM?: { Config?: { Subnet?: string }[] } };
+    await docker.getNetwork(probe.id).remove();
+    const subnet = info.IPAM?.Config?.[0]?.Subnet;
+    const m = subnet ? /^(\d+\.\d+\.\d+)\.0\/(\d+)$/.exec(subnet) : null;
+    if (!subnet || !m || Number(m[2]) > 24) throw new Error(`unexpected subnet for ${NETWORK}: ${subnet}`);
+    await docker.createNetwork({ Name: NETWORK, Driver: 'bridge', Labels: LABELS, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } });
+    return new BaselineNetwork(docker, m[1]!);
+  }
+
+  nextAddress(): string {
+    this.next = this.next >= 250 ? 10 : this.next + 1;
+    return `${this.base}.${this.next}`;
+  }
+
+  /** Creates and starts a tiny HTTP server container at a fresh address. */
+  async startServer(): Promise<{ id: string; address: string }> {
+    const address = this.nextAddress();
+    const container = await this.docker.createContainer({
+      Image: IMAGE,
+      Entrypoint: ['/usr/bin/node'],
+      Cmd: ['-e', SERVER],
+      Labels: LABELS,
+      HostConfig: { NetworkMode: NETWORK },
+      NetworkingConfig: { EndpointsConfig: { [NETWORK]: { IPAMConfig: { IPv4Address: address } } } },
+    });
+    await container.start();
+    return { id: container.id, address };
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.docker.getNetwork(NETWORK).remove().catch(() => {});
+  }
+}
+
+/** Polls `address:8080` with a new connection every ~1 ms until it answers 200. */
+async function firstResponse(address: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    while (Date.now() < until) {
+      const ok = await httpCall(agent, `http://${address}:8080/`, { timeoutMs: 500 }).then((a) => a.status === 200, () => false);
+      if (ok) return;
+      await sleep(1);
+    }
+    throw new Error(`baseline container at ${address} did not answer within ${timeoutMs} ms`);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** One bare cold start: create + start + first HTTP answer, in ms. The container is removed afterwards (untimed). */
+export async function bareColdStart(net: BaselineNetwork): Promise<number> {
+  const t0 = performance.now();
+  const { id, address } = await net.startServer();
+  try {
+    await firstResponse(address);
+    return performance.now() - t0;
+  } finally {
+    await net.removeContainer(id);
+  }
+}
+
+/**
+ * The same bare start the way the platform's sandboxes are wired: no
+ * network (`NetworkMode: none`) and the server on a Unix socket in a
+ * bind-mounted directory, polled every ~1 ms. Shows how much of the bridge
+ * baseline is network set-up the platform never pays.
+ */
+export class SocketBaseline {
+  private n = 0;
+
+  private constructor(
+    private readonly docker: Dockerode,
+    private readonly dir: string,
+  ) {}
+
+  private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true });
+
+  static async open(docker: Dockerode): Promise<SocketBaseline> {
+    const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-sock-'));
+    await chmod(dir, 0o755);
+    const baseline = new SocketBaseline(docker, dir);
+    process.once('exit', baseline.removeDir);
+    return baseline;
+  }
+
+  /** One create + start + first HTTP answer over the socket, in ms; the container is removed afterwards. */
+  async coldStart(): Promise<number> {
+    const dir = join(this.dir, String(++this.n));
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, 10001, 10001);
+    const t0 = performance.now();
+    const container = await this.docker.createContainer({
+      Image: IMAGE,
+      Entrypoint: ['/usr/bin/node'],
+      Cmd: ['-e', SERVER.replace('listen(8080)', "listen('/run/b/s.sock')")],
+      Labels: LABELS,
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: 'none', Binds: [`${dir}:/run/b`] },
+    });
+    try {
+      await container.start();
+      const until = Date.now() + 30_000;
+      while (!(await socketAnswers(join(dir, 's.sock')))) {
+        if (Date.now() > until) throw new Error('socket baseline container did not answer within 30 s');
+        await sleep(1);
+      }
+      return performance.now() - t0;
+    } finally {
+      await container.remove({ force: true, v: true }).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    process.off('exit', this.removeDir);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+      res.on('error', () => resolve(false));
+    });
+    req.setTimeout(500, () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** A running server container and a keep-alive client to it. */
+export async function startRawServer(net: BaselineNetwork): Promise<{ call(): Promise<number>; stop(): Promise<void> }> {
+  const { id, address } = await net.startServer();
+  await firstResponse(address);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    async call() {
+      const answer = await httpCall(agent, `http://${address}:8080/`);
+      if (answer.status !== 200) throw new Error(`raw HTTP baseline answered ${answer.status}`);
+      return answer.ms;
+    },
+    async stop() {
+      agent.destroy();
+      await net.removeContainer(id);
+    },
+  };
+}
+
+const BULLMQ_QUEUE = 'noop';
+/** Same job options as the invocation queue, so both keep the same bookkeeping. */
+const JOB_OPTIONS = { attempts: 1, removeOnComplete: { age: 300, count: 10_000 }, removeOnFail: { age: 24 * 3600 } } as const;
+/** Roughly the size of an invocation job and of an outcome, so both move the same bytes. */
+const PAYLOAD = { event: '{}', pad: 'x'.repeat(600) };
+const RESULT = { status: 'succeeded', result: 'null', pad: 'y'.repeat(500) };
+
+/** The bench side of the BullMQ baseline: its own queue and events reader, plus the worker process. */
+export interface BullmqBaseline {
+  /** The no-op worker process. */
+  pid: number | undefined;
+  /** One `queue.add` + `job.waitUntilFinished(queueEvents)`, in ms. */
+  roundTrip(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startBullmqBaseline(concurrency: number): Promise<BullmqBaseline> {
+  const prefix = 'hearth-bench-baseline';
+  const connection = redisOptionsFromUrl(REDIS_URL);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), 'bullmq-worker', prefix, String(concurrency)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // However the bench ends (Ctrl-C included), this process does not outlive it.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the BullMQ baseline worker did not start within 30 s')), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => reject(new Error('the BullMQ baseline worker exited during start-up')));
+  });
+  const queue = new Queue(BULLMQ_QUEUE, { connection, prefix });
+  const events = new QueueEvents(BULLMQ_QUEUE, { connection, prefix });
+  await queue.obliterate({ force: true }); // what an interrupted run left
+  // Each waiting round trip listens on both; 64 at once is expected here.
+  queue.setMaxListeners(0);
+  events.setMaxListeners(0);
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  return {
+    pid: child.pid,
+    async roundTrip() {
+      const t0 = performance.now();
+      const job = await queue.add('noop', PAYLOAD, JOB_OPTIONS);
+      await job.waitUntilFinished(events, 30_000);
+      return performance.now() - t0;
+    },
+    async close() {
+      process.off('exit', killChild);
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await events.close();
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    },
+  };
+}
+
+/** Child-process mode: a BullMQ worker whose processor does nothing. */
+async function runBullmqWorker(prefix: string, concurrency: number): Promise<void> {
+  const worker = new Worker(BULLMQ_QUEUE, async () => RESULT, { connection: redisOptionsFromUrl(REDIS_URL), prefix, concurrency });
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+  process.stdout.write('ready\n');
+  process.on('SIGTERM', () => {
+    void worker.close().finally(() => process.exit(0));
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === 'bullmq-worker') {
+  await runBullmqWorker(process.argv[3]!, Number(process.argv[4] ?? 1));
+}

@@ -1,0 +1,123 @@
+/**
+ * Pre-warmed first call: the worker keeps containers of the runtime started
+ * ahead of any function (`HEARTH_PREWARM=nodejs20:128=2`); a freshly
+ * deployed function's first call should take one (`X-Start-Kind:
+ * prewarmed`) instead of starting a container. Between samples the function
+ * is deleted (its container goes) and the bench waits for the pool to be
+ * back to 2 idle pre-warmed containers (label `io.hearth.prewarmed=true`).
+ */
+import { bareColdStart, BaselineNetwork } from './baselines.ts';
+import { deployAndCallOnce } from './scenario-cold.ts';
+import { WORKER_LABEL, sleep, type BenchContext } from './stack.ts';
+import {
+  SUMMARY_HEADER,
+  atMost,
+  breakdown,
+  countBy,
+  fmt,
+  ratio,
+  summarize,
+  summaryRow,
+  waitForRecords,
+  jobTimes,
+  type ScenarioResult,
+  type TimedCall,
+} from './stats.ts';
+
+const PREWARMED_LABEL = 'io.hearth.prewarmed';
+const POOL = 2;
+
+export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Promise<void> {
+  const { stack, log } = ctx;
+  const samples = ctx.quick ? 8 : 30;
+  await stack.restartWorker({ HEARTH_PREWARM: `nodejs20:128=${POOL}` });
+
+  const prewarmed = async (): Promise<string[]> => {
+    const found = await stack.docker.listContainers({
+      filters: { label: [`${PREWARMED_LABEL}=true`, `${WORKER_LABEL}=${stack.workerId}`], status: ['running'] },
+    });
+    return found.map((c) => c.Id);
+  };
+  /** Waits until `pred` holds for the pre-warmed set, up to `ms`; returns whether it did. */
+  const waitFor = async (pred: (ids: string[]) => boolean, ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (pred(await prewarmed())) return true;
+      await sleep(50);
+    }
+    return pred(await prewarmed());
+  };
+
+  const labelSeen = await waitFor((ids) => ids.length >= POOL, 15_000);
+  if (!labelSeen) {
+    result.notes.push(
+      `no running container labelled ${PREWARMED_LABEL}=true appeared within 15 s of the worker start: pre-warming looks absent (or labelled otherwise); waiting 1 s between samples instead`,
+    );
+  }
+
+  // The ratio is to the bare cold start of scenario 1; measured here when that did not run.
+  let bareP50 = ctx.shared.coldBaselineP50;
+  let bareNote = 'bare cold start p50 from the cold scenario';
+  if (bareP50 === undefined) {
+    const net = await BaselineNetwork.open(stack.docker);
+    try {
+      await bareColdStart(net);
+      const bare: number[] = [];
+      for (let i = 0; i < (ctx.quick ? 3 : 8); i++) bare.push(await bareColdStart(net));
+      bareP50 = summarize(bare).p50;
+      bareNote = `bare cold start p50 measured here (${bare.length} samples), the cold scenario did not run`;
+    } finally {
+      await net.close();
+    }
+  }
+
+  const calls: (TimedCall & { startKind: string })[] = [];
+  let refillTimeouts = 0;
+  const refillMs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const name = `prewarm-${ctx.runId}-${i}`;
+    const before = labelSeen ? await prewarmed() : [];
+    calls.push(await deployAndCallOnce(ctx, name));
+    await stack.deleteFunction(name);
+    const t = Date.now();
+    if (labelSeen) {
+      // Back to POOL idle ones: the claimed container (one of `before`) is gone and POOL others run.
+      const ok = await waitFor((ids) => ids.length >= POOL && before.some((id) => !ids.includes(id)), 10_000);
+      if (ok) refillMs.push(Date.now() - t);
+      else refillTimeouts += 1;
+    } else {
+      await sleep(1000);
+    }
+    log(`prewarm ${i + 1}/${samples}: ${fmt(calls.at(-1)?.ms)} ms (${calls.at(-1)?.startKind})`);
+  }
+
+  const p = summarize(calls.map((c) => c.ms));
+  const prewarmedOnly = calls.filter((c) => c.startKind === 'prewarmed');
+  const pp = summarize(prewarmedOnly.map((c) => c.ms));
+  const kinds = countBy(calls.map((c) => c.startKind));
+  const notPrewarmed = calls.length - prewarmedOnly.length;
+  result.tables.push({
+    title: 'Pre-warmed first call after a deploy (ms)',
+    header: SUMMARY_HEADER,
+    rows: [summaryRow('all first calls', p), summaryRow('only those answered "prewarmed"', pp)],
+  });
+  result.tables.push({
+    title: `Ratio to the bare cold start p50 (${fmt(bareP50)} ms: ${bareNote})`,
+    header: ['', 'p50', 'p99'],
+    rows: [['first call / bare cold p50', fmt(ratio(p.p50, bareP50), 3), fmt(ratio(p.p99, bareP50), 3)]],
+  });
+  const records = await waitForRecords(stack, calls.map((c) => c.id));
+  const split = breakdown('Pre-warmed first call: where the time goes', calls, records, await jobTimes(stack, calls.map((c) => c.id)));
+  result.tables.push(split.table);
+  result.notes.push(`start kinds: ${JSON.stringify(kinds)}; not "prewarmed": ${notPrewarmed} of ${calls.length}`);
+  if (labelSeen) {
+    const r = summarize(refillMs);
+    result.notes.push(`pool back to ${POOL} idle after a sample: p50 ${fmt(r.p50)} ms, max ${fmt(r.max)} ms; not back within 10 s: ${refillTimeouts}`);
+  }
+  const note = notPrewarmed > 0 ? `${notPrewarmed}/${calls.length} calls were not prewarmed` : undefined;
+  result.targets.push(
+    atMost('prewarm', 'first call p50 / bare cold p50', ratio(p.p50, bareP50), 0.08, '×', note),
+    atMost('prewarm', 'first call p99 / bare cold p50', ratio(p.p99, bareP50), 0.25, '×', note),
+  );
+  result.data = { samples, bareP50, bareNote, all: p, prewarmedOnly: pp, startKinds: kinds, notPrewarmed, labelSeen, refillMs, refillTimeouts, calls, breakdown: split.data };
+}

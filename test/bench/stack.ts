@@ -1,0 +1,343 @@
+/**
+ * An isolated platform for the benchmark, run the way production runs it:
+ * the gateway and the worker as separate `node --import tsx` processes (as
+ * `infra/start.ts` starts them), against their own database
+ * (`hearth_bench`, dropped and migrated afresh each run), queue prefix,
+ * port, state directory and API key. A scenario restarts the worker with
+ * the settings it needs; `stop()` ends both and removes every container a
+ * bench worker (`io.hearth.worker=bench-*`) or baseline left, even after a
+ * failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import Dockerode from 'dockerode';
+import pg from 'pg';
+import { INVOCATION_QUEUE_NAME } from '../../worker/invocation-queue.ts';
+import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hearth_bench';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Label key every sandbox carries (see worker/container-runtime.ts) and baselines reuse. */
+export const WORKER_LABEL = 'io.hearth.worker';
+
+export type Log = (line: string) => void;
+
+/** What every scenario gets: the running stack and the run's settings. */
+export interface BenchContext {
+  stack: BenchStack;
+  /** `--quick`: fewer samples, for a smoke run. */
+  quick: boolean;
+  /** Short random id, part of every function name this run deploys. */
+  runId: string;
+  log: Log;
+  /** Figures one scenario leaves for a later one (the bare cold start p50 for the pre-warm ratio). */
+  shared: { coldBaselineP50?: number };
+}
+
+/**
+ * Worker settings a scenario may change (unset: the bench defaults below).
+ * `HEARTH_PREWARM` is `runtime:memoryMb=count,…`; empty means none.
+ */
+export type WorkerEnv = Partial<Record<keyof typeof WORKER_DEFAULTS, string>>;
+
+const WORKER_DEFAULTS = {
+  HEARTH_WORKER_CONCURRENCY: '64',
+  HEARTH_KEEP_ALIVE_MS: '300000',
+  HEARTH_PREWARM: '',
+  HEARTH_MEMORY_BUDGET_MB: '16384',
+  HEARTH_START_TIMEOUT_MS: '30000',
+};
+
+/** One HTTP exchange as the benchmark client saw it. */
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** From writing the request to the last byte of the answer. */
+  ms: number;
+  /** Epoch ms (sub-ms) when the request was sent and the answer complete, to line up with the records. */
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** A request over `agent` (keep-alive), timed on the client; rejects on network errors. */
+export function httpCall(
+  agent: http.Agent,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(url, { method: options.method ?? 'GET', agent, headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const t1 = performance.now();
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ms: t1 - t0,
+          sentAt: performance.timeOrigin + t0,
+          receivedAt: performance.timeOrigin + t1,
+        });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(options.timeoutMs ?? 120_000, () => req.destroy(new Error(`no answer from ${url} in time`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function freePort(preferred: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number | null>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(null));
+      server.listen(port, '127.0.0.1', () => {
+        const got = (server.address() as { port: number }).port;
+        server.close(() => resolve(got));
+      });
+    });
+  return (await tryPort(preferred)) ?? (await tryPort(0))!;
+}
+
+/** Removes every container (and baseline network) whose worker label starts with `bench-`; returns how many containers. */
+export async function removeBenchContainers(docker: Dockerode): Promise<number> {
+  const all = await docker.listContainers({ all: true, filters: { label: [WORKER_LABEL] } });
+  const ours = all.filter((c) => (c.Labels[WORKER_LABEL] ?? '').startsWith('bench-'));
+  for (let i = 0; i < ours.length; i += 16) {
+    await Promise.all(
+      ours.slice(i, i + 16).map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})),
+    );
+  }
+  const networks = await docker.listNetworks({ filters: { label: [WORKER_LABEL] } });
+  for (const n of networks.filter((n) => (n.Labels?.[WORKER_LABEL] ?? '').startsWith('bench-'))) {
+    await docker.getNetwork(n.Id).remove().catch(() => {});
+  }
+  return ours.length;
+}
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class BenchStack {
+  readonly docker = new Dockerode();
+  readonly records: pg.Pool;
+  readonly apiKey = `bench-${randomBytes(18).toString('base64url')}`;
+  readonly prefix = 'hearth-bench';
+  readonly stateDir: string;
+  url = '';
+  workerId = '';
+  /** Keep-alive agent for API calls (deploys, single invokes). */
+  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  private workers = 0;
+  private gateway: Child | null = null;
+  private worker: Child | null = null;
+
+  private constructor(
+    private readonly log: Log,
+    /** Where the processes' output goes; kept after the run. */
+    readonly logsDir: string,
+  ) {
+    this.stateDir = join(tmpdir(), `hearth-bench-${randomBytes(4).toString('hex')}`);
+    mkdirSync(this.stateDir, { recursive: true });
+    rmSync(logsDir, { recursive: true, force: true });
+    mkdirSync(logsDir, { recursive: true });
+    this.records = new pg.Pool({ connectionString: BENCH_DATABASE_URL, max: 4 });
+    this.records.on('error', () => {});
+  }
+
+  /** Starts the gateway and a worker with the bench defaults. */
+  static async start(log: Log, logsDir: string): Promise<BenchStack> {
+    const stack = new BenchStack(log, logsDir);
+    try {
+      const removed = await removeBenchContainers(stack.docker);
+      if (removed > 0) log(`stack: removed ${removed} containers left by an earlier bench run`);
+      // Jobs an interrupted earlier run left queued would reach the new worker.
+      await stack.clearQueue();
+      const port = await freePort(18080);
+      stack.url = `http://127.0.0.1:${port}`;
+      stack.gateway = await stack.spawn('gateway', 'gateway/main.ts', { PORT: String(port), HOST: '127.0.0.1' }, 'gateway listening');
+      await stack.waitForHealth();
+      await stack.restartWorker({});
+      return stack;
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+  }
+
+  private async clearQueue(): Promise<void> {
+    const queue = new Queue(INVOCATION_QUEUE_NAME, { connection: redisOptionsFromUrl(REDIS_URL), prefix: this.prefix });
+    await queue.obliterate({ force: true }).finally(() => queue.close());
+  }
+
+  /** Common environment of both processes. */
+  private baseEnv(): Record<string, string> {
+    return {
+      DATABASE_URL: BENCH_DATABASE_URL,
+      REDIS_URL,
+      HEARTH_QUEUE_PREFIX: this.prefix,
+      HEARTH_STATE_DIR: this.stateDir,
+      HEARTH_API_KEY: this.apiKey,
+    };
+  }
+
+  /** Starts `node --import tsx <entry>`, output to its log; resolves once it logged `readyMessage`. */
+  private async spawn(name: string, entry: string, env: Record<string, string>, readyMessage: string): Promise<Child> {
+    const logFile = join(this.logsDir, `${name}.log`);
+    const out = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.baseEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let seen = '';
+    let timer: NodeJS.Timeout | undefined;
+    const failed = (err: Error) => {
+      child.kill('SIGKILL');
+      throw err;
+    };
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        out.write(chunk);
+        if (seen === 'done') return;
+        seen = (seen + chunk.toString('utf8')).slice(-4096);
+        if (!seen.includes(`"message":"${readyMessage}"`)) return;
+        seen = 'done';
+        resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      void exited.then((code) => reject(new Error(`${name} exited (code ${code}) before it was ready; its log ends with:\n${tail(logFile)}`)));
+      timer = setTimeout(() => reject(new Error(`${name} not ready within 60 s; its log ends with:\n${tail(logFile)}`)), 60_000);
+    })
+      .catch(failed)
+      .finally(() => clearTimeout(timer));
+    return { name, process: child, exited };
+  }
+
+  private async waitForHealth(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const ok = await httpCall(this.agent, `${this.url}/healthz`, { timeoutMs: 2000 }).then((a) => a.status === 200, () => false);
+      if (ok) return;
+      await sleep(100);
+    }
+    throw new Error(`the gateway did not answer GET /healthz on ${this.url} within ${timeoutMs} ms`);
+  }
+
+  /**
+   * Stops the running worker (it drains and removes its containers) and
+   * starts a new one, `bench-<n>`, with `env` over the bench defaults.
+   * Resolves once it logged that it consumes the queue.
+   */
+  async restartWorker(env: WorkerEnv): Promise<void> {
+    if (this.worker) await this.stopChild(this.worker, 90_000);
+    this.workers += 1;
+    this.workerId = `bench-${this.workers}`;
+    const full = { ...WORKER_DEFAULTS, ...env, HEARTH_WORKER_ID: this.workerId };
+    this.log(`stack: worker ${this.workerId} ${Object.entries(full).filter(([k]) => k !== 'HEARTH_WORKER_ID').map(([k, v]) => `${k.replace('HEARTH_', '')}=${v}`).join(' ')}`);
+    this.worker = await this.spawn(this.workerId, 'worker/main.ts', full, 'worker started');
+  }
+
+  private async stopChild(child: Child, graceMs: number): Promise<void> {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+    child.process.kill('SIGTERM');
+    const done = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!done) {
+      this.log(`stack: ${child.name} did not stop within ${graceMs} ms of SIGTERM; sending SIGKILL`);
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  }
+
+  /** Authorization and JSON headers for API calls. */
+  headers(json = true): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}`, ...(json ? { 'content-type': 'application/json' } : {}) };
+  }
+
+  /**
+   * Deploys one Node source file as `index.js` and returns the function's id.
+   * Fields in `optional` that the gateway rejects by name (400) are dropped
+   * and listed in `unsupported`, so a scenario can fall back and say so.
+   */
+  async deploy(
+    name: string,
+    source: string,
+    fields: Record<string, string>,
+    optional: Record<string, string> = {},
+  ): Promise<{ functionId: string; unsupported: string[] }> {
+    const extra = { ...optional };
+    const unsupported: string[] = [];
+    for (;;) {
+      const form = new FormData();
+      form.append('code', new Blob([source], { type: 'application/javascript' }), 'index.js');
+      for (const [k, v] of Object.entries({ runtime: 'nodejs20', handler: 'index.handler', ...fields, ...extra })) form.append(k, v);
+      const res = await fetch(`${this.url}/v1/functions/${name}`, { method: 'PUT', headers: this.headers(false), body: form });
+      const text = await res.text();
+      if (res.status === 201) {
+        const found = await this.records.query<{ id: string }>('select id from functions where name = $1', [name]);
+        return { functionId: found.rows[0]!.id, unsupported };
+      }
+      const rejected = /unknown field/i.test(text) ? Object.keys(extra).filter((k) => text.includes(k)) : [];
+      if (res.status !== 400 || rejected.length === 0) throw new Error(`deploy of ${name} answered ${res.status}: ${text.slice(0, 300)}`);
+      for (const k of rejected) delete extra[k];
+      unsupported.push(...rejected);
+    }
+  }
+
+  async deleteFunction(name: string): Promise<void> {
+    const res = await fetch(`${this.url}/v1/functions/${name}`, { method: 'DELETE', headers: this.headers(false) });
+    if (res.status !== 204 && res.status !== 404) throw new Error(`delete of ${name} answered ${res.status}`);
+  }
+
+  /** Sync invoke through the public API, timed on the client. */
+  invoke(name: string, event: unknown = {}, agent: http.Agent = this.agent): Promise<HttpAnswer> {
+    return httpCall(agent, `${this.url}/v1/functions/${name}/invoke`, { method: 'POST', headers: this.headers(), body: JSON.stringify(event) });
+  }
+
+  /** Ends both processes (SIGTERM, then SIGKILL) and removes every bench container. Safe to call twice. */
+  async stop(): Promise<void> {
+    const children = [this.worker, this.gateway].filter((c): c is Child => c !== null);
+    this.worker = null;
+    this.gateway = null;
+    for (const child of children) await this.stopChild(child, child.name === 'gateway' ? 10_000 : 90_000).catch(() => {});
+    const removed = await removeBenchContainers(this.docker).catch(() => 0);
+    if (removed > 0) this.log(`stack: removed ${removed} containers the workers left behind`);
+    await this.clearQueue().catch(() => {});
+    this.agent.destroy();
+    await this.records.end().catch(() => {});
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  /** Process ids of the gateway and the current worker (for CPU accounting). */
+  pids(): { gateway: number | undefined; worker: number | undefined } {
+    return { gateway: this.gateway?.process.pid, worker: this.worker?.process.pid };
+  }
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

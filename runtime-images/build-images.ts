@@ -98,6 +98,7 @@ async function planNode(): Promise<ImagePlan> {
     await hostFile(node),
     ...(await Promise.all((await sharedLibraries([node])).map((lib) => hostFile(lib)))),
     { kind: 'data', path: '/opt/hearth/bootstrap.mjs', data: agent, mode: 0o444 },
+    { kind: 'data', path: '/opt/hearth/warmup.cjs', data: await readFile(join(here, 'nodejs20/agent/warmup.cjs')), mode: 0o444 },
     ...(await baseEntries()),
   ];
   return {

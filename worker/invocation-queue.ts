@@ -6,11 +6,16 @@
  * Every invocation, sync ones included, is one job whose id is the
  * invocation id. The worker's processor returns an `InvocationOutcome`; a
  * job only *fails* (BullMQ sense) on a platform fault, never because the
- * function failed.
+ * function failed. A sync caller hears the outcome first through a direct
+ * reply (`invocation-replies.ts`); it watches the job itself only when no
+ * reply has come for a while.
  */
-import { DelayedError, Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
+import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
 
 export const INVOCATION_QUEUE_NAME = 'invocations';
 
@@ -36,19 +41,23 @@ export interface InvocationJob {
   event: string;
   /** Epoch milliseconds when the gateway accepted the call. */
   enqueuedAt: number;
+  /** The gateway waiting for this call (sync calls), or null. */
+  replyTo: string | null;
 }
 
 export type InvocationState = 'queued' | 'running' | 'finished' | 'unknown';
 
 export interface QueueConnection {
-  /** ioredis options or URL-derived options; BullMQ opens its own connections. */
-  connection: ConnectionOptions;
+  /** ioredis options; BullMQ opens its own connections from them. */
+  connection: RedisOptions;
   /** Key prefix; tests use a random one per run. */
   prefix: string;
 }
 
 /** A gateway's handle on the queue: enqueue, wait for outcomes, look up state. */
 export interface InvocationQueue {
+  /** This gateway's name for replies; put it in `replyTo` of sync jobs. */
+  readonly replyTo: string;
   enqueue(job: InvocationJob): Promise<void>;
   /**
    * Enqueues and resolves with the outcome once a worker finishes, or with
@@ -71,22 +80,6 @@ export class InvocationPlatformError extends Error {
   override name = 'InvocationPlatformError';
 }
 
-const JOB_OPTIONS = {
-  attempts: 1,
-  // Outcomes travel on the events stream and are recorded in Postgres, so
-  // finished jobs only need to linger long enough for late lookups.
-  removeOnComplete: { age: 300, count: 10_000 },
-  removeOnFail: { age: 24 * 3600 },
-} as const;
-
-interface Waiter {
-  resolve(outcome: InvocationOutcome | 'throttled' | null): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-  started: boolean;
-  startTimer?: NodeJS.Timeout;
-}
-
 /** Raised by a processor to put its job back in the queue for `delayMs` (not a failure). */
 export class RetryLater extends Error {
   override name = 'RetryLater';
@@ -95,22 +88,34 @@ export class RetryLater extends Error {
   }
 }
 
-/**
- * Opens the queue for a gateway. One `QueueEvents` reader serves every
- * waiting caller through a map keyed by job id, registered before the job is
- * added so no completion can slip by unseen.
- */
+const JOB_OPTIONS = {
+  attempts: 1,
+  // Outcomes are recorded in Postgres; finished jobs only need to linger
+  // long enough for a gateway that missed a reply to read them.
+  removeOnComplete: { age: 300, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
+/** A waiting caller with no reply this long starts looking at the job itself. */
+const WATCH_AFTER_MS = 1000;
+
+interface Waiter {
+  resolve(outcome: InvocationOutcome | 'throttled' | null): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+  started: boolean;
+  startTimer?: NodeJS.Timeout;
+  nextWatchAt: number;
+}
+
+/** Opens the queue for a gateway, with its own reply channel. */
 export async function openInvocationQueue(options: QueueConnection): Promise<InvocationQueue> {
   const queue = new Queue<InvocationJob, InvocationOutcome>(INVOCATION_QUEUE_NAME, {
     connection: options.connection,
     prefix: options.prefix,
   });
-  const events = new QueueEvents(INVOCATION_QUEUE_NAME, {
-    connection: options.connection,
-    prefix: options.prefix,
-  });
   queue.on('error', () => {});
-  events.on('error', () => {});
+  const replyTo = `gw-${randomBytes(6).toString('hex')}`;
   const waiters = new Map<string, Waiter>();
 
   const settle = (jobId: string): Waiter | undefined => {
@@ -121,17 +126,32 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     clearTimeout(waiter.startTimer);
     return waiter;
   };
-  events.on('completed', ({ jobId, returnvalue }) => {
-    settle(jobId)?.resolve(returnvalue as unknown as InvocationOutcome);
+
+  const replies: ReplySubscription = await subscribeReplies(options.connection, options.prefix, replyTo, (reply: Reply) => {
+    if (reply.type === 'outcome') settle(reply.id)?.resolve(reply.outcome);
+    else {
+      const waiter = waiters.get(reply.id);
+      if (waiter) waiter.started = true;
+    }
   });
-  events.on('failed', ({ jobId, failedReason }) => {
-    settle(jobId)?.reject(new InvocationPlatformError(failedReason));
-  });
-  // Workers report progress once a gated invocation has really started.
-  events.on('progress', ({ jobId }) => {
-    const waiter = waiters.get(jobId);
-    if (waiter) waiter.started = true;
-  });
+
+  /** Replies are best effort: a caller waiting long without one reads the job. */
+  const watch = setInterval(() => {
+    const now = Date.now();
+    for (const [id, waiter] of waiters) {
+      if (waiter.nextWatchAt > now) continue;
+      waiter.nextWatchAt = now + WATCH_AFTER_MS;
+      void Promise.resolve(queue.getJob(id)).then(
+        async (job) => {
+          if (!job || waiters.get(id) !== waiter) return;
+          if (await job.isCompleted()) settle(id)?.resolve(job.returnvalue);
+          else if (await job.isFailed()) settle(id)?.reject(new InvocationPlatformError(job.failedReason));
+        },
+        () => {},
+      );
+    }
+  }, 250);
+  watch.unref();
 
   /** Past the start deadline: take the job back unless a worker has begun it. */
   const checkStarted = (jobId: string) => {
@@ -149,12 +169,12 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     );
   };
 
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  await queue.waitUntilReady();
 
-  const add = (job: InvocationJob) =>
-    queue.add('invoke', job, { ...JOB_OPTIONS, jobId: job.invocationId });
+  const add = (job: InvocationJob) => queue.add('invoke', job, { ...JOB_OPTIONS, jobId: job.invocationId });
 
   return {
+    replyTo,
     async enqueue(job) {
       await add(job);
     },
@@ -162,7 +182,7 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
       return new Promise<InvocationOutcome | 'throttled' | null>((resolve, reject) => {
         const id = job.invocationId;
         const timer = setTimeout(() => settle(id)?.resolve(null), waitMs);
-        const waiter: Waiter = { resolve, reject, timer, started: false };
+        const waiter: Waiter = { resolve, reject, timer, started: false, nextWatchAt: Date.now() + WATCH_AFTER_MS };
         if (startWithinMs !== undefined) waiter.startTimer = setTimeout(() => checkStarted(id), startWithinMs);
         waiters.set(id, waiter);
         add(job).catch((err: unknown) => {
@@ -189,8 +209,10 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
       }
     },
     async close() {
+      clearInterval(watch);
       for (const id of [...waiters.keys()]) settle(id)?.resolve(null);
-      await Promise.all([events.close(), queue.close()]);
+      await replies.close();
+      await queue.close();
     },
   };
 }
@@ -200,12 +222,6 @@ export interface InvocationConsumer {
   close(): Promise<void>;
 }
 
-/** What a processor can tell the queue about the job it is running. */
-export interface JobControl {
-  /** Signals that the invocation really began (waiting callers stop the start deadline). */
-  started(): Promise<void>;
-}
-
 /**
  * `process` returns the outcome, or throws `RetryLater` to put the job back
  * in the queue (delayed), or throws anything else for a platform failure.
@@ -213,7 +229,7 @@ export interface JobControl {
 export function startInvocationConsumer(
   options: QueueConnection & {
     concurrency: number;
-    process: (job: InvocationJob, control: JobControl) => Promise<InvocationOutcome>;
+    process: (job: InvocationJob) => Promise<InvocationOutcome>;
     onError?: (err: Error) => void;
   },
 ): InvocationConsumer {
@@ -221,7 +237,7 @@ export function startInvocationConsumer(
     INVOCATION_QUEUE_NAME,
     async (job: Job<InvocationJob, InvocationOutcome>, token?: string) => {
       try {
-        return await options.process(job.data, { started: () => job.updateProgress(1) });
+        return await options.process(job.data);
       } catch (err) {
         if (!(err instanceof RetryLater) || !token) throw err;
         await job.moveToDelayed(Date.now() + err.delayMs, token);

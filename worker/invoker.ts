@@ -28,6 +28,8 @@ export interface InvocationRecorder {
 export interface InvokerOptions {
   pool: SandboxPool;
   recorder: InvocationRecorder;
+  /** Tells a waiting caller the outcome, before the record is written. */
+  reply(job: InvocationJob, outcome: InvocationOutcome): void;
 }
 
 type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
@@ -69,6 +71,7 @@ export class Invoker {
       initMs,
       initLogs,
     });
+    this.options.reply(job, outcome);
     await this.options.recorder.record(job, outcome);
     return outcome;
   }

@@ -18,6 +18,9 @@ import { prewarmKey, sandboxKey, type Sandbox, type SandboxFactory, type Sandbox
 import { HandOff } from './hand-off.ts';
 import { WarmPool } from './warm-pool.ts';
 
+/** Delay before replacing a claimed pre-warmed sandbox. */
+const REPLENISH_DELAY_MS = 100;
+
 /** How long a call may wait for memory held by busy containers before it fails. */
 const CAPACITY_WAIT_MS = 60_000;
 
@@ -98,7 +101,10 @@ export class SandboxPool {
         generic.assign(fn, codeDir, this.options.linker);
       } finally {
         this.track(generic, 'keyed');
-        this.replenish();
+        // Start the replacement once this call's init has had the CPU: a
+        // container start competing with it would slow the very call that
+        // pre-warming is meant to speed up.
+        setTimeout(() => this.replenish(), REPLENISH_DELAY_MS).unref();
       }
       return { sandbox: generic, kind: 'prewarmed' };
     }

@@ -14,6 +14,7 @@ import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
 import { INIT_TIMEOUT_MS } from './invocation-outcome.ts';
 import { RetryLater, startInvocationConsumer, type QueueConnection } from './invocation-queue.ts';
+import { createReplyPublisher } from './invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from './logger.ts';
 import { MemoryBudget } from './memory-budget.ts';
@@ -81,7 +82,14 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     prewarm: settings.prewarm,
     log,
   });
-  const invoker = new Invoker({ pool, recorder: options.recorder });
+  const replies = createReplyPublisher(options.redis, options.queue.prefix);
+  const invoker = new Invoker({
+    pool,
+    recorder: options.recorder,
+    reply: (job, outcome) => {
+      if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
+    },
+  });
 
   let reconciling: Promise<void> | null = null;
   const reconcileProvisioned = () => {
@@ -108,7 +116,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const consumer = startInvocationConsumer({
     ...options.queue,
     concurrency: settings.concurrency,
-    process: async (job, control) => {
+    process: async (job) => {
       try {
         if (job.maxConcurrency === null) return await invoker.run(job);
         const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
@@ -116,7 +124,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
           throw new RetryLater(throttledRetryMs());
         }
         try {
-          await control.started();
+          if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
           return await invoker.run(job);
         } finally {
           await gate.release(job.functionId, job.invocationId).catch(() => {});
@@ -147,6 +155,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await control.close();
         await reconciling;
         await gate.close();
+        await replies.close();
         await pool.close();
         log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
       })();

@@ -100,6 +100,7 @@ export class Dispatcher {
       mode,
       event: eventJson,
       enqueuedAt: Date.now(),
+      replyTo: mode === 'async' ? null : this.options.queue.replyTo,
     };
   }
 }

@@ -19,6 +19,44 @@ export function insertInvocation(db: Database, job: InvocationJob, outcome: Invo
   return insertInvocations(db, [{ job, outcome }], workerId);
 }
 
+/**
+ * Column order of the batch insert, with each column's array type. The
+ * statement text never changes, so Postgres plans it once (a named prepared
+ * statement) however many rows a batch holds: each column travels as one array.
+ */
+const COLUMNS = [
+  ['id', 'uuid'],
+  ['namespace', 'text'],
+  ['function_id', 'uuid'],
+  ['function_name', 'text'],
+  ['version', 'int4'],
+  ['mode', 'text'],
+  ['status', 'text'],
+  ['cold_start', 'bool'],
+  ['start_kind', 'text'],
+  ['queued_at', 'timestamptz'],
+  ['started_at', 'timestamptz'],
+  ['finished_at', 'timestamptz'],
+  ['queue_wait_ms', 'float4'],
+  ['acquire_ms', 'float4'],
+  ['init_ms', 'float4'],
+  ['duration_ms', 'float4'],
+  ['billed_ms', 'int4'],
+  ['memory_mb', 'int4'],
+  ['error_code', 'text'],
+  ['error_type', 'text'],
+  ['error_message', 'text'],
+  ['result', 'text'],
+  ['result_truncated', 'bool'],
+  ['logs', 'text'],
+  ['logs_truncated', 'bool'],
+  ['worker_id', 'text'],
+] as const;
+
+const INSERT_SQL = `insert into invocations (${COLUMNS.map(([c]) => c).join(', ')})
+select * from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+on conflict (id) do nothing`;
+
 /** Writes many records in one statement (insert-or-ignore on each id). */
 export async function insertInvocations(
   db: Database,
@@ -26,43 +64,45 @@ export async function insertInvocations(
   workerId: string,
 ): Promise<void> {
   if (entries.length === 0) return;
-  await db
-    .insert(invocations)
-    .values(entries.map(({ job, outcome }) => toRow(job, outcome, workerId)))
-    .onConflictDoNothing({ target: invocations.id });
+  const columns: unknown[][] = COLUMNS.map(() => []);
+  for (const { job, outcome } of entries) {
+    const row = toRow(job, outcome, workerId);
+    for (let i = 0; i < row.length; i++) columns[i]!.push(row[i]);
+  }
+  await db.$client.query({ name: 'hearth-insert-invocations', text: INSERT_SQL, values: columns });
 }
 
-function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string): typeof invocations.$inferInsert {
+function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string): unknown[] {
   const result = outcome.result;
   const truncated = result !== null && Buffer.byteLength(result) > RECORDED_RESULT_CAP;
-  return {
-    id: job.invocationId,
-    namespace: job.namespace,
-    functionId: job.functionId,
-    functionName: job.functionName,
-    version: job.version,
-    mode: job.mode,
-    status: outcome.status,
-    coldStart: outcome.coldStart,
-    startKind: outcome.startKind,
-    queuedAt: new Date(outcome.queuedAt),
-    startedAt: new Date(outcome.startedAt),
-    finishedAt: new Date(outcome.finishedAt),
-    queueWaitMs: outcome.queueWaitMs,
-    acquireMs: outcome.acquireMs,
-    initMs: outcome.initMs,
-    durationMs: outcome.durationMs,
-    billedMs: outcome.billedMs,
-    memoryMb: outcome.memoryMb,
-    errorCode: outcome.error?.code ?? null,
-    errorType: outcome.error?.type ?? null,
-    errorMessage: outcome.error?.message ?? null,
-    result: truncated ? Buffer.from(result).subarray(0, RECORDED_RESULT_CAP).toString('utf8') : result,
-    resultTruncated: truncated,
-    logs: outcome.logs,
-    logsTruncated: outcome.logsTruncated,
+  return [
+    job.invocationId,
+    job.namespace,
+    job.functionId,
+    job.functionName,
+    job.version,
+    job.mode,
+    outcome.status,
+    outcome.coldStart,
+    outcome.startKind,
+    new Date(outcome.queuedAt),
+    new Date(outcome.startedAt),
+    new Date(outcome.finishedAt),
+    outcome.queueWaitMs,
+    outcome.acquireMs,
+    outcome.initMs,
+    outcome.durationMs,
+    outcome.billedMs,
+    outcome.memoryMb,
+    outcome.error?.code ?? null,
+    outcome.error?.type ?? null,
+    outcome.error?.message ?? null,
+    truncated ? Buffer.from(result).subarray(0, RECORDED_RESULT_CAP).toString('utf8') : result,
+    truncated,
+    outcome.logs,
+    outcome.logsTruncated,
     workerId,
-  };
+  ];
 }
 
 /** The recorded invocation, if it has finished and belongs to `namespace`. */

@@ -407,6 +407,9 @@ function start(startedAt) {
     socket.on('data', onData);
     send({ type: 'hello', runtime: RUNTIME, agentVersion: AGENT_VERSION });
     installCapture();
+    // While no init has arrived (a pre-warmed container waits here), warm the
+    // module loader so the handler's own import is all that init costs.
+    queue = queue.then(() => import('./warmup.cjs').catch(() => {}));
   });
   attempt.once('error', (err) => {
     attempt.destroy();

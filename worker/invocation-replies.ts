@@ -1,0 +1,67 @@
+/**
+ * Direct replies from a worker to the gateway waiting on a sync call. Each
+ * gateway listens on its own Redis pub/sub channel; a sync job names it in
+ * `replyTo`. The worker publishes the outcome the moment the function
+ * returns, before it writes the record and completes the job, so the caller
+ * does not wait on either. Pub/sub is best effort: the gateway also watches
+ * the job itself (see `invocation-queue.ts`) and, at the end, the record.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { InvocationOutcome } from './invocation-outcome.ts';
+
+export type Reply =
+  /** A call that had to wait for a concurrency slot has begun. */
+  | { type: 'started'; id: string }
+  | { type: 'outcome'; id: string; outcome: InvocationOutcome };
+
+function channel(prefix: string, gatewayId: string): string {
+  return `${prefix}:replies:${gatewayId}`;
+}
+
+export interface ReplyPublisher {
+  /** Fire and forget: a lost reply only means the gateway learns the outcome later. */
+  send(replyTo: string, reply: Reply): void;
+  close(): Promise<void>;
+}
+
+export function createReplyPublisher(options: RedisOptions, prefix: string): ReplyPublisher {
+  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  return {
+    send(replyTo, reply) {
+      redis.publish(channel(prefix, replyTo), JSON.stringify(reply)).catch(() => {});
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+export interface ReplySubscription {
+  close(): Promise<void>;
+}
+
+export async function subscribeReplies(
+  options: RedisOptions,
+  prefix: string,
+  gatewayId: string,
+  onReply: (reply: Reply) => void,
+): Promise<ReplySubscription> {
+  const redis = new Redis({ ...options, maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  redis.on('message', (_channel: string, text: string) => {
+    let reply: Reply;
+    try {
+      reply = JSON.parse(text) as Reply;
+    } catch {
+      return;
+    }
+    onReply(reply);
+  });
+  await redis.subscribe(channel(prefix, gatewayId));
+  return {
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,18 +1,17 @@
 /** Reading and validating JSON request bodies, with a clear 4xx for every way they go wrong. */
+import type { Context } from 'hono';
 import { HearthError, badRequest } from './errors.ts';
+import { readBody } from './request-limits.ts';
 
 /**
- * Reads the body as text (at most `maxBytes`) and checks it is JSON.
- * Returns the text unchanged so it can travel without re-serialising; an
- * empty body stands for `{}` (as in Lambda's Invoke).
+ * Checks that `bytes` are a JSON text (UTF-8) and returns the text unchanged,
+ * so it can travel without re-serialising; an empty body stands for `{}` (as
+ * in Lambda's Invoke). Multipart bodies are refused with 415.
  */
-export async function readJsonText(request: Request, maxBytes: number): Promise<string> {
-  const contentType = request.headers.get('content-type') ?? '';
-  if (/^multipart\//i.test(contentType)) {
+export function jsonText(bytes: Uint8Array, contentType: string | undefined): string {
+  if (/^multipart\//i.test(contentType ?? '')) {
     throw new HearthError(415, 'UnsupportedMediaType', 'send the event as a JSON body (Content-Type: application/json)');
   }
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > maxBytes) throw new HearthError(413, 'PayloadTooLarge', `the body is larger than ${maxBytes} bytes`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -28,7 +27,12 @@ export async function readJsonText(request: Request, maxBytes: number): Promise<
   return text;
 }
 
+/** Reads (at most `maxBytes`) and checks a JSON body; returns the text. */
+export async function readJsonText(c: Context, maxBytes: number, what = 'the body'): Promise<string> {
+  return jsonText(await readBody(c, maxBytes, what), c.req.header('content-type'));
+}
+
 /** Like `readJsonText`, parsed. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  return JSON.parse(await readJsonText(request, maxBytes));
+export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  return JSON.parse(await readJsonText(c, maxBytes));
 }

@@ -1,4 +1,6 @@
 /** Request size limits, enforced while the body streams in. */
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HearthError } from './errors.ts';
 
@@ -7,11 +9,59 @@ export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 /** A 50 MiB archive plus room for the multipart envelope and fields. */
 export const MAX_DEPLOY_BYTES = 50 * 1024 * 1024 + 256 * 1024;
 
+function tooLarge(what: string, maxSize: number): HearthError {
+  return new HearthError(413, 'PayloadTooLarge', `${what} is larger than ${maxSize} bytes`);
+}
+
+/** Middleware form, for routes that hand the whole Request on (multipart parsing). */
 export function limitBody(maxSize: number, what: string) {
   return bodyLimit({
     maxSize,
     onError: () => {
-      throw new HearthError(413, 'PayloadTooLarge', `${what} is larger than ${maxSize} bytes`);
+      throw tooLarge(what, maxSize);
     },
   });
+}
+
+/**
+ * Reads a request body of at most `maxSize` bytes: a declared length over
+ * the limit is refused before reading, and a body without one is counted as
+ * it streams and cut off at the limit. On Node it reads the socket stream
+ * directly, so no Web `Request` (with its stream and abort signal) is built
+ * on the hot invoke path.
+ */
+export async function readBody(c: Context, maxSize: number, what: string): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > maxSize) throw tooLarge(what, maxSize);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const take = (chunk: Uint8Array) => {
+    size += chunk.length;
+    if (size > maxSize) throw tooLarge(what, maxSize);
+    chunks.push(chunk);
+  };
+  if (incoming && !incoming.readableDidRead) {
+    try {
+      for await (const chunk of incoming) take(chunk as Buffer);
+    } catch (err) {
+      incoming.resume();
+      throw err;
+    }
+  } else {
+    const stream = c.req.raw.body;
+    if (!stream) return new Uint8Array(0);
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      try {
+        take(value);
+      } catch (err) {
+        await reader.cancel().catch(() => {});
+        throw err;
+      }
+    }
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }

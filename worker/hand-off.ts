@@ -36,10 +36,16 @@ export class HandOff<T> {
     this.coldStartMs += ALPHA * (ms - this.coldStartMs);
   }
 
-  /** Whether a call to `key`, finding `busy` sandboxes all in use, should wait for one. */
+  /**
+   * Whether a call to `key`, finding `busy` sandboxes all in use (or still
+   * starting), should wait for one. With no calls measured yet, it waits for
+   * the first to finish: a burst of first calls then starts one container,
+   * not one each, unless that first call turns out slow (the wait times out).
+   */
   shouldWait(key: string, busy: number): boolean {
+    if (busy === 0) return false;
     const duration = this.durationMs.get(key);
-    if (busy === 0 || duration === undefined) return false;
+    if (duration === undefined) return true;
     const ahead = (this.waiters.get(key)?.length ?? 0) + 1;
     return (duration * ahead) / busy < this.coldStartMs / 2;
   }

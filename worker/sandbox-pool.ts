@@ -74,6 +74,8 @@ export class SandboxPool {
   private readonly destroying = new Set<Promise<void>>();
   private readonly retired = new Set<string>();
   private readonly startingPrewarm = new Map<string, number>();
+  /** Cold starts in progress, per function version. */
+  private readonly starting = new Map<string, number>();
   private provisioned = new Map<string, ProvisionedVersion>();
   private closed = false;
 
@@ -89,7 +91,8 @@ export class SandboxPool {
     const key = sandboxKey(fn);
     const warm = this.takeAlive(key);
     if (warm) return { sandbox: warm, kind: 'warm' };
-    if (this.handOff.shouldWait(key, this.count(key) - this.idle.size(key))) {
+    const inUse = this.count(key) - this.idle.size(key) + (this.starting.get(key) ?? 0);
+    if (this.handOff.shouldWait(key, inUse)) {
       const handed = await this.handOff.wait(key);
       if (handed) return { sandbox: handed, kind: 'warm' };
     }
@@ -108,16 +111,23 @@ export class SandboxPool {
       }
       return { sandbox: generic, kind: 'prewarmed' };
     }
-    await this.reserve(fn.memoryMb, key, true);
+    this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
     try {
-      const started = performance.now();
-      const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
-      this.handOff.observeColdStart(performance.now() - started);
-      this.adopt(sandbox);
-      return { sandbox, kind: 'cold' };
-    } catch (err) {
-      this.options.budget.release(fn.memoryMb);
-      throw err;
+      await this.reserve(fn.memoryMb, key, true);
+      try {
+        const started = performance.now();
+        const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
+        this.handOff.observeColdStart(performance.now() - started);
+        this.adopt(sandbox);
+        return { sandbox, kind: 'cold' };
+      } catch (err) {
+        this.options.budget.release(fn.memoryMb);
+        throw err;
+      }
+    } finally {
+      const left = (this.starting.get(key) ?? 1) - 1;
+      if (left > 0) this.starting.set(key, left);
+      else this.starting.delete(key);
     }
   }
 

@@ -9,7 +9,7 @@ import { assertFunctionName } from '../deploy/function-settings.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { fromHttpResult, toHttpEvent } from '../invoke/http-event.ts';
 import { failureResponse, invocationHeaders } from '../invoke/outcome-response.ts';
-import { MAX_EVENT_BYTES, limitBody } from '../request-limits.ts';
+import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 
 export function httpEndpointRoute(deps: GatewayDeps) {
   const handle = async (c: Context<GatewayEnv>) => {
@@ -18,12 +18,12 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     const url = new URL(c.req.url);
     const prefix = `/fn/${name}`;
     const rest = url.pathname.slice(prefix.length);
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await readBody(c, MAX_EVENT_BYTES, 'the request body');
     const event = toHttpEvent({
       method: c.req.method,
       rawPath: rest.startsWith('/') ? rest : `/${rest}`,
       rawQueryString: url.search.replace(/^\?/, ''),
-      headers: withoutCredentials(c.req.raw.headers),
+      headers: withoutCredentials(c.req.header()),
       body,
       sourceIp: sourceIp(c),
       host: url.host,
@@ -43,12 +43,11 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     for (const [key, value] of result.headers) headers.append(key, value);
     return new Response(result.body as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
   };
-  const limit = limitBody(MAX_EVENT_BYTES, 'the request body');
-  return new Hono<GatewayEnv>().all('/fn/:name', limit, handle).all('/fn/:name/*', limit, handle);
+  return new Hono<GatewayEnv>().all('/fn/:name', handle).all('/fn/:name/*', handle);
 }
 
 /** The platform's key is for the platform; the function never sees it. */
-function withoutCredentials(headers: Headers): Headers {
+function withoutCredentials(headers: Record<string, string>): Headers {
   const copy = new Headers(headers);
   copy.delete('authorization');
   return copy;

@@ -9,15 +9,15 @@ import { badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { invokeResponse } from '../invoke/outcome-response.ts';
 import { readJsonText } from '../read-json-body.ts';
-import { MAX_EVENT_BYTES, limitBody } from '../request-limits.ts';
+import { MAX_EVENT_BYTES } from '../request-limits.ts';
 
 export function invokeFunctionRoute(deps: GatewayDeps) {
-  return new Hono<GatewayEnv>().post('/v1/functions/:name/invoke', limitBody(MAX_EVENT_BYTES, 'the event'), async (c) => {
+  return new Hono<GatewayEnv>().post('/v1/functions/:name/invoke', async (c) => {
     const name = c.req.param('name');
     assertFunctionName(name);
     const version = parseVersion(c.req.query('version'));
     const isAsync = parseAsync(c.req.query('async'), c.req.header('x-invocation-type'));
-    const event = await readJsonText(c.req.raw, MAX_EVENT_BYTES);
+    const event = await readJsonText(c, MAX_EVENT_BYTES, 'the event');
     const target = { namespace: c.get('namespace'), name, ...(version !== undefined ? { version } : {}) };
     if (isAsync) {
       const invocationId = await deps.dispatcher.dispatchAsync(target, event);

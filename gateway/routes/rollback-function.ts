@@ -9,7 +9,7 @@ export function rollbackFunctionRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().post('/v1/functions/:name/rollback', async (c) => {
     const name = c.req.param('name');
     assertFunctionName(name);
-    const body = await readJsonBody(c.req.raw, 64 * 1024);
+    const body = await readJsonBody(c, 64 * 1024);
     const version = (body as { version?: unknown } | null)?.version;
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
       throw badRequest('InvalidParameter', 'body must be {"version": N} with N a positive integer');

@@ -7,9 +7,10 @@ describe('hand-off to waiting calls', () => {
 
   it('waits only when busy sandboxes are expected to free up well before a cold start', () => {
     const handOff = new HandOff<string>(200);
-    expect(handOff.shouldWait('f@1', 1)).toBe(false); // nothing known about f@1 yet
-    handOff.observeDuration('f@1', 2);
     expect(handOff.shouldWait('f@1', 0)).toBe(false); // nothing busy to wait for
+    expect(handOff.shouldWait('f@1', 1)).toBe(true); // unknown yet: wait for the first call
+    handOff.observeDuration('f@1', 2);
+    expect(handOff.shouldWait('f@1', 0)).toBe(false);
     expect(handOff.shouldWait('f@1', 1)).toBe(true);
     handOff.observeDuration('g@1', 3000);
     expect(handOff.shouldWait('g@1', 4)).toBe(false); // long calls: start another

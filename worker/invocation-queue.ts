@@ -60,17 +60,14 @@ export interface InvocationQueue {
   readonly replyTo: string;
   enqueue(job: InvocationJob): Promise<void>;
   /**
-   * Enqueues and resolves with the outcome once a worker finishes, or with
-   * `null` when `waitMs` passes first (the caller then consults the record).
-   * With `startWithinMs`, a job that has not *started* by then is taken back
-   * out of the queue and the answer is `'throttled'` (it will never run).
-   * Rejects if the job failed for a platform reason.
+   * Enqueues and resolves with the outcome once a worker replies;
+   * `'recorded'` when the job finished but its reply was lost (read the
+   * record); `null` when `waitMs` passes first. With `startWithinMs`, a job
+   * that has not *started* by then is taken back out of the queue and the
+   * answer is `'throttled'` (it will never run). Rejects if the job failed
+   * for a platform reason.
    */
-  enqueueAndWait(
-    job: InvocationJob,
-    waitMs: number,
-    startWithinMs?: number,
-  ): Promise<InvocationOutcome | 'throttled' | null>;
+  enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number): Promise<WaitResult>;
   state(invocationId: string): Promise<InvocationState>;
   close(): Promise<void>;
 }
@@ -90,17 +87,24 @@ export class RetryLater extends Error {
 
 const JOB_OPTIONS = {
   attempts: 1,
-  // Outcomes are recorded in Postgres; finished jobs only need to linger
-  // long enough for a gateway that missed a reply to read them.
-  removeOnComplete: { age: 300, count: 10_000 },
+  // A job completes only after its record is in Postgres, which is then the
+  // authority: nothing needs the finished job, so it goes at once.
+  removeOnComplete: true,
   removeOnFail: { age: 24 * 3600 },
 } as const;
+
+/** What a completed job returns: just that its record is written (the outcome went by reply). */
+export interface JobReceipt {
+  status: InvocationOutcome['status'];
+}
+
+export type WaitResult = InvocationOutcome | 'recorded' | 'throttled' | null;
 
 /** A waiting caller with no reply this long starts looking at the job itself. */
 const WATCH_AFTER_MS = 1000;
 
 interface Waiter {
-  resolve(outcome: InvocationOutcome | 'throttled' | null): void;
+  resolve(result: WaitResult): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
   started: boolean;
@@ -110,7 +114,7 @@ interface Waiter {
 
 /** Opens the queue for a gateway, with its own reply channel. */
 export async function openInvocationQueue(options: QueueConnection): Promise<InvocationQueue> {
-  const queue = new Queue<InvocationJob, InvocationOutcome>(INVOCATION_QUEUE_NAME, {
+  const queue = new Queue<InvocationJob, JobReceipt>(INVOCATION_QUEUE_NAME, {
     connection: options.connection,
     prefix: options.prefix,
   });
@@ -141,11 +145,15 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     for (const [id, waiter] of waiters) {
       if (waiter.nextWatchAt > now) continue;
       waiter.nextWatchAt = now + WATCH_AFTER_MS;
-      void Promise.resolve(queue.getJob(id)).then(
-        async (job) => {
-          if (!job || waiters.get(id) !== waiter) return;
-          if (await job.isCompleted()) settle(id)?.resolve(job.returnvalue);
-          else if (await job.isFailed()) settle(id)?.reject(new InvocationPlatformError(job.failedReason));
+      void queue.getJobState(id).then(
+        async (state) => {
+          if (waiters.get(id) !== waiter) return;
+          // Completed jobs are removed at once: gone means finished and recorded.
+          if (state === 'completed' || state === 'unknown') settle(id)?.resolve('recorded');
+          else if (state === 'failed') {
+            const job = await queue.getJob(id);
+            settle(id)?.reject(new InvocationPlatformError(job?.failedReason ?? 'the job failed'));
+          }
         },
         () => {},
       );
@@ -179,7 +187,7 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
       await add(job);
     },
     enqueueAndWait(job, waitMs, startWithinMs) {
-      return new Promise<InvocationOutcome | 'throttled' | null>((resolve, reject) => {
+      return new Promise<WaitResult>((resolve, reject) => {
         const id = job.invocationId;
         const timer = setTimeout(() => settle(id)?.resolve(null), waitMs);
         const waiter: Waiter = { resolve, reject, timer, started: false, nextWatchAt: Date.now() + WATCH_AFTER_MS };
@@ -223,19 +231,19 @@ export interface InvocationConsumer {
 }
 
 /**
- * `process` returns the outcome, or throws `RetryLater` to put the job back
+ * `process` returns a receipt once the record is written, or throws `RetryLater` to put the job back
  * in the queue (delayed), or throws anything else for a platform failure.
  */
 export function startInvocationConsumer(
   options: QueueConnection & {
     concurrency: number;
-    process: (job: InvocationJob) => Promise<InvocationOutcome>;
+    process: (job: InvocationJob) => Promise<JobReceipt>;
     onError?: (err: Error) => void;
   },
 ): InvocationConsumer {
-  const worker = new Worker<InvocationJob, InvocationOutcome>(
+  const worker = new Worker<InvocationJob, JobReceipt>(
     INVOCATION_QUEUE_NAME,
-    async (job: Job<InvocationJob, InvocationOutcome>, token?: string) => {
+    async (job: Job<InvocationJob, JobReceipt>, token?: string) => {
       try {
         return await options.process(job.data);
       } catch (err) {

@@ -12,8 +12,8 @@ import { CodeLinker } from './code-linker.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
-import { INIT_TIMEOUT_MS } from './invocation-outcome.ts';
-import { RetryLater, startInvocationConsumer, type QueueConnection } from './invocation-queue.ts';
+import { INIT_TIMEOUT_MS, type InvocationOutcome } from './invocation-outcome.ts';
+import { RetryLater, startInvocationConsumer, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
 import { createReplyPublisher } from './invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from './logger.ts';
@@ -57,6 +57,8 @@ export interface WorkerService {
   /** Stops taking work, lets running calls finish, removes every container. */
   stop(): Promise<void>;
 }
+
+const receipt = (outcome: InvocationOutcome): JobReceipt => ({ status: outcome.status });
 
 /** Back-off for a call whose function is at its concurrency limit (jittered so parked calls spread out). */
 const throttledRetryMs = () => 25 + Math.floor(Math.random() * 50);
@@ -118,14 +120,14 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     concurrency: settings.concurrency,
     process: async (job) => {
       try {
-        if (job.maxConcurrency === null) return await invoker.run(job);
+        if (job.maxConcurrency === null) return receipt(await invoker.run(job));
         const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
         if (!(await gate.tryAcquire(job.functionId, job.invocationId, job.maxConcurrency, leaseMs))) {
           throw new RetryLater(throttledRetryMs());
         }
         try {
           if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
-          return await invoker.run(job);
+          return receipt(await invoker.run(job));
         } finally {
           await gate.release(job.functionId, job.invocationId).catch(() => {});
         }

@@ -63,8 +63,8 @@ export class Dispatcher {
       await this.options.store.recordUnstarted(job, throttled);
       return throttled;
     }
-    if (outcome) return outcome;
-    // Queue events are best effort: the record is the authority.
+    if (outcome && outcome !== 'recorded') return outcome;
+    // Replies are best effort: the record is the authority.
     const row = await this.options.store.findInvocation(target.namespace, job.invocationId);
     if (row) return outcomeFromRow(row);
     throw new HearthError(

@@ -1,0 +1,141 @@
+/**
+ * The queue contract on real Redis, each test with its own key prefix: a
+ * sync caller hears the outcome by reply, falls back to the job when the
+ * reply is lost, learns of platform failures, and withdraws a call that never
+ * started in time.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import {
+  InvocationPlatformError,
+  RetryLater,
+  openInvocationQueue,
+  startInvocationConsumer,
+  type InvocationConsumer,
+  type InvocationJob,
+  type InvocationQueue,
+} from '../../worker/invocation-queue.ts';
+import { createReplyPublisher } from '../../worker/invocation-replies.ts';
+import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+
+const redis = () => redisOptionsFromUrl(inject('redisUrl'));
+
+function jobFor(replyTo: string | null): InvocationJob {
+  return {
+    invocationId: randomUUID(),
+    namespace: 'default',
+    functionId: randomUUID(),
+    functionName: 'f',
+    version: 1,
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    memoryMb: 128,
+    timeoutMs: 1000,
+    env: {},
+    keepAliveMs: null,
+    maxConcurrency: null,
+    codeSha256: '0'.repeat(64),
+    mode: 'sync',
+    event: '{}',
+    enqueuedAt: Date.now(),
+    replyTo,
+  };
+}
+
+const outcomeFor = (job: InvocationJob): InvocationOutcome => ({
+  invocationId: job.invocationId,
+  functionName: job.functionName,
+  version: 1,
+  status: 'succeeded',
+  result: '42',
+  error: null,
+  coldStart: false,
+  startKind: 'warm',
+  queuedAt: job.enqueuedAt,
+  startedAt: Date.now(),
+  finishedAt: Date.now(),
+  queueWaitMs: 0,
+  acquireMs: 0,
+  initMs: 0,
+  durationMs: 0,
+  billedMs: 1,
+  memoryMb: 128,
+  logs: '',
+  logsTruncated: false,
+});
+
+describe('invocation queue', () => {
+  let queue: InvocationQueue | undefined;
+  let consumer: InvocationConsumer | undefined;
+  const prefix = () => `hearth-test-q-${randomBytes(4).toString('hex')}`;
+  afterEach(async () => {
+    await consumer?.close();
+    await queue?.close();
+  });
+
+  it('delivers the outcome by direct reply', async () => {
+    const p = prefix();
+    queue = await openInvocationQueue({ connection: redis(), prefix: p });
+    const replies = createReplyPublisher(redis(), p);
+    consumer = startInvocationConsumer({
+      connection: redis(),
+      prefix: p,
+      concurrency: 1,
+      process: async (job) => {
+        replies.send(job.replyTo!, { type: 'outcome', id: job.invocationId, outcome: outcomeFor(job) });
+        return { status: 'succeeded' };
+      },
+    });
+    const job = jobFor(queue.replyTo);
+    const result = await queue.enqueueAndWait(job, 5000);
+    expect(result).toMatchObject({ invocationId: job.invocationId, result: '42' });
+    await replies.close();
+  });
+
+  it('falls back to the finished job when the reply never comes', async () => {
+    const p = prefix();
+    queue = await openInvocationQueue({ connection: redis(), prefix: p });
+    consumer = startInvocationConsumer({ connection: redis(), prefix: p, concurrency: 1, process: async () => ({ status: 'succeeded' }) });
+    const t0 = Date.now();
+    expect(await queue.enqueueAndWait(jobFor(queue.replyTo), 10_000)).toBe('recorded');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('reports a platform failure of the job', async () => {
+    const p = prefix();
+    queue = await openInvocationQueue({ connection: redis(), prefix: p });
+    consumer = startInvocationConsumer({
+      connection: redis(),
+      prefix: p,
+      concurrency: 1,
+      process: async () => {
+        throw new Error('engine refused');
+      },
+    });
+    await expect(queue.enqueueAndWait(jobFor(queue.replyTo), 10_000)).rejects.toBeInstanceOf(InvocationPlatformError);
+  });
+
+  it('withdraws a call that did not start in time, so it never runs', async () => {
+    const p = prefix();
+    queue = await openInvocationQueue({ connection: redis(), prefix: p });
+    let attempts = 0;
+    consumer = startInvocationConsumer({
+      connection: redis(),
+      prefix: p,
+      concurrency: 1,
+      process: async () => {
+        attempts++;
+        throw new RetryLater(30);
+      },
+    });
+    const job = jobFor(queue.replyTo);
+    expect(await queue.enqueueAndWait(job, 10_000, 300)).toBe('throttled');
+    const seen = attempts;
+    expect(seen).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toBe(seen);
+    expect(await queue.state(job.invocationId)).toBe('unknown');
+  });
+});

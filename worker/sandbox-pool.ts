@@ -96,12 +96,11 @@ export class SandboxPool {
       const handed = await this.handOff.wait(key);
       if (handed) return { sandbox: handed, kind: 'warm' };
     }
-    const codeDir = await this.options.codeCache.ensure(codeSha256);
     const generic = this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb));
     if (generic) {
       this.track(generic, 'unkeyed');
       try {
-        generic.assign(fn, codeDir, this.options.linker);
+        generic.assign(fn);
       } finally {
         this.track(generic, 'keyed');
         // Start the replacement once this call's init has had the CPU: a
@@ -109,21 +108,21 @@ export class SandboxPool {
         // pre-warming is meant to speed up.
         setTimeout(() => this.replenish(), REPLENISH_DELAY_MS).unref();
       }
+      try {
+        generic.placeCode(await this.options.codeCache.ensure(codeSha256), this.options.linker);
+      } catch (err) {
+        this.discard(generic);
+        throw err;
+      }
       return { sandbox: generic, kind: 'prewarmed' };
     }
     this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
     try {
       await this.reserve(fn.memoryMb, key, true);
-      try {
-        const started = performance.now();
-        const sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
-        this.handOff.observeColdStart(performance.now() - started);
-        this.adopt(sandbox);
-        return { sandbox, kind: 'cold' };
-      } catch (err) {
-        this.options.budget.release(fn.memoryMb);
-        throw err;
-      }
+      const started = performance.now();
+      const sandbox = await this.startWithCode(fn, codeSha256);
+      this.handOff.observeColdStart(performance.now() - started);
+      return { sandbox, kind: 'cold' };
     } finally {
       const left = (this.starting.get(key) ?? 1) - 1;
       if (left > 0) this.starting.set(key, left);
@@ -231,6 +230,32 @@ export class SandboxPool {
     while (this.destroying.size > 0) await Promise.all([...this.destroying]);
   }
 
+  /**
+   * Starts a sandbox for `fn` (its memory already reserved) while its code is
+   * fetched and unpacked, then links the code in. On failure the memory is
+   * returned and nothing is left behind.
+   */
+  private async startWithCode(fn: SandboxFunction, codeSha256: string): Promise<Sandbox> {
+    const starting = this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn });
+    const code = this.options.codeCache.ensure(codeSha256);
+    let sandbox: Sandbox;
+    try {
+      sandbox = await starting;
+    } catch (err) {
+      code.catch(() => {});
+      this.options.budget.release(fn.memoryMb);
+      throw err;
+    }
+    this.adopt(sandbox);
+    try {
+      sandbox.placeCode(await code, this.options.linker);
+    } catch (err) {
+      this.discard(sandbox);
+      throw err;
+    }
+    return sandbox;
+  }
+
   private takeAlive(key: string): Sandbox | undefined {
     for (;;) {
       const sandbox = this.idle.take(key);
@@ -304,19 +329,11 @@ export class SandboxPool {
   private async startProvisioned(version: ProvisionedVersion): Promise<void> {
     const { fn } = version;
     try {
-      const codeDir = await this.options.codeCache.ensure(version.codeSha256);
       // Never wait for memory here: the next reconcile tries again.
       if (!(await this.reserve(fn.memoryMb, sandboxKey(fn), false))) {
         throw new Error(`no memory left in the budget for ${fn.memoryMb} MB`);
       }
-      let sandbox: Sandbox;
-      try {
-        sandbox = await this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn, codeDir });
-      } catch (err) {
-        this.options.budget.release(fn.memoryMb);
-        throw err;
-      }
-      this.adopt(sandbox);
+      const sandbox = await this.startWithCode(fn, version.codeSha256);
       const init = await sandbox.init().catch(() => null);
       if (!init?.ok) {
         this.discard(sandbox);

@@ -1,10 +1,12 @@
 /**
  * A sandbox: one function container plus the worker's channel to the agent
- * inside it. It is either started for a known function version (its code
- * mounted directly), or started generic ("pre-warmed": runtime and memory
- * class only) and later assigned one function version, whose code is then
- * linked into its empty, already-mounted task directory. Once assigned, a
- * sandbox serves that version only, for life, one invocation at a time.
+ * inside it. It is either started for a known function version, or started
+ * generic ("pre-warmed": runtime and memory class only) and later assigned
+ * one. Either way its container mounts an empty task directory read-only,
+ * and the code is linked into it afterwards, so a cold start never waits for
+ * code to be fetched before the container starts (the two run side by side).
+ * Once assigned, a sandbox serves that version only, for life, one
+ * invocation at a time.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
@@ -48,6 +50,7 @@ export class Sandbox {
   /** True once `init` succeeded: the handler is loaded. */
   initialised = false;
   private assigned: SandboxFunction | null;
+  private codePlaced = false;
   private destroyed: Promise<void> | null = null;
 
   constructor(
@@ -86,17 +89,20 @@ export class Sandbox {
     this.channel.onClose(listener);
   }
 
-  /**
-   * Binds a pre-warmed sandbox to `fn` for life and links its code into the
-   * task directory the container already mounts.
-   */
-  assign(fn: SandboxFunction, codeDir: string, linker: CodeLinker): void {
+  /** Binds a generic (pre-warmed) sandbox to `fn` for life. */
+  assign(fn: SandboxFunction): void {
     if (this.assigned) throw new Error(`sandbox ${this.id} already serves ${sandboxKey(this.assigned)}`);
     if (fn.runtime !== this.runtime || fn.memoryMb !== this.memoryMb) {
       throw new Error(`sandbox ${this.id} is ${this.key}, cannot serve ${fn.runtime}/${fn.memoryMb} MB`);
     }
-    linker.link(codeDir, join(this.dir, 'task'));
     this.assigned = fn;
+  }
+
+  /** Links the unpacked code into the task directory the container already mounts (once). */
+  placeCode(codeDir: string, linker: CodeLinker): void {
+    if (this.codePlaced) return;
+    linker.link(codeDir, join(this.dir, 'task'));
+    this.codePlaced = true;
   }
 
   async init(): Promise<InitResultMessage> {
@@ -149,16 +155,18 @@ export interface SandboxFactoryOptions {
   startTimeoutMs: number;
 }
 
-/** What to start: a sandbox for a known function (code mounted directly), or a generic one. */
-export type SandboxRequest =
-  | { runtime: RuntimeName; memoryMb: number; fn: SandboxFunction; codeDir: string }
-  | { runtime: RuntimeName; memoryMb: number; fn?: undefined; codeDir?: undefined };
+/** What to start: a sandbox bound to a known function (labelled with it), or a generic one. */
+export interface SandboxRequest {
+  runtime: RuntimeName;
+  memoryMb: number;
+  fn?: SandboxFunction;
+}
 
 /**
  * Starts sandboxes: directory and socket first, then the container, then
  * waits for the agent's hello. Layout per sandbox, under `sandboxesDir/<id>/`:
- * `sock/` (owned by the sandbox uid, mounted read-write at /run/hearth) and,
- * for generic sandboxes, `task/` (root-owned, mounted read-only at /var/task).
+ * `sock/` (owned by the sandbox uid, mounted read-write at /run/hearth) and
+ * `task/` (root-owned, mounted read-only at /var/task, filled by `placeCode`).
  */
 export class SandboxFactory {
   constructor(private readonly options: SandboxFactoryOptions) {}
@@ -171,11 +179,8 @@ export class SandboxFactory {
     await mkdir(sockDir, { recursive: true, mode: 0o700 });
     await chown(sockDir, SANDBOX_UID, SANDBOX_UID);
     await chmod(sockDir, 0o700);
-    let codeDir = request.codeDir;
-    if (!codeDir) {
-      codeDir = join(dir, 'task');
-      await mkdir(codeDir, { mode: 0o755 });
-    }
+    const codeDir = join(dir, 'task');
+    await mkdir(codeDir, { mode: 0o755 });
     const channel = await AgentChannel.listen(join(sockDir, 'agent.sock'));
     const fn = request.fn;
     let containerId: string;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName, zipOf } from '../helpers/packages.ts';
-import { fetchWithoutKey, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
+import { fetchWithoutKey, recordOf, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 
 const NODE_APP = `
 const lib = require('greeting-lib');
@@ -109,7 +109,7 @@ describe('invoking functions', () => {
     expect(second.headers.get('x-cold-start')).toBe('false');
     expect((await second.json()).greeting).toBe('hello, bob');
 
-    const record = await (await platform.api(`/v1/invocations/${second.headers.get('x-invocation-id')}`)).json();
+    const record = await recordOf(platform, second.headers.get('x-invocation-id'));
     expect(record).toMatchObject({ status: 'succeeded', coldStart: false, startKind: 'warm', mode: 'sync', version: 1 });
     expect(record.logs).toContain('handling bob');
     expect(record.logs).toContain('to stderr');
@@ -135,7 +135,7 @@ describe('invoking functions', () => {
     });
     const second = track(await invoke(platform, name, { who: 'linus' }));
     expect(second.headers.get('x-cold-start')).toBe('false');
-    const record = await (await platform.api(`/v1/invocations/${second.headers.get('x-invocation-id')}`)).json();
+    const record = await recordOf(platform, second.headers.get('x-invocation-id'));
     expect(record.logs).toContain('python says linus');
   });
 

@@ -124,3 +124,19 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
   };
 }
+
+/**
+ * `GET /v1/invocations/{id}` once the invocation is recorded. A sync answer
+ * can arrive a moment before its record is written (the worker replies
+ * first), so a caller reading the record right after polls briefly.
+ */
+export async function recordOf(platform: Platform, id: string | null, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await platform.api(`/v1/invocations/${id}`);
+    const body = await res.json();
+    if (res.status === 200 && !['queued', 'running'].includes(body.status)) return body;
+    if (Date.now() > until) throw new Error(`invocation ${id} was not recorded within ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -6,7 +6,7 @@
 import Dockerode from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
-import { startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
+import { recordOf, startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
 
 const docker = new Dockerode();
 /** Each container answers with an id drawn when its process started, so tests can tell containers apart. */
@@ -58,7 +58,7 @@ describe('warm pool', () => {
     expect(first.headers.get('x-start-kind')).toBe('prewarmed');
     expect(first.headers.get('x-cold-start')).toBe('true');
     expect((await first.json()).fn).toBe(name);
-    const record = await (await p.api(`/v1/invocations/${first.headers.get('x-invocation-id')}`)).json();
+    const record = await recordOf(p, first.headers.get('x-invocation-id'));
     expect(record.startKind).toBe('prewarmed');
     expect(record.timings.initMs).toBeGreaterThan(0);
 
@@ -146,7 +146,7 @@ describe('warm pool', () => {
     expect(body.error.message).toContain('maxConcurrency (1)');
     expect((await busy).status).toBe(200);
 
-    const record = await (await p.api(`/v1/invocations/${throttled.headers.get('x-invocation-id')}`)).json();
+    const record = await recordOf(p, throttled.headers.get('x-invocation-id'));
     expect(record).toMatchObject({ status: 'throttled', error: { code: 'Throttled' } });
 
     // Async calls wait their turn instead: three of them never overlap.

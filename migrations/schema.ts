@@ -5,8 +5,10 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -113,10 +115,56 @@ export const invocations = pgTable(
     resultTruncated: boolean('result_truncated').notNull().default(false),
     logs: text('logs').notNull().default(''),
     logsTruncated: boolean('logs_truncated').notNull().default(false),
+    /** Calls of this function running on this worker when this one started (itself included). */
+    concurrency: integer('concurrency').notNull().default(1),
     workerId: text('worker_id').notNull(),
   },
   (t) => [
     index('invocations_function_queued_at_idx').on(t.functionId, t.queuedAt.desc()),
     index('invocations_namespace_queued_at_idx').on(t.namespace, t.queuedAt.desc()),
+  ],
+);
+
+/** Latency histograms: int4 counts per log-scale bucket (see `worker/histogram.ts`). */
+const histogram = (name: string) => integer(name).array().notNull().default(sql`'{}'::int4[]`);
+
+/**
+ * Per-function aggregates of finished invocations, at 10 s, 1 min and 1 h
+ * resolution, written in the same statement as the records they count (only
+ * rows actually inserted are counted, so a retried write cannot double
+ * them). Metrics are read from here, never by scanning records.
+ */
+export const invocationRollups = pgTable(
+  'invocation_rollups',
+  {
+    functionId: uuid('function_id').notNull(),
+    /** Bucket width in seconds: 10, 60 or 3600. */
+    resolution: integer('resolution').notNull(),
+    bucket: timestamp('bucket', { withTimezone: true }).notNull(),
+    namespace: text('namespace').notNull(),
+    functionName: text('function_name').notNull(),
+    invocations: integer('invocations').notNull(),
+    errors: integer('errors').notNull(),
+    throttles: integer('throttles').notNull(),
+    cold: integer('cold').notNull(),
+    prewarmed: integer('prewarmed').notNull(),
+    warm: integer('warm').notNull(),
+    functionErrors: integer('function_errors').notNull(),
+    timeouts: integer('timeouts').notNull(),
+    outOfMemory: integer('out_of_memory').notNull(),
+    crashes: integer('crashes').notNull(),
+    billedMs: bigint('billed_ms', { mode: 'number' }).notNull(),
+    gbSeconds: doublePrecision('gb_seconds').notNull(),
+    maxConcurrency: integer('max_concurrency').notNull(),
+    latencyCold: histogram('latency_cold'),
+    latencyPrewarmed: histogram('latency_prewarmed'),
+    latencyWarm: histogram('latency_warm'),
+    duration: histogram('duration'),
+    init: histogram('init'),
+    queueWait: histogram('queue_wait'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.functionId, t.resolution, t.bucket] }),
+    index('invocation_rollups_namespace_idx').on(t.namespace, t.resolution, t.bucket),
   ],
 );

@@ -49,6 +49,8 @@ export interface InvocationOutcome {
   memoryMb: number;
   logs: string;
   logsTruncated: boolean;
+  /** Calls of this function running on this worker when this one started (itself included). */
+  concurrency: number;
 }
 
 /** Lambda's billing rule: handler time rounded up to the next millisecond, at least 1. */

@@ -36,9 +36,24 @@ type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; l
 type Attempt = { kind: 'result'; message: InvokeResultMessage } | Failed;
 
 export class Invoker {
+  /** Calls in progress per function, for each record's `concurrency`. */
+  private readonly running = new Map<string, number>();
+
   constructor(private readonly options: InvokerOptions) {}
 
   async run(job: InvocationJob): Promise<InvocationOutcome> {
+    const concurrency = (this.running.get(job.functionId) ?? 0) + 1;
+    this.running.set(job.functionId, concurrency);
+    try {
+      return await this.runCounted(job, concurrency);
+    } finally {
+      const left = (this.running.get(job.functionId) ?? 1) - 1;
+      if (left > 0) this.running.set(job.functionId, left);
+      else this.running.delete(job.functionId);
+    }
+  }
+
+  private async runCounted(job: InvocationJob, concurrency: number): Promise<InvocationOutcome> {
     const { pool } = this.options;
     const startedAt = Date.now();
     const fn = functionOf(job);
@@ -64,6 +79,7 @@ export class Invoker {
     pool.release(sandbox, healthy, job.keepAliveMs, performance.now() - t0 - acquireMs);
 
     const outcome = toOutcome(job, attempt, {
+      concurrency,
       startKind: kind,
       startedAt,
       finishedAt,
@@ -173,7 +189,15 @@ function functionOf(job: InvocationJob): SandboxFunction {
 function toOutcome(
   job: InvocationJob,
   attempt: Attempt,
-  timing: { startKind: StartKind; startedAt: number; finishedAt: number; acquireMs: number; initMs: number; initLogs: string },
+  timing: {
+    concurrency: number;
+    startKind: StartKind;
+    startedAt: number;
+    finishedAt: number;
+    acquireMs: number;
+    initMs: number;
+    initLogs: string;
+  },
 ): InvocationOutcome {
   let status: InvocationOutcome['status'];
   let result: string | null = null;
@@ -222,6 +246,7 @@ function toOutcome(
     memoryMb: job.memoryMb,
     logs: timing.initLogs + logs,
     logsTruncated,
+    concurrency: timing.concurrency,
   };
 }
 

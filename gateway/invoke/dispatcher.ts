@@ -132,5 +132,6 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
     memoryMb: job.memoryMb,
     logs: '',
     logsTruncated: false,
+    concurrency: 0,
   };
 }

@@ -30,6 +30,7 @@ export function outcomeFromRow(row: InvocationRow): InvocationOutcome {
     memoryMb: row.memoryMb,
     logs: row.logs,
     logsTruncated: row.logsTruncated,
+    concurrency: row.concurrency,
   };
 }
 

@@ -64,6 +64,7 @@ const outcomeFor = (job: InvocationJob): InvocationOutcome => ({
   memoryMb: 128,
   logs: '',
   logsTruncated: false,
+  concurrency: 1,
 });
 
 describe('invocation queue', () => {

@@ -50,14 +50,69 @@ const COLUMNS = [
   ['result_truncated', 'bool'],
   ['logs', 'text'],
   ['logs_truncated', 'bool'],
+  ['concurrency', 'int4'],
   ['worker_id', 'text'],
 ] as const;
 
-const INSERT_SQL = `insert into invocations (${COLUMNS.map(([c]) => c).join(', ')})
-select * from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
-on conflict (id) do nothing`;
+/** Failure codes with a rollup column of their own. */
+const CODE_COLUMNS = [
+  ['function_errors', 'FunctionError'],
+  ['timeouts', 'FunctionTimeout'],
+  ['out_of_memory', 'FunctionOutOfMemory'],
+  ['crashes', 'FunctionCrashed'],
+] as const;
+const COUNT_COLUMNS = ['invocations', 'errors', 'throttles', 'cold', 'prewarmed', 'warm', ...CODE_COLUMNS.map(([c]) => c), 'billed_ms'];
+const HISTOGRAM_COLUMNS = ['latency_cold', 'latency_prewarmed', 'latency_warm', 'duration', 'init', 'queue_wait'];
 
-/** Writes many records in one statement (insert-or-ignore on each id). */
+/**
+ * One statement: insert the records (ignoring any already there), then fold
+ * exactly the rows inserted into the 10 s, 1 min and 1 h rollups. Rollup rows
+ * are written in key order so concurrent writers take their locks in the
+ * same order.
+ */
+const INSERT_SQL = `with ins as (
+  insert into invocations (${COLUMNS.map(([c]) => c).join(', ')})
+  select * from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+  on conflict (id) do nothing
+  returning function_id, namespace, function_name, queued_at, finished_at, status, start_kind, error_code,
+            billed_ms, memory_mb, queue_wait_ms, init_ms, duration_ms, concurrency
+), res(seconds) as (values (10), (60), (3600)),
+r as (
+  select ins.*, res.seconds,
+         to_timestamp(floor(extract(epoch from ins.finished_at) / res.seconds) * res.seconds) as bucket,
+         extract(epoch from (ins.finished_at - ins.queued_at))::float8 * 1000 as latency_ms,
+         ins.status <> 'throttled' as ran
+  from ins cross join res
+)
+insert into invocation_rollups (function_id, resolution, bucket, namespace, function_name, ${COUNT_COLUMNS.join(', ')},
+  gb_seconds, max_concurrency, ${HISTOGRAM_COLUMNS.join(', ')})
+select function_id, seconds, bucket, min(namespace), min(function_name),
+  count(*)::int,
+  (count(*) filter (where status = 'failed'))::int,
+  (count(*) filter (where status = 'throttled'))::int,
+  (count(*) filter (where ran and start_kind = 'cold'))::int,
+  (count(*) filter (where ran and start_kind = 'prewarmed'))::int,
+  (count(*) filter (where ran and start_kind = 'warm'))::int,
+  ${CODE_COLUMNS.map(([, code]) => `(count(*) filter (where error_code = '${code}'))::int`).join(',\n  ')},
+  coalesce(sum(billed_ms), 0),
+  coalesce(sum(memory_mb / 1024.0 * billed_ms / 1000.0), 0)::float8,
+  coalesce(max(concurrency), 0),
+  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'cold')),
+  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'prewarmed')),
+  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'warm')),
+  hearth_hist(array_agg(duration_ms::float8) filter (where ran)),
+  hearth_hist(array_agg(init_ms::float8) filter (where ran and start_kind <> 'warm')),
+  hearth_hist(array_agg(queue_wait_ms::float8) filter (where ran))
+from r
+group by function_id, seconds, bucket
+order by function_id, seconds, bucket
+on conflict (function_id, resolution, bucket) do update set
+  ${COUNT_COLUMNS.map((c) => `${c} = invocation_rollups.${c} + excluded.${c}`).join(',\n  ')},
+  gb_seconds = invocation_rollups.gb_seconds + excluded.gb_seconds,
+  max_concurrency = greatest(invocation_rollups.max_concurrency, excluded.max_concurrency),
+  ${HISTOGRAM_COLUMNS.map((c) => `${c} = hearth_hist_add(invocation_rollups.${c}, excluded.${c})`).join(',\n  ')}`;
+
+/** Writes many records, and their rollups, in one statement (insert-or-ignore on each id). */
 export async function insertInvocations(
   db: Database,
   entries: ReadonlyArray<{ job: InvocationJob; outcome: InvocationOutcome }>,
@@ -101,6 +156,7 @@ function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string)
     truncated,
     outcome.logs,
     outcome.logsTruncated,
+    outcome.concurrency,
     workerId,
   ];
 }

@@ -1,0 +1,126 @@
+/**
+ * The JSON shapes of the metrics and logs API. The dashboard and the CLI
+ * read exactly these, so every surface shows the same numbers.
+ */
+
+export type MetricsWindow = '5m' | '1h' | '24h' | '7d';
+
+/** Percentiles in milliseconds, from log-bucketed histograms (within ±7%); null when there were no samples. */
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface StartKindCounts {
+  cold: number;
+  prewarmed: number;
+  warm: number;
+}
+
+/** One time bucket of the series. */
+export interface SeriesPoint {
+  /** Bucket start, ISO 8601. */
+  t: string;
+  invocations: number;
+  errors: number;
+  throttles: number;
+  /** Calls that started a container or loaded code (`cold` + `prewarmed`). */
+  coldStarts: number;
+  /** End-to-end latency percentiles in this bucket (queued → finished), all start kinds. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Median code-load time of the cold and pre-warmed calls in this bucket. */
+  initP50Ms: number | null;
+  gbSeconds: number;
+}
+
+export interface FunctionMetrics {
+  /** Function name, or null for the namespace summary. */
+  function: string | null;
+  window: MetricsWindow;
+  from: string;
+  to: string;
+  /** Width of each series bucket, in seconds. */
+  bucketSeconds: number;
+  /** Every invocation that finished in the window, throttled ones included. */
+  invocations: number;
+  /** Failed calls (the function's own failures), by code. */
+  errors: { total: number; byCode: Record<string, number> };
+  throttles: number;
+  startKinds: StartKindCounts;
+  coldStarts: {
+    /** `cold` + `prewarmed`: calls that paid a start or a code load. */
+    count: number;
+    /** count / calls that ran (throttled calls excluded), 0..1. */
+    rate: number;
+  };
+  /** End-to-end latency (queued → finished), split by how the container was obtained. */
+  latencyMs: { all: Percentiles; cold: Percentiles; prewarmed: Percentiles; warm: Percentiles };
+  /** Handler time alone (what is billed). */
+  durationMs: Percentiles;
+  /** Code load (init) time of cold and pre-warmed calls. */
+  initMs: Percentiles;
+  queueWaitMs: Percentiles;
+  /** Most calls of the function running at once on one worker, in the window. */
+  peakConcurrency: number;
+  usage: {
+    /** Sum of billed durations (handler time rounded up to 1 ms). */
+    billedMs: number;
+    /** Σ memory (GB, 1 GB = 1024 MB) × billed seconds. */
+    gbSeconds: number;
+  };
+  series: SeriesPoint[];
+}
+
+/** Containers on one worker, by state, per runtime. */
+export interface WorkerPoolView {
+  workerId: string;
+  /** ISO time of the worker's last report. */
+  seenAt: string;
+  memoryUsedMb: number;
+  memoryBudgetMb: number;
+  byRuntime: Record<string, { busy: number; warm: number; prewarmed: number }>;
+}
+
+/** `GET /v1/metrics/summary`. */
+export interface MetricsSummary extends FunctionMetrics {
+  functions: Array<{ name: string; invocations: number; errors: number; coldStarts: number; coldStartRate: number; gbSeconds: number }>;
+  pool: { workers: WorkerPoolView[]; totals: { busy: number; warm: number; prewarmed: number } };
+}
+
+/** One invocation in `GET /v1/functions/{name}/logs`, newest first. */
+export interface LogEntry {
+  invocationId: string;
+  /** When it was queued, ISO 8601. */
+  time: string;
+  version: number;
+  status: string;
+  logs: string;
+  logsTruncated: boolean;
+  /** Lambda-style one-line report: `REPORT RequestId: … Duration: … Billed Duration: … Memory Size: … Init Duration: … Start: cold`. */
+  report: string;
+}
+
+/** One invocation in `GET /v1/functions/{name}/invocations`. */
+export interface InvocationSummary {
+  invocationId: string;
+  time: string;
+  version: number;
+  mode: string;
+  status: string;
+  startKind: string;
+  coldStart: boolean;
+  durationMs: number;
+  latencyMs: number;
+  initMs: number;
+  billedMs: number;
+  errorCode: string | null;
+}
+
+/** A page of a list; pass `nextCursor` as `?cursor=` for the next (older) page; null at the end. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

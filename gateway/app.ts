@@ -14,6 +14,8 @@ import { httpEndpointRoute } from './routes/http-endpoint.ts';
 import { invokeFunctionRoute } from './routes/invoke-function.ts';
 import { readFunctionsRoute } from './routes/read-functions.ts';
 import { readInvocationRoute } from './routes/read-invocation.ts';
+import { readLogsRoute } from './routes/read-logs.ts';
+import { readMetricsRoute } from './routes/read-metrics.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 
 export function createApp(deps: GatewayDeps) {
@@ -32,6 +34,8 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', invokeFunctionRoute(deps));
   app.route('/', readInvocationRoute(deps));
   app.route('/', httpEndpointRoute(deps));
+  app.route('/', readMetricsRoute(deps));
+  app.route('/', readLogsRoute(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: 'RouteNotFound', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

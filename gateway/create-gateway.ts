@@ -9,7 +9,10 @@ import { openInvocationQueue } from '../worker/invocation-queue.ts';
 import type { Logger } from '../worker/logger.ts';
 import { redisOptionsFromUrl } from '../worker/redis-connection.ts';
 import { findInvocation, insertInvocation } from '../worker/store/invocations-store.ts';
+import { openWorkerRegistry } from '../worker/worker-registry.ts';
 import { createApp } from './app.ts';
+import type { MetricsReader } from './gateway-deps.ts';
+import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
 import { VersionCache } from './invoke/version-cache.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
@@ -50,12 +53,22 @@ export async function createGateway(options: GatewayOptions) {
     syncGraceMs: options.syncGraceMs,
     throttleWaitMs: options.throttleWaitMs,
   });
-  const app = createApp({ apiKey: options.apiKey, functions, invocations, queue, dispatcher, announce, log: options.log });
+  const registry = openWorkerRegistry(redis, options.queuePrefix);
+  const db = options.db;
+  const metrics: MetricsReader = {
+    functionIdOf: (ns, name) => functionIdOf(db, ns, name),
+    readBuckets: (scope, resolution, bucketSeconds, from) => readBuckets(db, scope, resolution, bucketSeconds, from),
+    readFunctionTotals: (ns, resolution, from) => readFunctionTotals(db, ns, resolution, from),
+    readRecords: (query) => readRecords(db, query),
+    workers: () => registry.list(),
+  };
+  const app = createApp({ apiKey: options.apiKey, functions, invocations, queue, dispatcher, metrics, announce, log: options.log });
   return {
     app,
     async close() {
       await queue.close();
       await subscription.close();
+      await registry.close();
       await control.close();
     },
   };

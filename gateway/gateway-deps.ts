@@ -3,9 +3,22 @@ import type { ControlMessage } from '../worker/control-channel.ts';
 import type { InvocationQueue } from '../worker/invocation-queue.ts';
 import type { Logger } from '../worker/logger.ts';
 import type { InvocationRow } from '../worker/store/invocations-store.ts';
+import type { WorkerReport } from '../worker/worker-registry.ts';
+import type { BucketRow } from './metrics/compute-metrics.ts';
+import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-store.ts';
 import type { AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
 import type { FunctionStore } from './store/functions-store.ts';
+
+/** Reads behind the metrics, logs and history routes. */
+export interface MetricsReader {
+  functionIdOf(namespace: string, name: string): Promise<string | null>;
+  readBuckets(scope: MetricsScope, resolution: number, bucketSeconds: number, from: Date): Promise<BucketRow[]>;
+  readFunctionTotals(namespace: string, resolution: number, from: Date): Promise<Array<BucketRow & { name: string }>>;
+  readRecords(query: RecordQuery): Promise<RecordRow[]>;
+  /** Live workers' reports (pool state). */
+  workers(): Promise<WorkerReport[]>;
+}
 
 export interface GatewayDeps {
   apiKey: string;
@@ -13,6 +26,7 @@ export interface GatewayDeps {
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;
   dispatcher: Dispatcher;
+  metrics: MetricsReader;
   /** Tells every gateway and worker that a function changed or went (best effort, never throws). */
   announce(message: ControlMessage): Promise<void>;
   log: Logger;

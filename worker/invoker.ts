@@ -44,16 +44,23 @@ export class Invoker {
   async run(job: InvocationJob): Promise<InvocationOutcome> {
     const concurrency = (this.running.get(job.functionId) ?? 0) + 1;
     this.running.set(job.functionId, concurrency);
-    try {
-      return await this.runCounted(job, concurrency);
-    } finally {
+    let counted = true;
+    // A call stops counting once its outcome is known, not once it is recorded.
+    const done = () => {
+      if (!counted) return;
+      counted = false;
       const left = (this.running.get(job.functionId) ?? 1) - 1;
       if (left > 0) this.running.set(job.functionId, left);
       else this.running.delete(job.functionId);
+    };
+    try {
+      return await this.runCounted(job, concurrency, done);
+    } finally {
+      done();
     }
   }
 
-  private async runCounted(job: InvocationJob, concurrency: number): Promise<InvocationOutcome> {
+  private async runCounted(job: InvocationJob, concurrency: number, done: () => void): Promise<InvocationOutcome> {
     const { pool } = this.options;
     const startedAt = Date.now();
     const fn = functionOf(job);
@@ -87,6 +94,7 @@ export class Invoker {
       initMs,
       initLogs,
     });
+    done();
     this.options.reply(job, outcome);
     await this.options.recorder.record(job, outcome);
     return outcome;

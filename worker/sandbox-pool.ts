@@ -58,10 +58,15 @@ export interface SandboxPoolOptions {
   log: Logger;
 }
 
-export interface PoolStats {
+/** Containers by state. */
+export interface StateCounts {
   busy: number;
   warm: number;
   prewarmed: number;
+}
+
+export interface PoolStats extends StateCounts {
+  byRuntime: Record<string, StateCounts>;
   memoryUsedMb: number;
   memoryBudgetMb: number;
 }
@@ -204,13 +209,17 @@ export class SandboxPool {
   }
 
   stats(): PoolStats {
-    const idle = this.idle.size();
-    let prewarmed = 0;
-    for (const target of this.options.prewarm) prewarmed += this.idle.size(prewarmKey(target.runtime, target.memoryMb));
+    const byRuntime: Record<string, StateCounts> = {};
+    const totals: StateCounts = { busy: 0, warm: 0, prewarmed: 0 };
+    for (const sandbox of this.live) {
+      const state = !this.idle.isIdle(sandbox) ? 'busy' : sandbox.isGeneric ? 'prewarmed' : 'warm';
+      const counts = (byRuntime[sandbox.runtime] ??= { busy: 0, warm: 0, prewarmed: 0 });
+      counts[state]++;
+      totals[state]++;
+    }
     return {
-      busy: this.live.size - idle,
-      warm: idle - prewarmed,
-      prewarmed,
+      ...totals,
+      byRuntime,
       memoryUsedMb: this.options.budget.used,
       memoryBudgetMb: this.options.budget.totalMb,
     };

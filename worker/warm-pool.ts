@@ -90,6 +90,10 @@ export class WarmPool<T extends PoolMember> {
     return this.removeWhere(() => true);
   }
 
+  isIdle(member: T): boolean {
+    return this.byRelease.has(member);
+  }
+
   /** Number of idle members, for one key or in total. */
   size(key?: string): number {
     if (key !== undefined) return this.idle.get(key)?.length ?? 0;

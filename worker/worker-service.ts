@@ -5,6 +5,7 @@
  * `main.ts` is what wires real clients in.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RedisOptions } from 'ioredis';
 import { CodeCache, type CodeSource } from './code-cache.ts';
@@ -20,6 +21,7 @@ import type { Logger } from './logger.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { SandboxFactory } from './sandbox.ts';
 import { SandboxPool, type PoolStats, type PrewarmTarget, type ProvisionedVersion } from './sandbox-pool.ts';
+import { startReporting } from './worker-registry.ts';
 
 export interface WorkerSettings {
   workerId: string;
@@ -138,6 +140,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     },
     onError: (err) => log.warn('queue consumer error', { err }),
   });
+  const startedAt = new Date().toISOString();
+  const reporting = startReporting(options.redis, options.queue.prefix, settings.workerId, () => ({
+    workerId: settings.workerId,
+    host: hostname(),
+    startedAt,
+    seenAt: new Date().toISOString(),
+    concurrency: settings.concurrency,
+    pool: pool.stats(),
+  }));
   log.info('worker started', {
     workerId: settings.workerId,
     concurrency: settings.concurrency,
@@ -153,6 +164,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       stopped ??= (async () => {
         const t0 = Date.now();
         clearInterval(provisionTimer);
+        await reporting.stop();
         await consumer.close();
         await control.close();
         await reconciling;

@@ -1,0 +1,123 @@
+/**
+ * Logs and invocation history: `GET /v1/invocations/{id}/logs`,
+ * `GET /v1/functions/{name}/logs?since=&limit=&cursor=` and
+ * `GET /v1/functions/{name}/invocations?status=&limit=&cursor=`, newest first,
+ * paged by an opaque cursor.
+ */
+import { Hono } from 'hono';
+import { assertFunctionName } from '../deploy/function-settings.ts';
+import { badRequest, notFound } from '../errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import type { RecordRow } from '../metrics/metrics-store.ts';
+import type { InvocationSummary, LogEntry, Page } from '../metrics/metrics-view.ts';
+import { reportLine } from '../metrics/report-line.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STATUSES = ['succeeded', 'failed', 'throttled'];
+
+export function readLogsRoute(deps: GatewayDeps) {
+  const functionIdOr404 = async (namespace: string, name: string) => {
+    assertFunctionName(name);
+    const id = await deps.metrics.functionIdOf(namespace, name);
+    if (!id) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+    return id;
+  };
+
+  return new Hono<GatewayEnv>()
+    .get('/v1/invocations/:id/logs', async (c) => {
+      const id = c.req.param('id').toLowerCase();
+      const row = UUID.test(id) ? await deps.invocations.find(c.get('namespace'), id) : null;
+      if (!row) throw notFound('InvocationNotFound', `invocation "${id.slice(0, 64)}" does not exist or has not finished`);
+      return c.json({
+        invocationId: row.id,
+        logs: row.logs,
+        logsTruncated: row.logsTruncated,
+        report: reportLine({ ...row, startKind: row.startKind }),
+      });
+    })
+    .get('/v1/functions/:name/logs', async (c) => {
+      const functionId = await functionIdOr404(c.get('namespace'), c.req.param('name'));
+      const limit = parseLimit(c.req.query('limit'), 50, 500);
+      const since = parseSince(c.req.query('since'));
+      const before = parseCursor(c.req.query('cursor'));
+      const rows = await deps.metrics.readRecords({ functionId, limit: limit + 1, ...(since ? { since } : {}), ...(before ? { before } : {}) });
+      return c.json(page(rows, limit, toLogEntry));
+    })
+    .get('/v1/functions/:name/invocations', async (c) => {
+      const functionId = await functionIdOr404(c.get('namespace'), c.req.param('name'));
+      const limit = parseLimit(c.req.query('limit'), 50, 500);
+      const status = c.req.query('status');
+      if (status !== undefined && !STATUSES.includes(status)) {
+        throw badRequest('InvalidParameter', `status must be one of ${STATUSES.join(', ')}`);
+      }
+      const before = parseCursor(c.req.query('cursor'));
+      const rows = await deps.metrics.readRecords({ functionId, limit: limit + 1, ...(status ? { status } : {}), ...(before ? { before } : {}) });
+      return c.json(page(rows, limit, toSummary));
+    });
+}
+
+function page<T>(rows: RecordRow[], limit: number, map: (r: RecordRow) => T): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(map),
+    nextCursor: rows.length > limit && last ? Buffer.from(`${last.queuedAt.toISOString()}|${last.id}`).toString('base64url') : null,
+  };
+}
+
+function toLogEntry(r: RecordRow): LogEntry {
+  return {
+    invocationId: r.id,
+    time: r.queuedAt.toISOString(),
+    version: r.version,
+    status: r.status,
+    logs: r.logs,
+    logsTruncated: r.logsTruncated,
+    report: reportLine(r),
+  };
+}
+
+function toSummary(r: RecordRow): InvocationSummary {
+  return {
+    invocationId: r.id,
+    time: r.queuedAt.toISOString(),
+    version: r.version,
+    mode: r.mode,
+    status: r.status,
+    startKind: r.startKind,
+    coldStart: r.coldStart,
+    durationMs: r.durationMs,
+    latencyMs: r.finishedAt.getTime() - r.queuedAt.getTime(),
+    initMs: r.initMs,
+    billedMs: r.billedMs,
+    errorCode: r.errorCode,
+  };
+}
+
+function parseLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest('InvalidParameter', `limit must be an integer from 1 to ${max}`);
+  return n;
+}
+
+/** `since` as an ISO time, epoch milliseconds, or a duration back from now (`30s`, `15m`, `2h`, `1d`). */
+export function parseSince(raw: string | undefined, now = Date.now()): Date | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const duration = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (duration) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(duration[1]) * unit);
+  }
+  const date = /^\d+$/.test(raw) ? new Date(Number(raw)) : new Date(raw);
+  if (Number.isNaN(date.getTime())) throw badRequest('InvalidParameter', 'since must be an ISO time, epoch milliseconds, or a duration like 15m');
+  return date;
+}
+
+function parseCursor(raw: string | undefined): { queuedAt: Date; id: string } | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const [time, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const queuedAt = new Date(time ?? '');
+  if (!id || !UUID.test(id) || Number.isNaN(queuedAt.getTime())) throw badRequest('InvalidParameter', 'cursor is not valid');
+  return { queuedAt, id };
+}

@@ -1,0 +1,64 @@
+/** `GET /v1/functions/{name}/metrics` and `GET /v1/metrics/summary`: cold starts, latency and usage over a window. */
+import { Hono } from 'hono';
+import { assertFunctionName } from '../deploy/function-settings.ts';
+import { notFound } from '../errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { computeMetrics } from '../metrics/compute-metrics.ts';
+import type { MetricsSummary, WorkerPoolView } from '../metrics/metrics-view.ts';
+import { planWindow, windowStart } from '../metrics/metrics-windows.ts';
+
+export function readMetricsRoute(deps: GatewayDeps) {
+  return new Hono<GatewayEnv>()
+    .get('/v1/functions/:name/metrics', async (c) => {
+      const name = c.req.param('name');
+      assertFunctionName(name);
+      const plan = planWindow(c.req.query('window'));
+      const namespace = c.get('namespace');
+      const functionId = await deps.metrics.functionIdOf(namespace, name);
+      if (!functionId) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      const now = new Date();
+      const from = windowStart(plan, now.getTime());
+      const rows = await deps.metrics.readBuckets({ functionId, namespace }, plan.resolution, plan.bucketSeconds, from);
+      return c.json(computeMetrics(name, plan, from, now, rows));
+    })
+    .get('/v1/metrics/summary', async (c) => {
+      const plan = planWindow(c.req.query('window'));
+      const namespace = c.get('namespace');
+      const now = new Date();
+      const from = windowStart(plan, now.getTime());
+      const [rows, perFunction, workers] = await Promise.all([
+        deps.metrics.readBuckets({ namespace }, plan.resolution, plan.bucketSeconds, from),
+        deps.metrics.readFunctionTotals(namespace, plan.resolution, from),
+        deps.metrics.workers(),
+      ]);
+      const pool: WorkerPoolView[] = workers.map((w) => ({
+        workerId: w.workerId,
+        seenAt: w.seenAt,
+        memoryUsedMb: w.pool.memoryUsedMb,
+        memoryBudgetMb: w.pool.memoryBudgetMb,
+        byRuntime: w.pool.byRuntime,
+      }));
+      const totals = { busy: 0, warm: 0, prewarmed: 0 };
+      for (const w of workers) {
+        totals.busy += w.pool.busy;
+        totals.warm += w.pool.warm;
+        totals.prewarmed += w.pool.prewarmed;
+      }
+      const summary: MetricsSummary = {
+        ...computeMetrics(null, plan, from, now, rows),
+        functions: perFunction.map((f) => {
+          const ran = f.cold + f.prewarmed + f.warm;
+          return {
+            name: f.name,
+            invocations: f.invocations,
+            errors: f.errors,
+            coldStarts: f.cold + f.prewarmed,
+            coldStartRate: ran === 0 ? 0 : Math.round(((f.cold + f.prewarmed) / ran) * 10_000) / 10_000,
+            gbSeconds: Math.round(f.gbSeconds * 1e6) / 1e6,
+          };
+        }),
+        pool: { workers: pool, totals },
+      };
+      return c.json(summary);
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * Where workers tell everyone they are alive and what they hold: each worker
+ * writes a report (its pool by state and runtime, its memory) into one Redis
+ * hash every few seconds. Readers ignore reports older than `STALE_MS`, so a
+ * worker that died drops out on its own.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { PoolStats } from './sandbox-pool.ts';
+
+export const REPORT_INTERVAL_MS = 2000;
+export const STALE_MS = 10_000;
+
+export interface WorkerReport {
+  workerId: string;
+  host: string;
+  startedAt: string;
+  /** ISO time of this report. */
+  seenAt: string;
+  concurrency: number;
+  pool: PoolStats;
+}
+
+const key = (prefix: string) => `${prefix}:workers`;
+
+export interface WorkerRegistry {
+  /** Live workers' latest reports. */
+  list(): Promise<WorkerReport[]>;
+  close(): Promise<void>;
+}
+
+export function openWorkerRegistry(options: RedisOptions, prefix: string): WorkerRegistry {
+  const redis = new Redis({ ...options, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  return {
+    async list() {
+      const all = await redis.hgetall(key(prefix));
+      const now = Date.now();
+      const reports: WorkerReport[] = [];
+      for (const [id, text] of Object.entries(all)) {
+        try {
+          const report = JSON.parse(text) as WorkerReport;
+          if (now - Date.parse(report.seenAt) <= STALE_MS) reports.push(report);
+          else await redis.hdel(key(prefix), id);
+        } catch {
+          await redis.hdel(key(prefix), id);
+        }
+      }
+      return reports.sort((a, b) => a.workerId.localeCompare(b.workerId));
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+/** Starts reporting `report()` every REPORT_INTERVAL_MS; stopping removes the entry. */
+export function startReporting(options: RedisOptions, prefix: string, workerId: string, report: () => WorkerReport) {
+  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  const send = () => redis.hset(key(prefix), workerId, JSON.stringify(report())).catch(() => {});
+  void send();
+  const timer = setInterval(send, REPORT_INTERVAL_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await redis.hdel(key(prefix), workerId).catch(() => {});
+      redis.disconnect();
+    },
+  };
+}

@@ -14,18 +14,24 @@ import { httpEndpointRoute } from './routes/http-endpoint.ts';
 import { invokeFunctionRoute } from './routes/invoke-function.ts';
 import { readFunctionsRoute } from './routes/read-functions.ts';
 import { readInvocationRoute } from './routes/read-invocation.ts';
+import { prometheusRoute } from './routes/prometheus.ts';
 import { readLogsRoute } from './routes/read-logs.ts';
 import { readMetricsRoute } from './routes/read-metrics.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 
 export function createApp(deps: GatewayDeps) {
   const app = new Hono<GatewayEnv>();
+  app.use('*', deps.prometheus.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Dashboard pages and assets: public (they hold no data; the API calls they make need the key).
+  // (dashboard route goes here)
 
   const auth = requireApiKey(deps.apiKey);
   app.use('/v1/*', auth);
   app.use('/fn/*', auth);
+  app.use('/metrics', auth);
+  app.route('/', prometheusRoute(deps));
 
   app.route('/', deployFunctionRoute(deps));
   app.route('/', readFunctionsRoute(deps));

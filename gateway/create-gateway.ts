@@ -12,6 +12,7 @@ import { findInvocation, insertInvocation } from '../worker/store/invocations-st
 import { openWorkerRegistry } from '../worker/worker-registry.ts';
 import { createApp } from './app.ts';
 import type { MetricsReader } from './gateway-deps.ts';
+import { createGatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
 import { VersionCache } from './invoke/version-cache.ts';
@@ -62,7 +63,18 @@ export async function createGateway(options: GatewayOptions) {
     readRecords: (query) => readRecords(db, query),
     workers: () => registry.list(),
   };
-  const app = createApp({ apiKey: options.apiKey, functions, invocations, queue, dispatcher, metrics, announce, log: options.log });
+  const prometheus = createGatewayPrometheus(() => queue.counts());
+  const app = createApp({
+    apiKey: options.apiKey,
+    functions,
+    invocations,
+    queue,
+    dispatcher,
+    metrics,
+    prometheus,
+    announce,
+    log: options.log,
+  });
   return {
     app,
     async close() {

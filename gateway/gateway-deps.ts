@@ -5,6 +5,7 @@ import type { Logger } from '../worker/logger.ts';
 import type { InvocationRow } from '../worker/store/invocations-store.ts';
 import type { WorkerReport } from '../worker/worker-registry.ts';
 import type { BucketRow } from './metrics/compute-metrics.ts';
+import type { GatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-store.ts';
 import type { AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
@@ -27,6 +28,7 @@ export interface GatewayDeps {
   queue: InvocationQueue;
   dispatcher: Dispatcher;
   metrics: MetricsReader;
+  prometheus: GatewayPrometheus;
   /** Tells every gateway and worker that a function changed or went (best effort, never throws). */
   announce(message: ControlMessage): Promise<void>;
   log: Logger;

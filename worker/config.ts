@@ -37,6 +37,9 @@ const schema = z.object({
       }
     }),
   HEARTH_PROVISION_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** Prometheus `/metrics` of the worker; 0 turns it off. */
+  HEARTH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  HEARTH_METRICS_HOST: z.string().default('127.0.0.1'),
   DOCKER_HOST: z
     .string()
     .regex(/^unix:\/\//, 'only unix:// sockets are supported')

@@ -69,6 +69,8 @@ export interface InvocationQueue {
    */
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number): Promise<WaitResult>;
   state(invocationId: string): Promise<InvocationState>;
+  /** Jobs by state, for queue-depth metrics. */
+  counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -215,6 +217,9 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
         default:
           return 'unknown';
       }
+    },
+    counts() {
+      return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
     },
     async close() {
       clearInterval(watch);

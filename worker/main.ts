@@ -27,6 +27,7 @@ const service = await startWorkerService({
     memoryBudgetMb: config.HEARTH_MEMORY_BUDGET_MB,
     prewarm: config.HEARTH_PREWARM,
     provisionIntervalMs: config.HEARTH_PROVISION_INTERVAL_MS,
+    ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
   runtime: new DockerContainerRuntime(
     config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},

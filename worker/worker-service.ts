@@ -21,6 +21,7 @@ import type { Logger } from './logger.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { SandboxFactory } from './sandbox.ts';
 import { SandboxPool, type PoolStats, type PrewarmTarget, type ProvisionedVersion } from './sandbox-pool.ts';
+import { createWorkerPrometheus } from './worker-prometheus.ts';
 import { startReporting } from './worker-registry.ts';
 
 export interface WorkerSettings {
@@ -35,6 +36,9 @@ export interface WorkerSettings {
   prewarm: PrewarmTarget[];
   /** How often to re-read which versions want `minWarm` containers. */
   provisionIntervalMs: number;
+  /** Where to serve Prometheus metrics (`/metrics`); undefined: not served (0: any free port). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export interface WorkerServiceOptions {
@@ -54,6 +58,8 @@ export interface WorkerServiceOptions {
 export interface WorkerService {
   /** Sandboxes by state, and memory held. */
   stats(): PoolStats;
+  /** The port `/metrics` is served on, if it is. */
+  metricsPort: number | undefined;
   /** Re-reads provisioned versions now and starts what is missing. */
   reconcileProvisioned(): Promise<void>;
   /** Stops taking work, lets running calls finish, removes every container. */
@@ -87,13 +93,17 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     log,
   });
   const replies = createReplyPublisher(options.redis, options.queue.prefix);
+  const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
   const invoker = new Invoker({
     pool,
     recorder: options.recorder,
     reply: (job, outcome) => {
       if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
+      prometheus.observe(job, outcome);
     },
   });
+  const metricsPort =
+    settings.metricsPort === undefined ? undefined : await prometheus.listen(settings.metricsHost ?? '127.0.0.1', settings.metricsPort);
 
   let reconciling: Promise<void> | null = null;
   const reconcileProvisioned = () => {
@@ -159,6 +169,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   let stopped: Promise<void> | null = null;
   return {
     stats: () => pool.stats(),
+    metricsPort,
     reconcileProvisioned,
     stop() {
       stopped ??= (async () => {
@@ -170,6 +181,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reconciling;
         await gate.close();
         await replies.close();
+        await prometheus.close();
         await pool.close();
         log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
       })();

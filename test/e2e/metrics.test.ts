@@ -128,4 +128,23 @@ describe('metrics, logs and history', () => {
     expect((await platform.api(`/v1/functions/${name}/invocations?cursor=garbage`)).status).toBe(400);
     expect((await platform.api(`/v1/functions/${name}/invocations?limit=0`)).status).toBe(400);
   });
+
+  it('exposes the same counts to Prometheus, from the worker and the gateway', async () => {
+    const worker = await (await fetch(`http://127.0.0.1:${platform.worker.metricsPort}/metrics`)).text();
+    const { rows } = await platform.database.pool.query<{ start_kind: string; status: string; n: number }>(
+      'select start_kind, status, count(*)::int as n from invocations where id = any($1::uuid[]) group by 1, 2',
+      [ids],
+    );
+    for (const row of rows) {
+      const line = `hearth_invocations_total{function="default/${name}",start_kind="${row.start_kind}",status="${row.status}",worker="${platform.workerId}"} ${row.n}`;
+      expect(worker).toContain(line);
+    }
+    expect(worker).toMatch(new RegExp(`hearth_containers\\{runtime="nodejs20",state="warm",worker="${platform.workerId}"\\} [1-9]`));
+    expect(worker).toContain('hearth_invocation_duration_seconds_bucket');
+
+    expect((await fetch(`${platform.url}/metrics`)).status).toBe(401);
+    const gateway = await (await platform.api('/metrics')).text();
+    expect(gateway).toMatch(/hearth_gateway_requests_total\{route="\/v1\/functions\/:name\/invoke",method="POST",status="(200|502)"\} \d+/);
+    expect(gateway).toMatch(/hearth_queue_jobs\{state="waiting"\} \d+/);
+  });
 });

@@ -79,6 +79,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       memoryBudgetMb: options.memoryBudgetMb ?? 16 * 1024,
       prewarm: options.prewarm ?? [],
       provisionIntervalMs: 1000,
+      metricsPort: 0,
     },
     runtime: new DockerContainerRuntime(),
     codeSource: createPostgresCodeSource(database.db),

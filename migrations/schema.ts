@@ -129,7 +129,7 @@ export const invocations = pgTable(
 const histogram = (name: string) => integer(name).array().notNull().default(sql`'{}'::int4[]`);
 
 /**
- * Per-function aggregates of finished invocations, at 10 s, 1 min and 1 h
+ * Per-function aggregates of finished invocations, at 10 s, 1 min, 15 min and 1 h
  * resolution, written in the same statement as the records they count (only
  * rows actually inserted are counted, so a retried write cannot double
  * them). Metrics are read from here, never by scanning records.
@@ -138,7 +138,7 @@ export const invocationRollups = pgTable(
   'invocation_rollups',
   {
     functionId: uuid('function_id').notNull(),
-    /** Bucket width in seconds: 10, 60 or 3600. */
+    /** Bucket width in seconds: 10, 60, 900 or 3600. */
     resolution: integer('resolution').notNull(),
     bucket: timestamp('bucket', { withTimezone: true }).notNull(),
     namespace: text('namespace').notNull(),

@@ -15,7 +15,7 @@ export interface WindowPlan {
 const PLANS: Record<MetricsWindow, Omit<WindowPlan, 'window'>> = {
   '5m': { resolution: 10, bucketSeconds: 10, points: 30 },
   '1h': { resolution: 60, bucketSeconds: 60, points: 60 },
-  '24h': { resolution: 60, bucketSeconds: 900, points: 96 },
+  '24h': { resolution: 900, bucketSeconds: 900, points: 96 },
   '7d': { resolution: 3600, bucketSeconds: 3600, points: 168 },
 };
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCold } from './scenario-cold.ts';
 import { runDensity } from './scenario-density.ts';
+import { runMetrics } from './scenario-metrics.ts';
 import { runPrewarm } from './scenario-prewarm.ts';
 import { runThroughput } from './scenario-throughput.ts';
 import { runWarm } from './scenario-warm.ts';
@@ -29,6 +30,7 @@ const SCENARIOS = {
   warm: runWarm,
   throughput: runThroughput,
   density: runDensity,
+  metrics: runMetrics,
 } as const satisfies Record<string, (ctx: BenchContext, result: ScenarioResult) => Promise<void>>;
 type ScenarioName = keyof typeof SCENARIOS;
 const NAMES = Object.keys(SCENARIOS) as ScenarioName[];

@@ -66,7 +66,7 @@ const HISTOGRAM_COLUMNS = ['latency_cold', 'latency_prewarmed', 'latency_warm', 
 
 /**
  * One statement: insert the records (ignoring any already there), then fold
- * exactly the rows inserted into the 10 s, 1 min and 1 h rollups. Rollup rows
+ * exactly the rows inserted into the 10 s, 1 min, 15 min and 1 h rollups. Rollup rows
  * are written in key order so concurrent writers take their locks in the
  * same order.
  */
@@ -76,7 +76,7 @@ const INSERT_SQL = `with ins as (
   on conflict (id) do nothing
   returning function_id, namespace, function_name, queued_at, finished_at, status, start_kind, error_code,
             billed_ms, memory_mb, queue_wait_ms, init_ms, duration_ms, concurrency
-), res(seconds) as (values (10), (60), (3600)),
+), res(seconds) as (values (10), (60), (900), (3600)),
 r as (
   select ins.*, res.seconds,
          to_timestamp(floor(extract(epoch from ins.finished_at) / res.seconds) * res.seconds) as bucket,

@@ -70,6 +70,10 @@ export const functionVersions = pgTable(
     minWarm: integer('min_warm').notNull().default(0),
     /** Most invocations running at once; beyond it calls wait in the queue. Null: no limit. */
     maxConcurrency: integer('max_concurrency'),
+    /** `none` (no network at all) or `egress` (internet only: never the host or private ranges). */
+    network: text('network').notNull().default('none'),
+    /** When true, `/fn/{name}` answers without an API key. */
+    public: boolean('public').notNull().default(false),
     codeSha256: text('code_sha256')
       .notNull()
       .references(() => codeBlobs.sha256),
@@ -167,4 +171,33 @@ export const invocationRollups = pgTable(
     primaryKey({ columns: [t.functionId, t.resolution, t.bucket] }),
     index('invocation_rollups_namespace_idx').on(t.namespace, t.resolution, t.bucket),
   ],
+);
+
+/** Tenants. Every function, invocation and key belongs to exactly one. */
+export const namespaces = pgTable('namespaces', {
+  name: text('name').primaryKey(),
+  /** Most invocations of all its functions running at once; null: no quota. */
+  concurrencyQuota: integer('concurrency_quota'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * API keys of a namespace. Only the SHA-256 of a key is stored; the key
+ * itself is shown once, when created. A revoked key stops working at once.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    namespace: text('namespace')
+      .notNull()
+      .references(() => namespaces.name, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** The key's first characters, to tell keys apart in listings. */
+    prefix: text('prefix').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_keys_key_hash_key').on(t.keyHash), index('api_keys_namespace_idx').on(t.namespace)],
 );

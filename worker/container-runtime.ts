@@ -11,6 +11,8 @@ export interface SandboxSpec {
   name: string;
   image: string;
   memoryMb: number;
+  /** `none`: no network interface at all; `egress`: the egress network (internet only). */
+  network: 'none' | 'egress';
   /** Host directory holding the agent socket, mounted at `/run/hearth`. */
   socketDir: string;
   /** Host directory holding the function's code, mounted read-only at `/var/task`. */

@@ -9,6 +9,9 @@ import type { ContainerRuntime, ExitInfo, SandboxSpec } from './container-runtim
 /** The unprivileged uid:gid every function runs as (matches the images). */
 export const SANDBOX_USER = '10001:10001';
 
+/** The Docker network egress-enabled sandboxes join (see infra/egress-network.ts). */
+export const EGRESS_NETWORK = 'hearth-egress';
+
 export interface DockerRuntimeOptions {
   /** `DOCKER_HOST`-style socket path; defaults to dockerode's default. */
   socketPath?: string;
@@ -43,9 +46,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
       User: SANDBOX_USER,
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: spec.labels,
-      NetworkDisabled: true,
+      NetworkDisabled: spec.network === 'none',
       HostConfig: {
-        NetworkMode: 'none',
+        NetworkMode: spec.network === 'egress' ? EGRESS_NETWORK : 'none',
         Memory: memory,
         // Swap equal to memory: no swap at all, so the limit is the limit.
         MemorySwap: memory,

@@ -35,6 +35,8 @@ export interface InvocationJob {
   keepAliveMs: number | null;
   /** Most invocations of this function running at once; null: no limit. */
   maxConcurrency: number | null;
+  /** `none`: no network at all; `egress`: internet only, never the host or private ranges. */
+  network: 'none' | 'egress';
   codeSha256: string;
   mode: InvocationMode;
   /** The event as JSON text, already validated by the gateway. */

@@ -191,6 +191,7 @@ function functionOf(job: InvocationJob): SandboxFunction {
     memoryMb: job.memoryMb,
     timeoutMs: job.timeoutMs,
     env: job.env,
+    network: job.network,
   };
 }
 

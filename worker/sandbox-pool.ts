@@ -101,7 +101,8 @@ export class SandboxPool {
       const handed = await this.handOff.wait(key);
       if (handed) return { sandbox: handed, kind: 'warm' };
     }
-    const generic = this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb));
+    // Pre-warmed containers have no network: functions with egress always start their own.
+    const generic = fn.network === 'none' ? this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb)) : undefined;
     if (generic) {
       this.track(generic, 'unkeyed');
       try {

@@ -33,6 +33,7 @@ export interface SandboxFunction {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  network: 'none' | 'egress';
 }
 
 /** Pool key of an assigned sandbox: only calls to the same version share it. */
@@ -189,6 +190,7 @@ export class SandboxFactory {
         name: `hearth-${workerId}-${id}`,
         image: RUNTIMES[request.runtime].image,
         memoryMb: request.memoryMb,
+        network: fn?.network ?? 'none',
         socketDir: sockDir,
         codeDir,
         env: {

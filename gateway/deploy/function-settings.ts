@@ -64,6 +64,12 @@ const fieldsSchema = z.object({
   keepAliveMs: intField('keepAliveMs', KEEP_ALIVE_MS.min, KEEP_ALIVE_MS.max, null),
   minWarm: intField('minWarm', MIN_WARM.min, MIN_WARM.max, 0),
   maxConcurrency: intField('maxConcurrency', MAX_CONCURRENCY.min, MAX_CONCURRENCY.max, null),
+  network: z
+    .enum(['none', 'egress'], { error: 'network must be "none" (the default: no network at all) or "egress" (internet only)' })
+    .optional(),
+  public: z
+    .enum(['true', 'false'], { error: 'public must be true or false' })
+    .optional(),
   env: z
     .string()
     .optional()
@@ -106,6 +112,9 @@ export interface FunctionSettings {
   minWarm: number;
   /** Null: no per-function limit. */
   maxConcurrency: number | null;
+  network: 'none' | 'egress';
+  /** `/fn/{name}` answers without a key. */
+  public: boolean;
 }
 
 /**
@@ -118,7 +127,7 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     const problems = parsed.error.issues.map((i) => i.message);
     throw new HearthError(400, 'InvalidParameter', problems.join('; '), { problems });
   }
-  const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency } = parsed.data;
+  const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
   const runtimeName = runtime as RuntimeName;
   if (maxConcurrency !== null && minWarm > maxConcurrency) {
     throw new HearthError(400, 'InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
@@ -134,6 +143,8 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     keepAliveMs,
     minWarm,
     maxConcurrency,
+    network: network ?? 'none',
+    public: parsed.data.public === 'true',
   };
 }
 

@@ -96,6 +96,7 @@ export class Dispatcher {
       env: fn.env,
       keepAliveMs: fn.keepAliveMs,
       maxConcurrency: fn.maxConcurrency,
+      network: fn.network,
       codeSha256: fn.codeSha256,
       mode,
       event: eventJson,

@@ -6,7 +6,18 @@ import { HearthError, badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { MAX_DEPLOY_BYTES, limitBody } from '../request-limits.ts';
 
-const TEXT_FIELDS = ['runtime', 'handler', 'memoryMb', 'timeoutMs', 'env', 'keepAliveMs', 'minWarm', 'maxConcurrency'] as const;
+const TEXT_FIELDS = [
+  'runtime',
+  'handler',
+  'memoryMb',
+  'timeoutMs',
+  'env',
+  'keepAliveMs',
+  'minWarm',
+  'maxConcurrency',
+  'network',
+  'public',
+] as const;
 
 export function deployFunctionRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().put('/v1/functions/:name', limitBody(MAX_DEPLOY_BYTES, 'the upload'), async (c) => {

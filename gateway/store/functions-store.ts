@@ -17,6 +17,8 @@ export interface VersionSettings {
   keepAliveMs: number | null;
   minWarm: number;
   maxConcurrency: number | null;
+  network: 'none' | 'egress';
+  public: boolean;
 }
 
 export interface NewCode {
@@ -67,6 +69,8 @@ const versionColumns = {
   keepAliveMs: functionVersions.keepAliveMs,
   minWarm: functionVersions.minWarm,
   maxConcurrency: functionVersions.maxConcurrency,
+  network: functionVersions.network,
+  public: functionVersions.public,
   codeSha256: functionVersions.codeSha256,
   codeFormat: functionVersions.codeFormat,
   codeSizeBytes: codeBlobs.sizeBytes,
@@ -83,6 +87,8 @@ type VersionRow = {
   keepAliveMs: number | null;
   minWarm: number;
   maxConcurrency: number | null;
+  network: string;
+  public: boolean;
   codeSha256: string;
   codeFormat: string;
   codeSizeBytes: number;
@@ -90,7 +96,12 @@ type VersionRow = {
 };
 
 function toVersionView(row: VersionRow): VersionView {
-  return { ...row, runtime: row.runtime as RuntimeName, createdAt: row.createdAt.toISOString() };
+  return {
+    ...row,
+    runtime: row.runtime as RuntimeName,
+    network: row.network as VersionSettings['network'],
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
 /**
@@ -217,6 +228,8 @@ export async function resolveVersion(
       keepAliveMs: functionVersions.keepAliveMs,
       minWarm: functionVersions.minWarm,
       maxConcurrency: functionVersions.maxConcurrency,
+      network: functionVersions.network,
+      public: functionVersions.public,
       codeSha256: functionVersions.codeSha256,
     })
     .from(functions)
@@ -229,7 +242,7 @@ export async function resolveVersion(
       ),
     )
     .limit(1);
-  return row ? { ...row, runtime: row.runtime as RuntimeName } : null;
+  return row ? { ...row, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'] } : null;
 }
 
 /** Deletes the function and its versions; returns its id, or null if absent. */

@@ -36,6 +36,7 @@ function jobFor(replyTo: string | null): InvocationJob {
     env: {},
     keepAliveMs: null,
     maxConcurrency: null,
+    network: 'none',
     codeSha256: '0'.repeat(64),
     mode: 'sync',
     event: '{}',

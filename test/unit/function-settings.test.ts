@@ -33,6 +33,8 @@ describe('deploy settings', () => {
       keepAliveMs: null,
       minWarm: 0,
       maxConcurrency: null,
+      network: 'none',
+      public: false,
     });
     expect(parseFunctionSettings({ runtime: 'python3' }).handler).toBe('main.handler');
   });
@@ -48,6 +50,8 @@ describe('deploy settings', () => {
         keepAliveMs: '60000',
         minWarm: '2',
         maxConcurrency: '5',
+        network: 'egress',
+        public: 'true',
       }),
     ).toEqual({
       runtime: 'nodejs20',
@@ -58,6 +62,8 @@ describe('deploy settings', () => {
       keepAliveMs: 60000,
       minWarm: 2,
       maxConcurrency: 5,
+      network: 'egress',
+      public: true,
     });
   });
 
@@ -80,7 +86,15 @@ describe('deploy settings', () => {
   });
 
   it('rejects warm-pool settings out of range, and minWarm above maxConcurrency', () => {
-    for (const fields of [{ keepAliveMs: '999' }, { minWarm: '-1' }, { minWarm: '1001' }, { maxConcurrency: '0' }, { minWarm: '3', maxConcurrency: '2' }]) {
+    for (const fields of [
+      { keepAliveMs: '999' },
+      { minWarm: '-1' },
+      { minWarm: '1001' },
+      { maxConcurrency: '0' },
+      { minWarm: '3', maxConcurrency: '2' },
+      { network: 'host' },
+      { public: 'yes' },
+    ]) {
       expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', ...fields }))).toBe('InvalidParameter');
     }
   });

@@ -20,6 +20,7 @@ export async function listProvisionedVersions(db: Database): Promise<Provisioned
       codeSha256: functionVersions.codeSha256,
       minWarm: functionVersions.minWarm,
       keepAliveMs: functionVersions.keepAliveMs,
+      network: functionVersions.network,
     })
     .from(functions)
     .innerJoin(
@@ -37,6 +38,7 @@ export async function listProvisionedVersions(db: Database): Promise<Provisioned
       memoryMb: r.memoryMb,
       timeoutMs: r.timeoutMs,
       env: r.env,
+      network: r.network as 'none' | 'egress',
     },
     codeSha256: r.codeSha256,
     minWarm: r.minWarm,

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { requireApiKey } from './auth.ts';
+import { optionalApiKey, requireApiKey } from './auth.ts';
 import { HearthError } from './errors.ts';
 import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';
 import { deleteFunctionRoute } from './routes/delete-function.ts';
@@ -17,6 +17,7 @@ import { readInvocationRoute } from './routes/read-invocation.ts';
 import { prometheusRoute } from './routes/prometheus.ts';
 import { readLogsRoute } from './routes/read-logs.ts';
 import { readMetricsRoute } from './routes/read-metrics.ts';
+import { manageTenantsRoute } from './routes/manage-tenants.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 
 export function createApp(deps: GatewayDeps) {
@@ -27,9 +28,10 @@ export function createApp(deps: GatewayDeps) {
   // Dashboard pages and assets: public (they hold no data; the API calls they make need the key).
   // (dashboard route goes here)
 
-  const auth = requireApiKey(deps.apiKey);
+  const auth = requireApiKey(deps.auth);
   app.use('/v1/*', auth);
-  app.use('/fn/*', auth);
+  // Function endpoints may be public: the route itself admits anonymous calls only to public functions.
+  app.use('/fn/*', optionalApiKey(deps.auth));
   app.use('/metrics', auth);
   app.route('/', prometheusRoute(deps));
 
@@ -42,6 +44,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', httpEndpointRoute(deps));
   app.route('/', readMetricsRoute(deps));
   app.route('/', readLogsRoute(deps));
+  app.route('/', manageTenantsRoute(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: 'RouteNotFound', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -1,28 +1,113 @@
-/** Bearer-key authentication for management and invoke routes. */
+/**
+ * Who is calling. A bearer key is one of: the admin key (configuration;
+ * manages namespaces and keys, and acts in the namespace named by
+ * `X-Hearth-Namespace`, default `default`), the platform key (configuration;
+ * the `default` namespace), or a namespace key (random, stored only as its
+ * SHA-256). Configured keys are compared as digests with `timingSafeEqual`;
+ * namespace keys are looked up by digest, which reveals nothing about a key
+ * that is not already known.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HearthError } from './errors.ts';
 
-/** The caller's identity, set by `requireApiKey` for the routes behind it. */
+/** The caller's identity, set by the auth middleware for the routes behind it. */
 export interface AuthVariables {
   namespace: string;
+  /** True for the admin key. */
+  admin: boolean;
+  /** False for an anonymous call to a public endpoint. */
+  authenticated: boolean;
 }
 
+/** Where namespace keys are looked up (by SHA-256 hex), with revocation honoured. */
+export interface KeyLookup {
+  namespaceOf(keyHash: string): Promise<string | null>;
+  namespaceExists(namespace: string): Promise<boolean>;
+}
+
+export interface AuthOptions {
+  /** The `default` namespace's key (and the admin key too when `adminKey` is unset). */
+  apiKey: string;
+  adminKey?: string;
+  keys: KeyLookup;
+}
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-/**
- * Accepts `Authorization: Bearer <key>` when the key matches. Both sides are
- * hashed first so the comparison is constant-time whatever the lengths.
- */
-export function requireApiKey(apiKey: string): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const expected = digest(apiKey);
-  return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      throw new HearthError(401, 'Unauthorized', 'missing or invalid API key: send "Authorization: Bearer <key>"');
+const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function unauthorized(): HearthError {
+  return new HearthError(401, 'Unauthorized', 'missing or invalid API key: send "Authorization: Bearer <key>"');
+}
+
+/** The bearer token of a request, if it sent one. */
+export function bearerToken(c: Context): string | null {
+  const header = c.req.header('authorization');
+  if (header === undefined) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthorized();
+  return match[1]!;
+}
+
+/** Resolves a token to its caller, or null when it is not a valid key. */
+export function createKeyResolver(options: AuthOptions) {
+  const platform = digest(options.apiKey);
+  const admin = options.adminKey ? digest(options.adminKey) : null;
+  return async (token: string, requestedNamespace: string | undefined): Promise<Omit<AuthVariables, 'authenticated'> | null> => {
+    const presented = digest(token);
+    if (admin && timingSafeEqual(presented, admin)) {
+      const namespace = requestedNamespace ?? 'default';
+      if (!NAMESPACE.test(namespace) || !(await options.keys.namespaceExists(namespace))) {
+        throw new HearthError(404, 'NamespaceNotFound', `namespace "${namespace.slice(0, 64)}" does not exist`);
+      }
+      return { namespace, admin: true };
     }
-    c.set('namespace', 'default');
+    if (timingSafeEqual(presented, platform)) return { namespace: 'default', admin: admin === null };
+    const namespace = await options.keys.namespaceOf(presented.toString('hex'));
+    return namespace ? { namespace, admin: false } : null;
+  };
+}
+
+/** Requires a valid key on every route behind it. */
+export function requireApiKey(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const resolve = createKeyResolver(options);
+  return async (c, next) => {
+    const token = bearerToken(c);
+    const caller = token === null ? null : await resolve(token, c.req.header('x-hearth-namespace'));
+    if (!caller) throw unauthorized();
+    c.set('namespace', caller.namespace);
+    c.set('admin', caller.admin);
+    c.set('authenticated', true);
     await next();
   };
+}
+
+/**
+ * For function endpoints that may be public: a key, if sent, must be valid;
+ * with none the call is anonymous (the route then admits only public functions).
+ */
+export function optionalApiKey(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const resolve = createKeyResolver(options);
+  return async (c, next) => {
+    const token = bearerToken(c);
+    if (token === null) {
+      c.set('namespace', 'default');
+      c.set('admin', false);
+      c.set('authenticated', false);
+    } else {
+      const caller = await resolve(token, c.req.header('x-hearth-namespace'));
+      if (!caller) throw unauthorized();
+      c.set('namespace', caller.namespace);
+      c.set('admin', caller.admin);
+      c.set('authenticated', true);
+    }
+    await next();
+  };
+}
+
+/** Throws 403 unless the caller holds the admin key. */
+export function assertAdmin(c: Context<{ Variables: AuthVariables }>): void {
+  if (!c.get('admin')) throw new HearthError(403, 'Forbidden', 'this needs the admin key');
 }

@@ -9,6 +9,8 @@ const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   HEARTH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('hearth'),
   HEARTH_API_KEY: z.string({ error: 'HEARTH_API_KEY is required (npm start generates one)' }).min(16, 'HEARTH_API_KEY must be at least 16 characters'),
+  /** Manages namespaces and keys; when unset, HEARTH_API_KEY is the admin key too. */
+  HEARTH_ADMIN_KEY: z.string().min(16, 'HEARTH_ADMIN_KEY must be at least 16 characters').optional(),
   /** Extra wait, beyond a function's own timeout, before a sync caller gets 503. */
   HEARTH_SYNC_GRACE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How long a sync call to a function at its maxConcurrency may wait to start before 429. */

@@ -17,12 +17,16 @@ import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './me
 import { Dispatcher } from './invoke/dispatcher.ts';
 import { VersionCache } from './invoke/version-cache.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
+import { createPostgresTenantsStore } from './store/tenants-store.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 export interface GatewayOptions {
   db: Database;
   redisUrl: string;
   queuePrefix: string;
+  /** The `default` namespace's key (and the admin key when `adminKey` is unset). */
   apiKey: string;
+  adminKey?: string;
   syncGraceMs: number;
   throttleWaitMs: number;
   /** How long a resolved `latest` may be reused without a broadcast (default 5 s). */
@@ -36,19 +40,33 @@ export async function createGateway(options: GatewayOptions) {
   const control = createControlPublisher(redis, options.queuePrefix);
   const functions = createPostgresFunctionStore(options.db);
   const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
-  const subscription = await subscribeControl(redis, options.queuePrefix, (m) => versions.invalidate(m.namespace, m.name));
+  const tenants = createPostgresTenantsStore(options.db);
+  // Revocation reaches every gateway by broadcast; the TTL bounds it if one is missed.
+  const keyNamespaces = new TtlCache((hash) => tenants.namespaceOfKey(hash), 5000);
+  const quotas = new TtlCache(async (ns) => {
+    const found = await tenants.getNamespace(ns);
+    return { exists: found !== null, quota: found?.concurrencyQuota ?? null };
+  }, 5000);
+  const forget = (m: ControlMessage) => {
+    if (m.type === 'key-revoked') keyNamespaces.delete(m.keyHash);
+    else if (m.type === 'namespace-changed') quotas.delete(m.namespace);
+    else versions.invalidate(m.namespace, m.name);
+  };
+  const subscription = await subscribeControl(redis, options.queuePrefix, forget);
   const announce = async (message: ControlMessage) => {
-    versions.invalidate(message.namespace, message.name);
+    forget(message);
     await control.publish(message).catch((err: unknown) => {
-      options.log.warn('could not broadcast a function change', { name: message.name, err });
+      options.log.warn('could not broadcast a change', { type: message.type, err });
     });
   };
+  const namespaceQuota = async (ns: string) => (await quotas.get(ns)).quota;
   const invocations = { find: (ns: string, id: string) => findInvocation(options.db, ns, id) };
   const dispatcher = new Dispatcher({
     store: {
       resolveVersion: (ns, name, version) => versions.get(ns, name, version),
       findInvocation: invocations.find,
       recordUnstarted: (job, outcome) => insertInvocation(options.db, job, outcome, 'gateway'),
+      namespaceQuota,
     },
     queue,
     syncGraceMs: options.syncGraceMs,
@@ -65,7 +83,16 @@ export async function createGateway(options: GatewayOptions) {
   };
   const prometheus = createGatewayPrometheus(() => queue.counts());
   const app = createApp({
-    apiKey: options.apiKey,
+    auth: {
+      apiKey: options.apiKey,
+      ...(options.adminKey ? { adminKey: options.adminKey } : {}),
+      keys: {
+        namespaceOf: (hash) => keyNamespaces.get(hash),
+        namespaceExists: async (ns) => ns === 'default' || (await quotas.get(ns)).exists,
+      },
+    },
+    tenants,
+    namespaceQuota,
     functions,
     invocations,
     queue,

@@ -7,9 +7,10 @@ import type { WorkerReport } from '../worker/worker-registry.ts';
 import type { BucketRow } from './metrics/compute-metrics.ts';
 import type { GatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-store.ts';
-import type { AuthVariables } from './auth.ts';
+import type { AuthOptions, AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
 import type { FunctionStore } from './store/functions-store.ts';
+import type { TenantsStore } from './store/tenants-store.ts';
 
 /** Reads behind the metrics, logs and history routes. */
 export interface MetricsReader {
@@ -22,14 +23,17 @@ export interface MetricsReader {
 }
 
 export interface GatewayDeps {
-  apiKey: string;
+  auth: AuthOptions;
+  tenants: TenantsStore;
+  /** A namespace's concurrency quota (cached); null: none. */
+  namespaceQuota(namespace: string): Promise<number | null>;
   functions: FunctionStore;
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;
   dispatcher: Dispatcher;
   metrics: MetricsReader;
   prometheus: GatewayPrometheus;
-  /** Tells every gateway and worker that a function changed or went (best effort, never throws). */
+  /** Tells every gateway and worker that a function, key or namespace changed (best effort, never throws). */
   announce(message: ControlMessage): Promise<void>;
   log: Logger;
 }

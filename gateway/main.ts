@@ -13,6 +13,7 @@ const gateway = await createGateway({
   redisUrl: config.REDIS_URL,
   queuePrefix: config.HEARTH_QUEUE_PREFIX,
   apiKey: config.HEARTH_API_KEY,
+  ...(config.HEARTH_ADMIN_KEY ? { adminKey: config.HEARTH_ADMIN_KEY } : {}),
   syncGraceMs: config.HEARTH_SYNC_GRACE_MS,
   throttleWaitMs: config.HEARTH_THROTTLE_WAIT_MS,
   log,

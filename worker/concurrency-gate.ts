@@ -1,6 +1,7 @@
 /**
- * Per-function concurrency limits (`maxConcurrency`), shared by every worker
- * through Redis: each running invocation holds a lease (a sorted-set member
+ * Concurrency limits (a function's `maxConcurrency`, a namespace's quota),
+ * shared by every worker through Redis: each running invocation holds a lease
+ * in every scope that limits it (a sorted-set member
  * scored by its expiry), taken atomically only while fewer than the limit
  * are held. Leases expire on their own, so a worker that dies mid-call
  * cannot hold a slot forever.
@@ -22,9 +23,9 @@ return 0
 `;
 
 export interface ConcurrencyGate {
-  /** Takes a slot for `invocationId` if fewer than `max` are held; holds it at most `ttlMs`. */
-  tryAcquire(functionId: string, invocationId: string, max: number, ttlMs: number): Promise<boolean>;
-  release(functionId: string, invocationId: string): Promise<void>;
+  /** Takes a slot in `scope` for `invocationId` if fewer than `max` are held; holds it at most `ttlMs`. */
+  tryAcquire(scope: string, invocationId: string, max: number, ttlMs: number): Promise<boolean>;
+  release(scope: string, invocationId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,14 +35,14 @@ export function createRedisConcurrencyGate(options: RedisOptions, prefix: string
   const redis = new Redis({ ...options, maxRetriesPerRequest: 3 }) as GateRedis;
   redis.on('error', () => {});
   redis.defineCommand('hearthAcquire', { numberOfKeys: 1, lua: ACQUIRE });
-  const key = (functionId: string) => `${prefix}:concurrency:${functionId}`;
+  const key = (scope: string) => `${prefix}:concurrency:${scope}`;
   return {
-    async tryAcquire(functionId, invocationId, max, ttlMs) {
+    async tryAcquire(scope, invocationId, max, ttlMs) {
       const now = Date.now();
-      return (await redis.hearthAcquire(key(functionId), now, max, invocationId, now + ttlMs)) === 1;
+      return (await redis.hearthAcquire(key(scope), now, max, invocationId, now + ttlMs)) === 1;
     },
-    async release(functionId, invocationId) {
-      await redis.zrem(key(functionId), invocationId);
+    async release(scope, invocationId) {
+      await redis.zrem(key(scope), invocationId);
     },
     async close() {
       redis.disconnect();

@@ -7,13 +7,18 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
-export type ControlMessage = {
-  /** A deploy or rollback (what `latest` is, and what is provisioned, may have changed), or a deletion. */
-  type: 'function-changed' | 'function-deleted';
-  namespace: string;
-  name: string;
-  functionId?: string;
-};
+export type ControlMessage =
+  | {
+      /** A deploy or rollback (what `latest` is, and what is provisioned, may have changed), or a deletion. */
+      type: 'function-changed' | 'function-deleted';
+      namespace: string;
+      name: string;
+      functionId?: string;
+    }
+  /** A key was revoked: gateways forget it at once. */
+  | { type: 'key-revoked'; keyHash: string }
+  /** A namespace's settings (its quota) changed. */
+  | { type: 'namespace-changed'; namespace: string };
 
 function channelName(prefix: string): string {
   return `${prefix}:control`;

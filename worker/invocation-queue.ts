@@ -35,6 +35,8 @@ export interface InvocationJob {
   keepAliveMs: number | null;
   /** Most invocations of this function running at once; null: no limit. */
   maxConcurrency: number | null;
+  /** Most invocations of all the namespace's functions running at once; null: no quota. */
+  namespaceQuota: number | null;
   /** `none`: no network at all; `egress`: internet only, never the host or private ranges. */
   network: 'none' | 'egress';
   codeSha256: string;
@@ -70,7 +72,8 @@ export interface InvocationQueue {
    * for a platform reason.
    */
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number): Promise<WaitResult>;
-  state(invocationId: string): Promise<InvocationState>;
+  /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
+  state(invocationId: string, namespace: string): Promise<InvocationState>;
   /** Jobs by state, for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -203,8 +206,10 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
         });
       });
     },
-    async state(invocationId) {
-      const state = await queue.getJobState(invocationId);
+    async state(invocationId, namespace) {
+      const job = await queue.getJob(invocationId);
+      if (!job || job.data.namespace !== namespace) return 'unknown';
+      const state = await job.getState();
       switch (state) {
         case 'waiting':
         case 'delayed':

@@ -119,7 +119,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
 
   const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
     if (message.type === 'function-deleted' && message.functionId) pool.retire(message.functionId);
-    void reconcileProvisioned();
+    if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
   });
 
   pool.replenish();
@@ -132,16 +132,26 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     concurrency: settings.concurrency,
     process: async (job) => {
       try {
-        if (job.maxConcurrency === null) return receipt(await invoker.run(job));
+        // Limits that apply: the namespace's quota, then the function's own maximum.
+        const limits: Array<[scope: string, max: number]> = [];
+        if (job.namespaceQuota !== null) limits.push([`namespace:${job.namespace}`, job.namespaceQuota]);
+        if (job.maxConcurrency !== null) limits.push([`function:${job.functionId}`, job.maxConcurrency]);
+        if (limits.length === 0) return receipt(await invoker.run(job));
         const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
-        if (!(await gate.tryAcquire(job.functionId, job.invocationId, job.maxConcurrency, leaseMs))) {
-          throw new RetryLater(throttledRetryMs());
+        const held: string[] = [];
+        const releaseAll = () => Promise.all(held.map((scope) => gate.release(scope, job.invocationId).catch(() => {})));
+        for (const [scope, max] of limits) {
+          if (!(await gate.tryAcquire(scope, job.invocationId, max, leaseMs))) {
+            await releaseAll();
+            throw new RetryLater(throttledRetryMs());
+          }
+          held.push(scope);
         }
         try {
           if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
           return receipt(await invoker.run(job));
         } finally {
-          await gate.release(job.functionId, job.invocationId).catch(() => {});
+          await releaseAll();
         }
       } catch (err) {
         if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });

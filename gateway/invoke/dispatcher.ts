@@ -17,6 +17,8 @@ export interface DispatchStore {
   findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
   /** Records a call that never ran (throttled), so it is counted like any other. */
   recordUnstarted(job: InvocationJob, outcome: InvocationOutcome): Promise<void>;
+  /** The namespace's concurrency quota; null: none. */
+  namespaceQuota(namespace: string): Promise<number | null>;
 }
 
 export interface DispatcherOptions {
@@ -37,6 +39,11 @@ export interface CallTarget {
 export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
+  /** The version a call would run (cached), or null. */
+  resolve(target: CallTarget): Promise<ResolvedVersion | null> {
+    return this.options.store.resolveVersion(target.namespace, target.name, target.version);
+  }
+
   /** Queues the call and returns its id at once. */
   async dispatchAsync(target: CallTarget, eventJson: string, mode: InvocationMode = 'async'): Promise<string> {
     const job = await this.prepare(target, eventJson, mode);
@@ -47,7 +54,8 @@ export class Dispatcher {
   /** Queues the call and waits for its outcome (function failures included). */
   async dispatchSync(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationOutcome> {
     const job = await this.prepare(target, eventJson, mode);
-    const throttleWaitMs = job.maxConcurrency === null ? undefined : this.options.throttleWaitMs;
+    const gated = job.maxConcurrency !== null || job.namespaceQuota !== null;
+    const throttleWaitMs = gated ? this.options.throttleWaitMs : undefined;
     const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
     let outcome: Awaited<ReturnType<InvocationQueue['enqueueAndWait']>>;
     try {
@@ -76,7 +84,10 @@ export class Dispatcher {
   }
 
   private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationJob> {
-    const fn = await this.options.store.resolveVersion(target.namespace, target.name, target.version);
+    const [fn, namespaceQuota] = await Promise.all([
+      this.options.store.resolveVersion(target.namespace, target.name, target.version),
+      this.options.store.namespaceQuota(target.namespace),
+    ]);
     if (!fn) {
       if (target.version !== undefined && (await this.options.store.resolveVersion(target.namespace, target.name))) {
         throw notFound('VersionNotFound', `function "${target.name}" has no version ${target.version}`);
@@ -96,6 +107,7 @@ export class Dispatcher {
       env: fn.env,
       keepAliveMs: fn.keepAliveMs,
       maxConcurrency: fn.maxConcurrency,
+      namespaceQuota,
       network: fn.network,
       codeSha256: fn.codeSha256,
       mode,
@@ -118,7 +130,7 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
     error: {
       code: 'Throttled',
       type: 'Throttled',
-      message: `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency}); the call waited ${waitedMs} ms without starting and was not run`,
+      message: `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency ?? 'none'}) or its namespace at its concurrency quota (${job.namespaceQuota ?? 'none'}); the call waited ${waitedMs} ms without starting and was not run`,
     },
     coldStart: false,
     startKind: 'warm',

@@ -5,23 +5,42 @@
 import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
+import { unauthorized } from '../auth.ts';
 import { assertFunctionName } from '../deploy/function-settings.ts';
+import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { fromHttpResult, toHttpEvent } from '../invoke/http-event.ts';
 import { failureResponse, invocationHeaders } from '../invoke/outcome-response.ts';
 import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 
+/**
+ * `/fn/{name}/*` runs a function of the caller's namespace (or, without a
+ * key, of `default`); `/fn/@{namespace}/{name}/*` names the namespace. A call
+ * without a key reaches only functions deployed with `public=true`; to it,
+ * anything else looks absent (404), never "forbidden".
+ */
 export function httpEndpointRoute(deps: GatewayDeps) {
   const handle = async (c: Context<GatewayEnv>) => {
-    const name = c.req.param('name')!;
-    assertFunctionName(name);
     const url = new URL(c.req.url);
-    const prefix = `/fn/${name}`;
-    const rest = url.pathname.slice(prefix.length);
+    const match = /^\/fn\/(?:@([^/]+)\/)?([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!match) throw notFound('FunctionNotFound', 'no function in this path');
+    const [, namedNamespace, name = '', rest = '/'] = match;
+    assertFunctionName(name);
+    let namespace = c.get('namespace');
+    if (namedNamespace !== undefined) {
+      if (c.get('authenticated') && !c.get('admin') && namedNamespace !== namespace) {
+        throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      }
+      namespace = namedNamespace;
+    }
+    if (!c.get('authenticated')) {
+      const fn = await deps.dispatcher.resolve({ namespace, name });
+      if (!fn?.public) throw unauthorizedOrMissing();
+    }
     const body = await readBody(c, MAX_EVENT_BYTES, 'the request body');
     const event = toHttpEvent({
       method: c.req.method,
-      rawPath: rest.startsWith('/') ? rest : `/${rest}`,
+      rawPath: rest,
       rawQueryString: url.search.replace(/^\?/, ''),
       headers: withoutCredentials(c.req.header()),
       body,
@@ -31,11 +50,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       requestId: randomUUID(),
       now: new Date(),
     });
-    const outcome = await deps.dispatcher.dispatchSync(
-      { namespace: c.get('namespace'), name },
-      JSON.stringify(event),
-      'http',
-    );
+    const outcome = await deps.dispatcher.dispatchSync({ namespace, name }, JSON.stringify(event), 'http');
     const failed = failureResponse(outcome);
     if (failed) return failed;
     const result = fromHttpResult(outcome.result ?? 'null');
@@ -43,7 +58,12 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     for (const [key, value] of result.headers) headers.append(key, value);
     return new Response(result.body as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
   };
-  return new Hono<GatewayEnv>().all('/fn/:name', handle).all('/fn/:name/*', handle);
+  return new Hono<GatewayEnv>().all('/fn/*', handle);
+}
+
+/** Anonymous calls learn nothing about which private functions exist: the same 401 either way. */
+function unauthorizedOrMissing() {
+  return unauthorized();
 }
 
 /** The platform's key is for the platform; the function never sees it. */

@@ -15,10 +15,10 @@ export function readInvocationRoute(deps: GatewayDeps) {
     const row = await deps.invocations.find(namespace, id);
     if (row) return c.json(finishedInvocationView(row));
     // Not recorded yet: ask the queue whether it is waiting or running.
-    const state = await deps.queue.state(id);
+    const state = await deps.queue.state(id, namespace);
     if (state === 'queued' || state === 'running') return c.json({ invocationId: id, status: state });
-    // Finished in the queue but recorded a moment later: look once more.
-    const late = state === 'finished' ? await deps.invocations.find(namespace, id) : null;
+    // It may have finished (and left the queue) between the two looks: look once more.
+    const late = await deps.invocations.find(namespace, id);
     if (late) return c.json(finishedInvocationView(late));
     throw missing();
   });

@@ -32,6 +32,8 @@ export interface PlatformOptions {
   prewarm?: PrewarmTarget[];
   /** How long a sync call to a throttled function may wait to start. */
   throttleWaitMs?: number;
+  /** A separate admin key (otherwise the platform key is the admin key too). */
+  adminKey?: string;
   concurrency?: number;
   log?: Logger;
 }
@@ -95,6 +97,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     redisUrl,
     queuePrefix: prefix,
     apiKey,
+    ...(options.adminKey ? { adminKey: options.adminKey } : {}),
     syncGraceMs: 30_000,
     throttleWaitMs: options.throttleWaitMs ?? 2000,
     log,

@@ -36,6 +36,7 @@ function jobFor(replyTo: string | null): InvocationJob {
     env: {},
     keepAliveMs: null,
     maxConcurrency: null,
+    namespaceQuota: null,
     network: 'none',
     codeSha256: '0'.repeat(64),
     mode: 'sync',
@@ -138,6 +139,6 @@ describe('invocation queue', () => {
     expect(seen).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 300));
     expect(attempts).toBe(seen);
-    expect(await queue.state(job.invocationId)).toBe('unknown');
+    expect(await queue.state(job.invocationId, 'default')).toBe('unknown');
   });
 });

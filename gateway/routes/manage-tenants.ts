@@ -1,0 +1,85 @@
+/**
+ * Namespaces and their keys, for the admin key only:
+ * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quota),
+ * `POST/GET /v1/namespaces/{ns}/keys`, `DELETE /v1/namespaces/{ns}/keys/{id}`.
+ * A key is shown once, in the answer that creates it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { assertAdmin, sha256Hex } from '../auth.ts';
+import { HearthError, badRequest, notFound } from '../errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { readJsonBody } from '../read-json-body.ts';
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function parseQuota(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100_000) {
+    throw badRequest('InvalidParameter', 'concurrencyQuota must be an integer from 1 to 100000, or null');
+  }
+  return value;
+}
+
+function namespaceParam(raw: string): string {
+  if (!NAME.test(raw)) throw notFound('NamespaceNotFound', `namespace "${raw.slice(0, 64)}" does not exist`);
+  return raw;
+}
+
+export function manageTenantsRoute(deps: GatewayDeps) {
+  return new Hono<GatewayEnv>()
+    .post('/v1/namespaces', async (c) => {
+      assertAdmin(c);
+      const body = (await readJsonBody(c, 16 * 1024)) as { name?: unknown; concurrencyQuota?: unknown } | null;
+      const name = body?.name;
+      if (typeof name !== 'string' || !NAME.test(name)) {
+        throw badRequest('InvalidName', 'name must be 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit');
+      }
+      const created = await deps.tenants.createNamespace(name, parseQuota(body?.concurrencyQuota));
+      if (!created) throw new HearthError(409, 'NamespaceExists', `namespace "${name}" already exists`);
+      return c.json(created, 201);
+    })
+    .get('/v1/namespaces', async (c) => {
+      assertAdmin(c);
+      return c.json({ namespaces: await deps.tenants.listNamespaces() });
+    })
+    .patch('/v1/namespaces/:ns', async (c) => {
+      assertAdmin(c);
+      const ns = namespaceParam(c.req.param('ns'));
+      const body = (await readJsonBody(c, 16 * 1024)) as { concurrencyQuota?: unknown } | null;
+      if (!body || !('concurrencyQuota' in body)) throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null}');
+      const updated = await deps.tenants.updateNamespace(ns, parseQuota(body.concurrencyQuota));
+      if (!updated) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
+      await deps.announce({ type: 'namespace-changed', namespace: ns });
+      return c.json(updated);
+    })
+    .post('/v1/namespaces/:ns/keys', async (c) => {
+      assertAdmin(c);
+      const ns = namespaceParam(c.req.param('ns'));
+      const body = (await readJsonBody(c, 16 * 1024)) as { name?: unknown } | null;
+      const name = body?.name ?? 'key';
+      if (typeof name !== 'string' || name.length < 1 || name.length > 100 || /[\u0000-\u001f]/.test(name)) {
+        throw badRequest('InvalidParameter', 'name must be 1-100 printable characters');
+      }
+      if (!(await deps.tenants.getNamespace(ns))) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
+      const key = `hk_${randomBytes(24).toString('base64url')}`;
+      const view = await deps.tenants.createKey(ns, name, sha256Hex(key), key.slice(0, 10));
+      return c.json({ ...view, key }, 201);
+    })
+    .get('/v1/namespaces/:ns/keys', async (c) => {
+      assertAdmin(c);
+      const ns = namespaceParam(c.req.param('ns'));
+      if (!(await deps.tenants.getNamespace(ns))) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
+      return c.json({ keys: await deps.tenants.listKeys(ns) });
+    })
+    .delete('/v1/namespaces/:ns/keys/:id', async (c) => {
+      assertAdmin(c);
+      const ns = namespaceParam(c.req.param('ns'));
+      const id = c.req.param('id').toLowerCase();
+      const keyHash = UUID.test(id) ? await deps.tenants.revokeKey(ns, id) : null;
+      if (!keyHash) throw notFound('KeyNotFound', `namespace "${ns}" has no live key "${id.slice(0, 64)}"`);
+      await deps.announce({ type: 'key-revoked', keyHash });
+      return c.body(null, 204);
+    });
+}

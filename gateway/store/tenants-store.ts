@@ -1,0 +1,90 @@
+/** Namespaces and their API keys in Postgres (keys only as SHA-256). */
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../../migrations/database.ts';
+import { apiKeys, namespaces } from '../../migrations/schema.ts';
+
+export interface NamespaceView {
+  name: string;
+  concurrencyQuota: number | null;
+  createdAt: string;
+}
+
+export interface KeyView {
+  id: string;
+  namespace: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface TenantsStore {
+  createNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
+  updateNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
+  listNamespaces(): Promise<NamespaceView[]>;
+  getNamespace(name: string): Promise<NamespaceView | null>;
+  createKey(namespace: string, name: string, keyHash: string, prefix: string): Promise<KeyView>;
+  listKeys(namespace: string): Promise<KeyView[]>;
+  /** Marks a key revoked; returns its hash, or null if there is no such live key. */
+  revokeKey(namespace: string, id: string): Promise<string | null>;
+  /** The namespace of a live key, by hash. */
+  namespaceOfKey(keyHash: string): Promise<string | null>;
+}
+
+const nsView = (r: typeof namespaces.$inferSelect): NamespaceView => ({
+  name: r.name,
+  concurrencyQuota: r.concurrencyQuota,
+  createdAt: r.createdAt.toISOString(),
+});
+
+const keyView = (r: typeof apiKeys.$inferSelect): KeyView => ({
+  id: r.id,
+  namespace: r.namespace,
+  name: r.name,
+  prefix: r.prefix,
+  createdAt: r.createdAt.toISOString(),
+  revokedAt: r.revokedAt?.toISOString() ?? null,
+});
+
+export function createPostgresTenantsStore(db: Database): TenantsStore {
+  return {
+    async createNamespace(name, concurrencyQuota) {
+      const rows = await db.insert(namespaces).values({ name, concurrencyQuota }).onConflictDoNothing().returning();
+      return rows[0] ? nsView(rows[0]) : null;
+    },
+    async updateNamespace(name, concurrencyQuota) {
+      const rows = await db.update(namespaces).set({ concurrencyQuota }).where(eq(namespaces.name, name)).returning();
+      return rows[0] ? nsView(rows[0]) : null;
+    },
+    async listNamespaces() {
+      return (await db.select().from(namespaces).orderBy(asc(namespaces.name))).map(nsView);
+    },
+    async getNamespace(name) {
+      const rows = await db.select().from(namespaces).where(eq(namespaces.name, name)).limit(1);
+      return rows[0] ? nsView(rows[0]) : null;
+    },
+    async createKey(namespace, name, keyHash, prefix) {
+      const [row] = await db.insert(apiKeys).values({ namespace, name, keyHash, prefix }).returning();
+      return keyView(row!);
+    },
+    async listKeys(namespace) {
+      return (await db.select().from(apiKeys).where(eq(apiKeys.namespace, namespace)).orderBy(asc(apiKeys.createdAt))).map(keyView);
+    },
+    async revokeKey(namespace, id) {
+      const rows = await db
+        .update(apiKeys)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(apiKeys.namespace, namespace), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ keyHash: apiKeys.keyHash });
+      return rows[0]?.keyHash ?? null;
+    },
+    async namespaceOfKey(keyHash) {
+      const rows = await db
+        .select({ namespace: apiKeys.namespace })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+        .limit(1);
+      return rows[0]?.namespace ?? null;
+    },
+  };
+}

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { optionalApiKey, requireApiKey } from './auth.ts';
 import { HearthError } from './errors.ts';
 import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';
+import { dashboardRoute } from './routes/dashboard.ts';
 import { deleteFunctionRoute } from './routes/delete-function.ts';
 import { deployFunctionRoute } from './routes/deploy-function.ts';
 import { httpEndpointRoute } from './routes/http-endpoint.ts';
@@ -26,7 +27,7 @@ export function createApp(deps: GatewayDeps) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   // Dashboard pages and assets: public (they hold no data; the API calls they make need the key).
-  // (dashboard route goes here)
+  app.route('/', dashboardRoute());
 
   const auth = requireApiKey(deps.auth);
   app.use('/v1/*', auth);

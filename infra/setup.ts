@@ -7,6 +7,7 @@
  */
 import { ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
+import { ensureChromium } from './browser.ts';
 import {
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
@@ -23,6 +24,8 @@ export interface SetupOptions {
   stateDir: string;
   /** Create and migrate the database in `databaseUrl` (tests make their own). */
   migrate: boolean;
+  /** Install Chromium for the dashboard's browser test (`--with-browser`). */
+  withBrowser?: boolean;
   log: (line: string) => void;
 }
 
@@ -52,6 +55,10 @@ export async function setUp(options: SetupOptions): Promise<void> {
     log(`schema: ${created === 'created' ? 'database created and ' : ''}migrations applied`);
   }
   await ensureRuntimeImages(docker, { log: (line) => log(`images: ${line}`) });
+  if (options.withBrowser) {
+    await ensureChromium(log);
+    log('chromium: ok');
+  }
 }
 
 /** Runs `setUp` for a CLI entry point, turning a PrerequisiteError into a clear exit. */
@@ -62,6 +69,7 @@ export async function runSetUpCli(migrate: boolean): Promise<void> {
       redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
       stateDir: defaultStateDir(),
       migrate,
+      withBrowser: process.argv.includes('--with-browser'),
       log: (line) => console.log(`[hearth] ${line}`),
     });
   } catch (err) {

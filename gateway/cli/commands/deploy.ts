@@ -1,0 +1,105 @@
+/** `hearth deploy <dir|file>`: packs and uploads, creating the function's next version. */
+import type { FunctionView } from '../../store/functions-store.ts';
+import { RUNTIME_NAMES, isRuntimeName } from '../../../runtime-images/runtimes.ts';
+import { usageError } from '../cli-error.ts';
+import { fnPath, intOption, parseCommandArgs, write, type Command } from '../command.ts';
+import { guessHandler, guessRuntime, readDeploySource } from '../deploy-source.ts';
+import { formatBytes } from '../format.ts';
+import type { FormPart } from '../multipart-upload.ts';
+import { progressReporter } from '../upload-progress.ts';
+
+const OPTIONS = {
+  name: { type: 'string', short: 'n' },
+  runtime: { type: 'string', short: 'r' },
+  handler: { type: 'string' },
+  memory: { type: 'string' },
+  timeout: { type: 'string' },
+  env: { type: 'string', short: 'e', multiple: true },
+  'min-warm': { type: 'string' },
+  'max-concurrency': { type: 'string' },
+  'keep-alive': { type: 'string' },
+} as const;
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'upload a folder or a file as the next version of a function',
+  help: `Usage: hearth deploy <dir|file> [options]
+
+Uploads a function. A folder is zipped by the CLI (file modes and symlinks
+inside it are kept, .git is left out); a single file (.js, .py, or a .zip
+or .tar.gz, which needs --runtime) is uploaded as is. Prints the new version.
+
+Options:
+  -n, --name <name>            function name (default: the folder or file name, as a DNS label)
+  -r, --runtime <runtime>      ${RUNTIME_NAMES.join(' | ')} (default: guessed from package.json,
+                               requirements.txt or the file extensions)
+      --handler <file.fn>      entry point (default: index.handler / main.handler, or the only source file)
+      --memory <MB>            memory limit, 64-4096 (default 128)
+      --timeout <ms>           time limit per call, 100-900000 (default 3000)
+  -e, --env <KEY=VALUE>        environment variable; repeat for more
+      --min-warm <n>           containers kept initialised while this version is latest
+      --max-concurrency <n>    calls running at once; more wait in the queue
+      --keep-alive <ms>        how long an idle container is kept
+`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommandArgs('deploy', argv, OPTIONS, { required: ['dir|file'] });
+    const fields = settingsFields(values);
+    const source = await readDeploySource(positionals[0]!);
+    const name = values.name ?? source.defaultName;
+    if (!name) throw usageError(`cannot make a function name out of "${positionals[0]}": pass --name`, 'deploy');
+
+    const runtime = values.runtime ?? guessRuntime(source.topLevel, values.handler);
+    if (!runtime) throw usageError(`cannot tell the runtime of ${positionals[0]}: pass --runtime (${RUNTIME_NAMES.join(' or ')})`, 'deploy');
+    if (!isRuntimeName(runtime)) throw usageError(`--runtime must be one of ${RUNTIME_NAMES.join(', ')}, got "${runtime}"`, 'deploy');
+    const handler = values.handler ?? guessHandler(runtime, source.topLevel, source.packageMain);
+
+    if (source.kind === 'folder') {
+      const links = source.symlinks > 0 ? ` and ${source.symlinks} symlink${source.symlinks === 1 ? '' : 's'}` : '';
+      write(ctx.stderr, `packed ${source.fileCount} file${source.fileCount === 1 ? '' : 's'}${links} into ${formatBytes(source.data.length)}`);
+    }
+    const parts: FormPart[] = [
+      { name: 'code', filename: source.filename, data: source.data },
+      { name: 'runtime', value: runtime },
+      ...(handler ? [{ name: 'handler', value: handler }] : []),
+      ...Object.entries(fields).map(([key, value]) => ({ name: key, value })),
+    ];
+    const client = await ctx.client();
+    const fn = await client.upload<FunctionView & { version: number }>('PUT', fnPath(name), parts, progressReporter(ctx.stderr));
+    const v = fn.latest;
+    write(ctx.stdout, `deployed ${fn.name} version ${fn.version} (${v.runtime}, ${v.handler}, ${v.memoryMb} MB, timeout ${v.timeoutMs} ms)`);
+    return 0;
+  },
+};
+
+/** The optional settings as the API's text fields, checked for shape (the API checks ranges). */
+function settingsFields(values: {
+  memory?: string;
+  timeout?: string;
+  env?: string[];
+  'min-warm'?: string;
+  'max-concurrency'?: string;
+  'keep-alive'?: string;
+}): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const ints: Array<[keyof typeof values & string, string, number]> = [
+    ['memory', 'memoryMb', 1],
+    ['timeout', 'timeoutMs', 1],
+    ['min-warm', 'minWarm', 0],
+    ['max-concurrency', 'maxConcurrency', 1],
+    ['keep-alive', 'keepAliveMs', 1],
+  ];
+  for (const [flag, field, min] of ints) {
+    const n = intOption('deploy', flag, values[flag] as string | undefined, min);
+    if (n !== undefined) fields[field] = String(n);
+  }
+  if (values.env) {
+    const env: Record<string, string> = {};
+    for (const pair of values.env) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw usageError(`--env takes KEY=VALUE, got "${pair}"`, 'deploy');
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    fields.env = JSON.stringify(env);
+  }
+  return fields;
+}

@@ -1,0 +1,96 @@
+/** `hearth metrics <name>`: the metrics API's numbers as a terminal table. */
+import type { FunctionMetrics, Percentiles } from '../../metrics/metrics-view.ts';
+import { usageError } from '../cli-error.ts';
+import { apiError } from '../client.ts';
+import { fnPath, parseCommandArgs, write, type Command } from '../command.ts';
+import { decimals2, formatMs, formatRate, formatTime, sparkline } from '../format.ts';
+import { formatTable } from '../table.ts';
+
+const WINDOWS = ['5m', '1h', '24h', '7d'];
+
+const OPTIONS = {
+  window: { type: 'string', short: 'w' },
+  json: { type: 'boolean' },
+} as const;
+
+export const metricsCommand: Command = {
+  name: 'metrics',
+  summary: 'invocations, errors, cold starts, latency and usage over a window',
+  help: `Usage: hearth metrics <name> [options]
+
+Shows invocations (with a sparkline per time bucket), errors by code,
+throttles, cold starts and their rate, latency percentiles for cold,
+pre-warmed and warm starts, init and queue-wait percentiles, peak
+concurrency, billed milliseconds and GB-seconds. Numbers are the API's,
+with milliseconds shown to at most 2 decimals.
+
+Options:
+  -w, --window <w>   ${WINDOWS.join(' | ')} (default 1h)
+      --json         print the API's answer unchanged
+`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommandArgs('metrics', argv, OPTIONS, { required: ['name'] });
+    if (values.window !== undefined && !WINDOWS.includes(values.window)) {
+      throw usageError(`--window must be one of ${WINDOWS.join(', ')}, got "${values.window}"`, 'metrics');
+    }
+    const client = await ctx.client();
+    const path = fnPath(positionals[0]!, '/metrics');
+    const query = { window: values.window };
+    if (values.json) {
+      const res = await client.send('GET', path, { query });
+      if (!res.ok) throw await apiError(res);
+      write(ctx.stdout, await res.text());
+      return 0;
+    }
+    write(ctx.stdout, renderMetrics(await client.json<FunctionMetrics>('GET', path, { query })));
+    return 0;
+  },
+};
+
+/** The whole report, as printed. */
+export function renderMetrics(m: FunctionMetrics): string {
+  const byCode = Object.entries(m.errors.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
+  const kinds = m.startKinds;
+  const out: string[] = [];
+  out.push(`${m.function ?? 'all functions'} · last ${m.window} · ${formatTime(m.from)} → ${formatTime(m.to)} UTC`);
+  out.push('');
+  out.push(
+    formatTable(
+      [{ header: '' }, { header: '', align: 'right' }, { header: '' }],
+      [
+        ['invocations', m.invocations, sparkline(m.series.map((p) => p.invocations))],
+        ['', '', `one per ${bucketLabel(m.bucketSeconds)}, oldest first`],
+        ['errors', m.errors.total, byCode],
+        ['throttles', m.throttles, ''],
+        ['cold starts', m.coldStarts.count, `rate ${formatRate(m.coldStarts.rate)} (cold ${kinds.cold}, pre-warmed ${kinds.prewarmed}, warm ${kinds.warm})`],
+        ['peak concurrency', m.peakConcurrency, ''],
+        ['billed ms', m.usage.billedMs, ''],
+        ['GB-seconds', String(m.usage.gbSeconds), ''],
+      ],
+      { header: false },
+    ).trimEnd(),
+  );
+  out.push('');
+  const row = (label: string, p: Percentiles) => [label, p.count, formatMs(p.p50), formatMs(p.p95), formatMs(p.p99)];
+  out.push(
+    formatTable(
+      ['ms', 'count', 'p50', 'p95', 'p99'],
+      [
+        row('latency cold', m.latencyMs.cold),
+        row('latency pre-warmed', m.latencyMs.prewarmed),
+        row('latency warm', m.latencyMs.warm),
+        row('latency all', m.latencyMs.all),
+        row('handler duration', m.durationMs),
+        row('init', m.initMs),
+        row('queue wait', m.queueWaitMs),
+      ],
+    ).trimEnd(),
+  );
+  return out.join('\n');
+}
+
+function bucketLabel(seconds: number): string {
+  if (seconds % 3600 === 0) return seconds === 3600 ? 'hour' : `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return seconds === 60 ? 'minute' : `${seconds / 60} min`;
+  return `${decimals2(seconds)} s`;
+}

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { optionalApiKey, requireApiKey } from './auth.ts';
+import { isTransientDatabaseError } from '../migrations/database.ts';
 import { HearthError } from './errors.ts';
 import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';
 import { dashboardRoute } from './routes/dashboard.ts';
@@ -54,6 +55,10 @@ export function createApp(deps: GatewayDeps) {
   app.onError((err, c) => {
     if (err instanceof HearthError) {
       return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
+    }
+    if (isTransientDatabaseError(err)) {
+      deps.log.warn('database unavailable', { method: c.req.method, path: new URL(c.req.url).pathname, err });
+      return c.json({ error: { code: 'DatabaseUnavailable', message: 'the platform database is unreachable right now; retry shortly' } }, 503);
     }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;

@@ -77,3 +77,15 @@ export async function dropDatabase(url: string): Promise<void> {
     await client.end();
   }
 }
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** Postgres unreachable, restarting or refusing connections: worth waiting for, not a bug. */
+export function isTransientDatabaseError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (e.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  if (/Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(e.message ?? '')) return true;
+  // drizzle wraps driver errors.
+  return e.cause !== undefined && e.cause !== err && isTransientDatabaseError(e.cause);
+}

@@ -4,7 +4,13 @@
  * insert. A lone call is written at once (no added wait); under load, one
  * round trip and one commit serve many invocations. Each caller's promise
  * settles when its own row is durable.
+ *
+ * While the database is unreachable, a batch is held and retried (backing
+ * off up to 5 s) until it lands: outcomes are never dropped, and the jobs
+ * holding them stay active in the queue meanwhile (which also stops the
+ * worker from taking more work than it can hold).
  */
+import { isTransientDatabaseError } from '../migrations/database.ts';
 import type { InvocationOutcome } from './invocation-outcome.ts';
 import type { InvocationJob } from './invocation-queue.ts';
 import type { InvocationRecorder } from './invoker.ts';
@@ -19,14 +25,27 @@ interface Pending extends RecordEntry {
   reject(err: unknown): void;
 }
 
+export interface BatchingRecorderOptions {
+  maxBatch?: number;
+  /** Whether a failed write is worth retrying (the database away) rather than a real error. */
+  isTransient?: (err: unknown) => boolean;
+  /** Told once per failed attempt that will be retried. */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
 export class BatchingRecorder implements InvocationRecorder {
   private queue: Pending[] = [];
   private writing = false;
+  private readonly maxBatch: number;
+  private readonly isTransient: (err: unknown) => boolean;
 
   constructor(
     private readonly write: (entries: RecordEntry[]) => Promise<void>,
-    private readonly maxBatch = 200,
-  ) {}
+    private readonly options: BatchingRecorderOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.isTransient = options.isTransient ?? isTransientDatabaseError;
+  }
 
   record(job: InvocationJob, outcome: InvocationOutcome): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -40,11 +59,19 @@ export class BatchingRecorder implements InvocationRecorder {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
-        try {
-          await this.write(batch);
-          for (const entry of batch) entry.resolve();
-        } catch (err) {
-          for (const entry of batch) entry.reject(err);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.write(batch);
+            for (const entry of batch) entry.resolve();
+            break;
+          } catch (err) {
+            if (!this.isTransient(err)) {
+              for (const entry of batch) entry.reject(err);
+              break;
+            }
+            this.options.onRetry?.(err, attempt);
+            await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 6))));
+          }
         }
       }
     } finally {

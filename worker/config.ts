@@ -37,6 +37,8 @@ const schema = z.object({
       }
     }),
   HEARTH_PROVISION_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** Async calls queued longer than this are recorded as expired, not run (Lambda's default: 6 h). */
+  HEARTH_MAX_EVENT_AGE_MS: z.coerce.number().int().min(1000).default(6 * 3600_000),
   /** Prometheus `/metrics` of the worker; 0 turns it off. */
   HEARTH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEARTH_METRICS_HOST: z.string().default('127.0.0.1'),

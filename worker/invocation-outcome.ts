@@ -12,7 +12,16 @@ export const INIT_TIMEOUT_MS = 10_000;
  * and `Throttled` (the call never started: its function was at its
  * `maxConcurrency` for longer than a sync caller waits).
  */
-export type FunctionFailureCode = 'FunctionError' | 'FunctionTimeout' | 'FunctionOutOfMemory' | 'FunctionCrashed' | 'Throttled';
+export type FunctionFailureCode =
+  | 'FunctionError'
+  | 'FunctionTimeout'
+  | 'FunctionOutOfMemory'
+  | 'FunctionCrashed'
+  | 'Throttled'
+  /** An async call still queued past its maximum event age: never run. */
+  | 'Expired'
+  /** The platform failed the call on every attempt (dead letter). */
+  | 'PlatformError';
 
 /** How the container that ran the invocation was obtained. */
 export type StartKind = 'cold' | 'prewarmed' | 'warm';
@@ -31,7 +40,7 @@ export interface InvocationOutcome {
   invocationId: string;
   functionName: string;
   version: number;
-  status: 'succeeded' | 'failed' | 'throttled';
+  status: 'succeeded' | 'failed' | 'throttled' | 'expired' | 'dead-letter';
   /** The returned value as JSON text (`null` when failed). */
   result: string | null;
   error: FunctionFailure | null;
@@ -56,4 +65,42 @@ export interface InvocationOutcome {
 /** Lambda's billing rule: handler time rounded up to the next millisecond, at least 1. */
 export function billedDuration(durationMs: number): number {
   return Math.max(1, Math.ceil(durationMs));
+}
+
+/** The outcome of a call that never ran its function (throttled, expired, dead-lettered). */
+export function unstartedOutcome(
+  job: {
+    invocationId: string;
+    functionName: string;
+    version: number;
+    memoryMb: number;
+    enqueuedAt: number;
+  },
+  status: 'throttled' | 'expired' | 'dead-letter',
+  code: FunctionFailureCode,
+  message: string,
+): InvocationOutcome {
+  const now = Date.now();
+  return {
+    invocationId: job.invocationId,
+    functionName: job.functionName,
+    version: job.version,
+    status,
+    result: null,
+    error: { code, type: code, message },
+    coldStart: false,
+    startKind: 'warm',
+    queuedAt: job.enqueuedAt,
+    startedAt: now,
+    finishedAt: now,
+    queueWaitMs: now - job.enqueuedAt,
+    acquireMs: 0,
+    initMs: 0,
+    durationMs: 0,
+    billedMs: 0,
+    memoryMb: job.memoryMb,
+    logs: '',
+    logsTruncated: false,
+    concurrency: 0,
+  };
 }

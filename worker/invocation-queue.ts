@@ -10,9 +10,9 @@
  * reply (`invocation-replies.ts`); it watches the job itself only when no
  * reply has come for a while.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
@@ -74,6 +74,11 @@ export interface InvocationQueue {
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number): Promise<WaitResult>;
   /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
   state(invocationId: string, namespace: string): Promise<InvocationState>;
+  /**
+   * Binds an idempotency key (per namespace, for a day) to `invocationId`;
+   * when the key is already bound, returns the invocation it names instead.
+   */
+  claimIdempotencyKey(namespace: string, key: string, invocationId: string): Promise<string | null>;
   /** Jobs by state, for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -92,13 +97,31 @@ export class RetryLater extends Error {
   }
 }
 
-const JOB_OPTIONS = {
-  attempts: 1,
+const COMMON_OPTIONS = {
   // A job completes only after its record is in Postgres, which is then the
   // authority: nothing needs the finished job, so it goes at once.
   removeOnComplete: true,
   removeOnFail: { age: 24 * 3600 },
 } as const;
+
+/**
+ * Async calls are retried (twice, backing off) when the platform fails them;
+ * the function's own failures are outcomes and never retried. A sync caller
+ * gets its answer, or the platform's failure, from the first attempt.
+ */
+const ASYNC_OPTIONS = { ...COMMON_OPTIONS, attempts: 3, backoff: { type: 'exponential', delay: 1000 } } as const;
+const SYNC_OPTIONS = { ...COMMON_OPTIONS, attempts: 1 } as const;
+
+/** Raised when the queue cannot take a call right now (Redis unreachable). */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
+
+/** How long an idempotency key keeps naming its invocation. */
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+/** How long an enqueue may take before the caller is told the queue is unavailable. */
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** What a completed job returns: just that its record is written (the outcome went by reply). */
 export interface JobReceipt {
@@ -186,7 +209,26 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
 
   await queue.waitUntilReady();
 
-  const add = (job: InvocationJob) => queue.add('invoke', job, { ...JOB_OPTIONS, jobId: job.invocationId });
+  const client = await queue.client;
+  // Idempotency keys: a plain connection that fails at once while Redis is away.
+  const keys = new Redis({ ...options.connection, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  keys.on('error', () => {});
+  const add = async (job: InvocationJob) => {
+    // Fail fast while Redis is away instead of queueing the call in memory.
+    if (client.status !== 'ready') throw new QueueUnavailableError(`the queue is unreachable (redis ${client.status})`);
+    const options = { ...(job.replyTo ? SYNC_OPTIONS : ASYNC_OPTIONS), jobId: job.invocationId };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        queue.add('invoke', job, options),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new QueueUnavailableError(`the queue did not take the call within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   return {
     replyTo,
@@ -225,6 +267,15 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
           return 'unknown';
       }
     },
+    async claimIdempotencyKey(namespace, key, invocationId) {
+      const redisKey = `${options.prefix}:idempotency:${namespace}:${createHash('sha256').update(key).digest('hex')}`;
+      try {
+        const set = await keys.set(redisKey, invocationId, 'EX', IDEMPOTENCY_TTL_S, 'NX');
+        return set === 'OK' ? null : await keys.get(redisKey);
+      } catch (err) {
+        throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
+      }
+    },
     counts() {
       return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
     },
@@ -232,6 +283,7 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
       clearInterval(watch);
       for (const id of [...waiters.keys()]) settle(id)?.resolve(null);
       await replies.close();
+      keys.disconnect();
       await queue.close();
     },
   };
@@ -250,6 +302,8 @@ export function startInvocationConsumer(
   options: QueueConnection & {
     concurrency: number;
     process: (job: InvocationJob) => Promise<JobReceipt>;
+    /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
+    onFinalFailure?: (job: InvocationJob, reason: string) => void;
     onError?: (err: Error) => void;
   },
 ): InvocationConsumer {
@@ -268,9 +322,17 @@ export function startInvocationConsumer(
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      // A worker that dies mid-call stops renewing its locks; within about
+      // 15 s another worker finds the job stalled and runs it again.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 2,
     },
   );
   worker.on('error', (err) => options.onError?.(err));
+  worker.on('failed', (job, err) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.onFinalFailure?.(job.data, err.message);
+  });
   return {
     close: () => worker.close(),
   };

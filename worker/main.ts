@@ -27,13 +27,18 @@ const service = await startWorkerService({
     memoryBudgetMb: config.HEARTH_MEMORY_BUDGET_MB,
     prewarm: config.HEARTH_PREWARM,
     provisionIntervalMs: config.HEARTH_PROVISION_INTERVAL_MS,
+    maxEventAgeMs: config.HEARTH_MAX_EVENT_AGE_MS,
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
   runtime: new DockerContainerRuntime(
     config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},
   ),
   codeSource: createPostgresCodeSource(database.db),
-  recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID)),
+  recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID), {
+    onRetry: (err, attempt) => {
+      if (attempt === 1 || attempt % 10 === 0) log.warn('holding invocation records until Postgres answers', { attempt, err });
+    },
+  }),
   provisioned: () => listProvisionedVersions(database.db),
   gate: createRedisConcurrencyGate(redis, config.HEARTH_QUEUE_PREFIX),
   queue: { connection: redis, prefix: config.HEARTH_QUEUE_PREFIX },

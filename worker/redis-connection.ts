@@ -8,6 +8,8 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   }
   const db = parsed.pathname.replace(/^\//, '');
   return {
+    // Reconnect quickly after Redis restarts (ioredis and BullMQ back off to 20 s otherwise).
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
     host: parsed.hostname || '127.0.0.1',
     port: parsed.port ? Number(parsed.port) : 6379,
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),

@@ -248,6 +248,8 @@ export class SandboxPool {
   private async startWithCode(fn: SandboxFunction, codeSha256: string): Promise<Sandbox> {
     const starting = this.options.factory.start({ runtime: fn.runtime, memoryMb: fn.memoryMb, fn });
     const code = this.options.codeCache.ensure(codeSha256);
+    // Awaited below; until then a failure must not count as unhandled.
+    code.catch(() => {});
     let sandbox: Sandbox;
     try {
       sandbox = await starting;

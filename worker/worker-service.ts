@@ -13,7 +13,7 @@ import { CodeLinker } from './code-linker.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
-import { INIT_TIMEOUT_MS, type InvocationOutcome } from './invocation-outcome.ts';
+import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from './invocation-outcome.ts';
 import { RetryLater, startInvocationConsumer, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
 import { createReplyPublisher } from './invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
@@ -36,6 +36,8 @@ export interface WorkerSettings {
   prewarm: PrewarmTarget[];
   /** How often to re-read which versions want `minWarm` containers. */
   provisionIntervalMs: number;
+  /** An async call queued longer than this is not run but recorded as `expired`. */
+  maxEventAgeMs: number;
   /** Where to serve Prometheus metrics (`/metrics`); undefined: not served (0: any free port). */
   metricsPort?: number;
   metricsHost?: string;
@@ -132,6 +134,18 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     concurrency: settings.concurrency,
     process: async (job) => {
       try {
+        const age = Date.now() - job.enqueuedAt;
+        if (job.replyTo === null && age > settings.maxEventAgeMs) {
+          const expired = unstartedOutcome(
+            job,
+            'expired',
+            'Expired',
+            `queued for ${age} ms, past the maximum event age of ${settings.maxEventAgeMs} ms: not run`,
+          );
+          await options.recorder.record(job, expired);
+          prometheus.observe(job, expired);
+          return receipt(expired);
+        }
         // Limits that apply: the namespace's quota, then the function's own maximum.
         const limits: Array<[scope: string, max: number]> = [];
         if (job.namespaceQuota !== null) limits.push([`namespace:${job.namespace}`, job.namespaceQuota]);
@@ -157,6 +171,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
         throw err;
       }
+    },
+    onFinalFailure: (job, reason) => {
+      const dead = unstartedOutcome(job, 'dead-letter', 'PlatformError', `the platform failed this call on every attempt: ${reason}`);
+      if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome: dead });
+      prometheus.observe(job, dead);
+      options.recorder.record(job, dead).catch((err: unknown) => log.error('could not record a dead letter', { invocationId: job.invocationId, err }));
     },
     onError: (err) => log.warn('queue consumer error', { err }),
   });

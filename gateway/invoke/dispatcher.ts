@@ -4,8 +4,8 @@
  * one path records them all.
  */
 import { randomUUID } from 'node:crypto';
-import { INIT_TIMEOUT_MS, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import { InvocationPlatformError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
+import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
@@ -45,10 +45,18 @@ export class Dispatcher {
   }
 
   /** Queues the call and returns its id at once. */
-  async dispatchAsync(target: CallTarget, eventJson: string, mode: InvocationMode = 'async'): Promise<string> {
-    const job = await this.prepare(target, eventJson, mode);
-    await this.options.queue.enqueue(job);
-    return job.invocationId;
+  /**
+   * Queues the call and returns its id at once. With an idempotency key, a
+   * repeat of the key within a day returns the first call's id and queues nothing.
+   */
+  async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
+    const job = await this.prepare(target, eventJson, 'async');
+    if (idempotencyKey !== undefined) {
+      const earlier = await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey, job.invocationId));
+      if (earlier) return { invocationId: earlier, repeated: true };
+    }
+    await unavailableAs503(this.options.queue.enqueue(job));
+    return { invocationId: job.invocationId, repeated: false };
   }
 
   /** Queues the call and waits for its outcome (function failures included). */
@@ -59,7 +67,7 @@ export class Dispatcher {
     const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
     let outcome: Awaited<ReturnType<InvocationQueue['enqueueAndWait']>>;
     try {
-      outcome = await this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs);
+      outcome = await unavailableAs503(this.waitWithRecordFallback(job, waitMs, throttleWaitMs));
     } catch (err) {
       if (!(err instanceof InvocationPlatformError)) throw err;
       throw new HearthError(503, 'PlatformError', `the platform could not run invocation ${job.invocationId}: ${err.message}`, {
@@ -81,6 +89,37 @@ export class Dispatcher {
       `invocation ${job.invocationId} did not finish within ${waitMs} ms; it may still run: GET /v1/invocations/${job.invocationId}`,
       { invocationId: job.invocationId },
     );
+  }
+
+  /**
+   * Waits for the reply, and meanwhile (after a second) looks for the record
+   * in Postgres once a second: replies and the queue both live in Redis, and
+   * a call that finished while Redis was away is known only to the record.
+   */
+  private async waitWithRecordFallback(job: InvocationJob, waitMs: number, throttleWaitMs?: number) {
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const fromRecord = new Promise<InvocationOutcome>((resolve) => {
+      const look = () => {
+        if (done) return;
+        this.options.store.findInvocation(job.namespace, job.invocationId).then(
+          (row) => {
+            if (row) resolve(outcomeFromRow(row));
+            else if (!done) timer = setTimeout(look, RECORD_POLL_MS);
+          },
+          () => {
+            if (!done) timer = setTimeout(look, RECORD_POLL_MS);
+          },
+        );
+      };
+      timer = setTimeout(look, RECORD_POLL_MS);
+    });
+    try {
+      return await Promise.race([this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs), fromRecord]);
+    } finally {
+      done = true;
+      clearTimeout(timer);
+    }
   }
 
   private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationJob> {
@@ -120,31 +159,23 @@ export class Dispatcher {
 
 /** The outcome of a sync call that waited `waitedMs` without a free slot and was withdrawn. */
 function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutcome {
-  const now = Date.now();
-  return {
-    invocationId: job.invocationId,
-    functionName: job.functionName,
-    version: job.version,
-    status: 'throttled',
-    result: null,
-    error: {
-      code: 'Throttled',
-      type: 'Throttled',
-      message: `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency ?? 'none'}) or its namespace at its concurrency quota (${job.namespaceQuota ?? 'none'}); the call waited ${waitedMs} ms without starting and was not run`,
-    },
-    coldStart: false,
-    startKind: 'warm',
-    queuedAt: job.enqueuedAt,
-    startedAt: now,
-    finishedAt: now,
-    queueWaitMs: now - job.enqueuedAt,
-    acquireMs: 0,
-    initMs: 0,
-    durationMs: 0,
-    billedMs: 0,
-    memoryMb: job.memoryMb,
-    logs: '',
-    logsTruncated: false,
-    concurrency: 0,
-  };
+  return unstartedOutcome(
+    job,
+    'throttled',
+    'Throttled',
+    `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency ?? 'none'}) or its namespace at its concurrency quota (${job.namespaceQuota ?? 'none'}); the call waited ${waitedMs} ms without starting and was not run`,
+  );
+}
+
+/** How often a sync call with no reply yet looks for its record. */
+const RECORD_POLL_MS = 1000;
+
+/** Redis away: the caller gets a definite 503 at once, and can retry. */
+async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof QueueUnavailableError) throw new HearthError(503, 'QueueUnavailable', `${err.message}; nothing was queued, retry shortly`);
+    throw err;
+  }
 }

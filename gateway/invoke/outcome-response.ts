@@ -11,6 +11,8 @@ const FAILURE_STATUS = {
   FunctionOutOfMemory: 502,
   FunctionTimeout: 504,
   Throttled: 429,
+  Expired: 504,
+  PlatformError: 503,
 } as const;
 
 /** Headers every invoke answer carries. */

@@ -20,8 +20,8 @@ export function invokeFunctionRoute(deps: GatewayDeps) {
     const event = await readJsonText(c, MAX_EVENT_BYTES, 'the event');
     const target = { namespace: c.get('namespace'), name, ...(version !== undefined ? { version } : {}) };
     if (isAsync) {
-      const invocationId = await deps.dispatcher.dispatchAsync(target, event);
-      return c.json({ invocationId }, 202, {
+      const { invocationId, repeated } = await deps.dispatcher.dispatchAsync(target, event, parseIdempotencyKey(c.req.header('idempotency-key')));
+      return c.json({ invocationId, ...(repeated ? { repeated } : {}) }, 202, {
         'X-Invocation-Id': invocationId,
         Location: `/v1/invocations/${invocationId}`,
       });
@@ -38,6 +38,15 @@ export function parseVersion(raw: string | undefined): number | undefined {
     throw badRequest('InvalidParameter', `version must be a positive integer or "latest", got "${raw.slice(0, 32)}"`);
   }
   return n;
+}
+
+/** `Idempotency-Key`: 1 to 255 printable ASCII characters. */
+function parseIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw badRequest('InvalidParameter', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+  }
+  return raw;
 }
 
 function parseAsync(query: string | undefined, invocationType: string | undefined): boolean {

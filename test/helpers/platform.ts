@@ -34,6 +34,9 @@ export interface PlatformOptions {
   throttleWaitMs?: number;
   /** A separate admin key (otherwise the platform key is the admin key too). */
   adminKey?: string;
+  maxEventAgeMs?: number;
+  /** Another Redis than the run's (tests that stop and restart it). */
+  redisUrl?: string;
   concurrency?: number;
   log?: Logger;
 }
@@ -62,7 +65,7 @@ export interface Platform {
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const databaseUrl = inject('databaseUrl');
-  const redisUrl = inject('redisUrl');
+  const redisUrl = options.redisUrl ?? inject('redisUrl');
   const suffix = randomBytes(4).toString('hex');
   const prefix = `hearth-test-${suffix}`;
   const workerId = options.workerId ?? `test-${suffix}`;
@@ -81,6 +84,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       memoryBudgetMb: options.memoryBudgetMb ?? 16 * 1024,
       prewarm: options.prewarm ?? [],
       provisionIntervalMs: 1000,
+      maxEventAgeMs: options.maxEventAgeMs ?? 6 * 3600_000,
       metricsPort: 0,
     },
     runtime: new DockerContainerRuntime(),

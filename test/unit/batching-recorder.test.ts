@@ -22,25 +22,43 @@ describe('batching recorder', () => {
     expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
-  it('rejects exactly the callers whose batch failed', async () => {
+  it('rejects exactly the callers whose batch failed for good', async () => {
     let calls = 0;
     const recorder = new BatchingRecorder(async () => {
       calls++;
-      if (calls === 1) throw new Error('db down');
+      if (calls === 1) throw new Error('constraint violated');
     });
     const failed = recorder.record(entry('a').job, entry('a').outcome);
-    await expect(failed).rejects.toThrow('db down');
+    await expect(failed).rejects.toThrow('constraint violated');
     await expect(recorder.record(entry('b').job, entry('b').outcome)).resolves.toBeUndefined();
+  });
+
+  it('holds a batch while the database is unreachable and writes it when it returns', async () => {
+    let calls = 0;
+    const retries: number[] = [];
+    const recorder = new BatchingRecorder(
+      async () => {
+        calls++;
+        if (calls <= 3) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+      { onRetry: (_err, attempt) => retries.push(attempt) },
+    );
+    await expect(recorder.record(entry('a').job, entry('a').outcome)).resolves.toBeUndefined();
+    expect(calls).toBe(4);
+    expect(retries).toEqual([1, 2, 3]);
   });
 
   it('caps a batch at maxBatch', async () => {
     const sizes: number[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const recorder = new BatchingRecorder(async (entries) => {
-      sizes.push(entries.length);
-      if (sizes.length === 1) await gate;
-    }, 2);
+    const recorder = new BatchingRecorder(
+      async (entries) => {
+        sizes.push(entries.length);
+        if (sizes.length === 1) await gate;
+      },
+      { maxBatch: 2 },
+    );
     const all = ['a', 'b', 'c', 'd', 'e'].map((id) => recorder.record(entry(id).job, entry(id).outcome));
     release();
     await Promise.all(all);

@@ -1,0 +1,146 @@
+/**
+ * Delivery guarantees on real Redis, Postgres and Docker: idempotency keys,
+ * the maximum event age, dead letters after retries, and a definite 503 while
+ * Redis is away, with queued work surviving its restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
+import { recordOf, startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
+
+const APP = `
+exports.handler = async (e) => {
+  console.log('ran', e.seq ?? '');
+  if (e.sleepMs) await new Promise((r) => setTimeout(r, e.sleepMs));
+  return e.seq ?? 'ok';
+};
+`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A Redis of this test's own, with an append-only file, that it may stop and start. */
+async function startRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''], {
+    stdio: 'ignore',
+  });
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('test redis did not start');
+}
+
+describe('delivery guarantees', () => {
+  let platform: Platform | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const start = async (options: PlatformOptions = {}) => (platform = await startPlatform(options));
+  afterEach(async () => {
+    await platform?.stop().catch(() => {});
+    platform = undefined;
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => {});
+  });
+
+  it('runs an async call once per Idempotency-Key', async () => {
+    const p = await start();
+    const name = uniqueName('idem');
+    await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20' });
+    const send = (key: string) =>
+      p.api(`/v1/functions/${name}/invoke?async=true`, { method: 'POST', headers: { 'idempotency-key': key }, body: '{"seq": 7}' });
+    const first = await (await send('order-42')).json();
+    const again = await (await send('order-42')).json();
+    expect(again).toEqual({ invocationId: first.invocationId, repeated: true });
+    const other = await (await send('order-43')).json();
+    expect(other.invocationId).not.toBe(first.invocationId);
+    await recordOf(p, first.invocationId);
+    await recordOf(p, other.invocationId);
+    const { rows } = await p.database.pool.query('select count(*)::int as n from invocations where function_name = $1', [name]);
+    expect(rows[0].n).toBe(2);
+    expect((await send('bad key with spaces')).status).toBe(400);
+  });
+
+  it('does not run an async call that waited past the maximum event age, and records it as expired', async () => {
+    const p = await start({ maxEventAgeMs: 1000 });
+    const name = uniqueName('aged');
+    await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20', maxConcurrency: 1, timeoutMs: 5000 });
+    await invoke(p, name, {});
+    const busy = invoke(p, name, { sleepMs: 2500 });
+    await new Promise((r) => setTimeout(r, 200));
+    const { invocationId } = await (await invoke(p, name, { seq: 'late' }, '?async=true')).json();
+    expect((await busy).status).toBe(200);
+    const record = await recordOf(p, invocationId, 10_000);
+    expect(record).toMatchObject({ status: 'expired', error: { code: 'Expired' }, logs: '' });
+    expect(record.error.message).toContain('maximum event age of 1000 ms');
+  });
+
+  it('retries platform failures, then records the call as a dead letter', async () => {
+    const p = await start();
+    const name = uniqueName('poisoned');
+    // Code of its own: blobs are shared by content, and this one is about to be spoiled.
+    const code = Buffer.from(`${APP}// ${name}\n`);
+    const deployed = await (await deploy(p, name, { bytes: code, filename: 'index.js' }, { runtime: 'nodejs20' })).json();
+    // The stored code no longer matches its address: every attempt fails on the platform side.
+    await p.database.pool.query(`update code_blobs set tar_gz = '\\x00'::bytea where sha256 = $1`, [deployed.latest.codeSha256]);
+    const sync = await invoke(p, name, {});
+    expect(sync.status).toBe(503);
+    expect((await sync.json()).error.code).toBe('PlatformError');
+    const { invocationId } = await (await invoke(p, name, {}, '?async=true')).json();
+    const record = await recordOf(p, invocationId, 20_000);
+    expect(record).toMatchObject({ status: 'dead-letter', error: { code: 'PlatformError' } });
+    expect(record.error.message).toContain('hashing to');
+    const syncRecord = await recordOf(p, sync.headers.get('x-invocation-id') ?? (await p.database.pool.query('select id from invocations where function_name = $1 and mode = $2', [name, 'sync'])).rows[0].id);
+    expect(syncRecord.status).toBe('dead-letter');
+  }, 60_000);
+
+  it('answers 503 at once while Redis is away, and keeps queued work across its restart', async () => {
+    const port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), 'hearth-redis-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    let redis = await startRedis(port, dir);
+    cleanups.push(async () => redis.kill('SIGKILL'));
+    const p = await start({ redisUrl: `redis://127.0.0.1:${port}` });
+    const name = uniqueName('redis');
+    await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20', maxConcurrency: 1 });
+    await invoke(p, name, {});
+
+    // Work queued behind a slow call is still there after Redis restarts.
+    const slow = invoke(p, name, { sleepMs: 1500 });
+    await new Promise((r) => setTimeout(r, 200));
+    const queued = await (await invoke(p, name, { seq: 'survivor' }, '?async=true')).json();
+    await new Promise((r) => setTimeout(r, 100));
+    redis.kill('SIGTERM');
+    await new Promise((r) => redis.once('exit', r));
+
+    const t0 = Date.now();
+    const refused = await invoke(p, name, {}, '?async=true');
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error.code).toBe('QueueUnavailable');
+    const refusedSync = await invoke(p, name, {});
+    expect(refusedSync.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(5000);
+
+    redis = await startRedis(port, dir);
+    // The call running when Redis went away still gets its answer (from its record).
+    const slowAnswer = await slow;
+    expect(slowAnswer.status, await slowAnswer.clone().text()).toBe(200);
+    const record = await recordOf(p, queued.invocationId, 30_000);
+    expect(record).toMatchObject({ status: 'succeeded', result: 'survivor' });
+    const after = await invoke(p, name, { seq: 'after' });
+    expect(after.status).toBe(200);
+  }, 60_000);
+});

@@ -2,6 +2,8 @@
 import { serve } from '@hono/node-server';
 import { openDatabase } from '../migrations/database.ts';
 import { createLogger } from '../worker/logger.ts';
+import type { Server } from 'node:http';
+import { answerClientErrors } from './client-errors.ts';
 import { loadGatewayConfig } from './config.ts';
 import { createGateway } from './create-gateway.ts';
 
@@ -19,9 +21,13 @@ const gateway = await createGateway({
   log,
 });
 
-const server = serve({ fetch: gateway.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  log.info('gateway listening', { port: info.port });
-});
+const server = serve(
+  { fetch: gateway.app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: { maxHeaderSize: 16 * 1024 } },
+  (info) => {
+    log.info('gateway listening', { port: info.port });
+  },
+);
+answerClientErrors(server as Server);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

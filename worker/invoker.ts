@@ -154,6 +154,9 @@ export class Invoker {
   }
 }
 
+/** Lambda's limit on a synchronous response, and ours on any result. */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
+
 const TIMED_OUT = Symbol('timed out');
 
 /** Settles with the value, the rejection as an Error, or TIMED_OUT; never rejects. */
@@ -219,9 +222,17 @@ function toOutcome(
     durationMs = m.durationMs;
     logs = m.logs;
     logsTruncated = m.logsTruncated;
-    if (m.ok) {
+    const text = m.ok ? JSON.stringify(m.result ?? null) : null;
+    if (text !== null && Buffer.byteLength(text) > MAX_RESULT_BYTES) {
+      status = 'failed';
+      error = {
+        code: 'FunctionError',
+        type: 'Runtime.ResponseSizeTooLarge',
+        message: `the function returned ${Buffer.byteLength(text)} bytes of JSON; results are limited to ${MAX_RESULT_BYTES} bytes`,
+      };
+    } else if (m.ok) {
       status = 'succeeded';
-      result = JSON.stringify(m.result ?? null);
+      result = text;
     } else {
       status = 'failed';
       // The function ended its own process (Python's sys.exit): a crash, not a throw.

@@ -287,6 +287,19 @@ describe('invoking functions', () => {
     expect((await noKey.json()).error.code).toBe('Unauthorized');
   });
 
+  it('refuses a result over 6 MB and headers over 16 KiB with clear errors', async () => {
+    const name = uniqueName('big');
+    await deploy(platform, name, { bytes: Buffer.from('exports.handler = async (e) => "x".repeat(e.n);'), filename: 'index.js' }, { runtime: 'nodejs20', memoryMb: 256 });
+    const small = track(await invoke(platform, name, { n: 5 * 1024 * 1024 }));
+    expect(small.status).toBe(200);
+    const big = track(await invoke(platform, name, { n: 6 * 1024 * 1024 }));
+    expect(big.status).toBe(502);
+    expect((await big.json()).error).toMatchObject({ code: 'FunctionError', type: 'Runtime.ResponseSizeTooLarge' });
+    const huge = await platform.api(`/v1/functions/${name}/invoke`, { method: 'POST', headers: { 'x-padding': 'p'.repeat(20_000) }, body: '{}' });
+    expect(huge.status).toBe(431);
+    expect((await huge.json()).error.code).toBe('HeadersTooLarge');
+  });
+
   it('recorded every invocation exactly once', async () => {
     expect(invocationIds.length).toBeGreaterThanOrEqual(15);
     const query = () =>

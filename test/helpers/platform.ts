@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import Dockerode from 'dockerode';
 import { inject } from 'vitest';
+import type { Server } from 'node:http';
+import { answerClientErrors } from '../../gateway/client-errors.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
 import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
@@ -106,7 +108,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     throttleWaitMs: options.throttleWaitMs ?? 2000,
     log,
   });
-  const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' });
+  const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: 16 * 1024 } });
+  answerClientErrors(server as Server);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -8,6 +8,7 @@
 import { ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureChromium } from './browser.ts';
+import { ensureEgressNetwork } from './egress-network.ts';
 import {
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
@@ -40,6 +41,7 @@ export async function setUp(options: SetupOptions): Promise<void> {
   }
   const docker = await ensureDocker(options.stateDir, log);
   log('docker: ok');
+  await ensureEgressNetwork(docker, log);
   await ensurePostgres(options.databaseUrl, log);
   log(`postgres: ok (${redact(options.databaseUrl)})`);
   await ensureRedis(options.redisUrl, options.stateDir, log);

@@ -11,12 +11,14 @@ import { BatchingRecorder } from './batching-recorder.ts';
 import { listProvisionedVersions } from './store/provisioned-store.ts';
 import { createRedisConcurrencyGate } from './concurrency-gate.ts';
 import { startWorkerService } from './worker-service.ts';
+import { ensureEgressNetwork } from '../infra/egress-network.ts';
 
 const log = createLogger('worker');
 const config = loadWorkerConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20 });
 const redis = redisOptionsFromUrl(config.REDIS_URL);
 
+await ensureEgressNetwork(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {}, (line) => log.info(line));
 const service = await startWorkerService({
   settings: {
     workerId: config.HEARTH_WORKER_ID,

@@ -20,6 +20,7 @@ import { prometheusRoute } from './routes/prometheus.ts';
 import { readLogsRoute } from './routes/read-logs.ts';
 import { readMetricsRoute } from './routes/read-metrics.ts';
 import { manageTenantsRoute } from './routes/manage-tenants.ts';
+import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 
 export function createApp(deps: GatewayDeps) {
@@ -47,6 +48,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', readMetricsRoute(deps));
   app.route('/', readLogsRoute(deps));
   app.route('/', manageTenantsRoute(deps));
+  app.route('/', readWorkersRoute(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: 'RouteNotFound', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -15,7 +15,9 @@ import type { MetricsReader } from './gateway-deps.ts';
 import { createGatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
+import { startQueueReaper } from './invoke/queue-reaper.ts';
 import { VersionCache } from './invoke/version-cache.ts';
+import { WorkerDirectory } from './invoke/worker-directory.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -36,7 +38,10 @@ export interface GatewayOptions {
 
 export async function createGateway(options: GatewayOptions) {
   const redis = redisOptionsFromUrl(options.redisUrl);
-  const queue = await openInvocationQueue({ connection: redis, prefix: options.queuePrefix });
+  const registry = openWorkerRegistry(redis, options.queuePrefix);
+  const queue = await openInvocationQueue({ connection: redis, prefix: options.queuePrefix, workerIds: () => registry.knownIds() });
+  const directory = await WorkerDirectory.open(registry);
+  const reaper = startQueueReaper(registry, queue, options.log);
   const control = createControlPublisher(redis, options.queuePrefix);
   const functions = createPostgresFunctionStore(options.db);
   const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
@@ -69,10 +74,10 @@ export async function createGateway(options: GatewayOptions) {
       namespaceQuota,
     },
     queue,
+    workers: () => directory.current(),
     syncGraceMs: options.syncGraceMs,
     throttleWaitMs: options.throttleWaitMs,
   });
-  const registry = openWorkerRegistry(redis, options.queuePrefix);
   const db = options.db;
   const metrics: MetricsReader = {
     functionIdOf: (ns, name) => functionIdOf(db, ns, name),
@@ -104,7 +109,11 @@ export async function createGateway(options: GatewayOptions) {
   });
   return {
     app,
+    /** Moves calls off dead workers now (the reaper also runs every few seconds). */
+    reapDeadWorkers: () => reaper.reapNow(),
     async close() {
+      reaper.stop();
+      directory.close();
       await queue.close();
       await subscription.close();
       await registry.close();

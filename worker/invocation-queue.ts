@@ -11,13 +11,19 @@
  * reply has come for a while.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
 
+/** The queue any worker takes calls from. */
 export const INVOCATION_QUEUE_NAME = 'invocations';
+
+/** The queue only `workerId` takes calls from (calls routed to it). */
+export function workerQueueName(workerId: string): string {
+  return `${INVOCATION_QUEUE_NAME}-${workerId}`;
+}
 
 /** Everything a worker needs to run one invocation, so it reads no metadata. */
 export interface InvocationJob {
@@ -58,11 +64,16 @@ export interface QueueConnection {
   prefix: string;
 }
 
-/** A gateway's handle on the queue: enqueue, wait for outcomes, look up state. */
+/**
+ * A gateway's handle on the queues: enqueue (to one worker's queue, or the
+ * shared one), wait for outcomes, look up state, and move a dead worker's
+ * calls back to the shared queue.
+ */
 export interface InvocationQueue {
   /** This gateway's name for replies; put it in `replyTo` of sync jobs. */
   readonly replyTo: string;
-  enqueue(job: InvocationJob): Promise<void>;
+  /** Queues the call for `workerId`, or for any worker when null. */
+  enqueue(job: InvocationJob, workerId?: string | null): Promise<void>;
   /**
    * Enqueues and resolves with the outcome once a worker replies;
    * `'recorded'` when the job finished but its reply was lost (read the
@@ -71,7 +82,7 @@ export interface InvocationQueue {
    * answer is `'throttled'` (it will never run). Rejects if the job failed
    * for a platform reason.
    */
-  enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number): Promise<WaitResult>;
+  enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number, workerId?: string | null): Promise<WaitResult>;
   /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
   state(invocationId: string, namespace: string): Promise<InvocationState>;
   /**
@@ -79,8 +90,14 @@ export interface InvocationQueue {
    * when the key is already bound, returns the invocation it names instead.
    */
   claimIdempotencyKey(namespace: string, key: string, invocationId: string): Promise<string | null>;
-  /** Jobs by state, for queue-depth metrics. */
+  /** Jobs by state (all queues), for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
+  /**
+   * Moves every call waiting in `workerId`'s queue, and every call it was
+   * running whose lock has expired, to the shared queue. For dead workers.
+   * Returns how many calls moved.
+   */
+  reapWorkerQueue(workerId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -137,21 +154,41 @@ interface Waiter {
   resolve(result: WaitResult): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  /** The queue the call went to. */
+  queue: Queue<InvocationJob, JobReceipt>;
   started: boolean;
   startTimer?: NodeJS.Timeout;
   nextWatchAt: number;
 }
 
-/** Opens the queue for a gateway, with its own reply channel. */
-export async function openInvocationQueue(options: QueueConnection): Promise<InvocationQueue> {
-  const queue = new Queue<InvocationJob, JobReceipt>(INVOCATION_QUEUE_NAME, {
-    connection: options.connection,
-    prefix: options.prefix,
-  });
-  queue.on('error', () => {});
+/** Opens the queues for a gateway, with its own reply channel. */
+export async function openInvocationQueue(
+  options: QueueConnection & {
+    /** Worker ids whose queues `state()` and `counts()` should also look at. */
+    workerIds?: () => Promise<string[]>;
+  },
+): Promise<InvocationQueue> {
+  // One connection serves every Queue object (none of them blocks).
+  const shared = new Redis({ ...options.connection, maxRetriesPerRequest: null });
+  shared.on('error', () => {});
+  const queues = new Map<string, Queue<InvocationJob, JobReceipt>>();
+  const queueNamed = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue<InvocationJob, JobReceipt>(name, { connection: shared, prefix: options.prefix });
+      queue.on('error', () => {});
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const queueFor = (workerId: string | null | undefined) => queueNamed(workerId ? workerQueueName(workerId) : INVOCATION_QUEUE_NAME);
+  const allQueues = async () => {
+    const ids = options.workerIds ? await options.workerIds() : [];
+    return [queueFor(null), ...ids.map((id) => queueFor(id))];
+  };
+
   const replyTo = `gw-${randomBytes(6).toString('hex')}`;
   const waiters = new Map<string, Waiter>();
-
   const settle = (jobId: string): Waiter | undefined => {
     const waiter = waiters.get(jobId);
     if (!waiter) return undefined;
@@ -169,19 +206,23 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     }
   });
 
-  /** Replies are best effort: a caller waiting long without one reads the job. */
+  /**
+   * Replies are best effort: a caller waiting long without one looks at its
+   * job. A completed job means "read the record"; a job that is gone may have
+   * been moved to another queue (its worker died), so only the record (which
+   * the dispatcher polls) settles that case.
+   */
   const watch = setInterval(() => {
     const now = Date.now();
     for (const [id, waiter] of waiters) {
       if (waiter.nextWatchAt > now) continue;
       waiter.nextWatchAt = now + WATCH_AFTER_MS;
-      void queue.getJobState(id).then(
+      void waiter.queue.getJobState(id).then(
         async (state) => {
           if (waiters.get(id) !== waiter) return;
-          // Completed jobs are removed at once: gone means finished and recorded.
-          if (state === 'completed' || state === 'unknown') settle(id)?.resolve('recorded');
+          if (state === 'completed') settle(id)?.resolve('recorded');
           else if (state === 'failed') {
-            const job = await queue.getJob(id);
+            const job = await waiter.queue.getJob(id);
             settle(id)?.reject(new InvocationPlatformError(job?.failedReason ?? 'the job failed'));
           }
         },
@@ -195,7 +236,7 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
   const checkStarted = (jobId: string) => {
     const waiter = waiters.get(jobId);
     if (!waiter || waiter.started) return;
-    queue.remove(jobId).then(
+    waiter.queue.remove(jobId).then(
       (removed) => {
         if (removed === 1) settle(jobId)?.resolve('throttled');
         // Locked by a worker this instant (it may be putting the job back): look again shortly.
@@ -207,20 +248,18 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
     );
   };
 
-  await queue.waitUntilReady();
-
-  const client = await queue.client;
-  // Idempotency keys: a plain connection that fails at once while Redis is away.
+  await queueFor(null).waitUntilReady();
+  // Idempotency keys and lock checks: a plain connection that fails at once while Redis is away.
   const keys = new Redis({ ...options.connection, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   keys.on('error', () => {});
-  const add = async (job: InvocationJob) => {
+
+  const add = async (job: InvocationJob, queue: Queue<InvocationJob, JobReceipt>) => {
     // Fail fast while Redis is away instead of queueing the call in memory.
-    if (client.status !== 'ready') throw new QueueUnavailableError(`the queue is unreachable (redis ${client.status})`);
-    const options = { ...(job.replyTo ? SYNC_OPTIONS : ASYNC_OPTIONS), jobId: job.invocationId };
+    if (shared.status !== 'ready') throw new QueueUnavailableError(`the queue is unreachable (redis ${shared.status})`);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        queue.add('invoke', job, options),
+        queue.add('invoke', job, { ...optionsFor(job), jobId: job.invocationId }),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new QueueUnavailableError(`the queue did not take the call within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
         }),
@@ -232,40 +271,44 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
 
   return {
     replyTo,
-    async enqueue(job) {
-      await add(job);
+    async enqueue(job, workerId) {
+      await add(job, queueFor(workerId));
     },
-    enqueueAndWait(job, waitMs, startWithinMs) {
+    enqueueAndWait(job, waitMs, startWithinMs, workerId) {
       return new Promise<WaitResult>((resolve, reject) => {
         const id = job.invocationId;
+        const queue = queueFor(workerId);
         const timer = setTimeout(() => settle(id)?.resolve(null), waitMs);
-        const waiter: Waiter = { resolve, reject, timer, started: false, nextWatchAt: Date.now() + WATCH_AFTER_MS };
+        const waiter: Waiter = { resolve, reject, timer, queue, started: false, nextWatchAt: Date.now() + WATCH_AFTER_MS };
         if (startWithinMs !== undefined) waiter.startTimer = setTimeout(() => checkStarted(id), startWithinMs);
         waiters.set(id, waiter);
-        add(job).catch((err: unknown) => {
+        add(job, queue).catch((err: unknown) => {
           settle(id);
           reject(err);
         });
       });
     },
     async state(invocationId, namespace) {
-      const job = await queue.getJob(invocationId);
-      if (!job || job.data.namespace !== namespace) return 'unknown';
-      const state = await job.getState();
-      switch (state) {
-        case 'waiting':
-        case 'delayed':
-        case 'prioritized':
-        case 'waiting-children':
-          return 'queued';
-        case 'active':
-          return 'running';
-        case 'completed':
-        case 'failed':
-          return 'finished';
-        default:
-          return 'unknown';
+      for (const queue of await allQueues()) {
+        const job = await queue.getJob(invocationId);
+        if (!job) continue;
+        if (job.data.namespace !== namespace) return 'unknown';
+        switch (await job.getState()) {
+          case 'waiting':
+          case 'delayed':
+          case 'prioritized':
+          case 'waiting-children':
+            return 'queued';
+          case 'active':
+            return 'running';
+          case 'completed':
+          case 'failed':
+            return 'finished';
+          default:
+            return 'unknown';
+        }
       }
+      return 'unknown';
     },
     async claimIdempotencyKey(namespace, key, invocationId) {
       const redisKey = `${options.prefix}:idempotency:${namespace}:${createHash('sha256').update(key).digest('hex')}`;
@@ -276,64 +319,43 @@ export async function openInvocationQueue(options: QueueConnection): Promise<Inv
         throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
       }
     },
-    counts() {
-      return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+    async counts() {
+      const total: Record<string, number> = {};
+      for (const queue of await allQueues()) {
+        for (const [state, n] of Object.entries(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'))) {
+          total[state] = (total[state] ?? 0) + n;
+        }
+      }
+      return total;
+    },
+    async reapWorkerQueue(workerId) {
+      const dead = queueFor(workerId);
+      const target = queueFor(null);
+      let moved = 0;
+      const move = async (job: Job<InvocationJob, JobReceipt>) => {
+        // Remove first: a job that cannot be removed is locked, i.e. still running somewhere.
+        if ((await dead.remove(job.id!)) !== 1) return;
+        await target.add(job.name, job.data, { ...optionsFor(job.data), jobId: job.id! });
+        moved++;
+      };
+      for (const job of await dead.getJobs(['waiting', 'delayed', 'prioritized', 'paused'], 0, 999)) await move(job);
+      for (const job of await dead.getJobs(['active'], 0, 999)) {
+        // An active job whose lock expired belongs to a worker that stopped renewing it.
+        if ((await keys.exists(`${dead.toKey(job.id!)}:lock`)) === 0) await move(job);
+      }
+      return moved;
     },
     async close() {
       clearInterval(watch);
       for (const id of [...waiters.keys()]) settle(id)?.resolve(null);
       await replies.close();
       keys.disconnect();
-      await queue.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      shared.disconnect();
     },
   };
 }
 
-/** A worker's consumer: runs `process` for each job, `concurrency` at a time. */
-export interface InvocationConsumer {
-  close(): Promise<void>;
-}
-
-/**
- * `process` returns a receipt once the record is written, or throws `RetryLater` to put the job back
- * in the queue (delayed), or throws anything else for a platform failure.
- */
-export function startInvocationConsumer(
-  options: QueueConnection & {
-    concurrency: number;
-    process: (job: InvocationJob) => Promise<JobReceipt>;
-    /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
-    onFinalFailure?: (job: InvocationJob, reason: string) => void;
-    onError?: (err: Error) => void;
-  },
-): InvocationConsumer {
-  const worker = new Worker<InvocationJob, JobReceipt>(
-    INVOCATION_QUEUE_NAME,
-    async (job: Job<InvocationJob, JobReceipt>, token?: string) => {
-      try {
-        return await options.process(job.data);
-      } catch (err) {
-        if (!(err instanceof RetryLater) || !token) throw err;
-        await job.moveToDelayed(Date.now() + err.delayMs, token);
-        throw new DelayedError();
-      }
-    },
-    {
-      connection: options.connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency,
-      // A worker that dies mid-call stops renewing its locks; within about
-      // 15 s another worker finds the job stalled and runs it again.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 2,
-    },
-  );
-  worker.on('error', (err) => options.onError?.(err));
-  worker.on('failed', (job, err) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.onFinalFailure?.(job.data, err.message);
-  });
-  return {
-    close: () => worker.close(),
-  };
+function optionsFor(job: InvocationJob) {
+  return job.replyTo ? SYNC_OPTIONS : ASYNC_OPTIONS;
 }

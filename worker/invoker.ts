@@ -187,6 +187,7 @@ function errorInfo(error: FunctionErrorInfo | undefined): Omit<FunctionFailure, 
 function functionOf(job: InvocationJob): SandboxFunction {
   return {
     functionId: job.functionId,
+    namespace: job.namespace,
     functionName: job.functionName,
     version: job.version,
     runtime: job.runtime,

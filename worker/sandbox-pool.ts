@@ -226,6 +226,22 @@ export class SandboxPool {
     };
   }
 
+  /** Containers bound to a function version, per version: what routing prefers. */
+  warmEntries(): Array<{ key: string; fn: SandboxFunction; idle: number; total: number }> {
+    const entries = new Map<string, { key: string; fn: SandboxFunction; idle: number; total: number }>();
+    for (const sandbox of this.live) {
+      if (sandbox.isGeneric) continue;
+      let entry = entries.get(sandbox.key);
+      if (!entry) {
+        entry = { key: sandbox.key, fn: sandbox.fn, idle: 0, total: 0 };
+        entries.set(sandbox.key, entry);
+      }
+      entry.total++;
+      if (this.idle.isIdle(sandbox)) entry.idle++;
+    }
+    return [...entries.values()];
+  }
+
   /** Live sandboxes (idle or busy) of one key. */
   count(key: string): number {
     return this.liveByKey.get(key) ?? 0;

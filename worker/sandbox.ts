@@ -26,6 +26,7 @@ export const TASK_ROOT = '/var/task';
 /** The function version a sandbox is bound to. */
 export interface SandboxFunction {
   functionId: string;
+  namespace: string;
   functionName: string;
   version: number;
   runtime: RuntimeName;

@@ -10,21 +10,44 @@ import type { PoolStats } from './sandbox-pool.ts';
 export const REPORT_INTERVAL_MS = 2000;
 export const STALE_MS = 10_000;
 
+/** Idle and total containers of one function version on a worker. */
+export interface WarmEntry {
+  /** `functionId@version`, the pool key. */
+  key: string;
+  namespace: string;
+  functionName: string;
+  version: number;
+  idle: number;
+  total: number;
+}
+
 export interface WorkerReport {
   workerId: string;
   host: string;
   startedAt: string;
   /** ISO time of this report. */
   seenAt: string;
+  /** Most invocations it runs at once. */
   concurrency: number;
+  /** Invocations running now. */
+  inFlight: number;
+  runtimes: string[];
   pool: PoolStats;
+  warm: WarmEntry[];
 }
 
 const key = (prefix: string) => `${prefix}:workers`;
+/** Every worker id that ever reported: the reaper finds dead workers' queues here. */
+const idsKey = (prefix: string) => `${prefix}:worker-ids`;
 
 export interface WorkerRegistry {
   /** Live workers' latest reports. */
   list(): Promise<WorkerReport[]>;
+  /** Ids of every worker that has reported, live or not. */
+  knownIds(): Promise<string[]>;
+  forget(workerId: string): Promise<void>;
+  /** Takes (or keeps) a lease named `name` for `ttlMs` if nobody else holds it. */
+  tryLead(name: string, holder: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -47,6 +70,19 @@ export function openWorkerRegistry(options: RedisOptions, prefix: string): Worke
       }
       return reports.sort((a, b) => a.workerId.localeCompare(b.workerId));
     },
+    knownIds() {
+      return redis.smembers(idsKey(prefix));
+    },
+    async forget(workerId) {
+      await redis.srem(idsKey(prefix), workerId);
+    },
+    async tryLead(name, holder, ttlMs) {
+      const leaseKey = `${prefix}:lease:${name}`;
+      if ((await redis.set(leaseKey, holder, 'PX', ttlMs, 'NX')) === 'OK') return true;
+      if ((await redis.get(leaseKey)) !== holder) return false;
+      await redis.pexpire(leaseKey, ttlMs);
+      return true;
+    },
     async close() {
       redis.disconnect();
     },
@@ -58,6 +94,7 @@ export function startReporting(options: RedisOptions, prefix: string, workerId: 
   const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   const send = () => redis.hset(key(prefix), workerId, JSON.stringify(report())).catch(() => {});
+  void redis.sadd(idsKey(prefix), workerId).catch(() => {});
   void send();
   const timer = setInterval(send, REPORT_INTERVAL_MS);
   timer.unref();

@@ -5,6 +5,7 @@
  * `main.ts` is what wires real clients in.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { RUNTIME_NAMES } from '../runtime-images/runtimes.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RedisOptions } from 'ioredis';
@@ -14,7 +15,8 @@ import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from './invocation-outcome.ts';
-import { RetryLater, startInvocationConsumer, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
+import { startInvocationConsumer } from './invocation-consumer.ts';
+import { RetryLater, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
 import { createReplyPublisher } from './invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from './logger.ts';
@@ -129,10 +131,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const provisionTimer = setInterval(() => void reconcileProvisioned(), settings.provisionIntervalMs);
   provisionTimer.unref();
 
+  let inFlight = 0;
   const consumer = startInvocationConsumer({
+    workerId: settings.workerId,
     ...options.queue,
     concurrency: settings.concurrency,
     process: async (job) => {
+      inFlight++;
       try {
         const age = Date.now() - job.enqueuedAt;
         if (job.replyTo === null && age > settings.maxEventAgeMs) {
@@ -170,6 +175,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       } catch (err) {
         if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
         throw err;
+      } finally {
+        inFlight--;
       }
     },
     onFinalFailure: (job, reason) => {
@@ -187,7 +194,17 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     startedAt,
     seenAt: new Date().toISOString(),
     concurrency: settings.concurrency,
+    inFlight,
+    runtimes: RUNTIME_NAMES,
     pool: pool.stats(),
+    warm: pool.warmEntries().map((e) => ({
+      key: e.key,
+      namespace: e.fn.namespace,
+      functionName: e.fn.functionName,
+      version: e.fn.version,
+      idle: e.idle,
+      total: e.total,
+    })),
   }));
   log.info('worker started', {
     workerId: settings.workerId,

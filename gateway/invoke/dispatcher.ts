@@ -9,6 +9,8 @@ import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, typ
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
+import type { WorkerReport } from '../../worker/worker-registry.ts';
+import { RouteBook, chooseWorker } from './router.ts';
 import { outcomeFromRow } from './invocation-view.ts';
 
 /** The reads and writes the dispatcher needs; implemented over Postgres in `create-gateway.ts`. */
@@ -24,6 +26,8 @@ export interface DispatchStore {
 export interface DispatcherOptions {
   store: DispatchStore;
   queue: InvocationQueue;
+  /** Live workers (for warm-aware routing); without it every call goes to the shared queue. */
+  workers?: () => readonly WorkerReport[];
   /** Added to the function's own timeout for queueing and a cold start. */
   syncGraceMs: number;
   /** How long a sync call to a function at its `maxConcurrency` may wait to start before `429`. */
@@ -37,7 +41,16 @@ export interface CallTarget {
 }
 
 export class Dispatcher {
+  private readonly book = new RouteBook();
+
   constructor(private readonly options: DispatcherOptions) {}
+
+  /** The worker to send `job` to (null: the shared queue), and a token to call `book.done` with. */
+  private route(job: InvocationJob): { workerId: string | null; token: object | null } {
+    const workers = this.options.workers?.() ?? [];
+    const workerId = chooseWorker(workers, `${job.functionId}@${job.version}`, job.runtime, this.book);
+    return { workerId, token: workerId ? this.book.note(workerId) : null };
+  }
 
   /** The version a call would run (cached), or null. */
   resolve(target: CallTarget): Promise<ResolvedVersion | null> {
@@ -55,7 +68,7 @@ export class Dispatcher {
       const earlier = await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey, job.invocationId));
       if (earlier) return { invocationId: earlier, repeated: true };
     }
-    await unavailableAs503(this.options.queue.enqueue(job));
+    await unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
     return { invocationId: job.invocationId, repeated: false };
   }
 
@@ -114,11 +127,13 @@ export class Dispatcher {
       };
       timer = setTimeout(look, RECORD_POLL_MS);
     });
+    const { workerId, token } = this.route(job);
     try {
-      return await Promise.race([this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs), fromRecord]);
+      return await Promise.race([this.options.queue.enqueueAndWait(job, waitMs, throttleWaitMs, workerId), fromRecord]);
     } finally {
       done = true;
       clearTimeout(timer);
+      if (token) this.book.done(token);
     }
   }
 

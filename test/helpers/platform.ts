@@ -58,6 +58,12 @@ export interface Platform {
   apiKey: string;
   prefix: string;
   workerId: string;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Starts one more worker in this process (its own id and containers), stopped with the platform. */
+  startExtraWorker(workerId: string): Promise<WorkerService>;
+  /** Moves calls off dead workers now instead of at the reaper's next round. */
+  reapDeadWorkers(): Promise<void>;
   database: DatabaseHandle;
   docker: Dockerode;
   worker: WorkerService;
@@ -78,9 +84,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const database = openDatabase(databaseUrl);
 
   await ensureEgressNetwork({}, (line) => log.info(line));
-  const worker = await startWorkerService({
+  const startWorker = (id: string) =>
+    startWorkerService({
     settings: {
-      workerId,
+      workerId: id,
       stateDir,
       concurrency: options.concurrency ?? 8,
       keepAliveMs: options.keepAliveMs ?? 5 * 60_000,
@@ -93,13 +100,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     runtime: new DockerContainerRuntime(),
     codeSource: createPostgresCodeSource(database.db),
-    recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, workerId)),
+    recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
     provisioned: () => listProvisionedVersions(database.db),
     gate: createRedisConcurrencyGate(redisOptionsFromUrl(redisUrl), prefix),
     queue: { connection: redisOptionsFromUrl(redisUrl), prefix },
     redis: redisOptionsFromUrl(redisUrl),
     log,
   });
+  const worker = await startWorker(workerId);
+  const extraWorkers: WorkerService[] = [];
   const gateway = await createGateway({
     db: database.db,
     redisUrl,
@@ -120,6 +129,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     apiKey,
     prefix,
     workerId,
+    databaseUrl,
+    redisUrl,
+    async startExtraWorker(id) {
+      const extra = await startWorker(id);
+      extraWorkers.push(extra);
+      return extra;
+    },
+    reapDeadWorkers: () => gateway.reapDeadWorkers(),
     database,
     docker: new Dockerode(),
     worker,
@@ -131,7 +148,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
-      await worker.stop();
+      await Promise.all([worker, ...extraWorkers].map((w) => w.stop()));
       await database.close();
       await rm(stateDir, { recursive: true, force: true });
     },

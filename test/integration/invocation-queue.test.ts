@@ -8,12 +8,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import { startInvocationConsumer, type InvocationConsumer } from '../../worker/invocation-consumer.ts';
 import {
   InvocationPlatformError,
   RetryLater,
   openInvocationQueue,
-  startInvocationConsumer,
-  type InvocationConsumer,
   type InvocationJob,
   type InvocationQueue,
 } from '../../worker/invocation-queue.ts';
@@ -83,6 +82,7 @@ describe('invocation queue', () => {
     queue = await openInvocationQueue({ connection: redis(), prefix: p });
     const replies = createReplyPublisher(redis(), p);
     consumer = startInvocationConsumer({
+      workerId: 'w1',
       connection: redis(),
       prefix: p,
       concurrency: 1,
@@ -97,19 +97,51 @@ describe('invocation queue', () => {
     await replies.close();
   });
 
-  it('falls back to the finished job when the reply never comes', async () => {
+  it('without a reply, says nothing until the wait ends (the dispatcher reads the record instead)', async () => {
     const p = prefix();
     queue = await openInvocationQueue({ connection: redis(), prefix: p });
-    consumer = startInvocationConsumer({ connection: redis(), prefix: p, concurrency: 1, process: async () => ({ status: 'succeeded' }) });
+    consumer = startInvocationConsumer({ workerId: 'w1', connection: redis(), prefix: p, concurrency: 1, process: async () => ({ status: 'succeeded' }) });
     const t0 = Date.now();
-    expect(await queue.enqueueAndWait(jobFor(queue.replyTo), 10_000)).toBe('recorded');
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await queue.enqueueAndWait(jobFor(queue.replyTo), 1500)).toBeNull();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('routes a call to one worker’s queue, and moves a dead worker’s calls to the shared queue', async () => {
+    const p = prefix();
+    queue = await openInvocationQueue({ connection: redis(), prefix: p, workerIds: async () => ['gone', 'alive'] });
+    const seenBy: string[] = [];
+    // Nobody consumes 'gone': its calls wait until reaped, then 'alive' takes them from the shared queue.
+    const job = jobFor(null);
+    await queue.enqueue(job, 'gone');
+    expect(await queue.state(job.invocationId, 'default')).toBe('queued');
+    consumer = startInvocationConsumer({
+      workerId: 'alive',
+      connection: redis(),
+      prefix: p,
+      concurrency: 1,
+      process: async (j) => {
+        seenBy.push(j.invocationId);
+        return { status: 'succeeded' };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seenBy).toEqual([]);
+    expect(await queue.reapWorkerQueue('gone')).toBe(1);
+    const until = Date.now() + 5000;
+    while (seenBy.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(seenBy).toEqual([job.invocationId]);
+    const mine = jobFor(null);
+    await queue.enqueue(mine, 'alive');
+    const until2 = Date.now() + 5000;
+    while (seenBy.length < 2 && Date.now() < until2) await new Promise((r) => setTimeout(r, 50));
+    expect(seenBy).toEqual([job.invocationId, mine.invocationId]);
   });
 
   it('reports a platform failure of the job', async () => {
     const p = prefix();
     queue = await openInvocationQueue({ connection: redis(), prefix: p });
     consumer = startInvocationConsumer({
+      workerId: 'w1',
       connection: redis(),
       prefix: p,
       concurrency: 1,
@@ -125,6 +157,7 @@ describe('invocation queue', () => {
     queue = await openInvocationQueue({ connection: redis(), prefix: p });
     let attempts = 0;
     consumer = startInvocationConsumer({
+      workerId: 'w1',
       connection: redis(),
       prefix: p,
       concurrency: 1,

@@ -26,10 +26,14 @@ describe('hostile uploads, events and results', () => {
     await platform?.stop();
   });
 
-  /** Jobs ever added to this platform's invocation queue (BullMQ's event stream). */
+  /** Jobs ever added to this platform's invocation queues, shared and per worker (BullMQ's event streams). */
   async function jobsAdded(): Promise<number> {
-    const entries = await redis.xrange(`${platform.prefix}:invocations:events`, '-', '+');
-    return entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'added').length;
+    let total = 0;
+    for (const key of await redis.keys(`${platform.prefix}:invocations*:events`)) {
+      const entries = await redis.xrange(key, '-', '+');
+      total += entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'added').length;
+    }
+    return total;
   }
 
   async function invocationRows(name: string): Promise<number> {

@@ -10,6 +10,7 @@ export async function listProvisionedVersions(db: Database): Promise<Provisioned
   const rows = await db
     .select({
       functionId: functions.id,
+      namespace: functions.namespace,
       functionName: functions.name,
       version: functionVersions.version,
       runtime: functionVersions.runtime,
@@ -31,6 +32,7 @@ export async function listProvisionedVersions(db: Database): Promise<Provisioned
   return rows.map((r) => ({
     fn: {
       functionId: r.functionId,
+      namespace: r.namespace,
       functionName: r.functionName,
       version: r.version,
       runtime: r.runtime as RuntimeName,

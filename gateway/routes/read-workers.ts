@@ -1,0 +1,28 @@
+/** `GET /v1/workers`: live workers, their load, and the warm containers they hold (of the caller's namespace). */
+import { Hono } from 'hono';
+import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+
+export function readWorkersRoute(deps: GatewayDeps) {
+  return new Hono<GatewayEnv>().get('/v1/workers', async (c) => {
+    const namespace = c.get('namespace');
+    const admin = c.get('admin');
+    const workers = (await deps.metrics.workers()).map((w) => ({
+      workerId: w.workerId,
+      host: w.host,
+      startedAt: w.startedAt,
+      seenAt: w.seenAt,
+      concurrency: w.concurrency,
+      inFlight: w.inFlight,
+      load: w.concurrency === 0 ? 0 : Math.round((w.inFlight / w.concurrency) * 1000) / 1000,
+      runtimes: w.runtimes,
+      memoryUsedMb: w.pool.memoryUsedMb,
+      memoryBudgetMb: w.pool.memoryBudgetMb,
+      containers: { busy: w.pool.busy, warm: w.pool.warm, prewarmed: w.pool.prewarmed },
+      // Other tenants' function names are theirs to know.
+      warm: w.warm
+        .filter((e) => admin || e.namespace === namespace)
+        .map((e) => ({ namespace: e.namespace, functionName: e.functionName, version: e.version, idle: e.idle, total: e.total })),
+    }));
+    return c.json({ workers });
+  });
+}

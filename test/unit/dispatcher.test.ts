@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { Dispatcher, type DispatchStore } from '../../gateway/invoke/dispatcher.ts';
+import type { ResolvedVersion } from '../../gateway/store/functions-store.ts';
+import type { InvocationQueue } from '../../worker/invocation-queue.ts';
+import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+
+const version: ResolvedVersion = {
+  functionId: '00000000-0000-0000-0000-000000000001',
+  name: 'f',
+  namespace: 'default',
+  version: 1,
+  runtime: 'nodejs20',
+  handler: 'index.handler',
+  memoryMb: 128,
+  timeoutMs: 100,
+  env: {},
+  keepAliveMs: null,
+  minWarm: 0,
+  maxConcurrency: null,
+  network: 'none',
+  public: false,
+  codeSha256: '0'.repeat(64),
+};
+
+const row = (id: string): InvocationRow =>
+  ({
+    id,
+    functionName: 'f',
+    version: 1,
+    status: 'succeeded',
+    result: '"from the record"',
+    errorCode: null,
+    coldStart: false,
+    startKind: 'warm',
+    queuedAt: new Date(),
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    queueWaitMs: 0,
+    acquireMs: 0,
+    initMs: 0,
+    durationMs: 1,
+    billedMs: 1,
+    memoryMb: 128,
+    logs: '',
+    logsTruncated: false,
+    concurrency: 1,
+  }) as unknown as InvocationRow;
+
+function fakes(recordAfterMs: number) {
+  const started = Date.now();
+  let enqueued: string | null = null;
+  const store: DispatchStore = {
+    resolveVersion: async () => version,
+    findInvocation: async (_ns, id) => (Date.now() - started >= recordAfterMs && id === enqueued ? row(id) : null),
+    recordUnstarted: async () => {},
+    namespaceQuota: async () => null,
+  };
+  // A queue whose replies never arrive.
+  const queue = {
+    replyTo: 'gw',
+    enqueueAndWait: (job: { invocationId: string }, waitMs: number) => {
+      enqueued = job.invocationId;
+      return new Promise((resolve) => setTimeout(() => resolve(null), waitMs));
+    },
+  } as unknown as InvocationQueue;
+  return { store, queue };
+}
+
+describe('dispatcher', () => {
+  it('answers a sync call from its record when the reply is lost', async () => {
+    const { store, queue } = fakes(500);
+    const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 60_000, throttleWaitMs: 0 });
+    const t0 = Date.now();
+    const outcome = await dispatcher.dispatchSync({ namespace: 'default', name: 'f' }, '{}', 'sync');
+    expect(outcome.result).toBe('"from the record"');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});

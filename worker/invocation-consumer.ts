@@ -1,0 +1,72 @@
+/**
+ * A worker's side of the invocation queues: it takes calls routed to it (its
+ * own queue) and calls any worker may take (the shared queue). Part of the
+ * queue module with `invocation-queue.ts`: the only code that imports BullMQ.
+ */
+import { DelayedError, Worker, type Job } from 'bullmq';
+import {
+  INVOCATION_QUEUE_NAME,
+  RetryLater,
+  workerQueueName,
+  type InvocationJob,
+  type JobReceipt,
+  type QueueConnection,
+} from './invocation-queue.ts';
+
+/** A worker's consumer: runs `process` for each job, within its concurrency. */
+export interface InvocationConsumer {
+  close(): Promise<void>;
+}
+
+/**
+ * `process` returns a receipt once the record is written, or throws
+ * `RetryLater` to put the job back in the queue (delayed), or throws anything
+ * else for a platform failure.
+ */
+export function startInvocationConsumer(
+  options: QueueConnection & {
+    workerId: string;
+    concurrency: number;
+    process: (job: InvocationJob) => Promise<JobReceipt>;
+    /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
+    onFinalFailure?: (job: InvocationJob, reason: string) => void;
+    onError?: (err: Error) => void;
+  },
+): InvocationConsumer {
+  const processor = async (job: Job<InvocationJob, JobReceipt>, token?: string) => {
+    try {
+      return await options.process(job.data);
+    } catch (err) {
+      if (!(err instanceof RetryLater) || !token) throw err;
+      await job.moveToDelayed(Date.now() + err.delayMs, token);
+      throw new DelayedError();
+    }
+  };
+  const consume = (queueName: string, concurrency: number) => {
+    const worker = new Worker<InvocationJob, JobReceipt>(queueName, processor, {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency,
+      // A worker that dies mid-call stops renewing its locks; within about
+      // 15 s another worker (or the reaper, for a worker's own queue) finds
+      // the job stalled and runs it again.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 2,
+    });
+    worker.on('error', (err) => options.onError?.(err));
+    worker.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.onFinalFailure?.(job.data, err.message);
+    });
+    return worker;
+  };
+  const workers = [
+    consume(workerQueueName(options.workerId), options.concurrency),
+    consume(INVOCATION_QUEUE_NAME, Math.max(1, Math.floor(options.concurrency / 2))),
+  ];
+  return {
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -7,6 +7,9 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel: `host:port,…` and the master's name (then REDIS_URL gives only password and db). */
+  HEARTH_REDIS_SENTINELS: z.string().optional(),
+  HEARTH_REDIS_SENTINEL_NAME: z.string().optional(),
   HEARTH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('hearth'),
   HEARTH_API_KEY: z.string({ error: 'HEARTH_API_KEY is required (npm start generates one)' }).min(16, 'HEARTH_API_KEY must be at least 16 characters'),
   /** Manages namespaces and keys; when unset, HEARTH_API_KEY is the admin key too. */

@@ -25,6 +25,8 @@ import { TtlCache } from './ttl-cache.ts';
 export interface GatewayOptions {
   db: Database;
   redisUrl: string;
+  /** Redis Sentinel addresses (`host:port,…`) and master name, if used. */
+  redisSentinel?: { sentinels?: string; name?: string };
   queuePrefix: string;
   /** The `default` namespace's key (and the admin key when `adminKey` is unset). */
   apiKey: string;
@@ -37,7 +39,7 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(options: GatewayOptions) {
-  const redis = redisOptionsFromUrl(options.redisUrl);
+  const redis = redisOptionsFromUrl(options.redisUrl, options.redisSentinel);
   const registry = openWorkerRegistry(redis, options.queuePrefix);
   const queue = await openInvocationQueue({ connection: redis, prefix: options.queuePrefix, workerIds: () => registry.knownIds() });
   const directory = await WorkerDirectory.open(registry);

@@ -13,6 +13,10 @@ const database = openDatabase(config.DATABASE_URL, { max: 20 });
 const gateway = await createGateway({
   db: database.db,
   redisUrl: config.REDIS_URL,
+  redisSentinel: {
+    ...(config.HEARTH_REDIS_SENTINELS ? { sentinels: config.HEARTH_REDIS_SENTINELS } : {}),
+    ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
+  },
   queuePrefix: config.HEARTH_QUEUE_PREFIX,
   apiKey: config.HEARTH_API_KEY,
   ...(config.HEARTH_ADMIN_KEY ? { adminKey: config.HEARTH_ADMIN_KEY } : {}),

@@ -27,6 +27,12 @@ export interface SetupOptions {
   migrate: boolean;
   /** Install Chromium for the dashboard's browser test (`--with-browser`). */
   withBrowser?: boolean;
+  /**
+   * `all` (one machine: everything), `gateway` (no Docker: only Postgres,
+   * Redis and the schema) or `worker` (Docker, images, the egress network,
+   * and reach to Postgres and Redis) — for hosts of a multi-host deployment.
+   */
+  role?: 'all' | 'gateway' | 'worker';
   log: (line: string) => void;
 }
 
@@ -39,14 +45,17 @@ export async function setUp(options: SetupOptions): Promise<void> {
   if (Number(process.versions.node.split('.')[0]) < 20) {
     throw new PrerequisiteError(`Node.js 20 or later is required, this is ${process.version}`);
   }
-  const docker = await ensureDocker(options.stateDir, log);
-  log('docker: ok');
-  await ensureEgressNetwork(docker, log);
+  const role = options.role ?? 'all';
+  const docker = role === 'gateway' ? null : await ensureDocker(options.stateDir, log);
+  if (docker) {
+    log('docker: ok');
+    await ensureEgressNetwork(docker, log);
+  }
   await ensurePostgres(options.databaseUrl, log);
   log(`postgres: ok (${redact(options.databaseUrl)})`);
   await ensureRedis(options.redisUrl, options.stateDir, log);
   log(`redis: ok (${redact(options.redisUrl)})`);
-  if (options.migrate) {
+  if (options.migrate && role !== 'worker') {
     const created = await ensureDatabaseExists(options.databaseUrl);
     const database = openDatabase(options.databaseUrl, { max: 1 });
     try {
@@ -56,7 +65,7 @@ export async function setUp(options: SetupOptions): Promise<void> {
     }
     log(`schema: ${created === 'created' ? 'database created and ' : ''}migrations applied`);
   }
-  await ensureRuntimeImages(docker, { log: (line) => log(`images: ${line}`) });
+  if (docker) await ensureRuntimeImages(docker, { log: (line) => log(`images: ${line}`) });
   if (options.withBrowser) {
     await ensureChromium(log);
     log('chromium: ok');
@@ -72,6 +81,7 @@ export async function runSetUpCli(migrate: boolean): Promise<void> {
       stateDir: defaultStateDir(),
       migrate,
       withBrowser: process.argv.includes('--with-browser'),
+      role: roleFromArgs(),
       log: (line) => console.log(`[hearth] ${line}`),
     });
   } catch (err) {
@@ -81,6 +91,16 @@ export async function runSetUpCli(migrate: boolean): Promise<void> {
     }
     throw err;
   }
+}
+
+function roleFromArgs(): 'all' | 'gateway' | 'worker' {
+  const arg = process.argv.find((a) => a.startsWith('--role='));
+  const role = arg?.slice('--role='.length) ?? 'all';
+  if (role !== 'all' && role !== 'gateway' && role !== 'worker') {
+    console.error(`[hearth] --role must be all, gateway or worker, got "${role}"`);
+    process.exit(2);
+  }
+  return role;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -9,6 +9,9 @@ import type { PrewarmTarget } from './sandbox-pool.ts';
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel: `host:port,…` and the master's name (then REDIS_URL gives only password and db). */
+  HEARTH_REDIS_SENTINELS: z.string().optional(),
+  HEARTH_REDIS_SENTINEL_NAME: z.string().optional(),
   HEARTH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('hearth'),
   HEARTH_WORKER_ID: z
     .string()

@@ -16,7 +16,10 @@ import { ensureEgressNetwork } from '../infra/egress-network.ts';
 const log = createLogger('worker');
 const config = loadWorkerConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20 });
-const redis = redisOptionsFromUrl(config.REDIS_URL);
+const redis = redisOptionsFromUrl(config.REDIS_URL, {
+  ...(config.HEARTH_REDIS_SENTINELS ? { sentinels: config.HEARTH_REDIS_SENTINELS } : {}),
+  ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
+});
 
 await ensureEgressNetwork(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {}, (line) => log.info(line));
 const service = await startWorkerService({

@@ -14,6 +14,7 @@ import { deleteFunctionRoute } from './routes/delete-function.ts';
 import { deployFunctionRoute } from './routes/deploy-function.ts';
 import { httpEndpointRoute } from './routes/http-endpoint.ts';
 import { invokeFunctionRoute } from './routes/invoke-function.ts';
+import { lambdaRoutes } from './lambda/lambda-routes.ts';
 import { readFunctionsRoute } from './routes/read-functions.ts';
 import { readInvocationRoute } from './routes/read-invocation.ts';
 import { prometheusRoute } from './routes/prometheus.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: GatewayDeps) {
   app.route('/', readMetricsRoute(deps));
   app.route('/', readLogsRoute(deps));
   app.route('/', manageTenantsRoute(deps));
+  app.route('/', lambdaRoutes(deps));
   app.route('/', readWorkersRoute(deps));
 
   app.notFound((c) =>

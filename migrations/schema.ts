@@ -196,6 +196,13 @@ export const apiKeys = pgTable(
     keyHash: text('key_hash').notNull(),
     /** The key's first characters, to tell keys apart in listings. */
     prefix: text('prefix').notNull(),
+    /**
+     * The key sealed with AES-256-GCM under a master key derived from the
+     * configured admin key (`gateway/lambda/credential-seal.ts`), so the
+     * gateway can verify AWS SigV4 signatures made with it. Null for keys
+     * created before the Lambda API existed (they work as bearer keys only).
+     */
+    lambdaSecret: text('lambda_secret'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },

@@ -2,13 +2,16 @@
  * Namespaces and their keys, for the admin key only:
  * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quota),
  * `POST/GET /v1/namespaces/{ns}/keys`, `DELETE /v1/namespaces/{ns}/keys/{id}`.
- * A key is shown once, in the answer that creates it.
+ * A key is shown once, in the answer that creates it, with the access key id
+ * it signs AWS SigV4 requests under (the key is the secret access key).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { assertAdmin, sha256Hex } from '../auth.ts';
 import { HearthError, badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { createCredentialSealer } from '../lambda/credential-seal.ts';
+import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -28,6 +31,7 @@ function namespaceParam(raw: string): string {
 }
 
 export function manageTenantsRoute(deps: GatewayDeps) {
+  const sealer = createCredentialSealer(deps.auth);
   return new Hono<GatewayEnv>()
     .post('/v1/namespaces', async (c) => {
       assertAdmin(c);
@@ -64,8 +68,9 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       }
       if (!(await deps.tenants.getNamespace(ns))) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       const key = `hk_${randomBytes(24).toString('base64url')}`;
-      const view = await deps.tenants.createKey(ns, name, sha256Hex(key), key.slice(0, 10));
-      return c.json({ ...view, key }, 201);
+      const id = randomUUID();
+      const view = await deps.tenants.createKey(ns, name, sha256Hex(key), key.slice(0, 10), { id, sealedSecret: sealer.seal(id, ns, key) });
+      return c.json({ ...view, key, lambdaAccessKeyId: accessKeyIdOf(view.id) }, 201);
     })
     .get('/v1/namespaces/:ns/keys', async (c) => {
       assertAdmin(c);

@@ -1,4 +1,4 @@
-/** Namespaces and their API keys in Postgres (keys only as SHA-256). */
+/** Namespaces and their API keys in Postgres (keys as SHA-256, plus a sealed copy for SigV4: `gateway/lambda/credential-seal.ts`). */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
 import { apiKeys, namespaces } from '../../migrations/schema.ts';
@@ -23,12 +23,21 @@ export interface TenantsStore {
   updateNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
   listNamespaces(): Promise<NamespaceView[]>;
   getNamespace(name: string): Promise<NamespaceView | null>;
-  createKey(namespace: string, name: string, keyHash: string, prefix: string): Promise<KeyView>;
+  /** `lambda` (optional): the id to give the key and its sealed secret for SigV4 (see `gateway/lambda/credential-seal.ts`). */
+  createKey(namespace: string, name: string, keyHash: string, prefix: string, lambda?: { id: string; sealedSecret: string }): Promise<KeyView>;
   listKeys(namespace: string): Promise<KeyView[]>;
   /** Marks a key revoked; returns its hash, or null if there is no such live key. */
   revokeKey(namespace: string, id: string): Promise<string | null>;
   /** The namespace of a live key, by hash. */
   namespaceOfKey(keyHash: string): Promise<string | null>;
+  /** A live key by id, with its sealed SigV4 secret (null for keys made before there was one). */
+  lambdaCredential(id: string): Promise<LambdaCredentialRow | null>;
+}
+
+export interface LambdaCredentialRow {
+  namespace: string;
+  keyHash: string;
+  sealedSecret: string | null;
 }
 
 const nsView = (r: typeof namespaces.$inferSelect): NamespaceView => ({
@@ -63,8 +72,9 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
       const rows = await db.select().from(namespaces).where(eq(namespaces.name, name)).limit(1);
       return rows[0] ? nsView(rows[0]) : null;
     },
-    async createKey(namespace, name, keyHash, prefix) {
-      const [row] = await db.insert(apiKeys).values({ namespace, name, keyHash, prefix }).returning();
+    async createKey(namespace, name, keyHash, prefix, lambda) {
+      const values = { namespace, name, keyHash, prefix, ...(lambda ? { id: lambda.id, lambdaSecret: lambda.sealedSecret } : {}) };
+      const [row] = await db.insert(apiKeys).values(values).returning();
       return keyView(row!);
     },
     async listKeys(namespace) {
@@ -85,6 +95,14 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
         .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
         .limit(1);
       return rows[0]?.namespace ?? null;
+    },
+    async lambdaCredential(id) {
+      const rows = await db
+        .select({ namespace: apiKeys.namespace, keyHash: apiKeys.keyHash, sealedSecret: apiKeys.lambdaSecret })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .limit(1);
+      return rows[0] ?? null;
     },
   };
 }

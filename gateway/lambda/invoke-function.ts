@@ -1,0 +1,65 @@
+/**
+ * Invoke: `POST /2015-03-31/functions/{name}/invocations`, with
+ * `X-Amz-Invocation-Type` `RequestResponse` (default: wait, answer the
+ * payload), `Event` (queue it: 202) or `DryRun` (only check the function is
+ * there: 204), `X-Amz-Log-Type: Tail` for the log tail, and `Qualifier`.
+ * Calls go through Hearth's dispatcher, so they are queued, run and recorded
+ * like any other (`GET /v1/invocations/{x-amzn-RequestId}` finds them).
+ */
+import { Hono } from 'hono';
+import type { GatewayDeps } from '../gateway-deps.ts';
+import { jsonText } from '../read-json-body.ts';
+import { MAX_EVENT_BYTES } from '../request-limits.ts';
+import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
+import type { LambdaEnv } from './lambda-auth.ts';
+import { LambdaError } from './lambda-errors.ts';
+import { lambdaInvokeResponse } from './invoke-response.ts';
+
+/** Invoke's body limit: Lambda's 6 MB synchronous payload, for both kinds of call. */
+export const MAX_INVOKE_BYTES = MAX_EVENT_BYTES;
+
+type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export function invokeFunctionRoute(deps: GatewayDeps) {
+  return new Hono<LambdaEnv>().post('/2015-03-31/functions/:name/invocations', async (c) => {
+    const region = c.get('region');
+    const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'), c.req.query('Qualifier'));
+    const type = invocationType(c.req.header('x-amz-invocation-type'));
+    const tail = logType(c.req.header('x-amz-log-type'));
+    const version = versionOf(qualifier);
+    if (version === null) throw functionNotFound(region, name, qualifier);
+    const target = { namespace: c.get('namespace'), name, ...(version !== undefined ? { version } : {}) };
+
+    const resolved = await deps.dispatcher.resolve(target);
+    if (!resolved) throw functionNotFound(region, name, qualifier);
+    if (type === 'DryRun') return c.body(null, 204);
+
+    const event = jsonText(c.get('body'), c.req.header('content-type'));
+    if (type === 'Event') {
+      const { invocationId } = await deps.dispatcher.dispatchAsync(target, event);
+      c.set('requestId', invocationId);
+      return c.body(null, 202, { 'x-amzn-RequestId': invocationId });
+    }
+    const outcome = await deps.dispatcher.dispatchSync(target, event, 'sync');
+    c.set('requestId', outcome.invocationId);
+    return lambdaInvokeResponse(outcome, { executedVersion: version === undefined ? '$LATEST' : String(version), tail });
+  });
+}
+
+function invocationType(raw: string | undefined): InvocationType {
+  if (raw === undefined || raw === '' || raw === 'RequestResponse') return 'RequestResponse';
+  if (raw === 'Event' || raw === 'DryRun') return raw;
+  throw new LambdaError(
+    'InvalidParameterValueException',
+    `1 validation error detected: Value '${raw.slice(0, 32)}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+  );
+}
+
+function logType(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'None') return false;
+  if (raw === 'Tail') return true;
+  throw new LambdaError(
+    'InvalidParameterValueException',
+    `1 validation error detected: Value '${raw.slice(0, 32)}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]`,
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * Lambda's list paging: `MaxItems` per page and an opaque `Marker` to
+ * continue from, answered with `NextMarker` while more remain. The marker
+ * holds the key of the last item given, so a list that changes between pages
+ * neither repeats nor skips the items that stayed.
+ */
+import { LambdaError } from './lambda-errors.ts';
+
+/** Lambda returns at most 50 items a page, whatever MaxItems asks. */
+export const MAX_PAGE = 50;
+
+export interface Page<T> {
+  items: T[];
+  nextMarker?: string;
+}
+
+/**
+ * The page of `items` (already in their list order, with keys ascending by
+ * code point) after `marker`. Throws InvalidParameterValueException for a
+ * bad `MaxItems`.
+ */
+export function pageOf<T>(items: readonly T[], keyOf: (item: T) => string, marker: string | undefined, maxItems: string | undefined): Page<T> {
+  const size = parseMaxItems(maxItems);
+  const after = marker === undefined || marker === '' ? undefined : Buffer.from(marker, 'base64url').toString('utf8');
+  const start = after === undefined ? 0 : items.findIndex((item) => keyOf(item) > after);
+  const rest = start < 0 ? [] : items.slice(start);
+  const page = rest.slice(0, size);
+  const last = page[page.length - 1];
+  return rest.length > size && last !== undefined ? { items: page, nextMarker: Buffer.from(keyOf(last), 'utf8').toString('base64url') } : { items: page };
+}
+
+function parseMaxItems(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return MAX_PAGE;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) {
+    throw new LambdaError('InvalidParameterValueException', `MaxItems must be an integer from 1 to 10000, got "${raw.slice(0, 16)}"`);
+  }
+  return Math.min(n, MAX_PAGE);
+}

@@ -1,0 +1,228 @@
+/**
+ * AWS Signature Version 4 verification, for requests signed in the
+ * `Authorization` header as the AWS SDKs and CLI send them. Pure functions
+ * over the request's parts (no HTTP framework), built on node:crypto.
+ *
+ * What is checked: the header's form; a credential scope for this service
+ * ending in `aws4_request` whose date is the request's; a request time
+ * (`X-Amz-Date`, else `Date`) within 15 minutes of ours; that `host`, the
+ * time header and every `x-amz-*` header sent are signed (so none can be
+ * changed on replay); `x-amz-content-sha256`, when sent, equals the body's
+ * hash; and the signature, recomputed from the canonical request and
+ * compared in constant time.
+ *
+ * Deliberately not supported: presigned URLs (query-string auth),
+ * `UNSIGNED-PAYLOAD` and chunked `STREAMING-*` payloads, SigV4a.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** How far a request's time may be from ours, either way. */
+export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+
+/** Why a request's signature was refused; the caller chooses how to answer each kind. */
+export class SigV4Error extends Error {
+  constructor(
+    /** `missing`: no Authorization header; `malformed`: not a well-formed SigV4 header; `expired`: outside the clock window; `mismatch`: wrong signature or body hash. */
+    readonly kind: 'missing' | 'malformed' | 'expired' | 'mismatch',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SigV4Error';
+  }
+}
+
+/** The parts of an `Authorization: AWS4-HMAC-SHA256 …` header. */
+export interface SigV4Authorization {
+  accessKeyId: string;
+  /** `YYYYMMDD` of the credential scope. */
+  date: string;
+  region: string;
+  service: string;
+  /** Lower-case header names, in the order signed. */
+  signedHeaders: string[];
+  /** 64 lower-case hex digits. */
+  signature: string;
+}
+
+/** What verification needs of a request. */
+export interface SignedRequest {
+  method: string;
+  /** The path exactly as received, percent-encoding untouched (no query). */
+  rawPath: string;
+  /** The query string as received, without `?` ('' for none). */
+  rawQuery: string;
+  /** The request's headers (a Web `Headers` fits). */
+  headers: { get(name: string): string | null; keys(): Iterable<string> };
+  body: Uint8Array;
+}
+
+/** Parses the Authorization header; throws `SigV4Error` (`missing` or `malformed`). */
+export function parseAuthorization(header: string | null | undefined): SigV4Authorization {
+  if (header === null || header === undefined || header.trim() === '') {
+    throw new SigV4Error('missing', 'Missing Authentication Token');
+  }
+  const malformed = (why: string) => new SigV4Error('malformed', `Authorization header is not a valid ${ALGORITHM} header: ${why}`);
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space) !== ALGORITHM) throw malformed(`the algorithm must be ${ALGORITHM}`);
+  const fields = new Map<string, string>();
+  for (const part of header.slice(space + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) throw malformed(`"${part.trim().slice(0, 32)}" is not key=value`);
+    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const credential = fields.get('Credential');
+  const signedHeaders = fields.get('SignedHeaders');
+  const signature = fields.get('Signature');
+  if (!credential || !signedHeaders || !signature) throw malformed('Credential, SignedHeaders and Signature are all required');
+  const scope = credential.split('/');
+  if (scope.length !== 5 || scope.some((s) => s === '')) throw malformed('Credential must be <key id>/<date>/<region>/<service>/aws4_request');
+  const [accessKeyId, date, region, service, terminator] = scope as [string, string, string, string, string];
+  if (!/^\d{8}$/.test(date)) throw malformed('the credential date must be YYYYMMDD');
+  if (terminator !== 'aws4_request') throw malformed('the credential scope must end in aws4_request');
+  if (!/^[0-9a-f]{64}$/.test(signature)) throw malformed('Signature must be 64 lower-case hex digits');
+  const names = signedHeaders.split(';');
+  if (names.some((n) => !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n))) throw malformed('SignedHeaders must be lower-case header names separated by ";"');
+  return { accessKeyId, date, region, service, signedHeaders: names, signature };
+}
+
+/**
+ * Verifies `request` against `auth` with `secret` at time `now`; throws
+ * `SigV4Error` unless the signature is the one the secret produces.
+ */
+export function verifySignature(request: SignedRequest, auth: SigV4Authorization, secret: string, service: string, now: Date): void {
+  if (auth.service !== service) {
+    throw new SigV4Error('malformed', `Credential should be scoped to correct service: '${service}'.`);
+  }
+  const amzDate = request.headers.get('x-amz-date');
+  const timeHeader = amzDate !== null ? 'x-amz-date' : 'date';
+  const requestTime = parseRequestTime(amzDate ?? request.headers.get('date'));
+  const signed = new Set(auth.signedHeaders);
+  for (const required of ['host', timeHeader]) {
+    if (!signed.has(required)) throw new SigV4Error('malformed', `the '${required}' header must be signed`);
+  }
+  const unsigned = amzHeaderNames(request.headers).filter((name) => !signed.has(name));
+  if (unsigned.length > 0) throw new SigV4Error('malformed', `these headers must be signed: ${unsigned.join(', ')}`);
+  if (Math.abs(now.getTime() - requestTime.date.getTime()) > MAX_CLOCK_SKEW_MS) {
+    throw new SigV4Error(
+      'expired',
+      `Signature expired: ${requestTime.text} is now earlier or later than ${amzTimestamp(new Date(now.getTime() - MAX_CLOCK_SKEW_MS))} (${amzTimestamp(now)} - 15 min.)`,
+    );
+  }
+  if (auth.date !== requestTime.text.slice(0, 8)) {
+    throw new SigV4Error('malformed', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.date}' != '${requestTime.text.slice(0, 8)}'`);
+  }
+
+  const bodyHash = sha256Hex(request.body);
+  const declared = request.headers.get('x-amz-content-sha256');
+  if (declared !== null && declared.toLowerCase() !== bodyHash) {
+    throw new SigV4Error('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const canonical = canonicalRequest(request, auth.signedHeaders, declared ?? bodyHash);
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  const stringToSign = [ALGORITHM, requestTime.text, scope, sha256Hex(canonical)].join('\n');
+  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest();
+  if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
+    throw new SigV4Error(
+      'mismatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+  }
+}
+
+/** The canonical request of SigV4 (exported for tests and debugging). */
+export function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
+  const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers.get(name) ?? '')}\n`).join('');
+  return [
+    request.method.toUpperCase(),
+    canonicalPath(request.rawPath),
+    canonicalQuery(request.rawQuery),
+    headerLines,
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
+}
+
+/**
+ * The path as the SDKs sign it for every service but S3: dot segments
+ * resolved, empty segments dropped, then URI-encoded once more (so the
+ * percent-encoding the client already applied is encoded again).
+ */
+export function canonicalPath(rawPath: string): string {
+  const segments: string[] = [];
+  for (const segment of rawPath.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
+  return `/${segments.map(uriEncode).join('/')}${trailing}`;
+}
+
+/** Parameters decoded, re-encoded the AWS way and sorted by name, then value. */
+export function canonicalQuery(rawQuery: string): string {
+  if (rawQuery === '') return '';
+  const pairs: Array<[string, string]> = [];
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = uriEncode(decodeComponent(eq < 0 ? part : part.slice(0, eq)));
+    const value = eq < 0 ? '' : uriEncode(decodeComponent(part.slice(eq + 1)));
+    if (key === 'X-Amz-Signature') continue;
+    pairs.push([key, value]);
+  }
+  pairs.sort(([ka, va], [kb, vb]) => (ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+/** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
+export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const dateKey = createHmac('sha256', `AWS4${secret}`).update(date).digest();
+  const regionKey = createHmac('sha256', dateKey).update(region).digest();
+  const serviceKey = createHmac('sha256', regionKey).update(service).digest();
+  return createHmac('sha256', serviceKey).update('aws4_request').digest();
+}
+
+/** RFC 3986 encoding with only the unreserved characters left as they are. */
+function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new SigV4Error('malformed', 'the query string is not validly percent-encoded');
+  }
+}
+
+function canonicalHeaderValue(value: string): string {
+  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
+}
+
+function amzHeaderNames(headers: SignedRequest['headers']): string[] {
+  return [...headers.keys()].map((n) => n.toLowerCase()).filter((n) => n.startsWith('x-amz-'));
+}
+
+/** `YYYYMMDDTHHMMSSZ`, or an HTTP date in the `Date` header. */
+function parseRequestTime(value: string | null): { date: Date; text: string } {
+  if (value === null) throw new SigV4Error('malformed', 'the request must carry an X-Amz-Date (or Date) header');
+  const basic = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (basic) {
+    const [, y, mo, d, h, mi, s] = basic.map(Number) as number[];
+    const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+    if (!Number.isNaN(date.getTime())) return { date, text: value };
+  } else {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime()) && /GMT$/.test(value)) return { date, text: amzTimestamp(date) };
+  }
+  throw new SigV4Error('malformed', `the request time "${value.slice(0, 40)}" is not YYYYMMDDTHHMMSSZ`);
+}
+
+function amzTimestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}

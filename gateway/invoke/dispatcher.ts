@@ -49,7 +49,7 @@ export class Dispatcher {
   private route(job: InvocationJob): { workerId: string | null; token: object | null } {
     const workers = this.options.workers?.() ?? [];
     const workerId = chooseWorker(workers, `${job.functionId}@${job.version}`, job.runtime, this.book);
-    return { workerId, token: workerId ? this.book.note(workerId) : null };
+    return { workerId, token: workerId ? this.book.note(workerId, job.replyTo !== null) : null };
   }
 
   /** The version a call would run (cached), or null. */

@@ -10,34 +10,50 @@ import { createHash } from 'node:crypto';
 import type { WorkerReport } from '../../worker/worker-registry.ts';
 
 /**
- * Calls this gateway sent to each worker since that worker last reported, so
- * a burst between two reports does not all land on one worker. A sync call
- * stops counting when its answer comes (`done`); an async one when the next
- * report (which includes it, if still running) supersedes it.
+ * What this gateway has sent each worker that its last report may not show
+ * yet, so a burst between two reports does not all land on one worker: sync
+ * calls still waiting for their answer, and async calls sent since the
+ * report. Constant time per call.
  */
 export class RouteBook {
-  private readonly sent = new Set<{ workerId: string; at: number }>();
+  private readonly syncInFlight = new Map<string, number>();
+  /** Async send times per worker, oldest first. */
+  private readonly asyncSent = new Map<string, number[]>();
 
-  /** Counts a call sent to `workerId`; returns a token for `done`. */
-  note(workerId: string, at = Date.now()): object {
-    const entry = { workerId, at };
-    this.sent.add(entry);
-    // Reports come every 2 s; nothing older than a few seconds matters.
-    for (const old of this.sent) {
-      if (old.at >= at - 10_000) break;
-      this.sent.delete(old);
+  /** Counts a call sent to `workerId`; for a sync call, returns a token for `done`. */
+  note(workerId: string, sync: boolean, at = Date.now()): object | null {
+    if (sync) {
+      this.syncInFlight.set(workerId, (this.syncInFlight.get(workerId) ?? 0) + 1);
+      return { workerId };
     }
-    return entry;
+    let times = this.asyncSent.get(workerId);
+    if (!times) this.asyncSent.set(workerId, (times = []));
+    times.push(at);
+    // Reports come every 2 s; nothing older than a few seconds matters.
+    let drop = 0;
+    while (drop < times.length && times[drop]! < at - 10_000) drop++;
+    if (drop > 0) times.splice(0, drop);
+    return null;
   }
 
   done(token: object): void {
-    this.sent.delete(token as { workerId: string; at: number });
+    const { workerId } = token as { workerId: string };
+    this.syncInFlight.set(workerId, Math.max(0, (this.syncInFlight.get(workerId) ?? 1) - 1));
   }
 
-  sentSince(workerId: string, since: number): number {
-    let n = 0;
-    for (const s of this.sent) if (s.workerId === workerId && s.at > since) n++;
-    return n;
+  /** The worker's load as this gateway best knows it. */
+  load(worker: { workerId: string; inFlight: number; seenAt: string }): number {
+    const since = Date.parse(worker.seenAt);
+    const times = this.asyncSent.get(worker.workerId) ?? [];
+    // Binary search for the first async send after the report.
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(worker.inFlight, this.syncInFlight.get(worker.workerId) ?? 0) + (times.length - lo);
   }
 }
 
@@ -52,7 +68,7 @@ function rank(key: string, workerId: string): string {
 export function chooseWorker(workers: readonly WorkerReport[], key: string, runtime: string, book: RouteBook): string | null {
   const live = workers.filter((w) => w.runtimes.includes(runtime));
   if (live.length === 0) return null;
-  const load = (w: WorkerReport) => w.inFlight + book.sentSince(w.workerId, Date.parse(w.seenAt));
+  const load = (w: WorkerReport) => book.load(w);
   const hasRoom = (w: WorkerReport) => load(w) < w.concurrency;
 
   const warm = live

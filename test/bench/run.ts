@@ -17,6 +17,7 @@ import { runCold } from './scenario-cold.ts';
 import { runDensity } from './scenario-density.ts';
 import { runMetrics } from './scenario-metrics.ts';
 import { runPrewarm } from './scenario-prewarm.ts';
+import { runScaling } from './scenario-scaling.ts';
 import { runThroughput } from './scenario-throughput.ts';
 import { runWarm } from './scenario-warm.ts';
 import { defaultStateDir, setUp } from '../../infra/setup.ts';
@@ -30,6 +31,7 @@ const SCENARIOS = {
   warm: runWarm,
   throughput: runThroughput,
   density: runDensity,
+  scaling: runScaling,
   metrics: runMetrics,
 } as const satisfies Record<string, (ctx: BenchContext, result: ScenarioResult) => Promise<void>>;
 type ScenarioName = keyof typeof SCENARIOS;

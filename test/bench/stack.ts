@@ -17,10 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { INVOCATION_QUEUE_NAME } from '../../worker/invocation-queue.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -55,6 +54,8 @@ const WORKER_DEFAULTS = {
   HEARTH_PREWARM: '',
   HEARTH_MEMORY_BUDGET_MB: '16384',
   HEARTH_START_TIMEOUT_MS: '30000',
+  /** Several workers share this host: no fixed metrics port. */
+  HEARTH_METRICS_PORT: '0',
 };
 
 /** One HTTP exchange as the benchmark client saw it. */
@@ -149,6 +150,7 @@ export class BenchStack {
   private workers = 0;
   private gateway: Child | null = null;
   private worker: Child | null = null;
+  private readonly extraWorkers: Child[] = [];
 
   private constructor(
     private readonly log: Log,
@@ -183,9 +185,19 @@ export class BenchStack {
     }
   }
 
+  /** Drops everything an earlier bench run left under the prefix: every queue, report and lease. */
   private async clearQueue(): Promise<void> {
-    const queue = new Queue(INVOCATION_QUEUE_NAME, { connection: redisOptionsFromUrl(REDIS_URL), prefix: this.prefix });
-    await queue.obliterate({ force: true }).finally(() => queue.close());
+    const redis = new Redis(redisOptionsFromUrl(REDIS_URL));
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
   }
 
   /** Common environment of both processes. */
@@ -258,6 +270,20 @@ export class BenchStack {
     this.worker = await this.spawn(this.workerId, 'worker/main.ts', full, 'worker started');
   }
 
+  /** Starts one more worker next to the current one (its own id); `stopExtraWorkers` ends them. */
+  async addWorker(env: WorkerEnv): Promise<string> {
+    this.workers += 1;
+    const workerId = `bench-${this.workers}`;
+    const full = { ...WORKER_DEFAULTS, ...env, HEARTH_WORKER_ID: workerId };
+    this.log(`stack: extra worker ${workerId}`);
+    this.extraWorkers.push(await this.spawn(workerId, 'worker/main.ts', full, 'worker started'));
+    return workerId;
+  }
+
+  async stopExtraWorkers(): Promise<void> {
+    for (const child of this.extraWorkers.splice(0)) await this.stopChild(child, 90_000);
+  }
+
   private async stopChild(child: Child, graceMs: number): Promise<void> {
     if (child.process.exitCode !== null || child.process.signalCode !== null) return;
     child.process.kill('SIGTERM');
@@ -316,7 +342,7 @@ export class BenchStack {
 
   /** Ends both processes (SIGTERM, then SIGKILL) and removes every bench container. Safe to call twice. */
   async stop(): Promise<void> {
-    const children = [this.worker, this.gateway].filter((c): c is Child => c !== null);
+    const children = [...this.extraWorkers.splice(0), this.worker, this.gateway].filter((c): c is Child => c !== null);
     this.worker = null;
     this.gateway = null;
     for (const child of children) await this.stopChild(child, child.name === 'gateway' ? 10_000 : 90_000).catch(() => {});

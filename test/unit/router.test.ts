@@ -43,12 +43,16 @@ describe('routing', () => {
     const workers = [worker('a', { concurrency: 2 }), worker('b', { concurrency: 2 })];
     const book = new RouteBook();
     const first = chooseWorker(workers, 'f@1', 'nodejs20', book)!;
-    book.note(first);
-    book.note(first);
+    const sync = book.note(first, true)!;
+    book.note(first, false);
     const next = chooseWorker(workers, 'f@1', 'nodejs20', book)!;
     expect(next).not.toBe(first);
-    book.note(next);
-    book.note(next);
+    // An answered sync call no longer counts.
+    book.done(sync);
+    expect(chooseWorker(workers, 'f@1', 'nodejs20', book)).toBe(first);
+    book.note(first, true);
+    book.note(next, false);
+    book.note(next, false);
     // Everyone full: the least loaded still takes it (the queue holds it).
     expect(['a', 'b']).toContain(chooseWorker(workers, 'f@1', 'nodejs20', book));
   });

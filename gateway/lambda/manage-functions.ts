@@ -140,13 +140,9 @@ function settingsOf(v: VersionView): VersionSettings {
 
 /**
  * The code of an existing version, to create a version with new settings and
- * the same code. `createVersion` stores code with insert-or-ignore on its
- * SHA-256, and this blob is certainly stored (the version read a moment ago
- * references it, and code blobs are never deleted), so only the address
- * matters here: the bytes are not re-read from the database and not
- * written. (Should code blobs ever be garbage-collected, this needs a store
- * method that creates a version from a stored blob instead.)
+ * the same code: only its address (`tarGz: null` reuses the stored blob, and
+ * the new version's foreign key fails if it were ever gone).
  */
 function sameCodeAs(v: VersionView): NewCode {
-  return { sha256: v.codeSha256, tarGz: Buffer.alloc(0), format: v.codeFormat, fileCount: 0, unpackedBytes: 0 };
+  return { sha256: v.codeSha256, tarGz: null, format: v.codeFormat, fileCount: 0, unpackedBytes: 0 };
 }

@@ -23,7 +23,8 @@ export interface VersionSettings {
 
 export interface NewCode {
   sha256: string;
-  tarGz: Buffer;
+  /** The archive, or null to reuse code already stored under `sha256` (it must exist). */
+  tarGz: Buffer | null;
   format: string;
   fileCount: number;
   unpackedBytes: number;
@@ -117,16 +118,19 @@ export async function createVersion(
   code: NewCode,
 ): Promise<FunctionView> {
   await db.transaction(async (tx) => {
-    await tx
-      .insert(codeBlobs)
-      .values({
-        sha256: code.sha256,
-        tarGz: code.tarGz,
-        sizeBytes: code.tarGz.length,
-        unpackedBytes: code.unpackedBytes,
-        fileCount: code.fileCount,
-      })
-      .onConflictDoNothing({ target: codeBlobs.sha256 });
+    // Reused code needs no write: the version's foreign key proves it is stored.
+    if (code.tarGz !== null) {
+      await tx
+        .insert(codeBlobs)
+        .values({
+          sha256: code.sha256,
+          tarGz: code.tarGz,
+          sizeBytes: code.tarGz.length,
+          unpackedBytes: code.unpackedBytes,
+          fileCount: code.fileCount,
+        })
+        .onConflictDoNothing({ target: codeBlobs.sha256 });
+    }
     const [fn] = await tx
       .insert(functions)
       .values({ namespace, name, latestVersion: 1, lastVersion: 1 })

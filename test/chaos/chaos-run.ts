@@ -1,0 +1,208 @@
+/**
+ * One chaos run, shared by `npm run chaos` (run.ts) and the CI test
+ * (test/faults/chaos-short.test.ts): bring up an isolated stack, deploy a
+ * small function, send N async calls at a steady rate while faults hit,
+ * wait until every accepted call has its record (or a deadline), then count
+ * from Postgres what was lost and what was duplicated.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ChaosStack, type Log } from './chaos-stack.ts';
+import { EXECUTION_MARKER, countExecutions, type ExecutionCounter } from './executions.ts';
+import { FaultInjector, scheduleFaults, type FaultPlan, type QueueDepth } from './faults.ts';
+import { formatSummary, summarize, type ChaosSummary, type RecordRow } from './report.ts';
+import { Sender } from './sender.ts';
+import { sleep } from './services.ts';
+
+export interface ChaosOptions extends FaultPlan {
+  invocations: number;
+  ratePerS: number;
+  workers?: number;
+  concurrency?: number;
+  /** How long to wait for the last records once sending is done. */
+  settleTimeoutS: number;
+  logsDir: string;
+  /** Where the summary JSON goes, if anywhere. */
+  resultFile?: string;
+  log: Log;
+  /** Called with the stack's teardown as soon as there is one (for Ctrl-C). */
+  onTeardown?: (teardown: () => Promise<void>) => void;
+}
+
+/**
+ * The function under test: sleeps 20–200 ms so calls are in flight when
+ * faults hit, returns its event's seq, and writes one line per run to its
+ * container's real stderr (fd 2 is not captured by the agent) for the
+ * execution counter.
+ */
+const FUNCTION_SOURCE = `const { writeSync } = require('node:fs');
+exports.handler = async (event, context) => {
+  writeSync(2, '${EXECUTION_MARKER} ' + context.invocationId + ' ' + event.seq + '\\n');
+  console.log('seq', event.seq);
+  await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 180)));
+  return { seq: event.seq };
+};
+`;
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
+  const { log } = options;
+  const runId = randomBytes(3).toString('hex');
+  const t0 = Date.now();
+  const stack = new ChaosStack({
+    runId,
+    logsDir: options.logsDir,
+    log,
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  });
+  let torn: Promise<void> | null = null;
+  const teardown = () => (torn ??= stack.stop());
+  options.onTeardown?.(teardown);
+  let executions: ExecutionCounter | undefined;
+  try {
+    await stack.start();
+    executions = await countExecutions(stack.docker, stack.workerIds);
+    const functionName = `chaos-${runId}`;
+    await stack.deploy(functionName, FUNCTION_SOURCE, { memoryMb: '128', timeoutMs: '10000' });
+    log(`deployed ${functionName}; sending ${options.invocations} async calls at ${options.ratePerS}/s`);
+
+    const startedAt = Date.now();
+    const faults = new FaultInjector(stack, options, startedAt, log);
+    const sender = new Sender({
+      url: stack.url,
+      functionName,
+      headers: stack.headers(),
+      count: options.invocations,
+      ratePerS: options.ratePerS,
+      runId,
+    });
+    const windowMs = (options.invocations / options.ratePerS) * 1000;
+    let sending = true;
+    const progress = setInterval(() => {
+      if (!sending) return;
+      const retrying = Object.values(sender.stats.rejected).reduce((a, b) => a + b, 0);
+      faults.progress(`progress: started ${sender.started}, accepted ${sender.accepted.size}, rejected answers so far ${retrying}`);
+    }, 10_000);
+    // A fault that fails is a failed run, unless it failed because the run is being torn down.
+    let faultError: unknown = null;
+    const faultRun = faults.run(scheduleFaults(options, windowMs)).catch((err: unknown) => {
+      if (stack.stopping) return;
+      faultError = err;
+      faults.note(`a fault could not be applied: ${(err as Error).message}`);
+    });
+    await sender.run().finally(() => {
+      sending = false;
+      clearInterval(progress);
+    });
+    faults.note(`sending done: ${sender.accepted.size} of ${options.invocations} accepted`);
+    await faultRun;
+    if (faultError) throw faultError;
+    const sentAt = Date.now();
+
+    const ids = [...sender.accepted.values()].map((a) => a.invocationId);
+    const settleUntil = Date.now() + options.settleTimeoutS * 1000;
+    await waitForRecords(stack, ids, settleUntil, faults);
+    // Jobs whose record is written may still be re-run (a lock lost in a Redis outage): let the queue drain.
+    const queueAtEnd = await waitForQueue(faults, Math.min(settleUntil, Date.now() + 60_000));
+    const settledAt = Date.now();
+    const rows = await readRows(stack, functionName);
+    await sleep(1000); // the last execution lines still on their way through `docker logs`
+    executions.stop();
+
+    await teardown(); // before summing up: the processes' logs are complete once they have ended
+    const summary = summarize({
+      runId,
+      startedAt,
+      config: {
+        invocations: options.invocations,
+        workerKills: options.workerKills,
+        redisRestarts: options.redisRestarts,
+        postgresOutageS: options.postgresOutageS,
+        ratePerS: options.ratePerS,
+        workers: stack.workerIds.length,
+        concurrency: options.concurrency ?? 16,
+      },
+      seconds: { sending: secs(sentAt - startedAt), settling: secs(settledAt - sentAt), total: secs(Date.now() - t0) },
+      accepted: sender.accepted,
+      stats: sender.stats,
+      rows,
+      executions: executions.counts,
+      containersFollowed: executions.containers,
+      timeline: faults.timeline,
+      unexpectedExits: stack.unexpectedExits,
+      queueAtEnd,
+      logsDir: options.logsDir,
+    });
+    log(formatSummary(summary));
+    if (options.resultFile) {
+      mkdirSync(dirname(options.resultFile), { recursive: true });
+      writeFileSync(options.resultFile, `${JSON.stringify(summary, null, 2)}\n`);
+      log(`summary written to ${options.resultFile}; process logs in ${options.logsDir}`);
+    }
+    return summary;
+  } finally {
+    executions?.stop();
+    await teardown();
+  }
+}
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Polls Postgres until every id has a record or `until`, with a line every
+ * few seconds. Gives up sooner when the queues have been empty for 15 s
+ * with no new record: nothing is left that could still write one.
+ */
+async function waitForRecords(stack: ChaosStack, ids: string[], until: number, faults: FaultInjector): Promise<void> {
+  let lastLine = 0;
+  let lastFound = -1;
+  let idleSince = Date.now();
+  for (;;) {
+    const found = await stack.records
+      .query<{ n: string }>('select count(*) as n from invocations where id = any($1::uuid[])', [ids])
+      .then((r) => Number(r.rows[0]!.n), () => -1);
+    if (found === ids.length) {
+      faults.note(`all ${ids.length} accepted calls have a record`);
+      return;
+    }
+    const depth = await faults.queueDepth();
+    if (found !== lastFound || depth.waiting + depth.active + depth.delayed !== 0) idleSince = Date.now();
+    lastFound = found;
+    if (Date.now() - idleSince > 15_000) {
+      faults.note(`${found} of ${ids.length} accepted calls have a record, and the queues have been empty for 15 s: the rest are not coming`);
+      return;
+    }
+    if (Date.now() > until) {
+      faults.note(`deadline: ${found} of ${ids.length} accepted calls have a record`);
+      return;
+    }
+    if (Date.now() - lastLine > 5000) {
+      faults.progress(`waiting for records: ${found} of ${ids.length}`);
+      lastLine = Date.now();
+    }
+    await sleep(1000);
+  }
+}
+
+/** Waits until no job is waiting, active or delayed (or `until`); returns the queue as it was left. */
+async function waitForQueue(faults: FaultInjector, until: number): Promise<QueueDepth> {
+  for (;;) {
+    const depth = await faults.queueDepth();
+    const left = depth.waiting + depth.active + depth.delayed;
+    if (left === 0 || Date.now() > until) {
+      faults.note(`queues at the end: waiting ${depth.waiting}, active ${depth.active}, delayed ${depth.delayed}, failed ${depth.failed}`);
+      return depth;
+    }
+    await sleep(1000);
+  }
+}
+
+/** Every record of the run's function, straight from the table. */
+async function readRows(stack: ChaosStack, functionName: string): Promise<RecordRow[]> {
+  const result = await stack.records.query<RecordRow>(
+    'select id, status, error_code, result, finished_at, worker_id from invocations where function_name = $1',
+    [functionName],
+  );
+  return result.rows;
+}

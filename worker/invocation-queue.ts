@@ -132,6 +132,13 @@ const SYNC_OPTIONS = { ...COMMON_OPTIONS, attempts: 1 } as const;
 /** Raised when the queue cannot take a call right now (Redis unreachable). */
 export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';
+  constructor(
+    message: string,
+    /** True when the add was sent but not confirmed in time: it may still land. */
+    readonly mayHaveQueued = false,
+  ) {
+    super(message);
+  }
 }
 
 /** How long an idempotency key keeps naming its invocation. */
@@ -261,7 +268,10 @@ export async function openInvocationQueue(
       await Promise.race([
         queue.add('invoke', job, { ...optionsFor(job), jobId: job.invocationId }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new QueueUnavailableError(`the queue did not take the call within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new QueueUnavailableError(`the queue did not confirm the call within ${ENQUEUE_TIMEOUT_MS} ms`, true)),
+            ENQUEUE_TIMEOUT_MS,
+          );
         }),
       ]);
     } finally {

@@ -3,7 +3,7 @@
  * for its outcome. Every call goes through the queue, sync ones included, so
  * one path records them all.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
 import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
@@ -63,13 +63,25 @@ export class Dispatcher {
    * repeat of the key within a day returns the first call's id and queues nothing.
    */
   async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
-    const job = await this.prepare(target, eventJson, 'async');
+    // With a key, the invocation id is a function of it: every attempt of the
+    // same call names the same job and the same record.
+    const invocationId = idempotencyKey === undefined ? randomUUID() : idempotentId(target.namespace, idempotencyKey);
+    const job = await this.prepare(target, eventJson, 'async', invocationId);
     if (idempotencyKey !== undefined) {
-      const earlier = await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey, job.invocationId));
-      if (earlier) return { invocationId: earlier, repeated: true };
+      const earlier = await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey, invocationId));
+      if (earlier !== null) {
+        // Seen before. If an earlier attempt never got its job queued (it
+        // answered 503), queue it now: under the same id, a job already
+        // queued is not added twice and a record is never written twice.
+        const state = await unavailableAs503(this.options.queue.state(invocationId, target.namespace));
+        if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) {
+          await unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
+        }
+        return { invocationId, repeated: true };
+      }
     }
     await unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
-    return { invocationId: job.invocationId, repeated: false };
+    return { invocationId, repeated: false };
   }
 
   /** Queues the call and waits for its outcome (function failures included). */
@@ -137,7 +149,7 @@ export class Dispatcher {
     }
   }
 
-  private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationJob> {
+  private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode, invocationId: string = randomUUID()): Promise<InvocationJob> {
     const [fn, namespaceQuota] = await Promise.all([
       this.options.store.resolveVersion(target.namespace, target.name, target.version),
       this.options.store.namespaceQuota(target.namespace),
@@ -149,7 +161,7 @@ export class Dispatcher {
       throw notFound('FunctionNotFound', `function "${target.name}" does not exist`);
     }
     return {
-      invocationId: randomUUID(),
+      invocationId,
       namespace: fn.namespace,
       functionId: fn.functionId,
       functionName: fn.name,
@@ -182,6 +194,14 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
   );
 }
 
+/** The invocation id an idempotency key stands for: a UUID-shaped digest of namespace and key. */
+export function idempotentId(namespace: string, key: string): string {
+  const hex = createHash('sha256').update(`hearth-idempotency\0${namespace}\0${key}`).digest('hex');
+  // Version 8 (custom) and the RFC 4122 variant, so it is a well-formed UUID.
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** How often a sync call with no reply yet looks for its record. */
 const RECORD_POLL_MS = 1000;
 
@@ -190,7 +210,17 @@ async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    if (err instanceof QueueUnavailableError) throw new HearthError(503, 'QueueUnavailable', `${err.message}; nothing was queued, retry shortly`);
+    if (err instanceof QueueUnavailableError) {
+      // A timed-out add may still land; only an unreachable queue is certain to hold nothing.
+      const certain = !err.mayHaveQueued;
+      throw new HearthError(
+        503,
+        'QueueUnavailable',
+        certain
+          ? `${err.message}; nothing was queued, retry shortly`
+          : `${err.message}; the call may or may not have been queued: retry with the same Idempotency-Key to be sure it runs once`,
+      );
+    }
     throw err;
   }
 }

@@ -76,3 +76,47 @@ describe('dispatcher', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 });
+
+describe('idempotent async calls', () => {
+  it('queues a retried call whose first attempt failed to queue, under the same id, exactly once', async () => {
+    const claimed = new Map<string, string>();
+    const queued: string[] = [];
+    let failNext = true;
+    const queue = {
+      replyTo: 'gw',
+      claimIdempotencyKey: async (ns: string, key: string, id: string) => {
+        const k = `${ns}/${key}`;
+        if (claimed.has(k)) return claimed.get(k)!;
+        claimed.set(k, id);
+        return null;
+      },
+      enqueue: async (job: { invocationId: string }) => {
+        if (failNext) {
+          failNext = false;
+          throw new (await import('../../worker/invocation-queue.ts')).QueueUnavailableError('redis away');
+        }
+        // BullMQ ignores a second add of the same job id.
+        if (!queued.includes(job.invocationId)) queued.push(job.invocationId);
+      },
+      state: async (id: string) => (queued.includes(id) ? 'queued' : 'unknown'),
+    } as unknown as InvocationQueue;
+    const store: DispatchStore = {
+      resolveVersion: async () => version,
+      findInvocation: async () => null,
+      recordUnstarted: async () => {},
+      namespaceQuota: async () => null,
+    };
+    const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
+    const target = { namespace: 'default', name: 'f' };
+    await expect(dispatcher.dispatchAsync(target, '{}', 'k-1')).rejects.toMatchObject({ status: 503, code: 'QueueUnavailable' });
+    const retry = await dispatcher.dispatchAsync(target, '{}', 'k-1');
+    expect(retry.repeated).toBe(true);
+    expect(queued).toEqual([retry.invocationId]);
+    const again = await dispatcher.dispatchAsync(target, '{}', 'k-1');
+    expect(again.invocationId).toBe(retry.invocationId);
+    expect(queued).toEqual([retry.invocationId]);
+    const other = await dispatcher.dispatchAsync(target, '{}', 'k-2');
+    expect(other.invocationId).not.toBe(retry.invocationId);
+    expect(queued).toHaveLength(2);
+  });
+});

@@ -18,6 +18,8 @@ const OPTIONS = {
   'min-warm': { type: 'string' },
   'max-concurrency': { type: 'string' },
   'keep-alive': { type: 'string' },
+  network: { type: 'string' },
+  public: { type: 'boolean' },
 } as const;
 
 export const deployCommand: Command = {
@@ -40,6 +42,8 @@ Options:
       --min-warm <n>           containers kept initialised while this version is latest
       --max-concurrency <n>    calls running at once; more wait in the queue
       --keep-alive <ms>        how long an idle container is kept
+      --network <none|egress>  none (default: no network at all) or egress (internet, never private ranges)
+      --public                 /fn/<name> answers without a key
 `,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('deploy', argv, OPTIONS, { required: ['dir|file'] });
@@ -79,6 +83,8 @@ function settingsFields(values: {
   'min-warm'?: string;
   'max-concurrency'?: string;
   'keep-alive'?: string;
+  network?: string;
+  public?: boolean;
 }): Record<string, string> {
   const fields: Record<string, string> = {};
   const ints: Array<[keyof typeof values & string, string, number]> = [
@@ -92,6 +98,11 @@ function settingsFields(values: {
     const n = intOption('deploy', flag, values[flag] as string | undefined, min);
     if (n !== undefined) fields[field] = String(n);
   }
+  if (values.network !== undefined) {
+    if (values.network !== 'none' && values.network !== 'egress') throw usageError(`--network must be none or egress, got "${values.network}"`, 'deploy');
+    fields.network = values.network;
+  }
+  if (values.public) fields.public = 'true';
   if (values.env) {
     const env: Record<string, string> = {};
     for (const pair of values.env) {

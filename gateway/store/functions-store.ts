@@ -7,19 +7,10 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
 import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
+import type { FunctionSettings } from '../deploy/function-settings.ts';
 
-export interface VersionSettings {
-  runtime: RuntimeName;
-  handler: string;
-  memoryMb: number;
-  timeoutMs: number;
-  env: Record<string, string>;
-  keepAliveMs: number | null;
-  minWarm: number;
-  maxConcurrency: number | null;
-  network: 'none' | 'egress';
-  public: boolean;
-}
+/** A version's settings: exactly what a deploy validates (`function-settings.ts`). */
+export type VersionSettings = FunctionSettings;
 
 export interface NewCode {
   sha256: string;
@@ -60,8 +51,8 @@ export interface ResolvedVersion extends VersionSettings {
   codeSha256: string;
 }
 
-const versionColumns = {
-  version: functionVersions.version,
+/** The columns that hold a version's settings. */
+const settingsColumns = {
   runtime: functionVersions.runtime,
   handler: functionVersions.handler,
   memoryMb: functionVersions.memoryMb,
@@ -72,6 +63,11 @@ const versionColumns = {
   maxConcurrency: functionVersions.maxConcurrency,
   network: functionVersions.network,
   public: functionVersions.public,
+};
+
+const versionColumns = {
+  version: functionVersions.version,
+  ...settingsColumns,
   codeSha256: functionVersions.codeSha256,
   codeFormat: functionVersions.codeFormat,
   codeSizeBytes: codeBlobs.sizeBytes,
@@ -223,17 +219,8 @@ export async function resolveVersion(
       functionId: functions.id,
       name: functions.name,
       namespace: functions.namespace,
+      ...settingsColumns,
       version: functionVersions.version,
-      runtime: functionVersions.runtime,
-      handler: functionVersions.handler,
-      memoryMb: functionVersions.memoryMb,
-      timeoutMs: functionVersions.timeoutMs,
-      env: functionVersions.env,
-      keepAliveMs: functionVersions.keepAliveMs,
-      minWarm: functionVersions.minWarm,
-      maxConcurrency: functionVersions.maxConcurrency,
-      network: functionVersions.network,
-      public: functionVersions.public,
       codeSha256: functionVersions.codeSha256,
     })
     .from(functions)

@@ -10,17 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const APP = `exports.handler = async (e) => { if (e.sleepMs) await new Promise((r) => setTimeout(r, e.sleepMs)); return e.seq ?? 'ok'; };`;
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('several workers', () => {
   let platform: Platform;
@@ -34,7 +27,7 @@ describe('several workers', () => {
     platform = await startPlatform();
     await platform.startExtraWorker(second);
     // Both must have reported before routing can choose between them.
-    expect(await until(async () => (await (await platform.api('/v1/workers')).json()).workers.length === 2, 10_000)).toBe(true);
+    expect(await waitUntil(async () => (await (await platform.api('/v1/workers')).json()).workers.length === 2, 10_000)).toBe(true);
   });
   afterAll(async () => {
     await platform?.stop();
@@ -56,7 +49,7 @@ describe('several workers', () => {
     // Workers report what they hold every couple of seconds.
     type Listed = { warm: Array<{ functionName: string }> };
     let holder: Listed | undefined;
-    await until(async () => {
+    await waitUntil(async () => {
       const workers: Listed[] = (await (await platform.api('/v1/workers')).json()).workers;
       holder = workers.find((w) => w.warm.some((e) => e.functionName === name));
       return holder !== undefined;
@@ -97,7 +90,7 @@ describe('several workers', () => {
         stdio: 'ignore',
       });
       expect(
-        await until(async () => (await (await platform.api('/v1/workers')).json()).workers.some((w: { workerId: string }) => w.workerId === victim), 20_000),
+        await waitUntil(async () => (await (await platform.api('/v1/workers')).json()).workers.some((w: { workerId: string }) => w.workerId === victim), 20_000),
       ).toBe(true);
     });
     afterAll(async () => {
@@ -128,7 +121,7 @@ describe('several workers', () => {
 
       // Reports stop; once it is stale the reaper moves its calls (queued, and running ones whose locks expire).
       expect(
-        await until(async () => {
+        await waitUntil(async () => {
           await platform.reapDeadWorkers();
           const { rows } = await platform.database.pool.query('select count(*)::int as n from invocations where id = any($1::uuid[])', [ids]);
           return rows[0].n === ids.length;

@@ -7,6 +7,7 @@ import Dockerode from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const docker = new Dockerode();
 /** Each container answers with an id drawn when its process started, so tests can tell containers apart. */
@@ -18,14 +19,6 @@ exports.handler = async (event, context) => {
 };
 `;
 
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('warm pool', () => {
   let platform: Platform | undefined;

@@ -9,19 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../../runtime-images/runtimes.ts';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const docker = new Dockerode();
 const containersOf = (workerId: string) =>
   docker.listContainers({ all: true, filters: { label: [`io.hearth.worker=${workerId}`] } });
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('worker container lifecycle', () => {
   const started: Platform[] = [];

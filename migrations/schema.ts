@@ -124,7 +124,8 @@ export const invocations = pgTable(
     workerId: text('worker_id').notNull(),
   },
   (t) => [
-    index('invocations_function_queued_at_idx').on(t.functionId, t.queuedAt.desc()),
+    // Newest first with the id as tie-breaker: the order every history page is read in.
+    index('invocations_function_queued_at_id_idx').on(t.functionId, t.queuedAt.desc(), t.id.desc()),
     index('invocations_namespace_queued_at_idx').on(t.namespace, t.queuedAt.desc()),
   ],
 );

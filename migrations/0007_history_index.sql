@@ -1,0 +1,2 @@
+DROP INDEX "invocations_function_queued_at_idx";--> statement-breakpoint
+CREATE INDEX "invocations_function_queued_at_id_idx" ON "invocations" USING btree ("function_id","queued_at" DESC NULLS LAST,"id" DESC NULLS LAST);

@@ -116,11 +116,13 @@ export async function readRecords(db: Database, q: RecordQuery) {
     conditions.push(`(queued_at, id) < ($${values.length - 1}, $${values.length}::uuid)`);
   }
   values.push(q.limit);
+  // `nulls last` matches the index's order exactly, so Postgres reads the
+  // newest rows off the index instead of sorting every row of the function.
   const { rows } = await db.$client.query(
     `select id, queued_at, finished_at, version, mode, status, start_kind, cold_start, duration_ms, init_ms,
             billed_ms, memory_mb, error_code, logs, logs_truncated
      from invocations where ${conditions.join(' and ')}
-     order by queued_at desc, id desc limit $${values.length}`,
+     order by queued_at desc nulls last, id desc nulls last limit $${values.length}`,
     values,
   );
   return rows.map((r: RawRow) => ({

@@ -97,12 +97,12 @@ select function_id, seconds, bucket, min(namespace), min(function_name),
   coalesce(sum(billed_ms), 0),
   coalesce(sum(memory_mb / 1024.0 * billed_ms / 1000.0), 0)::float8,
   coalesce(max(concurrency), 0),
-  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'cold')),
-  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'prewarmed')),
-  hearth_hist(array_agg(latency_ms) filter (where ran and start_kind = 'warm')),
-  hearth_hist(array_agg(duration_ms::float8) filter (where ran)),
-  hearth_hist(array_agg(init_ms::float8) filter (where ran and start_kind <> 'warm')),
-  hearth_hist(array_agg(queue_wait_ms::float8) filter (where ran))
+  hearth_hist_of(latency_ms) filter (where ran and start_kind = 'cold'),
+  hearth_hist_of(latency_ms) filter (where ran and start_kind = 'prewarmed'),
+  hearth_hist_of(latency_ms) filter (where ran and start_kind = 'warm'),
+  hearth_hist_of(duration_ms::float8) filter (where ran),
+  hearth_hist_of(init_ms::float8) filter (where ran and start_kind <> 'warm'),
+  hearth_hist_of(queue_wait_ms::float8) filter (where ran)
 from r
 group by function_id, seconds, bucket
 order by function_id, seconds, bucket

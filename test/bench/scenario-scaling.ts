@@ -18,29 +18,41 @@ export async function runScaling(ctx: BenchContext, result: ScenarioResult): Pro
   const { stack, log } = ctx;
   const seconds = ctx.quick ? 5 : 15;
   await stack.restartWorker({ HEARTH_WORKER_CONCURRENCY: '64' });
-  const names: string[] = [];
-  for (let i = 0; i < FUNCTIONS; i++) {
-    const name = `scale-${ctx.runId}-${i}`;
-    await stack.deploy(name, `exports.handler = async () => ${i};\n`, {});
-    names.push(name);
-  }
+  // Each run gets functions of its own, so routing places them fresh (a version
+  // already warm on the first worker would rightly stay there).
+  const deploySet = async (set: string) => {
+    const names: string[] = [];
+    for (let i = 0; i < FUNCTIONS; i++) {
+      const name = `scale-${ctx.runId}-${set}${i}`;
+      await stack.deploy(name, `exports.handler = async () => ${i};\n`, {});
+      names.push(name);
+    }
+    return names;
+  };
   const agent = new http.Agent({ keepAlive: true });
+  let names: string[] = [];
   const warm = async () => {
     for (let round = 0; round < 3; round++) await Promise.all(names.map((n) => stack.invoke(n, {}, agent)));
   };
-  const run = async (label: string) => {
-    await warm();
-    log(`scaling: ${label}, ${seconds} s`);
-    const out = await autocannon({
+  const load = (duration: number) =>
+    autocannon({
       url: stack.url,
       connections: CONNECTIONS,
-      duration: seconds,
+      duration,
       timeout: 30,
       requests: names.map((name) => ({ method: 'POST' as const, path: `/v1/functions/${name}/invoke`, headers: stack.headers(), body: '{}' })),
     });
+  const run = async (label: string) => {
+    await warm();
+    // Unmeasured load first: containers start where routing puts them, and JIT settles.
+    log(`scaling: ${label}, warming up`);
+    await load(ctx.quick ? 2 : 5);
+    log(`scaling: ${label}, ${seconds} s`);
+    const out = await load(seconds);
     return { rps: out.requests.total / seconds, non2xx: out.non2xx, errors: out.errors + out.timeouts, p50: out.latency.p50, p99: out.latency.p99 };
   };
   try {
+    names = await deploySet('a');
     const one = await run('one worker');
     const second = await stack.addWorker({ HEARTH_WORKER_CONCURRENCY: '64' });
     const until = Date.now() + 15_000;
@@ -49,10 +61,11 @@ export async function runScaling(ctx: BenchContext, result: ScenarioResult): Pro
       if (listed.workers.length >= 2 || Date.now() > until) break;
       await sleep(200);
     }
+    names = await deploySet('b');
     const two = await run('two workers');
     const spread = await stack.records.query<{ worker_id: string; n: number }>(
       `select worker_id, count(*)::int as n from invocations where function_name like $1 and finished_at > now() - interval '${seconds + 5} seconds' group by worker_id order by worker_id`,
-      [`scale-${ctx.runId}-%`],
+      [`scale-${ctx.runId}-b%`],
     );
     const ratio = two.rps / one.rps;
     result.tables.push({

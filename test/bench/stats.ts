@@ -240,7 +240,7 @@ export function breakdown(
       push('worker: record to Postgres, complete job', job.finishedOn - r.finishedAt);
       push('outcome event → gateway → HTTP answer', call.receivedAt - job.finishedOn);
     } else {
-      push('gateway out: record, complete, event, HTTP', call.receivedAt - r.finishedAt);
+      push('out: worker reply → gateway → HTTP answer', call.receivedAt - r.finishedAt);
     }
   }
   const data: Record<string, Summary> = {};

@@ -75,9 +75,8 @@ export interface InvocationQueue {
   /** Queues the call for `workerId`, or for any worker when null. */
   enqueue(job: InvocationJob, workerId?: string | null): Promise<void>;
   /**
-   * Enqueues and resolves with the outcome once a worker replies;
-   * `'recorded'` when the job finished but its reply was lost (read the
-   * record); `null` when `waitMs` passes first. With `startWithinMs`, a job
+   * Enqueues and resolves with the outcome once a worker replies, or `null`
+   * when `waitMs` passes first (the caller then reads the record). With `startWithinMs`, a job
    * that has not *started* by then is taken back out of the queue and the
    * answer is `'throttled'` (it will never run). Rejects if the job failed
    * for a platform reason.
@@ -85,11 +84,8 @@ export interface InvocationQueue {
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number, workerId?: string | null): Promise<WaitResult>;
   /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
   state(invocationId: string, namespace: string): Promise<InvocationState>;
-  /**
-   * Binds an idempotency key (per namespace, for a day) to `invocationId`;
-   * when the key is already bound, returns the invocation it names instead.
-   */
-  claimIdempotencyKey(namespace: string, key: string, invocationId: string): Promise<string | null>;
+  /** Marks an idempotency key (per namespace) as seen for a day; false when it already was. */
+  claimIdempotencyKey(namespace: string, key: string): Promise<boolean>;
   /** Jobs by state (all queues), for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
   /**
@@ -152,7 +148,7 @@ export interface JobReceipt {
   status: InvocationOutcome['status'];
 }
 
-export type WaitResult = InvocationOutcome | 'recorded' | 'throttled' | null;
+export type WaitResult = InvocationOutcome | 'throttled' | null;
 
 /** A waiting caller with no reply this long starts looking at the job itself. */
 const WATCH_AFTER_MS = 1000;
@@ -214,10 +210,10 @@ export async function openInvocationQueue(
   });
 
   /**
-   * Replies are best effort: a caller waiting long without one looks at its
-   * job. A completed job means "read the record"; a job that is gone may have
-   * been moved to another queue (its worker died), so only the record (which
-   * the dispatcher polls) settles that case.
+   * A caller waiting long without a reply looks at its job for a platform
+   * failure. (A completed job is removed at once, and a job that is gone may
+   * have moved to another queue; both are settled by the record, which the
+   * dispatcher polls.)
    */
   const watch = setInterval(() => {
     const now = Date.now();
@@ -226,12 +222,9 @@ export async function openInvocationQueue(
       waiter.nextWatchAt = now + WATCH_AFTER_MS;
       void waiter.queue.getJobState(id).then(
         async (state) => {
-          if (waiters.get(id) !== waiter) return;
-          if (state === 'completed') settle(id)?.resolve('recorded');
-          else if (state === 'failed') {
-            const job = await waiter.queue.getJob(id);
-            settle(id)?.reject(new InvocationPlatformError(job?.failedReason ?? 'the job failed'));
-          }
+          if (waiters.get(id) !== waiter || state !== 'failed') return;
+          const job = await waiter.queue.getJob(id);
+          settle(id)?.reject(new InvocationPlatformError(job?.failedReason ?? 'the job failed'));
         },
         () => {},
       );
@@ -320,11 +313,10 @@ export async function openInvocationQueue(
       }
       return 'unknown';
     },
-    async claimIdempotencyKey(namespace, key, invocationId) {
+    async claimIdempotencyKey(namespace, key) {
       const redisKey = `${options.prefix}:idempotency:${namespace}:${createHash('sha256').update(key).digest('hex')}`;
       try {
-        const set = await keys.set(redisKey, invocationId, 'EX', IDEMPOTENCY_TTL_S, 'NX');
-        return set === 'OK' ? null : await keys.get(redisKey);
+        return (await keys.set(redisKey, '1', 'EX', IDEMPOTENCY_TTL_S, 'NX')) === 'OK';
       } catch (err) {
         throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
       }

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts';
+import { Counts } from './counts.ts';
 import { AgentClosedError } from './agent-channel.ts';
 import {
   INIT_TIMEOUT_MS,
@@ -37,21 +38,18 @@ type Attempt = { kind: 'result'; message: InvokeResultMessage } | Failed;
 
 export class Invoker {
   /** Calls in progress per function, for each record's `concurrency`. */
-  private readonly running = new Map<string, number>();
+  private readonly running = new Counts();
 
   constructor(private readonly options: InvokerOptions) {}
 
   async run(job: InvocationJob): Promise<InvocationOutcome> {
-    const concurrency = (this.running.get(job.functionId) ?? 0) + 1;
-    this.running.set(job.functionId, concurrency);
+    const concurrency = this.running.add(job.functionId, 1);
     let counted = true;
     // A call stops counting once its outcome is known, not once it is recorded.
     const done = () => {
       if (!counted) return;
       counted = false;
-      const left = (this.running.get(job.functionId) ?? 1) - 1;
-      if (left > 0) this.running.set(job.functionId, left);
-      else this.running.delete(job.functionId);
+      this.running.add(job.functionId, -1);
     };
     try {
       return await this.runCounted(job, concurrency, done);

@@ -10,6 +10,7 @@
  */
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { CodeCache } from './code-cache.ts';
+import { Counts } from './counts.ts';
 import type { CodeLinker } from './code-linker.ts';
 import type { StartKind } from './invocation-outcome.ts';
 import type { Logger } from './logger.ts';
@@ -75,12 +76,12 @@ export class SandboxPool {
   private readonly idle: WarmPool<Sandbox>;
   private readonly handOff = new HandOff<Sandbox>();
   private readonly live = new Set<Sandbox>();
-  private readonly liveByKey = new Map<string, number>();
+  private readonly liveByKey = new Counts();
   private readonly destroying = new Set<Promise<void>>();
   private readonly retired = new Set<string>();
-  private readonly startingPrewarm = new Map<string, number>();
+  private readonly startingPrewarm = new Counts();
   /** Cold starts in progress, per function version. */
-  private readonly starting = new Map<string, number>();
+  private readonly starting = new Counts();
   private provisioned = new Map<string, ProvisionedVersion>();
   private closed = false;
 
@@ -96,7 +97,7 @@ export class SandboxPool {
     const key = sandboxKey(fn);
     const warm = this.takeAlive(key);
     if (warm) return { sandbox: warm, kind: 'warm' };
-    const inUse = this.count(key) - this.idle.size(key) + (this.starting.get(key) ?? 0);
+    const inUse = this.count(key) - this.idle.size(key) + this.starting.get(key);
     if (this.handOff.shouldWait(key, inUse)) {
       const handed = await this.handOff.wait(key);
       if (handed) return { sandbox: handed, kind: 'warm' };
@@ -122,7 +123,7 @@ export class SandboxPool {
       }
       return { sandbox: generic, kind: 'prewarmed' };
     }
-    this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
+    this.starting.add(key, 1);
     try {
       await this.reserve(fn.memoryMb, key, true);
       const started = performance.now();
@@ -130,9 +131,7 @@ export class SandboxPool {
       this.handOff.observeColdStart(performance.now() - started);
       return { sandbox, kind: 'cold' };
     } finally {
-      const left = (this.starting.get(key) ?? 1) - 1;
-      if (left > 0) this.starting.set(key, left);
-      else this.starting.delete(key);
+      this.starting.add(key, -1);
     }
   }
 
@@ -146,7 +145,6 @@ export class SandboxPool {
       this.discard(sandbox);
       return;
     }
-    sandbox.lastUsedAt = Date.now();
     if (this.handOff.offer(sandbox.key, sandbox)) return;
     this.idle.release(sandbox, keepAliveMs ?? this.options.defaultKeepAliveMs);
     // Someone waiting for memory may now evict it.
@@ -187,10 +185,10 @@ export class SandboxPool {
     if (this.closed) return;
     for (const target of this.options.prewarm) {
       const key = prewarmKey(target.runtime, target.memoryMb);
-      let have = this.idle.size(key) + (this.startingPrewarm.get(key) ?? 0);
+      let have = this.idle.size(key) + this.startingPrewarm.get(key);
       while (have < target.count && this.options.budget.tryReserve(target.memoryMb)) {
         have++;
-        this.startingPrewarm.set(key, (this.startingPrewarm.get(key) ?? 0) + 1);
+        this.startingPrewarm.add(key, 1);
         this.options.factory
           .start({ runtime: target.runtime, memoryMb: target.memoryMb })
           .then(
@@ -204,7 +202,7 @@ export class SandboxPool {
               this.options.log.warn('could not start a pre-warmed sandbox', { key, err });
             },
           )
-          .finally(() => this.startingPrewarm.set(key, (this.startingPrewarm.get(key) ?? 1) - 1));
+          .finally(() => this.startingPrewarm.add(key, -1));
       }
     }
   }
@@ -244,7 +242,7 @@ export class SandboxPool {
 
   /** Live sandboxes (idle or busy) of one key. */
   count(key: string): number {
-    return this.liveByKey.get(key) ?? 0;
+    return this.liveByKey.get(key);
   }
 
   /** Removes every sandbox (call after the last invocation finished). */
@@ -302,11 +300,9 @@ export class SandboxPool {
   }
 
   private track(sandbox: Sandbox, change: 'keyed' | 'unkeyed'): void {
-    const key = sandbox.key;
-    const n = (this.liveByKey.get(key) ?? 0) + (change === 'keyed' ? 1 : -1);
-    if (n > 0) this.liveByKey.set(key, n);
-    else this.liveByKey.delete(key);
+    this.liveByKey.add(sandbox.key, change === 'keyed' ? 1 : -1);
   }
+
 
   /**
    * Takes `mb` from the budget, evicting idle sandboxes of other keys until it

@@ -48,7 +48,6 @@ export function prewarmKey(runtime: RuntimeName, memoryMb: number): string {
 }
 
 export class Sandbox {
-  lastUsedAt = Date.now();
   /** True once `init` succeeded: the handler is loaded. */
   initialised = false;
   private assigned: SandboxFunction | null;

@@ -57,7 +57,6 @@ export class Dispatcher {
     return this.options.store.resolveVersion(target.namespace, target.name, target.version);
   }
 
-  /** Queues the call and returns its id at once. */
   /**
    * Queues the call and returns its id at once. With an idempotency key, a
    * repeat of the key within a day returns the first call's id and queues nothing.
@@ -67,20 +66,16 @@ export class Dispatcher {
     // same call names the same job and the same record.
     const invocationId = idempotencyKey === undefined ? randomUUID() : idempotentId(target.namespace, idempotencyKey);
     const job = await this.prepare(target, eventJson, 'async', invocationId);
-    if (idempotencyKey !== undefined) {
-      const earlier = await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey, invocationId));
-      if (earlier !== null) {
-        // Seen before. If an earlier attempt never got its job queued (it
-        // answered 503), queue it now: under the same id, a job already
-        // queued is not added twice and a record is never written twice.
-        const state = await unavailableAs503(this.options.queue.state(invocationId, target.namespace));
-        if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) {
-          await unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
-        }
-        return { invocationId, repeated: true };
-      }
+    const enqueue = () => unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
+    if (idempotencyKey !== undefined && !(await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey)))) {
+      // Seen before. If an earlier attempt never got its job queued (it
+      // answered 503), queue it now: under the same id, a job already
+      // queued is not added twice and a record is never written twice.
+      const state = await unavailableAs503(this.options.queue.state(invocationId, target.namespace));
+      if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) await enqueue();
+      return { invocationId, repeated: true };
     }
-    await unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
+    await enqueue();
     return { invocationId, repeated: false };
   }
 
@@ -104,7 +99,7 @@ export class Dispatcher {
       await this.options.store.recordUnstarted(job, throttled);
       return throttled;
     }
-    if (outcome && outcome !== 'recorded') return outcome;
+    if (outcome) return outcome;
     // Replies are best effort: the record is the authority.
     const row = await this.options.store.findInvocation(target.namespace, job.invocationId);
     if (row) return outcomeFromRow(row);

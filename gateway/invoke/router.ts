@@ -7,6 +7,7 @@
  * without shared state: every gateway computes the same ranking.
  */
 import { createHash } from 'node:crypto';
+import { Counts } from '../../worker/counts.ts';
 import type { WorkerReport } from '../../worker/worker-registry.ts';
 
 /**
@@ -16,14 +17,14 @@ import type { WorkerReport } from '../../worker/worker-registry.ts';
  * report. Constant time per call.
  */
 export class RouteBook {
-  private readonly syncInFlight = new Map<string, number>();
+  private readonly syncInFlight = new Counts();
   /** Async send times per worker, oldest first. */
   private readonly asyncSent = new Map<string, number[]>();
 
   /** Counts a call sent to `workerId`; for a sync call, returns a token for `done`. */
   note(workerId: string, sync: boolean, at = Date.now()): object | null {
     if (sync) {
-      this.syncInFlight.set(workerId, (this.syncInFlight.get(workerId) ?? 0) + 1);
+      this.syncInFlight.add(workerId, 1);
       return { workerId };
     }
     let times = this.asyncSent.get(workerId);
@@ -38,7 +39,7 @@ export class RouteBook {
 
   done(token: object): void {
     const { workerId } = token as { workerId: string };
-    this.syncInFlight.set(workerId, Math.max(0, (this.syncInFlight.get(workerId) ?? 1) - 1));
+    this.syncInFlight.add(workerId, -1);
   }
 
   /** The worker's load as this gateway best knows it. */
@@ -53,7 +54,7 @@ export class RouteBook {
       if (times[mid]! <= since) lo = mid + 1;
       else hi = mid;
     }
-    return Math.max(worker.inFlight, this.syncInFlight.get(worker.workerId) ?? 0) + (times.length - lo);
+    return Math.max(worker.inFlight, this.syncInFlight.get(worker.workerId)) + (times.length - lo);
   }
 }
 
@@ -77,8 +78,8 @@ export function chooseWorker(workers: readonly WorkerReport[], key: string, runt
     .sort((a, b) => b.entry.idle - a.entry.idle || load(a.w) - load(b.w));
   if (warm[0]) return warm[0].w.workerId;
 
-  const ranked = [...live].sort((a, b) => (rank(key, a.workerId) < rank(key, b.workerId) ? 1 : -1));
-  const home = ranked.find(hasRoom);
+  const ranked = live.map((w) => ({ w, rank: rank(key, w.workerId) })).sort((a, b) => (a.rank < b.rank ? 1 : -1));
+  const home = ranked.find((r) => hasRoom(r.w))?.w;
   if (home) return home.workerId;
   return [...live].sort((a, b) => load(a) / a.concurrency - load(b) / b.concurrency)[0]!.workerId;
 }

@@ -35,7 +35,8 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     }
     if (!c.get('authenticated')) {
       const fn = await deps.dispatcher.resolve({ namespace, name });
-      if (!fn?.public) throw unauthorizedOrMissing();
+      // Anonymous callers learn nothing about which private functions exist: the same 401 either way.
+      if (!fn?.public) throw unauthorized();
     }
     const body = await readBody(c, MAX_EVENT_BYTES, 'the request body');
     const event = toHttpEvent({
@@ -59,11 +60,6 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     return new Response(result.body as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
   };
   return new Hono<GatewayEnv>().all('/fn/*', handle);
-}
-
-/** Anonymous calls learn nothing about which private functions exist: the same 401 either way. */
-function unauthorizedOrMissing() {
-  return unauthorized();
 }
 
 /** The platform's key is for the platform; the function never sees it. */

@@ -79,16 +79,16 @@ describe('dispatcher', () => {
 
 describe('idempotent async calls', () => {
   it('queues a retried call whose first attempt failed to queue, under the same id, exactly once', async () => {
-    const claimed = new Map<string, string>();
+    const claimed = new Set<string>();
     const queued: string[] = [];
     let failNext = true;
     const queue = {
       replyTo: 'gw',
-      claimIdempotencyKey: async (ns: string, key: string, id: string) => {
+      claimIdempotencyKey: async (ns: string, key: string) => {
         const k = `${ns}/${key}`;
-        if (claimed.has(k)) return claimed.get(k)!;
-        claimed.set(k, id);
-        return null;
+        if (claimed.has(k)) return false;
+        claimed.add(k);
+        return true;
       },
       enqueue: async (job: { invocationId: string }) => {
         if (failNext) {

@@ -18,7 +18,7 @@ import type { CodeLinker } from './code-linker.ts';
 import { SANDBOX_LABELS, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
 
 /** uid and gid of the unprivileged user inside every runtime image. */
-const SANDBOX_UID = 10001;
+export const SANDBOX_UID = 10001;
 
 /** Where the code is mounted inside the container. */
 export const TASK_ROOT = '/var/task';

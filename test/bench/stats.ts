@@ -157,23 +157,32 @@ export interface JobTimes {
 /** The records of `ids`, waiting up to `timeoutMs` for the last ones to be written. */
 export async function waitForRecords(stack: BenchStack, ids: readonly string[], timeoutMs = 10_000): Promise<InvocationTiming[]> {
   const until = Date.now() + timeoutMs;
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += 5000) batches.push(ids.slice(i, i + 5000));
+  // Poll a count; read the rows themselves once, when all are there or time is up.
   for (;;) {
-    const rows: InvocationTiming[] = [];
-    for (let i = 0; i < ids.length; i += 5000) {
-      const found = await stack.records.query<InvocationTiming>(
-        `select id, status, start_kind as "startKind",
-                extract(epoch from queued_at)::float8 * 1000 as "queuedAt",
-                extract(epoch from started_at)::float8 * 1000 as "startedAt",
-                extract(epoch from finished_at)::float8 * 1000 as "finishedAt",
-                queue_wait_ms as "queueWaitMs", acquire_ms as "acquireMs", init_ms as "initMs", duration_ms as "durationMs"
-           from invocations where id = any($1::uuid[])`,
-        [ids.slice(i, i + 5000)],
-      );
-      rows.push(...found.rows);
+    let written = 0;
+    for (const batch of batches) {
+      const found = await stack.records.query<{ n: string }>('select count(*) as n from invocations where id = any($1::uuid[])', [batch]);
+      written += Number(found.rows[0]?.n ?? 0);
     }
-    if (rows.length >= ids.length || Date.now() > until) return rows;
+    if (written >= ids.length || Date.now() > until) break;
     await sleep(200);
   }
+  const rows: InvocationTiming[] = [];
+  for (const batch of batches) {
+    const found = await stack.records.query<InvocationTiming>(
+      `select id, status, start_kind as "startKind",
+              extract(epoch from queued_at)::float8 * 1000 as "queuedAt",
+              extract(epoch from started_at)::float8 * 1000 as "startedAt",
+              extract(epoch from finished_at)::float8 * 1000 as "finishedAt",
+              queue_wait_ms as "queueWaitMs", acquire_ms as "acquireMs", init_ms as "initMs", duration_ms as "durationMs"
+         from invocations where id = any($1::uuid[])`,
+      [batch],
+    );
+    rows.push(...found.rows);
+  }
+  return rows;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { countBy } from '../bench/stats.ts';
 import type { QueueDepth, TimelineEntry } from './faults.ts';
 import type { Accepted, SendStats } from './sender.ts';
 
@@ -85,10 +86,6 @@ export interface ReportInput {
   logsDir: string;
 }
 
-const inc = (map: Record<string, number>, key: string) => {
-  map[key] = (map[key] ?? 0) + 1;
-};
-
 export function summarize(input: ReportInput): ChaosSummary {
   const { accepted, rows } = input;
   const seqOfId = new Map<string, number>();
@@ -100,17 +97,11 @@ export function summarize(input: ReportInput): ChaosSummary {
   const duplicatedIds = [...rowsById].filter(([, r]) => r.length > 1).map(([id]) => id);
   const idsBySeq = new Map<number, Set<string>>();
   const wrong: string[] = [];
-  const byStatus: Record<string, number> = {};
-  const byErrorCode: Record<string, number> = {};
-  const byWorker: Record<string, number> = {};
   const delays: number[] = [];
   const unexpected: string[] = [];
   for (const row of rows) {
     const sentSeq = seqOfId.get(row.id);
     if (sentSeq === undefined) unexpected.push(row.id);
-    inc(byStatus, row.status);
-    if (row.error_code) inc(byErrorCode, row.error_code);
-    inc(byWorker, row.worker_id ?? '?');
     const resultSeq = parseSeq(row.result);
     const seq = resultSeq ?? sentSeq;
     if (seq !== undefined) idsBySeq.set(seq, (idsBySeq.get(seq) ?? new Set()).add(row.id));
@@ -148,9 +139,9 @@ export function summarize(input: ReportInput): ChaosSummary {
     neverAccepted: input.stats.gaveUp.length,
     unexpectedRecords: unexpected.length,
     wrongResults: wrong.length,
-    byStatus,
-    byErrorCode,
-    byWorker,
+    byStatus: countBy(rows.map((r) => r.status)),
+    byErrorCode: countBy(rows.flatMap((r) => (r.error_code ? [r.error_code] : []))),
+    byWorker: countBy(rows.map((r) => r.worker_id ?? '?')),
     executions: {
       containersFollowed: input.containersFollowed,
       invocationsSeen: seen,
@@ -211,16 +202,17 @@ function scanLogs(dir: string): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   if (!existsSync(dir)) return out;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.log') && !f.startsWith('redis') && !f.startsWith('postgres'))) {
-    const counts: Record<string, number> = {};
+    const messages: string[] = [];
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line.startsWith('{')) continue;
       try {
         const entry = JSON.parse(line) as { level?: string; message?: string; err?: { message?: string } };
-        if (entry.level === 'warn' || entry.level === 'error') inc(counts, `${entry.level}: ${entry.message}${entry.err?.message ? ` (${entry.err.message.slice(0, 80)})` : ''}`);
+        if (entry.level === 'warn' || entry.level === 'error') messages.push(`${entry.level}: ${entry.message}${entry.err?.message ? ` (${entry.err.message.slice(0, 80)})` : ''}`);
       } catch {
         // not one of ours
       }
     }
+    const counts = countBy(messages);
     if (Object.keys(counts).length > 0) out[file.replace(/\.log$/, '')] = counts;
   }
   return out;

@@ -1,10 +1,12 @@
 /**
  * Plays the worker's side of the agent protocol against a real runtime
  * container: writes a code directory, listens on a Unix socket, starts a
- * container with exactly the isolation settings the worker uses, and exposes
+ * container through the worker's own `DockerContainerRuntime` (so with
+ * exactly the isolation settings the worker uses), and exposes
  * `init` / `invoke` as promises. Every container it creates carries
  * `io.hearth.test=agent`; `removeAgentContainers` clears them all.
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,11 +21,14 @@ import {
   type InitResultMessage,
   type InvokeResultMessage,
 } from '../../worker/agent-protocol.ts';
+import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
+import { SANDBOX_UID } from '../../worker/sandbox.ts';
 import { RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
 
 export const TEST_LABEL = 'io.hearth.test';
-const SANDBOX_UID = 10001;
-const MIB = 1024 * 1024;
+
+/** The worker's container runtime: the one place the sandbox settings live. */
+const runtime = new DockerContainerRuntime();
 
 /** A function's files, by path relative to the code directory. */
 export type CodeFiles = Record<string, string>;
@@ -75,8 +80,12 @@ export interface AgentSession {
   readonly hello: HelloMessage;
   /** Wall time from the create request to the `hello` frame arriving. */
   readonly helloMs: number;
-  /** When, from the create request, create and start returned (the engine's share of helloMs). */
-  readonly engineMs: { created: number; started: number };
+  /**
+   * When, from the create request, the runtime's create + start returned (the
+   * engine's share of helloMs; the runtime does both in one call, so there is
+   * no separate "created" time).
+   */
+  readonly engineMs: { started: number };
   /** Sends `init` (defaults filled in) and waits for `initResult`. */
   init(overrides: Partial<InitMessage> & { handler: string }): Promise<InitResultMessage>;
   /** Sends `invoke` and waits for its `invokeResult`. */
@@ -93,7 +102,8 @@ export interface AgentSession {
 
 /**
  * Starts a container for `runtime` the way the worker does (socket first,
- * then create + start) and waits for the agent's `hello`.
+ * then the runtime's create + start) and waits for the agent's `hello`.
+ * `docker` must reach the same engine as the default `DockerContainerRuntime`.
  */
 export async function startAgent(docker: Dockerode, options: StartAgentOptions): Promise<AgentSession> {
   const memoryMb = options.memoryMb ?? 128;
@@ -106,30 +116,22 @@ export async function startAgent(docker: Dockerode, options: StartAgentOptions):
   const started = performance.now();
   let container: Dockerode.Container | undefined;
   try {
-    container = await docker.createContainer({
-      Image: RUNTIMES[options.runtime].image,
-      User: `${SANDBOX_UID}:${SANDBOX_UID}`,
-      Env: Object.entries({
+    const id = await runtime.start({
+      name: `hearth-test-agent-${randomBytes(6).toString('hex')}`,
+      image: RUNTIMES[options.runtime].image,
+      memoryMb,
+      network: 'none',
+      socketDir,
+      codeDir: options.codeDir,
+      env: {
         HEARTH_AGENT_SOCKET: '/run/hearth/agent.sock',
         NODE_OPTIONS: `--max-old-space-size=${memoryMb}`,
         ...options.env,
-      }).map(([key, value]) => `${key}=${value}`),
-      Labels: { [TEST_LABEL]: 'agent' },
-      HostConfig: {
-        NetworkMode: 'none',
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m,mode=1777' },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        PidsLimit: 64,
-        Memory: memoryMb * MIB,
-        MemorySwap: memoryMb * MIB,
-        Binds: [`${socketDir}:/run/hearth`, `${options.codeDir}:/var/task:ro`],
       },
+      labels: { [TEST_LABEL]: 'agent' },
     });
-    const created = performance.now() - started;
-    await container.start();
-    const engineMs = { created, started: performance.now() - started };
+    container = docker.getContainer(id);
+    const engineMs = { started: performance.now() - started };
     const hello = (await peer.next(5000)) as HelloMessage;
     const helloMs = performance.now() - started;
     return makeSession(container, hello, { helloMs, engineMs }, peer, socketDir);

@@ -1,24 +1,14 @@
 /**
- * Shared by the security suite: deploying a function from inline sources
- * (with the `network` field the generic deploy helper does not know), and
- * calling it with the answer already read.
+ * Shared by the security suite: deploying a function from inline sources,
+ * and calling it with the answer already read.
  */
 import { expect } from 'vitest';
-import { invoke, zipOf, type DeployFields } from '../helpers/packages.ts';
+import { deploy, invoke, zipOf, type DeployFields } from '../helpers/packages.ts';
 import type { Platform } from '../helpers/platform.ts';
 
-export interface SecurityDeployFields extends DeployFields {
-  network?: 'none' | 'egress';
-}
-
 /** Deploys `files` as a zip and expects `201`. */
-export async function deployFunction(platform: Platform, name: string, files: Record<string, string>, fields: SecurityDeployFields): Promise<void> {
-  const form = new FormData();
-  form.set('code', new Blob([await zipOf(files)]), 'code.zip');
-  for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined) form.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
-  }
-  const res = await platform.api(`/v1/functions/${name}`, { method: 'PUT', body: form });
+export async function deployFunction(platform: Platform, name: string, files: Record<string, string>, fields: DeployFields): Promise<void> {
+  const res = await deploy(platform, name, { bytes: await zipOf(files), filename: 'code.zip' }, fields);
   expect(res.status, await res.clone().text()).toBe(201);
 }
 

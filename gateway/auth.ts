@@ -33,7 +33,7 @@ export interface AuthOptions {
   keys: KeyLookup;
 }
 
-export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

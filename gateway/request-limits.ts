@@ -2,12 +2,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { CODE_LIMITS } from '../worker/code/code-limits.ts';
 import { HearthError } from './errors.ts';
 
 /** Lambda's synchronous payload limit. */
 export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
-/** A 50 MiB archive plus room for the multipart envelope and fields. */
-export const MAX_DEPLOY_BYTES = 50 * 1024 * 1024 + 256 * 1024;
+/** The largest archive plus room for the multipart envelope and fields. */
+export const MAX_DEPLOY_BYTES = CODE_LIMITS.maxUploadBytes + 256 * 1024;
 
 function tooLarge(what: string, maxSize: number): HearthError {
   return new HearthError(413, 'PayloadTooLarge', `${what} is larger than ${maxSize} bytes`);

@@ -31,24 +31,22 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { EGRESS_NETWORK } from '../worker/docker-container-runtime.ts';
-import { PrerequisiteError } from './prerequisites.ts';
+import { PrerequisiteError, binaryPath } from './prerequisites.ts';
 
 const run = promisify(execFile);
 
-export { EGRESS_NETWORK };
 /** A dedicated subnet, unlikely to clash with a site's own 10.x networks. */
 export const EGRESS_SUBNET = '10.213.0.0/24';
 /** The host's address on the egress bridge (dropped like every host address). */
 export const EGRESS_GATEWAY = '10.213.0.1';
 /** The Linux bridge device, named so the firewall rules can match it. */
-export const EGRESS_BRIDGE = 'hearth-egress0';
+const EGRESS_BRIDGE = 'hearth-egress0';
 
 /** Destinations an egress sandbox never reaches, besides the host's own networks. */
-export const BLOCKED_IPV4_RANGES = [
+const BLOCKED_IPV4_RANGES = [
   '0.0.0.0/8', // "this network"
   '10.0.0.0/8', // private
   '100.64.0.0/10', // carrier-grade NAT (shared)
@@ -73,14 +71,14 @@ export class EgressNetworkError extends PrerequisiteError {
 type Log = (line: string) => void;
 
 /** One iptables rule: the binary, the chain, and the match/target arguments. */
-export interface FirewallRule {
+interface FirewallRule {
   binary: 'iptables' | 'ip6tables';
   chain: 'INPUT' | 'FORWARD' | 'DOCKER-USER';
   args: string[];
 }
 
 /** What the rules depend on besides the constants: read from the host by `ensureEgressNetwork`. */
-export interface HostFacts {
+interface HostFacts {
   /** IPv4 resolvers Docker's embedded DNS forwards to that sit in a dropped range. */
   privateResolvers: string[];
   /** The host's own IPv4 networks (CIDR) not already inside a blocked range. */
@@ -93,7 +91,7 @@ export interface HostFacts {
  * The rules for `facts`, in priority order per chain (the DNS exceptions
  * first). Pure, so the plan can be read and tested apart from the host.
  */
-export function planEgressRules(facts: HostFacts): FirewallRule[] {
+function planEgressRules(facts: HostFacts): FirewallRule[] {
   const from = ['-i', EGRESS_BRIDGE];
   const rules: FirewallRule[] = [{ binary: 'iptables', chain: 'INPUT', args: [...from, '-j', 'DROP'] }];
   for (const resolver of facts.privateResolvers) {
@@ -118,10 +116,9 @@ export function planEgressRules(facts: HostFacts): FirewallRule[] {
  * `EgressNetworkError` with the reason otherwise, so a worker that cannot
  * keep egress sandboxes off the host does not start.
  */
-export async function ensureEgressNetwork(docker: Dockerode | { socketPath?: string }, log: Log): Promise<void> {
+export async function ensureEgressNetwork(docker: Dockerode, log: Log): Promise<void> {
   if (process.platform !== 'linux') throw new EgressNetworkError('the egress network needs Linux (iptables and a Docker bridge)');
-  const client = docker instanceof Dockerode ? docker : docker.socketPath ? new Dockerode({ socketPath: docker.socketPath }) : new Dockerode();
-  await ensureNetwork(client, log);
+  await ensureNetwork(docker, log);
   disableBridgeIpv6(log);
 
   const resolvers = dockerResolvers();
@@ -247,12 +244,6 @@ async function present(rule: FirewallRule): Promise<boolean> {
   }
 }
 
-/** The binary on PATH or in the sbin directories (often missing from a non-root PATH). */
-function binaryPath(binary: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  return dirs.filter(Boolean).map((dir) => join(dir, binary)).find((path) => existsSync(path)) ?? null;
-}
-
 async function firewall(binary: FirewallRule['binary'], args: string[]): Promise<string> {
   try {
     const { stdout } = await run(binaryPath(binary) ?? binary, ['-w', '10', ...args]);
@@ -286,7 +277,7 @@ export function dockerResolvers(): string[] {
 }
 
 /** One IPv4 address of this host, with its interface and prefix length. */
-export interface HostAddress {
+interface HostAddress {
   interface: string;
   address: string;
   prefix: number;

@@ -25,21 +25,30 @@ export class PrerequisiteError extends Error {
 
 type Log = (line: string) => void;
 
-function onPath(binary: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)));
+/** Where `binary` is, looking on PATH and in the sbin directories root's PATH may lack. */
+export function binaryPath(binary: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+  return dirs.filter(Boolean).map((dir) => join(dir, binary)).find((path) => existsSync(path)) ?? null;
 }
 
-async function aptInstall(packages: string[], log: Log, why: string): Promise<void> {
+const onPath = (binary: string) => binaryPath(binary) !== null;
+
+/** Installs Debian packages (updating the index once if the first try fails), or says clearly why it cannot. */
+export async function aptInstall(packages: string[], log: Log, why: string): Promise<void> {
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
     throw new PrerequisiteError(`${why}, and this machine cannot install it here (needs root and apt-get): install ${packages.join(' ')} yourself`);
   }
   log(`${why}: installing ${packages.join(' ')} from Debian's packages`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, maxBuffer: 64 << 20 });
   try {
-    await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, maxBuffer: 64 << 20 });
-  } catch {
-    await run('apt-get', ['update'], { env, maxBuffer: 64 << 20 });
-    await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, maxBuffer: 64 << 20 });
+    await install().catch(async () => {
+      await run('apt-get', ['update'], { env, maxBuffer: 64 << 20 });
+      await install();
+    });
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') ?? (err as Error).message;
+    throw new PrerequisiteError(`could not install ${packages.join(' ')} with apt-get (${detail})`);
   }
 }
 
@@ -110,15 +119,15 @@ export async function ensurePostgres(url: string, log: Log): Promise<void> {
   if (!connectionRefused(result) || !isDefaultLocal(url, DEFAULT_DATABASE_URL)) {
     throw new PrerequisiteError(`Postgres at ${redact(url)} does not accept connections (${result.message}); fix DATABASE_URL or start that server`);
   }
-  if (!onPath('pg_ctlcluster')) {
-    await aptInstall(['postgresql'], log, 'nothing answers on 127.0.0.1:5432 and Postgres is not installed');
+  const installed = onPath('pg_ctlcluster');
+  if (!installed) await aptInstall(['postgresql'], log, 'nothing answers on 127.0.0.1:5432 and Postgres is not installed');
+  const version = readdirSync('/etc/postgresql')[0]!;
+  if (!installed) {
     // A cluster we installed ourselves trusts loopback, as the default URL assumes.
-    const version = readdirSync('/etc/postgresql')[0]!;
     const hba = `/etc/postgresql/${version}/main/pg_hba.conf`;
     writeFileSync(hba, `host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n${readFileSync(hba, 'utf8')}`);
   }
   log('starting the local Postgres cluster');
-  const version = readdirSync('/etc/postgresql')[0]!;
   await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']).catch(() => {});
   if (!(await waitFor(async () => (await pgAnswers(url)) === true, 30_000))) {
     result = await pgAnswers(url);

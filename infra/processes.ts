@@ -13,7 +13,7 @@ export function logFile(stateDir: string, name: ProcessName): string {
   return join(stateDir, 'logs', `${name}.log`);
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { Header, Pax, type HeaderData } from 'tar';
-import { RUNTIMES, type RuntimeName } from './runtimes.ts';
+import { RUNTIMES, SANDBOX_UID, type RuntimeName } from './runtimes.ts';
 
 /** Bump when this script changes what goes into an image. */
 const BUILD_SCRIPT_VERSION = 1;
@@ -27,8 +27,6 @@ const BUILD_SCRIPT_VERSION = 1;
 export const INPUTS_LABEL = 'io.hearth.inputs';
 /** Label naming the runtime an image serves. */
 export const RUNTIME_LABEL = 'io.hearth.runtime';
-/** The unprivileged user every function runs as. */
-export const SANDBOX_UID = 10001;
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,6 +5,9 @@
  */
 export type RuntimeName = 'nodejs20' | 'python3';
 
+/** uid and gid of the unprivileged user every function runs as, in every image. */
+export const SANDBOX_UID = 10001;
+
 export interface RuntimeInfo {
   name: RuntimeName;
   /** Local image tag, built by `runtime-images/build-images.ts`. */

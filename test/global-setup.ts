@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import type { TestProject } from 'vitest/node';
 import { dropDatabase, ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
+import { ensureEgressNetwork } from '../infra/egress-network.ts';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../infra/prerequisites.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 
 declare module 'vitest' {
@@ -17,14 +19,17 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const server = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+  const server = process.env.TEST_DATABASE_SERVER_URL ?? new URL('/', DEFAULT_DATABASE_URL).toString().replace(/\/$/, '');
   const databaseUrl = `${server}/hearth_test_${randomBytes(4).toString('hex')}`;
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   await ensureDatabaseExists(databaseUrl);
   const database = openDatabase(databaseUrl, { max: 1 });
   await migrateDatabase(database.db);
   await database.close();
-  await ensureRuntimeImages(new Dockerode());
+  const docker = new Dockerode();
+  await ensureRuntimeImages(docker);
+  // Once per run (not per test file): the network and firewall egress sandboxes need.
+  await ensureEgressNetwork(docker, () => {});
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);
   return async () => {

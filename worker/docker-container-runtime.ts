@@ -4,17 +4,15 @@
  * the whole cold path: no image inspection, no network set-up, no polling.
  */
 import Docker from 'dockerode';
+import { SANDBOX_UID } from '../runtime-images/runtimes.ts';
 import type { ContainerRuntime, ExitInfo, SandboxSpec } from './container-runtime.ts';
-
-/** The unprivileged uid:gid every function runs as (matches the images). */
-export const SANDBOX_USER = '10001:10001';
 
 /** The Docker network egress-enabled sandboxes join (see infra/egress-network.ts). */
 export const EGRESS_NETWORK = 'hearth-egress';
 
 export interface DockerRuntimeOptions {
-  /** `DOCKER_HOST`-style socket path; defaults to dockerode's default. */
-  socketPath?: string;
+  /** The engine's client; defaults to dockerode's default socket. */
+  docker?: Docker;
   /** Size of the writable `/tmp` tmpfs. */
   tmpSizeMb?: number;
   pidsLimit?: number;
@@ -33,7 +31,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   private readonly pidsLimit: number;
 
   constructor(options: DockerRuntimeOptions = {}) {
-    this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    this.docker = options.docker ?? new Docker();
     this.tmpSizeMb = options.tmpSizeMb ?? 64;
     this.pidsLimit = options.pidsLimit ?? 64;
   }
@@ -43,7 +41,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const container = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
-      User: SANDBOX_USER,
+      User: `${SANDBOX_UID}:${SANDBOX_UID}`,
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: spec.labels,
       NetworkDisabled: spec.network === 'none',

@@ -13,9 +13,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
+import type { SandboxFunction } from './sandbox.ts';
 
 /** The queue any worker takes calls from. */
 export const INVOCATION_QUEUE_NAME = 'invocations';
@@ -26,25 +26,14 @@ export function workerQueueName(workerId: string): string {
 }
 
 /** Everything a worker needs to run one invocation, so it reads no metadata. */
-export interface InvocationJob {
+export interface InvocationJob extends SandboxFunction {
   invocationId: string;
-  namespace: string;
-  functionId: string;
-  functionName: string;
-  version: number;
-  runtime: RuntimeName;
-  handler: string;
-  memoryMb: number;
-  timeoutMs: number;
-  env: Record<string, string>;
   /** Idle time before this version's containers are removed; null: the worker's default. */
   keepAliveMs: number | null;
   /** Most invocations of this function running at once; null: no limit. */
   maxConcurrency: number | null;
   /** Most invocations of all the namespace's functions running at once; null: no quota. */
   namespaceQuota: number | null;
-  /** `none`: no network at all; `egress`: internet only, never the host or private ranges. */
-  network: 'none' | 'egress';
   codeSha256: string;
   mode: InvocationMode;
   /** The event as JSON text, already validated by the gateway. */

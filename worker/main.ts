@@ -11,6 +11,7 @@ import { BatchingRecorder } from './batching-recorder.ts';
 import { listProvisionedVersions } from './store/provisioned-store.ts';
 import { createRedisConcurrencyGate } from './concurrency-gate.ts';
 import { startWorkerService } from './worker-service.ts';
+import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from '../infra/egress-network.ts';
 
 const log = createLogger('worker');
@@ -21,7 +22,8 @@ const redis = redisOptionsFromUrl(config.REDIS_URL, {
   ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
 });
 
-await ensureEgressNetwork(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {}, (line) => log.info(line));
+const docker = new Dockerode(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {});
+await ensureEgressNetwork(docker, (line) => log.info(line));
 const service = await startWorkerService({
   settings: {
     workerId: config.HEARTH_WORKER_ID,
@@ -35,9 +37,7 @@ const service = await startWorkerService({
     maxEventAgeMs: config.HEARTH_MAX_EVENT_AGE_MS,
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
-  runtime: new DockerContainerRuntime(
-    config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {},
-  ),
+  runtime: new DockerContainerRuntime({ docker }),
   codeSource: createPostgresCodeSource(database.db),
   recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID), {
     onRetry: (err, attempt) => {

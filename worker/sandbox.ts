@@ -11,14 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUNTIMES, type RuntimeName } from '../runtime-images/runtimes.ts';
+import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { AgentChannel } from './agent-channel.ts';
 import type { InitResultMessage, InvokeResultMessage } from './agent-protocol.ts';
 import type { CodeLinker } from './code-linker.ts';
 import { SANDBOX_LABELS, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
 
-/** uid and gid of the unprivileged user inside every runtime image. */
-export const SANDBOX_UID = 10001;
 
 /** Where the code is mounted inside the container. */
 export const TASK_ROOT = '/var/task';
@@ -34,6 +32,7 @@ export interface SandboxFunction {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  /** `none`: no network at all; `egress`: internet only, never the host or private ranges. */
   network: 'none' | 'egress';
 }
 

@@ -4,6 +4,7 @@
  * an obvious bomb fail before anything is inflated) and against the bytes that
  * actually come out of the decompressor, because declared sizes can lie.
  */
+import { CODE_LIMITS } from '../../worker/code/code-limits.ts';
 import { archiveTooLarge } from './archive-errors.ts';
 
 export interface ArchiveLimits {
@@ -20,9 +21,7 @@ export interface ArchiveLimits {
 const MiB = 1024 * 1024;
 
 export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = Object.freeze({
-  maxUploadBytes: 50 * MiB,
-  maxUnpackedBytes: 250 * MiB,
-  maxEntries: 20_000,
+  ...CODE_LIMITS,
   maxCompressionRatio: 100,
 });
 
@@ -30,7 +29,7 @@ export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = Object.freeze({
  * Below this many unpacked bytes the ratio is not checked: a small source file
  * of repetitive text can legitimately compress 1000:1, and it costs nothing.
  */
-export const RATIO_FLOOR_BYTES = 10 * MiB;
+const RATIO_FLOOR_BYTES = 10 * MiB;
 
 /** Fills unset fields from the defaults; rejects nonsense (a programming error, not a user one). */
 export function resolveLimits(overrides: Partial<ArchiveLimits> = {}): ArchiveLimits {
@@ -57,11 +56,6 @@ export class UnpackMeter {
     private readonly limits: ArchiveLimits,
     private readonly uploadBytes: number,
   ) {}
-
-  /** Bytes that have actually come out so far. */
-  get inflatedBytes(): number {
-    return this.#inflated;
-  }
 
   declare(bytes: number): void {
     this.#declared += bytes;

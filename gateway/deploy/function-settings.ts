@@ -4,7 +4,7 @@
  * so the rules are unit-tested without a server.
  */
 import { z } from 'zod';
-import { RUNTIME_NAMES, RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { RUNTIME_NAMES, RUNTIMES, isRuntimeName, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { MEMORY_MB } from '../../worker/memory-limits.ts';
 import { HearthError, badRequest } from '../errors.ts';
 
@@ -50,7 +50,7 @@ const intField = <F extends number | null>(label: string, min: number, max: numb
 const fieldsSchema = z.object({
   runtime: z
     .string({ error: `runtime is required (one of ${RUNTIME_NAMES.join(', ')})` })
-    .refine((v): v is RuntimeName => (RUNTIME_NAMES as string[]).includes(v), {
+    .refine(isRuntimeName, {
       message: `runtime must be one of ${RUNTIME_NAMES.join(', ')}`,
     }),
   handler: z
@@ -128,15 +128,14 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     throw new HearthError(400, 'InvalidParameter', problems.join('; '), { problems });
   }
   const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
-  const runtimeName = runtime as RuntimeName;
   if (maxConcurrency !== null && minWarm > maxConcurrency) {
     throw new HearthError(400, 'InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
       problems: [`minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`],
     });
   }
   return {
-    runtime: runtimeName,
-    handler: handler ? handler : RUNTIMES[runtimeName].defaultHandler,
+    runtime,
+    handler: handler ? handler : RUNTIMES[runtime].defaultHandler,
     memoryMb,
     timeoutMs,
     env,

@@ -9,14 +9,10 @@
 import { Hono } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import { jsonText } from '../read-json-body.ts';
-import { MAX_EVENT_BYTES } from '../request-limits.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
 import type { LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { lambdaInvokeResponse } from './invoke-response.ts';
-
-/** Invoke's body limit: Lambda's 6 MB synchronous payload, for both kinds of call. */
-export const MAX_INVOKE_BYTES = MAX_EVENT_BYTES;
 
 type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 

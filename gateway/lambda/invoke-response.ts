@@ -11,7 +11,7 @@ import { reportLine } from '../metrics/report-line.ts';
 import { LambdaError } from './lambda-errors.ts';
 
 /** Lambda returns at most the last 4 KB of the log in `X-Amz-Log-Result`. */
-export const LOG_TAIL_BYTES = 4096;
+const LOG_TAIL_BYTES = 4096;
 
 /** Lambda's error types for the ways a run can end badly without the handler throwing. */
 const ERROR_TYPES = {
@@ -55,7 +55,7 @@ export function lambdaInvokeResponse(outcome: InvocationOutcome, answer: InvokeA
  * Base64 of the last 4 KB of the call's log, framed the way Lambda frames
  * it (START, the function's output, END, REPORT).
  */
-export function logTail(outcome: InvocationOutcome): string {
+function logTail(outcome: InvocationOutcome): string {
   const output = outcome.logs === '' || outcome.logs.endsWith('\n') ? outcome.logs : `${outcome.logs}\n`;
   const log = [
     `START RequestId: ${outcome.invocationId} Version: ${outcome.version}\n`,

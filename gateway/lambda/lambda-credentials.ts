@@ -15,8 +15,8 @@ import type { TenantsStore } from '../store/tenants-store.ts';
 import type { CredentialSealer } from './credential-seal.ts';
 import { LambdaError } from './lambda-errors.ts';
 
-export const PLATFORM_ACCESS_KEY_ID = 'HEARTHDEFAULT';
-export const ADMIN_ACCESS_KEY_ID = 'HEARTHADMIN';
+const PLATFORM_ACCESS_KEY_ID = 'HEARTHDEFAULT';
+const ADMIN_ACCESS_KEY_ID = 'HEARTHADMIN';
 
 /** The access key id of a namespace key. */
 export function accessKeyIdOf(keyId: string): string {

@@ -7,7 +7,7 @@
 import { LambdaError } from './lambda-errors.ts';
 
 /** Lambda returns at most 50 items a page, whatever MaxItems asks. */
-export const MAX_PAGE = 50;
+const MAX_PAGE = 50;
 
 export interface Page<T> {
   items: T[];

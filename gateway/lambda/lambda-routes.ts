@@ -9,8 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
+import { MAX_EVENT_BYTES } from '../request-limits.ts';
 import { createCredentialSealer } from './credential-seal.ts';
-import { MAX_INVOKE_BYTES, invokeFunctionRoute } from './invoke-function.ts';
+import { invokeFunctionRoute } from './invoke-function.ts';
 import { sigV4Auth, type LambdaEnv } from './lambda-auth.ts';
 import { createCredentialResolver } from './lambda-credentials.ts';
 import { LambdaError, lambdaErrorOf, lambdaErrorResponse } from './lambda-errors.ts';
@@ -22,7 +23,7 @@ import { readFunctionsRoute } from './read-functions.ts';
 const MAX_SMALL_REQUEST_BYTES = 256 * 1024;
 
 function maxBodyBytes(method: string, path: string): number {
-  if (method === 'POST' && /\/invocations\/?$/.test(path)) return MAX_INVOKE_BYTES;
+  if (method === 'POST' && /\/invocations\/?$/.test(path)) return MAX_EVENT_BYTES; // Lambda's 6 MB synchronous payload, for both kinds of call
   if ((method === 'POST' && /^\/2015-03-31\/functions\/?$/.test(path)) || (method === 'PUT' && /\/code\/?$/.test(path))) return MAX_CODE_REQUEST_BYTES;
   return MAX_SMALL_REQUEST_BYTES;
 }

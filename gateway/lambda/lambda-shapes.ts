@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { VersionView } from '../store/functions-store.ts';
-import { functionArn } from './function-identifier.ts';
+import { ACCOUNT_ID, functionArn } from './function-identifier.ts';
 import { lambdaRuntime } from './runtime-map.ts';
 
 /** Reported for every function: Hearth takes a role, but runs nothing under it. */
-export const PLACEHOLDER_ROLE = 'arn:aws:iam::000000000000:role/hearth-function';
+const PLACEHOLDER_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/hearth-function`;
 
 /** What Hearth reports of Lambda's `FunctionConfiguration`. */
 export interface FunctionConfiguration {
@@ -76,7 +76,7 @@ export function functionConfiguration(version: VersionView, options: Configurati
 }
 
 /** Lambda's `2024-05-01T12:34:56.789+0000`. */
-export function lambdaTimestamp(iso: string): string {
+function lambdaTimestamp(iso: string): string {
   return iso.replace(/Z$/, '+0000');
 }
 

@@ -14,7 +14,7 @@ const PYTHON = ['python3.8', 'python3.9', 'python3.10', 'python3.11', 'python3.1
 const REPORTED: Record<RuntimeName, string> = { nodejs20: 'nodejs20.x', python3: 'python3.11' };
 
 /** Every Lambda runtime accepted, for error messages and the README. */
-export const LAMBDA_RUNTIMES: readonly string[] = [...NODE, ...PYTHON];
+const LAMBDA_RUNTIMES: readonly string[] = [...NODE, ...PYTHON];
 
 /** The Hearth runtime for a Lambda runtime; InvalidParameterValueException for anything else. */
 export function hearthRuntime(lambdaRuntime: string): RuntimeName {

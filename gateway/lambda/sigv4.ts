@@ -14,11 +14,12 @@
  * Deliberately not supported: presigned URLs (query-string auth),
  * `UNSIGNED-PAYLOAD` and chunked `STREAMING-*` payloads, SigV4a.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '../auth.ts';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far a request's time may be from ours, either way. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 
 /** Why a request's signature was refused; the caller chooses how to answer each kind. */
 export class SigV4Error extends Error {
@@ -131,7 +132,7 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
 }
 
 /** The canonical request of SigV4 (exported for tests and debugging). */
-export function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
+function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
   const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers.get(name) ?? '')}\n`).join('');
   return [
     request.method.toUpperCase(),
@@ -148,7 +149,7 @@ export function canonicalRequest(request: SignedRequest, signedHeaders: readonly
  * resolved, empty segments dropped, then URI-encoded once more (so the
  * percent-encoding the client already applied is encoded again).
  */
-export function canonicalPath(rawPath: string): string {
+function canonicalPath(rawPath: string): string {
   const segments: string[] = [];
   for (const segment of rawPath.split('/')) {
     if (segment === '' || segment === '.') continue;
@@ -160,7 +161,7 @@ export function canonicalPath(rawPath: string): string {
 }
 
 /** Parameters decoded, re-encoded the AWS way and sorted by name, then value. */
-export function canonicalQuery(rawQuery: string): string {
+function canonicalQuery(rawQuery: string): string {
   if (rawQuery === '') return '';
   const pairs: Array<[string, string]> = [];
   for (const part of rawQuery.split('&')) {
@@ -176,7 +177,7 @@ export function canonicalQuery(rawQuery: string): string {
 }
 
 /** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+function signingKey(secret: string, date: string, region: string, service: string): Buffer {
   const dateKey = createHmac('sha256', `AWS4${secret}`).update(date).digest();
   const regionKey = createHmac('sha256', dateKey).update(region).digest();
   const serviceKey = createHmac('sha256', regionKey).update(service).digest();
@@ -221,8 +222,4 @@ function parseRequestTime(value: string | null): { date: Date; text: string } {
 
 function amzTimestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-}
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }

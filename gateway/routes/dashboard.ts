@@ -49,11 +49,12 @@ const SECURITY_HEADERS = {
 };
 
 export function dashboardRoute() {
-  const cache = new Map<string, Promise<Buffer>>();
+  const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   const load = (path: string) => {
     let file = cache.get(path);
     if (!file) {
-      file = readFile(path);
+      // Converted once here, so a request hands out the cached bytes as they are.
+      file = readFile(path).then((bytes) => new Uint8Array(bytes));
       file.catch(() => cache.delete(path));
       cache.set(path, file);
     }
@@ -63,7 +64,7 @@ export function dashboardRoute() {
     if (path === undefined) throw notFound('AssetNotFound', `no dashboard file "${name.slice(0, 64)}"`);
     const extension = name.slice(name.lastIndexOf('.') + 1) as keyof typeof CONTENT_TYPES;
     const body = await load(path);
-    return new Response(new Uint8Array(body), {
+    return new Response(body, {
       headers: { 'Content-Type': CONTENT_TYPES[extension], ...SECURITY_HEADERS },
     });
   };

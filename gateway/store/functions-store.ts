@@ -74,23 +74,8 @@ const versionColumns = {
   createdAt: functionVersions.createdAt,
 };
 
-type VersionRow = {
-  version: number;
-  runtime: string;
-  handler: string;
-  memoryMb: number;
-  timeoutMs: number;
-  env: Record<string, string>;
-  keepAliveMs: number | null;
-  minWarm: number;
-  maxConcurrency: number | null;
-  network: string;
-  public: boolean;
-  codeSha256: string;
-  codeFormat: string;
-  codeSizeBytes: number;
-  createdAt: Date;
-};
+/** A version as the database returns it: enum-like columns are plain text, times are Dates. */
+type VersionRow = Omit<VersionView, 'runtime' | 'network' | 'createdAt'> & { runtime: string; network: string; createdAt: Date };
 
 function toVersionView(row: VersionRow): VersionView {
   return {

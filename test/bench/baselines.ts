@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type Dockerode from 'dockerode';
-import { RUNTIMES } from '../../runtime-images/runtimes.ts';
+import { RUNTIMES, SANDBOX_UID } from '../../runtime-images/runtimes.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 import { REDIS_URL, ROOT, WORKER_LABEL, httpCall, sleep } from './stack.ts';
 
@@ -142,7 +142,7 @@ export class SocketBaseline {
   async coldStart(): Promise<number> {
     const dir = join(this.dir, String(++this.n));
     await mkdir(dir, { mode: 0o700 });
-    await chown(dir, 10001, 10001);
+    await chown(dir, SANDBOX_UID, SANDBOX_UID);
     const t0 = performance.now();
     const container = await this.docker.createContainer({
       Image: IMAGE,

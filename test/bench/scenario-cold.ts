@@ -7,17 +7,16 @@
 import { BaselineNetwork, SocketBaseline, bareColdStart } from './baselines.ts';
 import type { BenchContext } from './stack.ts';
 import {
-  SUMMARY_HEADER,
   atMost,
-  breakdown,
+  breakdownOf,
+  countBy,
   fmt,
   ratio,
+  ratioRow,
   summarize,
+  SUMMARY_HEADER,
   summaryRow,
-  waitForRecords,
-  jobTimes,
   type ScenarioResult,
-  countBy,
   type TimedCall,
 } from './stats.ts';
 
@@ -87,12 +86,11 @@ export async function runCold(ctx: BenchContext, result: ScenarioResult): Promis
     title: 'Cold start ratios (platform / bare)',
     header: ['', 'p50', 'p99'],
     rows: [
-      ['platform / bare (bridge): the target', fmt(ratio(p.p50, b.p50), 3), fmt(ratio(p.p99, b.p99), 3)],
-      ['platform / bare (no network, socket)', fmt(ratio(p.p50, bs.p50), 3), fmt(ratio(p.p99, bs.p99), 3)],
+      ratioRow('platform / bare (bridge): the target', p, b),
+      ratioRow('platform / bare (no network, socket)', p, bs),
     ],
   });
-  const records = await waitForRecords(stack, platform.map((c) => c.id));
-  const split = breakdown('Cold start: where the platform time goes', platform, records, await jobTimes(stack, platform.map((c) => c.id)));
+  const split = await breakdownOf(stack, 'Cold start: where the platform time goes', platform);
   result.tables.push(split.table);
   result.notes.push(`start kinds reported by the platform: ${JSON.stringify(kinds)} (all should be "cold")`);
   if ((kinds.cold ?? 0) !== platform.length) result.notes.push('some first calls were not cold: the numbers above mix start kinds');

@@ -10,16 +10,14 @@ import { bareColdStart, BaselineNetwork } from './baselines.ts';
 import { deployAndCallOnce } from './scenario-cold.ts';
 import { WORKER_LABEL, sleep, type BenchContext } from './stack.ts';
 import {
-  SUMMARY_HEADER,
   atMost,
-  breakdown,
+  breakdownOf,
   countBy,
   fmt,
   ratio,
   summarize,
+  SUMMARY_HEADER,
   summaryRow,
-  waitForRecords,
-  jobTimes,
   type ScenarioResult,
   type TimedCall,
 } from './stats.ts';
@@ -106,8 +104,7 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
     header: ['', 'p50', 'p99'],
     rows: [['first call / bare cold p50', fmt(ratio(p.p50, bareP50), 3), fmt(ratio(p.p99, bareP50), 3)]],
   });
-  const records = await waitForRecords(stack, calls.map((c) => c.id));
-  const split = breakdown('Pre-warmed first call: where the time goes', calls, records, await jobTimes(stack, calls.map((c) => c.id)));
+  const split = await breakdownOf(stack, 'Pre-warmed first call: where the time goes', calls);
   result.tables.push(split.table);
   result.notes.push(`start kinds: ${JSON.stringify(kinds)}; not "prewarmed": ${notPrewarmed} of ${calls.length}`);
   if (labelSeen) {

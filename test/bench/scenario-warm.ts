@@ -9,16 +9,14 @@ import http from 'node:http';
 import { BaselineNetwork, startBullmqBaseline, startRawServer, type BullmqBaseline } from './baselines.ts';
 import type { BenchContext } from './stack.ts';
 import {
-  SUMMARY_HEADER,
   atMost,
-  breakdown,
+  breakdownOf,
   countBy,
-  fmt,
   ratio,
+  ratioRow,
   summarize,
+  SUMMARY_HEADER,
   summaryRow,
-  waitForRecords,
-  jobTimes,
   type ScenarioResult,
   type TimedCall,
 } from './stats.ts';
@@ -95,12 +93,11 @@ export async function runWarm(ctx: BenchContext, result: ScenarioResult): Promis
     title: 'Warm ratios',
     header: ['', 'p50', 'p99'],
     rows: [
-      ['platform / BullMQ round trip', fmt(ratio(p.p50, q.p50), 3), fmt(ratio(p.p99, q.p99), 3)],
-      ['platform / raw HTTP', fmt(ratio(p.p50, r.p50), 3), fmt(ratio(p.p99, r.p99), 3)],
+      ratioRow('platform / BullMQ round trip', p, q),
+      ratioRow('platform / raw HTTP', p, r),
     ],
   });
-  const records = await waitForRecords(stack, platform.map((c) => c.id));
-  const split = breakdown('Warm call: where the platform time goes', platform, records, await jobTimes(stack, platform.map((c) => c.id)));
+  const split = await breakdownOf(stack, 'Warm call: where the platform time goes', platform);
   result.tables.push(split.table);
   const kinds = countBy(platform.map((c) => c.startKind));
   result.notes.push(`start kinds: ${JSON.stringify(kinds)}; non-200 answers: ${failures}`);

@@ -268,6 +268,17 @@ export function breakdown(
   };
 }
 
+/** {@link breakdown} of `calls`, once their records are written, with their BullMQ stamps. */
+export async function breakdownOf(stack: BenchStack, title: string, calls: readonly TimedCall[]): Promise<ReturnType<typeof breakdown>> {
+  const ids = calls.map((c) => c.id);
+  return breakdown(title, calls, await waitForRecords(stack, ids), await jobTimes(stack, ids));
+}
+
+/** A row of a ratios table: `s` over `base` at p50 and at p99. */
+export function ratioRow(label: string, s: Summary, base: Summary): string[] {
+  return [label, fmt(ratio(s.p50, base.p50), 3), fmt(ratio(s.p99, base.p99), 3)];
+}
+
 export function renderTable(table: Table): string {
   const cells = [table.header, ...table.rows.map((r) => r.map(String))];
   const widths = table.header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));

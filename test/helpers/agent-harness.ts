@@ -22,13 +22,10 @@ import {
   type InvokeResultMessage,
 } from '../../worker/agent-protocol.ts';
 import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
-import { SANDBOX_UID } from '../../worker/sandbox.ts';
-import { RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../../runtime-images/runtimes.ts';
 
 export const TEST_LABEL = 'io.hearth.test';
 
-/** The worker's container runtime: the one place the sandbox settings live. */
-const runtime = new DockerContainerRuntime();
 
 /** A function's files, by path relative to the code directory. */
 export type CodeFiles = Record<string, string>;
@@ -102,8 +99,8 @@ export interface AgentSession {
 
 /**
  * Starts a container for `runtime` the way the worker does (socket first,
- * then the runtime's create + start) and waits for the agent's `hello`.
- * `docker` must reach the same engine as the default `DockerContainerRuntime`.
+ * then the worker's own container runtime, the one place the sandbox
+ * settings live) and waits for the agent's `hello`.
  */
 export async function startAgent(docker: Dockerode, options: StartAgentOptions): Promise<AgentSession> {
   const memoryMb = options.memoryMb ?? 128;
@@ -116,7 +113,7 @@ export async function startAgent(docker: Dockerode, options: StartAgentOptions):
   const started = performance.now();
   let container: Dockerode.Container | undefined;
   try {
-    const id = await runtime.start({
+    const id = await new DockerContainerRuntime({ docker }).start({
       name: `hearth-test-agent-${randomBytes(6).toString('hex')}`,
       image: RUNTIMES[options.runtime].image,
       memoryMb,

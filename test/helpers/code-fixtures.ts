@@ -46,9 +46,14 @@ export async function zipOf(files: FixtureFile[], options: { directories?: strin
 
 /** A tar.gz made by node-tar from a real directory holding `files` (dirs implied). */
 export async function tarGzOf(files: FixtureFile[]): Promise<Buffer> {
-  const dir = await tempDir();
-  await writeTree(dir, files);
-  return collect(create({ gzip: true, cwd: dir }, ['.']) as unknown as Readable);
+  // Only needed while the archive is made, so removed right after.
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
+  try {
+    await writeTree(dir, files);
+    return await collect(create({ gzip: true, cwd: dir }, ['.']) as unknown as Readable);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function writeTree(root: string, files: FixtureFile[]): Promise<void> {

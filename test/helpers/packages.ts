@@ -10,15 +10,8 @@ export function zipOf(files: Files): Promise<Buffer> {
   return fixtures.zipOf(fixtureFiles(files));
 }
 
-export async function tarGzOf(files: Files): Promise<Buffer> {
-  try {
-    return await fixtures.tarGzOf(fixtureFiles(files));
-  } finally {
-    // The fixtures builder keeps its directory for `removeTempDirs`, which
-    // callers of this helper never call: drop it now (no other user of
-    // code-fixtures' temp dirs shares a test file with these helpers).
-    await fixtures.removeTempDirs();
-  }
+export function tarGzOf(files: Files): Promise<Buffer> {
+  return fixtures.tarGzOf(fixtureFiles(files));
 }
 
 export interface DeployFields {

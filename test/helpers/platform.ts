@@ -14,7 +14,6 @@ import { inject } from 'vitest';
 import type { Server } from 'node:http';
 import { answerClientErrors } from '../../gateway/client-errors.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
-import { ensureEgressNetwork } from '../../infra/egress-network.ts';
 import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
 import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
 import { silentLogger, type Logger } from '../../worker/logger.ts';
@@ -83,7 +82,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));
   const database = openDatabase(databaseUrl);
 
-  await ensureEgressNetwork({}, (line) => log.info(line));
   const startWorker = (id: string) =>
     startWorkerService({
     settings: {

@@ -10,6 +10,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promi
 import { basename, dirname, join, posix } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
+import { CODE_LIMITS } from './code-limits.ts';
 import { forEachTarEntry } from './tar-entries.ts';
 
 /**
@@ -34,9 +35,9 @@ export interface ExtractLimits {
 }
 
 /** The gateway's default caps, with room for the directories it makes explicit. */
-export const DEFAULT_EXTRACT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
-  maxUnpackedBytes: 250 * 1024 * 1024,
-  maxEntries: 2 * 20_000,
+const DEFAULT_EXTRACT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
+  maxUnpackedBytes: CODE_LIMITS.maxUnpackedBytes,
+  maxEntries: 2 * CODE_LIMITS.maxEntries,
 });
 
 /** Tar framing allowed per entry on top of file data when capping the gzip stream. */

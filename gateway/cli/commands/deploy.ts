@@ -1,4 +1,5 @@
 /** `hearth deploy <dir|file>`: packs and uploads, creating the function's next version. */
+import { MEMORY_MB, TIMEOUT_MS } from '../../deploy/function-settings.ts';
 import type { FunctionView } from '../../store/functions-store.ts';
 import { RUNTIME_NAMES, isRuntimeName } from '../../../runtime-images/runtimes.ts';
 import { usageError } from '../cli-error.ts';
@@ -36,8 +37,8 @@ Options:
   -r, --runtime <runtime>      ${RUNTIME_NAMES.join(' | ')} (default: guessed from package.json,
                                requirements.txt or the file extensions)
       --handler <file.fn>      entry point (default: index.handler / main.handler, or the only source file)
-      --memory <MB>            memory limit, 64-4096 (default 128)
-      --timeout <ms>           time limit per call, 100-900000 (default 3000)
+      --memory <MB>            memory limit, ${MEMORY_MB.min}-${MEMORY_MB.max} (default ${MEMORY_MB.default})
+      --timeout <ms>           time limit per call, ${TIMEOUT_MS.min}-${TIMEOUT_MS.max} (default ${TIMEOUT_MS.default})
   -e, --env <KEY=VALUE>        environment variable; repeat for more
       --min-warm <n>           containers kept initialised while this version is latest
       --max-concurrency <n>    calls running at once; more wait in the queue

@@ -5,12 +5,15 @@
  */
 import type { WorkerRegistry, WorkerReport } from '../../worker/worker-registry.ts';
 
+/** How often the view is refreshed: a newly reported worker is routed to within this long. */
+export const DIRECTORY_REFRESH_MS = 500;
+
 export class WorkerDirectory {
   private reports: WorkerReport[] = [];
   private readonly timer: NodeJS.Timeout;
 
   private constructor(private readonly registry: WorkerRegistry) {
-    this.timer = setInterval(() => void this.refresh(), 500);
+    this.timer = setInterval(() => void this.refresh(), DIRECTORY_REFRESH_MS);
     this.timer.unref();
   }
 

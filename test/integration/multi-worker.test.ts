@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIRECTORY_REFRESH_MS } from '../../gateway/invoke/worker-directory.ts';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -28,6 +29,8 @@ describe('several workers', () => {
     await platform.startExtraWorker(second);
     // Both must have reported before routing can choose between them.
     expect(await waitUntil(async () => (await (await platform.api('/v1/workers')).json()).workers.length === 2, 10_000)).toBe(true);
+    // GET /v1/workers reads the registry; routing reads the gateway's copy of it, refreshed on a timer.
+    await new Promise((r) => setTimeout(r, 2 * DIRECTORY_REFRESH_MS));
   });
   afterAll(async () => {
     await platform?.stop();

@@ -10,6 +10,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HearthError } from './errors.ts';
+import { DNS_LABEL } from './ids.ts';
 
 /** The caller's identity, set by the auth middleware for the routes behind it. */
 export interface AuthVariables {
@@ -21,7 +22,7 @@ export interface AuthVariables {
 }
 
 /** Where namespace keys are looked up (by SHA-256 hex), with revocation honoured. */
-export interface KeyLookup {
+interface KeyLookup {
   namespaceOf(keyHash: string): Promise<string | null>;
   namespaceExists(namespace: string): Promise<boolean>;
 }
@@ -36,14 +37,12 @@ export interface AuthOptions {
 export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 export function unauthorized(): HearthError {
   return new HearthError(401, 'Unauthorized', 'missing or invalid API key: send "Authorization: Bearer <key>"');
 }
 
 /** The bearer token of a request, if it sent one. */
-export function bearerToken(c: Context): string | null {
+function bearerToken(c: Context): string | null {
   const header = c.req.header('authorization');
   if (header === undefined) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -52,14 +51,14 @@ export function bearerToken(c: Context): string | null {
 }
 
 /** Resolves a token to its caller, or null when it is not a valid key. */
-export function createKeyResolver(options: AuthOptions) {
+function createKeyResolver(options: AuthOptions) {
   const platform = digest(options.apiKey);
   const admin = options.adminKey ? digest(options.adminKey) : null;
   return async (token: string, requestedNamespace: string | undefined): Promise<Omit<AuthVariables, 'authenticated'> | null> => {
     const presented = digest(token);
     if (admin && timingSafeEqual(presented, admin)) {
       const namespace = requestedNamespace ?? 'default';
-      if (!NAMESPACE.test(namespace) || !(await options.keys.namespaceExists(namespace))) {
+      if (!DNS_LABEL.test(namespace) || !(await options.keys.namespaceExists(namespace))) {
         throw new HearthError(404, 'NamespaceNotFound', `namespace "${namespace.slice(0, 64)}" does not exist`);
       }
       return { namespace, admin: true };
@@ -89,20 +88,12 @@ export function requireApiKey(options: AuthOptions): MiddlewareHandler<{ Variabl
  * with none the call is anonymous (the route then admits only public functions).
  */
 export function optionalApiKey(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const resolve = createKeyResolver(options);
+  const required = requireApiKey(options);
   return async (c, next) => {
-    const token = bearerToken(c);
-    if (token === null) {
-      c.set('namespace', 'default');
-      c.set('admin', false);
-      c.set('authenticated', false);
-    } else {
-      const caller = await resolve(token, c.req.header('x-hearth-namespace'));
-      if (!caller) throw unauthorized();
-      c.set('namespace', caller.namespace);
-      c.set('admin', caller.admin);
-      c.set('authenticated', true);
-    }
+    if (c.req.header('authorization') !== undefined) return required(c, next);
+    c.set('namespace', 'default');
+    c.set('admin', false);
+    c.set('authenticated', false);
     await next();
   };
 }

@@ -66,14 +66,13 @@ export async function createGateway(options: GatewayOptions) {
       options.log.warn('could not broadcast a change', { type: message.type, err });
     });
   };
-  const namespaceQuota = async (ns: string) => (await quotas.get(ns)).quota;
   const invocations = { find: (ns: string, id: string) => findInvocation(options.db, ns, id) };
   const dispatcher = new Dispatcher({
     store: {
       resolveVersion: (ns, name, version) => versions.get(ns, name, version),
       findInvocation: invocations.find,
       recordUnstarted: (job, outcome) => insertInvocation(options.db, job, outcome, 'gateway'),
-      namespaceQuota,
+      namespaceQuota: async (ns) => (await quotas.get(ns)).quota,
     },
     queue,
     workers: () => directory.current(),
@@ -99,7 +98,6 @@ export async function createGateway(options: GatewayOptions) {
       },
     },
     tenants,
-    namespaceQuota,
     functions,
     invocations,
     queue,

@@ -25,8 +25,6 @@ export interface MetricsReader {
 export interface GatewayDeps {
   auth: AuthOptions;
   tenants: TenantsStore;
-  /** A namespace's concurrency quota (cached); null: none. */
-  namespaceQuota(namespace: string): Promise<number | null>;
   functions: FunctionStore;
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;

@@ -64,7 +64,7 @@ const NETWORK_OPTIONS = {
 } as const;
 
 /** The egress network or its firewall cannot be set up; the message says why and what to do. */
-export class EgressNetworkError extends PrerequisiteError {
+class EgressNetworkError extends PrerequisiteError {
   override name = 'EgressNetworkError';
 }
 
@@ -89,7 +89,7 @@ interface HostFacts {
 
 /**
  * The rules for `facts`, in priority order per chain (the DNS exceptions
- * first). Pure, so the plan can be read and tested apart from the host.
+ * first). Pure, so the plan can be read apart from the host.
  */
 function planEgressRules(facts: HostFacts): FirewallRule[] {
   const from = ['-i', EGRESS_BRIDGE];

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type ProcessName = 'gateway' | 'worker';
+type ProcessName = 'gateway' | 'worker';
 
-export function pidFile(stateDir: string, name: ProcessName): string {
+function pidFile(stateDir: string, name: ProcessName): string {
   return join(stateDir, 'run', `${name}.pid`);
 }
 

@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,9 +24,9 @@ import { RUNTIMES, SANDBOX_UID, type RuntimeName } from './runtimes.ts';
 /** Bump when this script changes what goes into an image. */
 const BUILD_SCRIPT_VERSION = 1;
 /** Label holding the hash of everything an image was built from. */
-export const INPUTS_LABEL = 'io.hearth.inputs';
+const INPUTS_LABEL = 'io.hearth.inputs';
 /** Label naming the runtime an image serves. */
-export const RUNTIME_LABEL = 'io.hearth.runtime';
+const RUNTIME_LABEL = 'io.hearth.runtime';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -187,10 +187,7 @@ async function walkTree(root: string, keep: (path: string, name: string) => bool
     else if (dirent.isSymbolicLink()) {
       const target = await readlink(path);
       if (!target.startsWith('/') && existsSync(path)) entries.push({ kind: 'symlink', path, target });
-    } else if (dirent.isFile()) {
-      const info = await lstat(path);
-      entries.push({ kind: 'file', path, source: path, size: info.size, mode: info.mode & 0o7777, mtime: info.mtime });
-    }
+    } else if (dirent.isFile()) entries.push(await hostFile(path));
   }
   return entries;
 }

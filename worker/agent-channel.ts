@@ -52,7 +52,7 @@ export class AgentChannel {
   /** Starts listening on `socketPath` (any stale file there is replaced). */
   static async listen(socketPath: string): Promise<AgentChannel> {
     await rm(socketPath, { force: true });
-    const server = net.createServer({ noDelay: true } as net.ServerOpts);
+    const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => {
@@ -132,7 +132,6 @@ export class AgentChannel {
       return;
     }
     this.socket = socket;
-    socket.setNoDelay?.(true);
     // No further connections are needed; stop listening but keep this one.
     this.server.close();
     socket.on('data', (chunk: Buffer) => {

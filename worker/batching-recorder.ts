@@ -27,8 +27,6 @@ interface Pending extends RecordEntry {
 
 export interface BatchingRecorderOptions {
   maxBatch?: number;
-  /** Whether a failed write is worth retrying (the database away) rather than a real error. */
-  isTransient?: (err: unknown) => boolean;
   /** Told once per failed attempt that will be retried. */
   onRetry?: (err: unknown, attempt: number) => void;
 }
@@ -37,14 +35,12 @@ export class BatchingRecorder implements InvocationRecorder {
   private queue: Pending[] = [];
   private writing = false;
   private readonly maxBatch: number;
-  private readonly isTransient: (err: unknown) => boolean;
 
   constructor(
     private readonly write: (entries: RecordEntry[]) => Promise<void>,
     private readonly options: BatchingRecorderOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
-    this.isTransient = options.isTransient ?? isTransientDatabaseError;
   }
 
   record(job: InvocationJob, outcome: InvocationOutcome): Promise<void> {
@@ -65,7 +61,8 @@ export class BatchingRecorder implements InvocationRecorder {
             for (const entry of batch) entry.resolve();
             break;
           } catch (err) {
-            if (!this.isTransient(err)) {
+            // Retried only while the database is away; any other error is the batch's own.
+            if (!isTransientDatabaseError(err)) {
               for (const entry of batch) entry.reject(err);
               break;
             }

@@ -3,16 +3,11 @@ import { hostname, totalmem } from 'node:os';
 import { z } from 'zod';
 import { isRuntimeName, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { MEMORY_MB } from './memory-limits.ts';
-import { parseEnv } from './parse-env.ts';
+import { CONNECTION_ENV, parseEnv } from './parse-env.ts';
 import type { PrewarmTarget } from './sandbox-pool.ts';
 
 const schema = z.object({
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/hearth'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Redis Sentinel: `host:port,…` and the master's name (then REDIS_URL gives only password and db). */
-  HEARTH_REDIS_SENTINELS: z.string().optional(),
-  HEARTH_REDIS_SENTINEL_NAME: z.string().optional(),
-  HEARTH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('hearth'),
+  ...CONNECTION_ENV,
   HEARTH_WORKER_ID: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-", at most 63')

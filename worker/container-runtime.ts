@@ -13,13 +13,17 @@ export interface SandboxSpec {
   memoryMb: number;
   /** `none`: no network interface at all; `egress`: the egress network (internet only). */
   network: 'none' | 'egress';
-  /** Host directory holding the agent socket, mounted at `/run/hearth`. */
+  /** Host directory holding the agent socket, mounted at `SOCKET_MOUNT`. */
   socketDir: string;
-  /** Host directory holding the function's code, mounted read-only at `/var/task`. */
+  /** Host directory holding the function's code, mounted read-only at `TASK_ROOT`. */
   codeDir: string;
   env: Record<string, string>;
   labels: Record<string, string>;
 }
+
+/** Where a sandbox sees its code (read-only) and the directory of the agent's socket. */
+export const TASK_ROOT = '/var/task';
+export const SOCKET_MOUNT = '/run/hearth';
 
 /** How a container ended (or that it has not). */
 export interface ExitInfo {

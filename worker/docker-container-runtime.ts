@@ -5,7 +5,7 @@
  */
 import Docker from 'dockerode';
 import { SANDBOX_UID } from '../runtime-images/runtimes.ts';
-import type { ContainerRuntime, ExitInfo, SandboxSpec } from './container-runtime.ts';
+import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type SandboxSpec } from './container-runtime.ts';
 
 /** The Docker network egress-enabled sandboxes join (see infra/egress-network.ts). */
 export const EGRESS_NETWORK = 'hearth-egress';
@@ -13,12 +13,12 @@ export const EGRESS_NETWORK = 'hearth-egress';
 export interface DockerRuntimeOptions {
   /** The engine's client; defaults to dockerode's default socket. */
   docker?: Docker;
-  /** Size of the writable `/tmp` tmpfs. */
-  tmpSizeMb?: number;
-  pidsLimit?: number;
 }
 
 const MIB = 1024 * 1024;
+/** Size of the writable `/tmp` tmpfs. */
+const TMP_SIZE_MB = 64;
+const PIDS_LIMIT = 64;
 
 function isStatus(err: unknown, ...codes: number[]): boolean {
   const status = (err as { statusCode?: number } | null)?.statusCode;
@@ -27,13 +27,9 @@ function isStatus(err: unknown, ...codes: number[]): boolean {
 
 export class DockerContainerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
-  private readonly tmpSizeMb: number;
-  private readonly pidsLimit: number;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker();
-    this.tmpSizeMb = options.tmpSizeMb ?? 64;
-    this.pidsLimit = options.pidsLimit ?? 64;
   }
 
   async start(spec: SandboxSpec): Promise<string> {
@@ -52,16 +48,16 @@ export class DockerContainerRuntime implements ContainerRuntime {
         MemorySwap: memory,
         // CPU weight proportional to memory, as Lambda allocates CPU.
         CpuShares: Math.max(2, spec.memoryMb),
-        PidsLimit: this.pidsLimit,
+        PidsLimit: PIDS_LIMIT,
         ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${this.tmpSizeMb}m,mode=1777` },
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
         Ulimits: [
           { Name: 'nofile', Soft: 1024, Hard: 1024 },
-          { Name: 'fsize', Soft: this.tmpSizeMb * MIB, Hard: this.tmpSizeMb * MIB },
+          { Name: 'fsize', Soft: TMP_SIZE_MB * MIB, Hard: TMP_SIZE_MB * MIB },
         ],
-        Binds: [`${spec.socketDir}:/run/hearth`, `${spec.codeDir}:/var/task:ro`],
+        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
         IpcMode: 'private',
       },

@@ -6,13 +6,6 @@
  */
 const BASE_MS = 0.05;
 const RATIO = 1.15;
-export const HISTOGRAM_BUCKETS = 122;
-
-export function bucketOf(ms: number): number {
-  if (ms <= BASE_MS) return 0;
-  return Math.min(HISTOGRAM_BUCKETS - 1, Math.ceil(Math.log(ms / BASE_MS) / Math.log(RATIO)));
-}
-
 /** The value a bucket stands for: its geometric middle. */
 export function representative(bucket: number): number {
   if (bucket === 0) return BASE_MS;

@@ -5,13 +5,13 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(component: string, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(component: string): Logger {
   const emit = (level: string, message: string, fields?: Record<string, unknown>) => {
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level, component, message, ...fields };
     for (const [key, value] of Object.entries(entry)) {
       if (value instanceof Error) entry[key] = { name: value.name, message: value.message, stack: value.stack };
     }
-    write(`${JSON.stringify(entry)}\n`);
+    process.stderr.write(`${JSON.stringify(entry)}\n`);
   };
   return {
     info: (m, f) => emit('info', m, f),

@@ -15,7 +15,8 @@ import type { CodeLinker } from './code-linker.ts';
 import type { StartKind } from './invocation-outcome.ts';
 import type { Logger } from './logger.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import { prewarmKey, sandboxKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
+import { sandboxKey } from './worker-registry.ts';
+import { prewarmKey, type Sandbox, type SandboxFactory, type SandboxFunction } from './sandbox.ts';
 import { HandOff } from './hand-off.ts';
 import { WarmPool } from './warm-pool.ts';
 
@@ -97,7 +98,8 @@ export class SandboxPool {
     const key = sandboxKey(fn);
     const warm = this.takeAlive(key);
     if (warm) return { sandbox: warm, kind: 'warm' };
-    const inUse = this.count(key) - this.idle.size(key) + this.starting.get(key);
+    // None of this version's sandboxes is idle now (takeAlive emptied its stack).
+    const inUse = this.count(key) + this.starting.get(key);
     if (this.handOff.shouldWait(key, inUse)) {
       const handed = await this.handOff.wait(key);
       if (handed) return { sandbox: handed, kind: 'warm' };
@@ -268,7 +270,6 @@ export class SandboxPool {
     try {
       sandbox = await starting;
     } catch (err) {
-      code.catch(() => {});
       this.options.budget.release(fn.memoryMb);
       throw err;
     }

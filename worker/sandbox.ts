@@ -15,11 +15,8 @@ import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../runtime-images/runti
 import { AgentChannel } from './agent-channel.ts';
 import type { InitResultMessage, InvokeResultMessage } from './agent-protocol.ts';
 import type { CodeLinker } from './code-linker.ts';
-import { SANDBOX_LABELS, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
-
-
-/** Where the code is mounted inside the container. */
-export const TASK_ROOT = '/var/task';
+import { SANDBOX_LABELS, SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
+import { sandboxKey } from './worker-registry.ts';
 
 /** The function version a sandbox is bound to. */
 export interface SandboxFunction {
@@ -36,11 +33,6 @@ export interface SandboxFunction {
   network: 'none' | 'egress';
 }
 
-/** Pool key of an assigned sandbox: only calls to the same version share it. */
-export function sandboxKey(fn: { functionId: string; version: number }): string {
-  return `${fn.functionId}@${fn.version}`;
-}
-
 /** Pool key of a pre-warmed sandbox: its runtime and memory class. */
 export function prewarmKey(runtime: RuntimeName, memoryMb: number): string {
   return `prewarm:${runtime}:${memoryMb}`;
@@ -50,7 +42,6 @@ export class Sandbox {
   /** True once `init` succeeded: the handler is loaded. */
   initialised = false;
   private assigned: SandboxFunction | null;
-  private codePlaced = false;
   private destroyed: Promise<void> | null = null;
 
   constructor(
@@ -98,11 +89,9 @@ export class Sandbox {
     this.assigned = fn;
   }
 
-  /** Links the unpacked code into the task directory the container already mounts (once). */
+  /** Links the unpacked code into the task directory the container already mounts (once per sandbox: the pool calls it right after start or assignment). */
   placeCode(codeDir: string, linker: CodeLinker): void {
-    if (this.codePlaced) return;
     linker.link(codeDir, join(this.dir, 'task'));
-    this.codePlaced = true;
   }
 
   async init(): Promise<InitResultMessage> {
@@ -193,7 +182,7 @@ export class SandboxFactory {
         socketDir: sockDir,
         codeDir,
         env: {
-          HEARTH_AGENT_SOCKET: '/run/hearth/agent.sock',
+          HEARTH_AGENT_SOCKET: `${SOCKET_MOUNT}/agent.sock`,
           ...(request.runtime === 'nodejs20' ? { NODE_OPTIONS: `--max-old-space-size=${request.memoryMb}` } : {}),
         },
         labels: {

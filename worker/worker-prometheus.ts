@@ -10,7 +10,9 @@ import type { InvocationOutcome } from './invocation-outcome.ts';
 import type { InvocationJob } from './invocation-queue.ts';
 import type { PoolStats } from './sandbox-pool.ts';
 
-const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+/** Histogram buckets in seconds for HTTP requests (the gateway's); invocations add the long timeouts. */
+export const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const SECONDS_BUCKETS = [...REQUEST_SECONDS_BUCKETS, 300, 900];
 
 export interface WorkerPrometheus {
   observe(job: InvocationJob, outcome: InvocationOutcome): void;

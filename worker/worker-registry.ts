@@ -36,6 +36,14 @@ export interface WorkerReport {
   warm: WarmEntry[];
 }
 
+/**
+ * Pool key of a sandbox assigned to a function version: only calls to that
+ * version share it. Reports list warm containers by it, and routing matches on it.
+ */
+export function sandboxKey(fn: { functionId: string; version: number }): string {
+  return `${fn.functionId}@${fn.version}`;
+}
+
 const key = (prefix: string) => `${prefix}:workers`;
 /** Every worker id that ever reported: the reaper finds dead workers' queues here. */
 const idsKey = (prefix: string) => `${prefix}:worker-ids`;

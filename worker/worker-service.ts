@@ -16,7 +16,7 @@ import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from './invocation-outcome.ts';
 import { startInvocationConsumer } from './invocation-consumer.ts';
-import { RetryLater, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
+import { RetryLater, type InvocationJob, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
 import { createReplyPublisher } from './invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from './logger.ts';
@@ -78,9 +78,9 @@ const throttledRetryMs = () => 25 + Math.floor(Math.random() * 50);
 export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
   const { settings, runtime, log, gate } = options;
   await runtime.ping();
-  await removeLeftovers(runtime, settings, log);
-
   const sandboxesDir = join(settings.stateDir, 'sandboxes', settings.workerId);
+  await removeLeftovers(runtime, settings.workerId, sandboxesDir, log);
+
   await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
   const pool = new SandboxPool({
     factory: new SandboxFactory({
@@ -98,14 +98,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   const replies = createReplyPublisher(options.redis, options.queue.prefix);
   const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
-  const invoker = new Invoker({
-    pool,
-    recorder: options.recorder,
-    reply: (job, outcome) => {
-      if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
-      prometheus.observe(job, outcome);
-    },
-  });
+  /** Tells a waiting caller the outcome (before it is recorded) and counts it. */
+  const announce = (job: InvocationJob, outcome: InvocationOutcome) => {
+    if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
+    prometheus.observe(job, outcome);
+  };
+  const invoker = new Invoker({ pool, recorder: options.recorder, reply: announce });
   const metricsPort =
     settings.metricsPort === undefined ? undefined : await prometheus.listen(settings.metricsHost ?? '127.0.0.1', settings.metricsPort);
 
@@ -181,8 +179,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     },
     onFinalFailure: (job, reason) => {
       const dead = unstartedOutcome(job, 'dead-letter', 'PlatformError', `the platform failed this call on every attempt: ${reason}`);
-      if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome: dead });
-      prometheus.observe(job, dead);
+      announce(job, dead);
       options.recorder.record(job, dead).catch((err: unknown) => log.error('could not record a dead letter', { invocationId: job.invocationId, err }));
     },
     onError: (err) => log.warn('queue consumer error', { err }),
@@ -238,9 +235,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
 }
 
 /** Removes containers and socket directories a previous run of this worker left. */
-async function removeLeftovers(runtime: ContainerRuntime, settings: WorkerSettings, log: Logger): Promise<void> {
-  const ids = await runtime.list({ [SANDBOX_LABELS.managed]: 'true', [SANDBOX_LABELS.worker]: settings.workerId });
+async function removeLeftovers(runtime: ContainerRuntime, workerId: string, sandboxesDir: string, log: Logger): Promise<void> {
+  const ids = await runtime.list({ [SANDBOX_LABELS.managed]: 'true', [SANDBOX_LABELS.worker]: workerId });
   await Promise.all(ids.map((id) => runtime.remove(id)));
   if (ids.length > 0) log.info('removed containers left by a previous run', { count: ids.length });
-  await rm(join(settings.stateDir, 'sandboxes', settings.workerId), { recursive: true, force: true });
+  await rm(sandboxesDir, { recursive: true, force: true });
 }

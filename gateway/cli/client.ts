@@ -14,7 +14,6 @@ export interface RequestOptions {
   json?: unknown;
   /** Sent as is, as JSON text. */
   body?: string | Buffer;
-  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -31,7 +30,6 @@ export class HearthClient {
         headers: {
           authorization: `Bearer ${this.config.apiKey}`,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
         },
         ...(body !== undefined ? { body } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

@@ -17,7 +17,7 @@ export interface CliConfig {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** `$HOME/.config/hearth/config.json` (HOME from `env`, so tests can point it elsewhere). */
-export function configPath(env: Env): string {
+function configPath(env: Env): string {
   return join(env.HOME || homedir(), '.config', 'hearth', 'config.json');
 }
 

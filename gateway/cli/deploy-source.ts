@@ -49,7 +49,7 @@ export async function readDeploySource(path: string): Promise<DeploySource> {
 }
 
 /** A base name as a function name (a DNS label): `My_Func.v2` → `my-func-v2`; '' when nothing is left. */
-export function sanitizeName(base: string): string {
+function sanitizeName(base: string): string {
   return base
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')

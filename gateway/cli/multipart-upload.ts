@@ -20,7 +20,6 @@ export interface UploadRequest {
   headers: Record<string, string>;
   parts: FormPart[];
   onProgress?: ProgressListener;
-  signal?: AbortSignal;
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -46,7 +45,6 @@ export function sendMultipart(request: UploadRequest): Promise<Response> {
         'content-type': `multipart/form-data; boundary=${boundary}`,
         'content-length': String(total),
       },
-      ...(request.signal ? { signal: request.signal } : {}),
     });
     req.on('response', (res) => {
       answered = true;

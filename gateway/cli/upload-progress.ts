@@ -3,7 +3,7 @@ import { formatBytes } from './format.ts';
 import type { ProgressListener } from './multipart-upload.ts';
 
 /** Uploads smaller than this finish too fast for progress to mean anything. */
-export const PROGRESS_MIN_BYTES = 1024 * 1024;
+const PROGRESS_MIN_BYTES = 1024 * 1024;
 
 const REDRAW_MS = 100;
 

@@ -14,6 +14,12 @@ export function archiveTooLarge(message: string): HearthError {
   return new HearthError(413, 'ArchiveTooLarge', message);
 }
 
+/** Keeps our own errors; wraps library errors (yauzl, tar parsing, zlib) as `InvalidArchive`. */
+export function asInvalid(error: unknown, context: string): HearthError {
+  if (error instanceof HearthError) return error;
+  return invalidArchive(`${context}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 /** Quotes an entry name for a message so control bytes and spaces stay visible. */
 export function quoteName(name: string): string {
   return JSON.stringify(name);

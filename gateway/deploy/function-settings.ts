@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { RUNTIME_NAMES, RUNTIMES, isRuntimeName, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { MEMORY_MB } from '../../worker/memory-limits.ts';
 import { HearthError, badRequest } from '../errors.ts';
+import { DNS_LABEL } from '../ids.ts';
 
 export { MEMORY_MB };
 
@@ -17,11 +18,9 @@ export const MAX_CONCURRENCY = { min: 1, max: 10_000 } as const;
 /** Lambda's cap on the total size of a function's environment. */
 export const ENV_MAX_BYTES = 4096;
 
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /** Throws `InvalidName` unless `name` is a DNS label (`[a-z0-9-]{1,63}`, no leading/trailing `-`). */
 export function assertFunctionName(name: string): void {
-  if (!NAME.test(name)) {
+  if (!DNS_LABEL.test(name)) {
     throw badRequest(
       'InvalidName',
       `function name "${truncate(name)}" is not valid: use 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit`,

@@ -5,12 +5,11 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
-import { archiveTooLarge, invalidArchive, quoteName } from './archive-errors.ts';
+import { archiveTooLarge, asInvalid, invalidArchive, quoteName } from './archive-errors.ts';
 import { formatBytes, type ArchiveLimits, type UnpackMeter } from './archive-limits.ts';
 import type { EntryTree } from './entry-tree.ts';
 import type { SpoolFile } from './spool-file.ts';
 import { forEachTarEntry } from '../../worker/code/tar-entries.ts';
-import { HearthError } from '../errors.ts';
 
 /**
  * Room per entry for tar framing (header, pax record, padding) on top of file
@@ -25,8 +24,7 @@ export async function readTarGz(upload: Buffer, tree: EntryTree, meter: UnpackMe
   try {
     await forEachTarEntry(countInflated(gunzip, limits), (entry) => readEntry(entry, tree, meter, spool));
   } catch (error) {
-    if (error instanceof HearthError) throw error;
-    throw invalidArchive(`not a readable tar.gz archive: ${error instanceof Error ? error.message : String(error)}`);
+    throw asInvalid(error, 'not a readable tar.gz archive');
   } finally {
     gunzip.destroy();
   }

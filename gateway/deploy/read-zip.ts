@@ -6,7 +6,7 @@
  */
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { invalidArchive, quoteName } from './archive-errors.ts';
+import { asInvalid, invalidArchive, quoteName } from './archive-errors.ts';
 import type { UnpackMeter } from './archive-limits.ts';
 import type { EntryTree } from './entry-tree.ts';
 import { HearthError } from '../errors.ts';
@@ -156,10 +156,4 @@ async function readLinkTarget(zip: ZipFile, entry: Entry): Promise<string> {
     throw asInvalid(error, `zip entry ${quoteName(entry.fileName)} is corrupt`);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Keeps our own errors; wraps library errors (yauzl, zlib) as `InvalidArchive`. */
-function asInvalid(error: unknown, context: string): HearthError {
-  if (error instanceof HearthError) return error;
-  return invalidArchive(`${context}: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -9,7 +9,7 @@ import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, typ
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
-import type { WorkerReport } from '../../worker/worker-registry.ts';
+import { sandboxKey, type WorkerReport } from '../../worker/worker-registry.ts';
 import { RouteBook, chooseWorker } from './router.ts';
 import { outcomeFromRow } from './invocation-view.ts';
 
@@ -48,7 +48,7 @@ export class Dispatcher {
   /** The worker to send `job` to (null: the shared queue), and a token to call `book.done` with. */
   private route(job: InvocationJob): { workerId: string | null; token: object | null } {
     const workers = this.options.workers?.() ?? [];
-    const workerId = chooseWorker(workers, `${job.functionId}@${job.version}`, job.runtime, this.book);
+    const workerId = chooseWorker(workers, sandboxKey(job), job.runtime, this.book);
     return { workerId, token: workerId ? this.book.note(workerId, job.replyTo !== null) : null };
   }
 

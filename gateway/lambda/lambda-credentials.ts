@@ -24,7 +24,7 @@ export function accessKeyIdOf(keyId: string): string {
 }
 
 /** The key id (uuid) an access key id names, or null when it is not a namespace key's. */
-export function keyIdOf(accessKeyId: string): string | null {
+function keyIdOf(accessKeyId: string): string | null {
   const match = /^HK([0-9A-F]{8})([0-9A-F]{4})([0-9A-F]{4})([0-9A-F]{4})([0-9A-F]{12})$/.exec(accessKeyId);
   return match ? match.slice(1).join('-').toLowerCase() : null;
 }

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_ARCHIVE_LIMITS } from '../deploy/upload-archive.ts';
-import { MEMORY_MB, parseFunctionSettings, type FunctionSettings } from '../deploy/function-settings.ts';
+import { MEMORY_MB, TIMEOUT_MS, parseFunctionSettings, type FunctionSettings } from '../deploy/function-settings.ts';
 import type { VersionSettings } from '../store/functions-store.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { ARCHITECTURE } from './lambda-shapes.ts';
@@ -122,11 +122,14 @@ function refuseArchitectures(architectures: string[]): void {
  * replaces the whole environment; Hearth-only settings (keep-alive, warm
  * pool, concurrency, network, public) carry over unchanged.
  */
+/** Hearth's timeout range in Lambda's whole seconds. */
+const TIMEOUT_S = { min: Math.ceil(TIMEOUT_MS.min / 1000), max: Math.floor(TIMEOUT_MS.max / 1000) };
+
 export function settingsFrom(input: z.infer<z.ZodObject<typeof settingsShape>>, base: VersionSettings | null): FunctionSettings {
   const runtime = input.Runtime !== undefined ? hearthRuntime(input.Runtime) : base?.runtime;
   if (runtime === undefined) throw new LambdaError('InvalidParameterValueException', 'Runtime is required for a .zip deployment package.');
-  if (input.Timeout !== undefined && (input.Timeout < 1 || input.Timeout > 900)) {
-    throw new LambdaError('InvalidParameterValueException', `Timeout must be from 1 to 900 seconds, got ${input.Timeout}.`);
+  if (input.Timeout !== undefined && (input.Timeout < TIMEOUT_S.min || input.Timeout > TIMEOUT_S.max)) {
+    throw new LambdaError('InvalidParameterValueException', `Timeout must be from ${TIMEOUT_S.min} to ${TIMEOUT_S.max} seconds, got ${input.Timeout}.`);
   }
   if (input.MemorySize !== undefined && (input.MemorySize < MEMORY_MB.min || input.MemorySize > MEMORY_MB.max)) {
     throw new LambdaError('InvalidParameterValueException', `MemorySize must be from ${MEMORY_MB.min} to ${MEMORY_MB.max} MB on Hearth, got ${input.MemorySize}.`);

@@ -75,7 +75,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       const input = parseUpdateConfiguration(c.get('body'));
       refuseUnsupported(input);
       const { name, fn } = await existing(c);
-      const settings = settingsFrom(input, settingsOf(fn.latest));
+      const settings = settingsFrom(input, fn.latest);
       // Lambda does not look for the handler's file on a configuration change either: a wrong one fails at invoke.
       const updated = await deps.functions.createVersion(c.get('namespace'), name, settings, sameCodeAs(fn.latest));
       deps.log.info('function reconfigured', { name, version: updated.latestVersion, via: 'lambda-api' });

@@ -131,7 +131,7 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
   }
 }
 
-/** The canonical request of SigV4 (exported for tests and debugging). */
+/** The canonical request of SigV4. */
 function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
   const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers.get(name) ?? '')}\n`).join('');
   return [

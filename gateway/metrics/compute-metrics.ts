@@ -85,7 +85,16 @@ function merge(a: Omit<BucketRow, 't'>, b: Omit<BucketRow, 't'>): Omit<BucketRow
   };
 }
 
-const round = (n: number, digits = 6) => Math.round(n * 10 ** digits) / 10 ** digits;
+export const round = (n: number, digits = 6) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Cold and pre-warmed starts over all starts (throttled calls did not start), to four places. */
+export function coldStartRate(starts: { cold: number; prewarmed: number; warm: number }): number {
+  const ran = starts.cold + starts.prewarmed + starts.warm;
+  return ran === 0 ? 0 : round((starts.cold + starts.prewarmed) / ran, 4);
+}
+
+const allLatency = (b: Pick<BucketRow, 'latencyCold' | 'latencyPrewarmed' | 'latencyWarm'>) =>
+  addHistograms(addHistograms(b.latencyCold, b.latencyPrewarmed), b.latencyWarm);
 
 /** Builds the answer for `plan`, with a series point for every bucket from `from` (empty ones zero). */
 export function computeMetrics(
@@ -102,7 +111,7 @@ export function computeMetrics(
     const t = from.getTime() + i * plan.bucketSeconds * 1000;
     const row = byTime.get(t) ?? { t: new Date(t), ...EMPTY_BUCKET };
     total = merge(total, row);
-    const all = addHistograms(addHistograms(row.latencyCold, row.latencyPrewarmed), row.latencyWarm);
+    const all = allLatency(row);
     series.push({
       t: new Date(t).toISOString(),
       invocations: row.invocations,
@@ -115,7 +124,6 @@ export function computeMetrics(
       gbSeconds: round(row.gbSeconds),
     });
   }
-  const ran = total.cold + total.prewarmed + total.warm;
   const byCode: Record<string, number> = {};
   for (const [code, n] of [
     ['FunctionError', total.functionErrors],
@@ -135,9 +143,9 @@ export function computeMetrics(
     errors: { total: total.errors, byCode },
     throttles: total.throttles,
     startKinds: { cold: total.cold, prewarmed: total.prewarmed, warm: total.warm },
-    coldStarts: { count: total.cold + total.prewarmed, rate: ran === 0 ? 0 : round((total.cold + total.prewarmed) / ran, 4) },
+    coldStarts: { count: total.cold + total.prewarmed, rate: coldStartRate(total) },
     latencyMs: {
-      all: percentiles(addHistograms(addHistograms(total.latencyCold, total.latencyPrewarmed), total.latencyWarm)),
+      all: percentiles(allLatency(total)),
       cold: percentiles(total.latencyCold),
       prewarmed: percentiles(total.latencyPrewarmed),
       warm: percentiles(total.latencyWarm),

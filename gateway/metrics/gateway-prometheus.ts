@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REQUEST_SECONDS_BUCKETS } from '../../worker/worker-prometheus.ts';
 
 export interface GatewayPrometheus {
   /** Middleware that counts and times every request by its route pattern. */
@@ -21,7 +22,7 @@ export function createGatewayPrometheus(queueCounts: () => Promise<Record<string
     name: 'hearth_gateway_request_duration_seconds',
     help: 'HTTP request time by route pattern.',
     labelNames: ['route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: REQUEST_SECONDS_BUCKETS,
     registers: [registry],
   });
   new Gauge({

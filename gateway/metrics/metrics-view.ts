@@ -3,7 +3,22 @@
  * read exactly these, so every surface shows the same numbers.
  */
 
-export type MetricsWindow = '5m' | '1h' | '24h' | '7d';
+export const METRICS_WINDOWS = ['5m', '1h', '24h', '7d'] as const;
+export type MetricsWindow = (typeof METRICS_WINDOWS)[number];
+
+/**
+ * A logs `since` as an ISO time, epoch milliseconds, or a duration back from
+ * `now` (`30s`, `15m`, `2h`, `1d`); null when it is none of those.
+ */
+export function sinceFrom(raw: string, now: number): Date | null {
+  const duration = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (duration) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(duration[1]) * unit);
+  }
+  const date = /^\d+$/.test(raw) ? new Date(Number(raw)) : new Date(raw);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
 
 /** Percentiles in milliseconds, from log-bucketed histograms (within ±7%); null when there were no samples. */
 export interface Percentiles {

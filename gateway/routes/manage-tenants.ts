@@ -10,12 +10,11 @@ import { Hono } from 'hono';
 import { assertAdmin, sha256Hex } from '../auth.ts';
 import { HearthError, badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { DNS_LABEL, UUID } from '../ids.ts';
 import { createCredentialSealer } from '../lambda/credential-seal.ts';
 import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function parseQuota(value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -26,7 +25,7 @@ function parseQuota(value: unknown): number | null {
 }
 
 function namespaceParam(raw: string): string {
-  if (!NAME.test(raw)) throw notFound('NamespaceNotFound', `namespace "${raw.slice(0, 64)}" does not exist`);
+  if (!DNS_LABEL.test(raw)) throw notFound('NamespaceNotFound', `namespace "${raw.slice(0, 64)}" does not exist`);
   return raw;
 }
 
@@ -37,7 +36,7 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       assertAdmin(c);
       const body = (await readJsonBody(c, 16 * 1024)) as { name?: unknown; concurrencyQuota?: unknown } | null;
       const name = body?.name;
-      if (typeof name !== 'string' || !NAME.test(name)) {
+      if (typeof name !== 'string' || !DNS_LABEL.test(name)) {
         throw badRequest('InvalidName', 'name must be 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit');
       }
       const created = await deps.tenants.createNamespace(name, parseQuota(body?.concurrencyQuota));

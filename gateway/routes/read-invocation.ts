@@ -1,10 +1,9 @@
 /** `GET /v1/invocations/{id}`: status, and once finished the result, error, timings and logs. */
 import { Hono } from 'hono';
 import { notFound } from '../errors.ts';
+import { UUID } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { finishedInvocationView } from '../invoke/invocation-view.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function readInvocationRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().get('/v1/invocations/:id', async (c) => {

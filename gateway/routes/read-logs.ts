@@ -8,21 +8,22 @@ import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { UUID } from '../ids.ts';
 import type { RecordRow } from '../metrics/metrics-store.ts';
-import type { InvocationSummary, LogEntry, Page } from '../metrics/metrics-view.ts';
+import { sinceFrom, type InvocationSummary, type LogEntry, type Page } from '../metrics/metrics-view.ts';
 import { reportLine } from '../metrics/report-line.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STATUSES = ['succeeded', 'failed', 'throttled'];
 
-export function readLogsRoute(deps: GatewayDeps) {
-  const functionIdOr404 = async (namespace: string, name: string) => {
-    assertFunctionName(name);
-    const id = await deps.metrics.functionIdOf(namespace, name);
-    if (!id) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
-    return id;
-  };
+/** The id of the namespace's function `name`; 400 for a bad name, 404 for none. */
+export async function functionIdOr404(deps: GatewayDeps, namespace: string, name: string): Promise<string> {
+  assertFunctionName(name);
+  const id = await deps.metrics.functionIdOf(namespace, name);
+  if (!id) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+  return id;
+}
 
+export function readLogsRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>()
     .get('/v1/invocations/:id/logs', async (c) => {
       const id = c.req.param('id').toLowerCase();
@@ -32,11 +33,11 @@ export function readLogsRoute(deps: GatewayDeps) {
         invocationId: row.id,
         logs: row.logs,
         logsTruncated: row.logsTruncated,
-        report: reportLine({ ...row, startKind: row.startKind }),
+        report: reportLine(row),
       });
     })
     .get('/v1/functions/:name/logs', async (c) => {
-      const functionId = await functionIdOr404(c.get('namespace'), c.req.param('name'));
+      const functionId = await functionIdOr404(deps, c.get('namespace'), c.req.param('name'));
       const limit = parseLimit(c.req.query('limit'), 50, 500);
       const since = parseSince(c.req.query('since'));
       const before = parseCursor(c.req.query('cursor'));
@@ -44,7 +45,7 @@ export function readLogsRoute(deps: GatewayDeps) {
       return c.json(page(rows, limit, toLogEntry));
     })
     .get('/v1/functions/:name/invocations', async (c) => {
-      const functionId = await functionIdOr404(c.get('namespace'), c.req.param('name'));
+      const functionId = await functionIdOr404(deps, c.get('namespace'), c.req.param('name'));
       const limit = parseLimit(c.req.query('limit'), 50, 500);
       const status = c.req.query('status');
       if (status !== undefined && !STATUSES.includes(status)) {
@@ -101,16 +102,10 @@ function parseLimit(raw: string | undefined, fallback: number, max: number): num
   return n;
 }
 
-/** `since` as an ISO time, epoch milliseconds, or a duration back from now (`30s`, `15m`, `2h`, `1d`). */
-export function parseSince(raw: string | undefined, now = Date.now()): Date | undefined {
+function parseSince(raw: string | undefined, now = Date.now()): Date | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const duration = /^(\d+)(s|m|h|d)$/.exec(raw);
-  if (duration) {
-    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now - Number(duration[1]) * unit);
-  }
-  const date = /^\d+$/.test(raw) ? new Date(Number(raw)) : new Date(raw);
-  if (Number.isNaN(date.getTime())) throw badRequest('InvalidParameter', 'since must be an ISO time, epoch milliseconds, or a duration like 15m');
+  const date = sinceFrom(raw, now);
+  if (!date) throw badRequest('InvalidParameter', 'since must be an ISO time, epoch milliseconds, or a duration like 15m');
   return date;
 }
 

@@ -1,11 +1,11 @@
 /** `GET /v1/functions/{name}/metrics` and `GET /v1/metrics/summary`: cold starts, latency and usage over a window. */
 import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
-import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { computeMetrics } from '../metrics/compute-metrics.ts';
+import { coldStartRate, computeMetrics, round } from '../metrics/compute-metrics.ts';
 import type { MetricsSummary, WorkerPoolView } from '../metrics/metrics-view.ts';
 import { planWindow, windowStart } from '../metrics/metrics-windows.ts';
+import { functionIdOr404 } from './read-logs.ts';
 
 export function readMetricsRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>()
@@ -14,8 +14,7 @@ export function readMetricsRoute(deps: GatewayDeps) {
       assertFunctionName(name);
       const plan = planWindow(c.req.query('window'));
       const namespace = c.get('namespace');
-      const functionId = await deps.metrics.functionIdOf(namespace, name);
-      if (!functionId) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      const functionId = await functionIdOr404(deps, namespace, name);
       const now = new Date();
       const from = windowStart(plan, now.getTime());
       const rows = await deps.metrics.readBuckets({ functionId, namespace }, plan.resolution, plan.bucketSeconds, from);
@@ -46,17 +45,14 @@ export function readMetricsRoute(deps: GatewayDeps) {
       }
       const summary: MetricsSummary = {
         ...computeMetrics(null, plan, from, now, rows),
-        functions: perFunction.map((f) => {
-          const ran = f.cold + f.prewarmed + f.warm;
-          return {
-            name: f.name,
-            invocations: f.invocations,
-            errors: f.errors,
-            coldStarts: f.cold + f.prewarmed,
-            coldStartRate: ran === 0 ? 0 : Math.round(((f.cold + f.prewarmed) / ran) * 10_000) / 10_000,
-            gbSeconds: Math.round(f.gbSeconds * 1e6) / 1e6,
-          };
-        }),
+        functions: perFunction.map((f) => ({
+          name: f.name,
+          invocations: f.invocations,
+          errors: f.errors,
+          coldStarts: f.cold + f.prewarmed,
+          coldStartRate: coldStartRate(f),
+          gbSeconds: round(f.gbSeconds),
+        })),
         pool: { workers: pool, totals },
       };
       return c.json(summary);

@@ -1,5 +1,5 @@
 /** `hearth logs <name>`: each invocation's output and REPORT line, oldest first; `--follow` keeps polling. */
-import type { LogEntry, Page } from '../../metrics/metrics-view.ts';
+import { sinceFrom, type LogEntry, type Page } from '../../metrics/metrics-view.ts';
 import { usageError } from '../cli-error.ts';
 import { isAbort, type HearthClient } from '../client.ts';
 import { fnPath, intOption, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
@@ -108,14 +108,9 @@ function printEntry(ctx: CliContext, entry: LogEntry): void {
 }
 
 /** `--since` as the API reads it, resolved here so a follow can use the same instant. */
-export function parseSince(raw: string, now = Date.now()): Date {
-  const duration = /^(\d+)(s|m|h|d)$/.exec(raw);
-  if (duration) {
-    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now - Number(duration[1]) * unit);
-  }
-  const date = /^\d+$/.test(raw) ? new Date(Number(raw)) : new Date(raw);
-  if (Number.isNaN(date.getTime())) throw usageError(`--since must be a duration like 10m, an ISO time or epoch milliseconds, got "${raw}"`, 'logs');
+function parseSince(raw: string, now = Date.now()): Date {
+  const date = sinceFrom(raw, now);
+  if (!date) throw usageError(`--since must be a duration like 10m, an ISO time or epoch milliseconds, got "${raw}"`, 'logs');
   return date;
 }
 

@@ -1,12 +1,12 @@
 /** `hearth metrics <name>`: the metrics API's numbers as a terminal table. */
-import type { FunctionMetrics, Percentiles } from '../../metrics/metrics-view.ts';
+import { METRICS_WINDOWS, type FunctionMetrics, type Percentiles } from '../../metrics/metrics-view.ts';
 import { usageError } from '../cli-error.ts';
 import { apiError } from '../client.ts';
 import { fnPath, parseCommandArgs, write, type Command } from '../command.ts';
 import { decimals2, formatMs, formatRate, formatTime, sparkline } from '../format.ts';
 import { formatTable } from '../table.ts';
 
-const WINDOWS = ['5m', '1h', '24h', '7d'];
+const WINDOWS: readonly string[] = METRICS_WINDOWS;
 
 const OPTIONS = {
   window: { type: 'string', short: 'w' },
@@ -48,7 +48,7 @@ Options:
 };
 
 /** The whole report, as printed. */
-export function renderMetrics(m: FunctionMetrics): string {
+function renderMetrics(m: FunctionMetrics): string {
   const byCode = Object.entries(m.errors.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
   const kinds = m.startKinds;
   const out: string[] = [];

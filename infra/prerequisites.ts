@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { adminUrl } from '../migrations/database.ts';
 
 const run = promisify(execFile);
 
@@ -98,9 +99,7 @@ function connectionRefused(err: unknown): boolean {
 }
 
 async function pgAnswers(url: string): Promise<true | Error> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({ connectionString: adminUrl(url), connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query('select 1');

@@ -5,7 +5,7 @@
  *
  * CLI: `npx tsx infra/setup.ts` (prints what it did).
  */
-import { ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
+import { createAndMigrate } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureChromium } from './browser.ts';
 import { ensureEgressNetwork } from './egress-network.ts';
@@ -56,14 +56,8 @@ export async function setUp(options: SetupOptions): Promise<void> {
   await ensureRedis(options.redisUrl, options.stateDir, log);
   log(`redis: ok (${redact(options.redisUrl)})`);
   if (options.migrate && role !== 'worker') {
-    const created = await ensureDatabaseExists(options.databaseUrl);
-    const database = openDatabase(options.databaseUrl, { max: 1 });
-    try {
-      await migrateDatabase(database.db);
-    } finally {
-      await database.close();
-    }
-    log(`schema: ${created === 'created' ? 'database created and ' : ''}migrations applied`);
+    const created = await createAndMigrate(options.databaseUrl);
+    log(`schema: ${created ? 'database created and ' : ''}migrations applied`);
   }
   if (docker) await ensureRuntimeImages(docker, { log: (line) => log(`images: ${line}`) });
   if (options.withBrowser) {

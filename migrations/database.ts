@@ -35,6 +35,13 @@ export async function migrateDatabase(db: Database): Promise<void> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
 }
 
+/** The URL of the `postgres` database on the same server as `url` (for creating and dropping databases). */
+export function adminUrl(url: string): string {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  return admin.toString();
+}
+
 /**
  * Creates the database named in `url` when the server answers but the
  * database does not exist yet (connecting through the `postgres` database).
@@ -43,9 +50,7 @@ export async function ensureDatabaseExists(url: string): Promise<'created' | 'ex
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`unsupported database name in DATABASE_URL: "${name}"`);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = new pg.Client({ connectionString: adminUrl(url) });
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);
@@ -63,13 +68,23 @@ export async function ensureDatabaseExists(url: string): Promise<'created' | 'ex
   }
 }
 
+/** Creates the database in `url` if it is missing, then applies the migrations; true when it was created. */
+export async function createAndMigrate(url: string): Promise<boolean> {
+  const created = await ensureDatabaseExists(url);
+  const database = openDatabase(url, { max: 1 });
+  try {
+    await migrateDatabase(database.db);
+  } finally {
+    await database.close();
+  }
+  return created === 'created';
+}
+
 /** Drops a database (tests clean up their own). */
 export async function dropDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = new pg.Client({ connectionString: adminUrl(url) });
   await client.connect();
   try {
     await client.query(`drop database if exists "${name}" with (force)`);

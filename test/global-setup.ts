@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import type { TestProject } from 'vitest/node';
-import { dropDatabase, ensureDatabaseExists, migrateDatabase, openDatabase } from '../migrations/database.ts';
+import { createAndMigrate, dropDatabase } from '../migrations/database.ts';
 import { ensureEgressNetwork } from '../infra/egress-network.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../infra/prerequisites.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
@@ -22,10 +22,7 @@ export default async function setup(project: TestProject) {
   const server = process.env.TEST_DATABASE_SERVER_URL ?? new URL('/', DEFAULT_DATABASE_URL).toString().replace(/\/$/, '');
   const databaseUrl = `${server}/hearth_test_${randomBytes(4).toString('hex')}`;
   const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  await ensureDatabaseExists(databaseUrl);
-  const database = openDatabase(databaseUrl, { max: 1 });
-  await migrateDatabase(database.db);
-  await database.close();
+  await createAndMigrate(databaseUrl);
   const docker = new Dockerode();
   await ensureRuntimeImages(docker);
   // Once per run (not per test file): the network and firewall egress sandboxes need.

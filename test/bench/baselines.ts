@@ -24,14 +24,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type Dockerode from 'dockerode';
 import { RUNTIMES, SANDBOX_UID } from '../../runtime-images/runtimes.ts';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
-import { REDIS_URL, ROOT, WORKER_LABEL, httpCall, sleep } from './stack.ts';
+import { stopGracefully } from '../helpers/processes.ts';
+import { sleep } from '../helpers/wait.ts';
+import { REDIS_URL, ROOT, httpCall } from './stack.ts';
 
 const IMAGE = RUNTIMES.nodejs20.image;
 const SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(8080)";
 const NETWORK = 'hearth-bench-baseline';
 /** Baseline containers carry the worker label too, so the stack's clean-up removes them. */
-const LABELS = { [WORKER_LABEL]: 'bench-baseline' };
+const LABELS = { [SANDBOX_LABELS.worker]: 'bench-baseline' };
 
 /** A bench-owned bridge network whose addresses are handed out in turn (no inspect on the timed path). */
 export class BaselineNetwork {
@@ -258,9 +261,7 @@ export async function startBullmqBaseline(concurrency: number): Promise<BullmqBa
     },
     async close() {
       process.off('exit', killChild);
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await stopGracefully(child, exited, 10_000);
       await events.close();
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();

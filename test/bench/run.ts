@@ -21,7 +21,7 @@ import { runScaling } from './scenario-scaling.ts';
 import { runThroughput } from './scenario-throughput.ts';
 import { runWarm } from './scenario-warm.ts';
 import { defaultStateDir, setUp } from '../../infra/setup.ts';
-import { dropDatabase, ensureDatabaseExists, migrateDatabase, openDatabase } from '../../migrations/database.ts';
+import { createAndMigrate, dropDatabase } from '../../migrations/database.ts';
 import { BENCH_DATABASE_URL, BenchStack, REDIS_URL, ROOT, type BenchContext, type Log } from './stack.ts';
 import { emptyResult, renderScenario, renderSummary, writeResults, type ScenarioResult } from './stats.ts';
 
@@ -128,13 +128,7 @@ process.exit(failed.length > 0 ? 1 : 0);
 async function prepareInfrastructure(log: Log): Promise<void> {
   await setUp({ databaseUrl: BENCH_DATABASE_URL, redisUrl: REDIS_URL, stateDir: defaultStateDir(), migrate: false, log: (l) => log(`setup: ${l}`) });
   await dropDatabase(BENCH_DATABASE_URL);
-  await ensureDatabaseExists(BENCH_DATABASE_URL);
-  const database = openDatabase(BENCH_DATABASE_URL, { max: 1 });
-  try {
-    await migrateDatabase(database.db);
-  } finally {
-    await database.close();
-  }
+  await createAndMigrate(BENCH_DATABASE_URL);
   log('setup: bench database created and migrated');
 }
 

@@ -8,10 +8,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { WORKER_LABEL, sleep, type BenchContext } from './stack.ts';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { sleep } from '../helpers/wait.ts';
+import type { BenchContext } from './stack.ts';
 import { atMost, countBy, exactly, fmt, mean, summarize, type ScenarioResult } from './stats.ts';
 
-const FUNCTION_ID_LABEL = 'io.hearth.function-id';
 const MIB = 1024 * 1024;
 const SOURCE = `exports.handler = async (event) => {
   if (event && event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
@@ -70,7 +71,7 @@ export async function runDensity(ctx: BenchContext, result: ScenarioResult): Pro
     const t0 = Date.now();
     const { functionId, unsupported } = await stack.deploy(name, SOURCE, { memoryMb: '64', timeoutMs: '30000' }, { minWarm: String(count) });
     const running = async () =>
-      (await stack.docker.listContainers({ filters: { label: [`${FUNCTION_ID_LABEL}=${functionId}`, `${WORKER_LABEL}=${stack.workerId}`], status: ['running'] } })).map((c) => c.Id);
+      (await stack.docker.listContainers({ filters: { label: [`${SANDBOX_LABELS.functionId}=${functionId}`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running'] } })).map((c) => c.Id);
 
     let how = 'minWarm';
     if (unsupported.includes('minWarm')) {

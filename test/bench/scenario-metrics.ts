@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { openDatabase } from '../../migrations/database.ts';
-import type { InvocationOutcome, StartKind } from '../../worker/invocation-outcome.ts';
+import { billedDuration, type InvocationOutcome, type StartKind } from '../../worker/invocation-outcome.ts';
 import type { InvocationJob } from '../../worker/invocation-queue.ts';
 import { insertInvocations } from '../../worker/store/invocations-store.ts';
 import { BENCH_DATABASE_URL, httpCall, type BenchContext } from './stack.ts';
@@ -59,7 +59,7 @@ function synthetic(fn: { id: string; name: string }, at: number): { job: Invocat
       acquireMs: 0,
       initMs,
       durationMs,
-      billedMs: throttled ? 0 : Math.max(1, Math.ceil(durationMs)),
+      billedMs: throttled ? 0 : billedDuration(durationMs),
       memoryMb,
       logs: `line ${invocationId.slice(0, 8)}\n`,
       logsTruncated: false,

@@ -8,7 +8,9 @@
  */
 import { bareColdStart, BaselineNetwork } from './baselines.ts';
 import { deployAndCallOnce } from './scenario-cold.ts';
-import { WORKER_LABEL, sleep, type BenchContext } from './stack.ts';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { sleep, waitUntil } from '../helpers/wait.ts';
+import type { BenchContext } from './stack.ts';
 import {
   atMost,
   breakdownOf,
@@ -22,7 +24,6 @@ import {
   type TimedCall,
 } from './stats.ts';
 
-const PREWARMED_LABEL = 'io.hearth.prewarmed';
 const POOL = 2;
 
 export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Promise<void> {
@@ -32,24 +33,17 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
 
   const prewarmed = async (): Promise<string[]> => {
     const found = await stack.docker.listContainers({
-      filters: { label: [`${PREWARMED_LABEL}=true`, `${WORKER_LABEL}=${stack.workerId}`], status: ['running'] },
+      filters: { label: [`${SANDBOX_LABELS.prewarmed}=true`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running'] },
     });
     return found.map((c) => c.Id);
   };
   /** Waits until `pred` holds for the pre-warmed set, up to `ms`; returns whether it did. */
-  const waitFor = async (pred: (ids: string[]) => boolean, ms: number): Promise<boolean> => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      if (pred(await prewarmed())) return true;
-      await sleep(50);
-    }
-    return pred(await prewarmed());
-  };
+  const waitFor = (pred: (ids: string[]) => boolean, ms: number): Promise<boolean> => waitUntil(async () => pred(await prewarmed()), ms, 50);
 
   const labelSeen = await waitFor((ids) => ids.length >= POOL, 15_000);
   if (!labelSeen) {
     result.notes.push(
-      `no running container labelled ${PREWARMED_LABEL}=true appeared within 15 s of the worker start: pre-warming looks absent (or labelled otherwise); waiting 1 s between samples instead`,
+      `no running container labelled ${SANDBOX_LABELS.prewarmed}=true appeared within 15 s of the worker start: pre-warming looks absent (or labelled otherwise); waiting 1 s between samples instead`,
     );
   }
 

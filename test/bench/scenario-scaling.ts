@@ -8,7 +8,8 @@
  */
 import http from 'node:http';
 import autocannon from 'autocannon';
-import { httpCall, sleep, type BenchContext } from './stack.ts';
+import { sleep } from '../helpers/wait.ts';
+import { httpCall, type BenchContext } from './stack.ts';
 import { fmt, type ScenarioResult } from './stats.ts';
 
 const FUNCTIONS = 8;

@@ -10,7 +10,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import { startBullmqBaseline, type BullmqBaseline } from './baselines.ts';
-import { sleep, type BenchContext } from './stack.ts';
+import { sleep } from '../helpers/wait.ts';
+import type { BenchContext } from './stack.ts';
 import { atLeast, countRecords, exactly, fmt, jobTimes, ratio, summarize, waitForRecords, type ScenarioResult } from './stats.ts';
 
 const CONNECTIONS = 64;

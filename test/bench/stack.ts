@@ -8,11 +8,9 @@
  * bench worker (`io.hearth.worker=bench-*`) or baseline left, even after a
  * failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,13 +18,15 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import { freePort } from '../helpers/ports.ts';
+import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hearth_bench';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Label key every sandbox carries (see worker/container-runtime.ts) and baselines reuse. */
-export const WORKER_LABEL = 'io.hearth.worker';
 
 export type Log = (line: string) => void;
 
@@ -100,41 +100,20 @@ export function httpCall(
   });
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(preferred: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | null>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(null));
-      server.listen(port, '127.0.0.1', () => {
-        const got = (server.address() as { port: number }).port;
-        server.close(() => resolve(got));
-      });
-    });
-  return (await tryPort(preferred)) ?? (await tryPort(0))!;
-}
-
 /** Removes every container (and baseline network) whose worker label starts with `bench-`; returns how many containers. */
 export async function removeBenchContainers(docker: Dockerode): Promise<number> {
-  const all = await docker.listContainers({ all: true, filters: { label: [WORKER_LABEL] } });
-  const ours = all.filter((c) => (c.Labels[WORKER_LABEL] ?? '').startsWith('bench-'));
+  const all = await docker.listContainers({ all: true, filters: { label: [SANDBOX_LABELS.worker] } });
+  const ours = all.filter((c) => (c.Labels[SANDBOX_LABELS.worker] ?? '').startsWith('bench-'));
   for (let i = 0; i < ours.length; i += 16) {
     await Promise.all(
       ours.slice(i, i + 16).map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})),
     );
   }
-  const networks = await docker.listNetworks({ filters: { label: [WORKER_LABEL] } });
-  for (const n of networks.filter((n) => (n.Labels?.[WORKER_LABEL] ?? '').startsWith('bench-'))) {
+  const networks = await docker.listNetworks({ filters: { label: [SANDBOX_LABELS.worker] } });
+  for (const n of networks.filter((n) => (n.Labels?.[SANDBOX_LABELS.worker] ?? '').startsWith('bench-'))) {
     await docker.getNetwork(n.Id).remove().catch(() => {});
   }
   return ours.length;
-}
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  exited: Promise<number | null>;
 }
 
 export class BenchStack {
@@ -148,9 +127,9 @@ export class BenchStack {
   /** Keep-alive agent for API calls (deploys, single invokes). */
   readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   private workers = 0;
-  private gateway: Child | null = null;
-  private worker: Child | null = null;
-  private readonly extraWorkers: Child[] = [];
+  private gateway: StartedProcess | null = null;
+  private worker: StartedProcess | null = null;
+  private readonly extraWorkers: StartedProcess[] = [];
 
   private constructor(
     private readonly log: Log,
@@ -212,48 +191,22 @@ export class BenchStack {
   }
 
   /** Starts `node --import tsx <entry>`, output to its log; resolves once it logged `readyMessage`. */
-  private async spawn(name: string, entry: string, env: Record<string, string>, readyMessage: string): Promise<Child> {
-    const logFile = join(this.logsDir, `${name}.log`);
-    const out = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  private spawn(name: string, entry: string, env: Record<string, string>, readyMessage: string): Promise<StartedProcess> {
+    return startTsxProcess({
+      name,
+      entry,
       cwd: ROOT,
-      env: { ...process.env, ...this.baseEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...this.baseEnv(), ...env },
+      logFile: join(this.logsDir, `${name}.log`),
+      readyMessage,
+      readyTimeoutMs: 60_000,
+      tailChars: 4096,
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    let seen = '';
-    let timer: NodeJS.Timeout | undefined;
-    const failed = (err: Error) => {
-      child.kill('SIGKILL');
-      throw err;
-    };
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        out.write(chunk);
-        if (seen === 'done') return;
-        seen = (seen + chunk.toString('utf8')).slice(-4096);
-        if (!seen.includes(`"message":"${readyMessage}"`)) return;
-        seen = 'done';
-        resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      void exited.then((code) => reject(new Error(`${name} exited (code ${code}) before it was ready; its log ends with:\n${tail(logFile)}`)));
-      timer = setTimeout(() => reject(new Error(`${name} not ready within 60 s; its log ends with:\n${tail(logFile)}`)), 60_000);
-    })
-      .catch(failed)
-      .finally(() => clearTimeout(timer));
-    return { name, process: child, exited };
   }
 
   private async waitForHealth(timeoutMs = 30_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const ok = await httpCall(this.agent, `${this.url}/healthz`, { timeoutMs: 2000 }).then((a) => a.status === 200, () => false);
-      if (ok) return;
-      await sleep(100);
-    }
-    throw new Error(`the gateway did not answer GET /healthz on ${this.url} within ${timeoutMs} ms`);
+    const healthy = () => httpCall(this.agent, `${this.url}/healthz`, { timeoutMs: 2000 }).then((a) => a.status === 200, () => false);
+    if (!(await waitUntil(healthy, timeoutMs))) throw new Error(`the gateway did not answer GET /healthz on ${this.url} within ${timeoutMs} ms`);
   }
 
   /**
@@ -284,15 +237,10 @@ export class BenchStack {
     for (const child of this.extraWorkers.splice(0)) await this.stopChild(child, 90_000);
   }
 
-  private async stopChild(child: Child, graceMs: number): Promise<void> {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-    child.process.kill('SIGTERM');
-    const done = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
-    if (!done) {
-      this.log(`stack: ${child.name} did not stop within ${graceMs} ms of SIGTERM; sending SIGKILL`);
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
+  private stopChild(child: StartedProcess, graceMs: number): Promise<void> {
+    return stopGracefully(child.process, child.exited, graceMs, () =>
+      this.log(`stack: ${child.name} did not stop within ${graceMs} ms of SIGTERM; sending SIGKILL`),
+    );
   }
 
   /** Authorization and JSON headers for API calls. */
@@ -342,7 +290,7 @@ export class BenchStack {
 
   /** Ends both processes (SIGTERM, then SIGKILL) and removes every bench container. Safe to call twice. */
   async stop(): Promise<void> {
-    const children = [...this.extraWorkers.splice(0), this.worker, this.gateway].filter((c): c is Child => c !== null);
+    const children = [...this.extraWorkers.splice(0), this.worker, this.gateway].filter((c): c is StartedProcess => c !== null);
     this.worker = null;
     this.gateway = null;
     for (const child of children) await this.stopChild(child, child.name === 'gateway' ? 10_000 : 90_000).catch(() => {});
@@ -357,13 +305,5 @@ export class BenchStack {
   /** Process ids of the gateway and the current worker (for CPU accounting). */
   pids(): { gateway: number | undefined; worker: number | undefined } {
     return { gateway: this.gateway?.process.pid, worker: this.worker?.process.pid };
-  }
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
   }
 }

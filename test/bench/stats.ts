@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { INVOCATION_QUEUE_NAME } from '../../worker/invocation-queue.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
-import { REDIS_URL, sleep, type BenchStack, type HttpAnswer } from './stack.ts';
+import { sleep } from '../helpers/wait.ts';
+import { REDIS_URL, type BenchStack, type HttpAnswer } from './stack.ts';
 
 /** p50/p99 and friends of one series of samples (milliseconds unless said). */
 export interface Summary {

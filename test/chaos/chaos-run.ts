@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sleep } from '../helpers/wait.ts';
 import { ChaosStack, type Log } from './chaos-stack.ts';
 import { EXECUTION_MARKER, countExecutions, type ExecutionCounter } from './executions.ts';
 import { FaultInjector, scheduleFaults, type FaultPlan, type QueueDepth } from './faults.ts';
 import { formatSummary, summarize, type ChaosSummary, type RecordRow } from './report.ts';
 import { Sender } from './sender.ts';
-import { sleep } from './services.ts';
 
 export interface ChaosOptions extends FaultPlan {
   invocations: number;

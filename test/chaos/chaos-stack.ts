@@ -6,26 +6,22 @@
  * restart Redis, stop and start Postgres. `stop()` ends everything and
  * removes every container the run's workers left — also after a failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import pg from 'pg';
-import { ensureDatabaseExists, migrateDatabase, openDatabase } from '../../migrations/database.ts';
+import { createAndMigrate } from '../../migrations/database.ts';
 import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
-import { PostgresServer, RedisServer, freePort, sleep, waitFor } from './services.ts';
+import { freePort } from '../helpers/ports.ts';
+import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
+import { PostgresServer } from './services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export type Log = (line: string) => void;
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  exited: Promise<void>;
-}
 
 export interface ChaosStackOptions {
   /** Short random id: part of the queue prefix, worker ids and function name. */
@@ -49,8 +45,8 @@ export class ChaosStack {
   /** The stack's own database, for reading records (reconnects after an outage). */
   records!: pg.Pool;
   private readonly dir = mkdtempSync(join(tmpdir(), 'hearth-chaos-'));
-  private gateway: Child | null = null;
-  private readonly workers = new Map<string, Child>();
+  private gateway: StartedProcess | null = null;
+  private readonly workers = new Map<string, StartedProcess>();
   private closing = false;
   /** Processes that ended without being told to (a finding in itself). */
   readonly unexpectedExits: string[] = [];
@@ -87,9 +83,7 @@ export class ChaosStack {
     this.redis = await RedisServer.start(join(this.dir, 'redis'), join(logsDir, 'redis.log'));
     this.postgres = await PostgresServer.start(join(this.dir, 'postgres'), join(this.dir, 'postgres', 'postgres.log'));
     log(`stack: redis on ${this.redis.port} (AOF), postgres on ${this.postgres.port}, files in ${this.dir}`);
-    await ensureDatabaseExists(this.databaseUrl);
-    const database = openDatabase(this.databaseUrl, { max: 1 });
-    await migrateDatabase(database.db).finally(() => database.close());
+    await createAndMigrate(this.databaseUrl);
     this.records = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
     this.records.on('error', () => {});
     const port = await freePort();
@@ -142,38 +136,20 @@ export class ChaosStack {
   }
 
   /** Starts `node --import tsx <entry>`, output to its log; resolves once it logged `readyMessage`. */
-  private async spawn(name: string, entry: string, env: Record<string, string>, readyMessage: string): Promise<Child> {
+  private async spawn(name: string, entry: string, env: Record<string, string>, readyMessage: string): Promise<StartedProcess> {
     if (this.closing) throw new Error(`not starting ${name}: the stack is stopping`);
-    const logFile = join(this.options.logsDir, `${name}.log`);
-    const out = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    return startTsxProcess({
+      name,
+      entry,
       cwd: ROOT,
-      env: { ...process.env, ...this.env(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...this.env(), ...env },
+      logFile: join(this.options.logsDir, `${name}.log`),
+      readyMessage,
+      readyTimeoutMs: 90_000,
+      tailChars: 8192,
+      exitedError: (_code, log) => `${name} exited before it was ready; its log ends with:\n${log}`,
+      timeoutError: (log) => `${name} not ready within 90 s:\n${log}`,
     });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    let seen = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        out.write(chunk);
-        if (seen === 'done') return;
-        seen = (seen + chunk.toString('utf8')).slice(-8192);
-        if (seen.includes(`"message":"${readyMessage}"`)) {
-          seen = 'done';
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      void exited.then(() => reject(new Error(`${name} exited before it was ready; its log ends with:\n${tail(logFile)}`)));
-    });
-    try {
-      await Promise.race([ready, sleep(90_000).then(() => Promise.reject(new Error(`${name} not ready within 90 s:\n${tail(logFile)}`)))]);
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
-    return { name, process: child, exited };
   }
 
   headers(json = true): Record<string, string> {
@@ -189,11 +165,6 @@ export class ChaosStack {
     if (res.status !== 201) throw new Error(`deploy of ${name} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   }
 
-  /** Waits until the gateway answers `/healthz` again (after a fault). */
-  async waitForGateway(): Promise<void> {
-    await waitFor('gateway', async () => (await fetch(`${this.url}/healthz`)).ok);
-  }
-
   /** Ends every process and service, removes the run's containers and files. Safe to call twice. */
   async stop(): Promise<void> {
     this.closing = true;
@@ -201,7 +172,7 @@ export class ChaosStack {
     this.workers.clear();
     this.gateway = null;
     // Draining matters less than getting everything down: a short grace, then SIGKILL.
-    await Promise.all(children.map((child) => stopChild(child, 10_000)));
+    await Promise.all(children.map((child) => stopGracefully(child.process, child.exited, 10_000)));
     const removed = await this.removeContainers().catch(() => 0);
     if (removed > 0) this.options.log(`stack: removed ${removed} containers the workers left behind`);
     await this.records?.end().catch(() => {});
@@ -223,23 +194,5 @@ export class ChaosStack {
     const ours = all.filter((c) => this.workerIds.includes(c.Labels[SANDBOX_LABELS.worker] ?? ''));
     await Promise.all(ours.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
     return ours.length;
-  }
-}
-
-async function stopChild(child: Child, graceMs: number): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const done = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!done) {
-    child.process.kill('SIGKILL');
-    await child.exited;
-  }
-}
-
-export function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
   }
 }

@@ -6,8 +6,8 @@
  * step lands in a timeline with its time since the run began.
  */
 import { Redis } from 'ioredis';
+import { sleep } from '../helpers/wait.ts';
 import type { ChaosStack, Log } from './chaos-stack.ts';
-import { sleep } from './services.ts';
 
 export interface FaultPlan {
   workerKills: number;

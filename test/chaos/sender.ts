@@ -5,7 +5,7 @@
  * answer) — same key, so a retry can never start a second invocation.
  */
 import http from 'node:http';
-import { sleep } from './services.ts';
+import { sleep } from '../helpers/wait.ts';
 
 export interface Accepted {
   seq: number;

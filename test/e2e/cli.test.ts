@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir, writeTree } from '../helpers/code-fixtures.ts';
 import { runCli, startCli, type CliRun } from '../helpers/cli.ts';
 import { invoke } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const GREETER = `
 const fs = require('fs');
@@ -290,11 +290,7 @@ describe('hearth CLI', () => {
   });
 
   it('exits 3 naming the URL when the gateway cannot be reached', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const run = await hearth(['list'], { env: { ...env, HEARTH_URL: url } });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`^hearth: Unreachable: cannot reach the gateway at ${url.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`));

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, tarGzOf, uniqueName, zipOf } from '../helpers/packages.ts';
 import { fetchWithoutKey, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const nodeReturning = (value: string) => `exports.handler = async () => ${JSON.stringify(value)};\n`;
 
@@ -102,8 +103,7 @@ describe('deploying functions', () => {
 
     const res = await platform.api(`/v1/functions/${name}`, { method: 'DELETE' });
     expect(res.status).toBe(204);
-    const until = Date.now() + 10_000;
-    while ((await containers()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(async () => (await containers()).length === 0, 10_000);
     expect(await containers()).toEqual([]);
 
     expect((await platform.api(`/v1/functions/${name}`)).status).toBe(404);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const APP = `
 exports.handler = async (event) => {
@@ -83,11 +84,11 @@ describe('metrics, logs and history', () => {
 
   it('summarises the namespace with per-function totals and the worker pool', async () => {
     // Workers report their pool every couple of seconds.
-    let s = await (await platform.api('/v1/metrics/summary?window=1h')).json();
-    for (let i = 0; i < 50 && !(s.pool.totals.warm >= 1); i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    let s: any;
+    await waitUntil(async () => {
       s = await (await platform.api('/v1/metrics/summary?window=1h')).json();
-    }
+      return s.pool.totals.warm >= 1;
+    }, 5000);
     const mine = s.functions.find((f: { name: string }) => f.name === name);
     expect(mine).toMatchObject({ invocations: ids.length, errors: 2 });
     expect(s.invocations).toBeGreaterThanOrEqual(ids.length);

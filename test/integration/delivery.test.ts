@@ -3,14 +3,13 @@
  * the maximum event age, dead letters after retries, and a definite 503 while
  * Redis is away, with queued work surviving its restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
 
 const APP = `
 exports.handler = async (e) => {
@@ -19,32 +18,6 @@ exports.handler = async (e) => {
   return e.seq ?? 'ok';
 };
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** A Redis of this test's own, with an append-only file, that it may stop and start. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''], {
-    stdio: 'ignore',
-  });
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('test redis did not start');
-}
 
 describe('delivery guarantees', () => {
   let platform: Platform | undefined;
@@ -108,12 +81,12 @@ describe('delivery guarantees', () => {
   }, 60_000);
 
   it('answers 503 at once while Redis is away, and keeps queued work across its restart', async () => {
-    const port = await freePort();
     const dir = await mkdtemp(join(tmpdir(), 'hearth-redis-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    let redis = await startRedis(port, dir);
-    cleanups.push(async () => redis.kill('SIGKILL'));
-    const p = await start({ redisUrl: `redis://127.0.0.1:${port}` });
+    // A Redis of this test's own, that it may stop and start; `always`: nothing acknowledged is lost to the stop.
+    const redis = await RedisServer.start(dir, join(dir, 'redis.log'), { appendfsync: 'always' });
+    cleanups.unshift(() => redis.close()); // before its directory goes
+    const p = await start({ redisUrl: redis.url });
     const name = uniqueName('redis');
     await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20', maxConcurrency: 1 });
     await invoke(p, name, {});
@@ -123,8 +96,7 @@ describe('delivery guarantees', () => {
     await new Promise((r) => setTimeout(r, 200));
     const queued = await (await invoke(p, name, { seq: 'survivor' }, '?async=true')).json();
     await new Promise((r) => setTimeout(r, 100));
-    redis.kill('SIGTERM');
-    await new Promise((r) => redis.once('exit', r));
+    await redis.stop();
 
     const t0 = Date.now();
     const refused = await invoke(p, name, {}, '?async=true');
@@ -134,7 +106,7 @@ describe('delivery guarantees', () => {
     expect(refusedSync.status).toBe(503);
     expect(Date.now() - t0).toBeLessThan(5000);
 
-    redis = await startRedis(port, dir);
+    await redis.start();
     // The call running when Redis went away still gets its answer (from its record).
     const slowAnswer = await slow;
     expect(slowAnswer.status, await slowAnswer.clone().text()).toBe(200);

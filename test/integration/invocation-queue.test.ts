@@ -18,6 +18,7 @@ import {
 } from '../../worker/invocation-queue.ts';
 import { createReplyPublisher } from '../../worker/invocation-replies.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const redis = () => redisOptionsFromUrl(inject('redisUrl'));
 
@@ -127,13 +128,11 @@ describe('invocation queue', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(seenBy).toEqual([]);
     expect(await queue.reapWorkerQueue('gone')).toBe(1);
-    const until = Date.now() + 5000;
-    while (seenBy.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => seenBy.length > 0, 5000, 50);
     expect(seenBy).toEqual([job.invocationId]);
     const mine = jobFor(null);
     await queue.enqueue(mine, 'alive');
-    const until2 = Date.now() + 5000;
-    while (seenBy.length < 2 && Date.now() < until2) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => seenBy.length >= 2, 5000, 50);
     expect(seenBy).toEqual([job.invocationId, mine.invocationId]);
   });
 

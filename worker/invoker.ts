@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts';
 import { Counts } from './counts.ts';
+import { TIMED_OUT, withDeadline } from './deadline.ts';
 import { AgentClosedError } from './agent-channel.ts';
 import {
   INIT_TIMEOUT_MS,
@@ -154,21 +155,6 @@ export class Invoker {
 
 /** Lambda's limit on a synchronous response, and ours on any result. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
-
-const TIMED_OUT = Symbol('timed out');
-
-/** Settles with the value, the rejection as an Error, or TIMED_OUT; never rejects. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | Error | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function failure(code: FunctionFailure['code'], type: string, message: string, since: number): Failed {
   return { kind: 'failure', failure: { code, type, message }, durationMs: performance.now() - since };

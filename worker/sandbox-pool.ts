@@ -12,7 +12,8 @@ import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { CodeCache } from './code-cache.ts';
 import { Counts } from './counts.ts';
 import type { CodeLinker } from './code-linker.ts';
-import type { StartKind } from './invocation-outcome.ts';
+import { INIT_TIMEOUT_MS, type StartKind } from './invocation-outcome.ts';
+import { TIMED_OUT, withDeadline } from './deadline.ts';
 import type { Logger } from './logger.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { sandboxKey } from './worker-registry.ts';
@@ -359,10 +360,12 @@ export class SandboxPool {
         throw new Error(`no memory left in the budget for ${fn.memoryMb} MB`);
       }
       const sandbox = await this.startWithCode(fn, version.codeSha256);
-      const init = await sandbox.init().catch(() => null);
-      if (!init?.ok) {
+      // The same limit as a call's init: a module that never finishes loading must not hold up reconciling, start-up or drain.
+      const init = await withDeadline(sandbox.init(), INIT_TIMEOUT_MS);
+      if (init === TIMED_OUT || init instanceof Error || !init.ok) {
         this.discard(sandbox);
-        throw new Error(`init failed: ${init?.error?.message ?? 'agent closed'}`);
+        const why = init === TIMED_OUT ? `timed out after ${INIT_TIMEOUT_MS} ms` : init instanceof Error ? init.message : (init.error?.message ?? 'function error');
+        throw new Error(`init failed: ${why}`);
       }
       this.release(sandbox, true, version.keepAliveMs);
     } catch (err) {

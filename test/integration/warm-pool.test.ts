@@ -110,6 +110,22 @@ describe('warm pool', () => {
     expect((await invoke(p, name, {})).headers.get('x-start-kind')).toBe('warm');
   });
 
+  it('gives up on a provisioned container whose code never finishes loading, and keeps provisioning the others', { timeout: 60_000 }, async () => {
+    const p = await start({});
+    const hang = uniqueName('provisioned-hang');
+    const fine = uniqueName('provisioned-fine');
+    cleanups.push(() => p.api(`/v1/functions/${hang}`, { method: 'DELETE' }));
+    cleanups.push(() => p.api(`/v1/functions/${fine}`, { method: 'DELETE' }));
+    const never = 'await new Promise(() => {});\nexport const handler = async () => "unreachable";\n';
+    const res = await deploy(p, hang, { bytes: Buffer.from(never), filename: 'index.mjs' }, { runtime: 'nodejs20', minWarm: 1 });
+    expect(res.status, await res.clone().text()).toBe(201);
+    await deployWhoami(p, fine, { minWarm: 1 });
+    // The stuck init is abandoned after the init limit (10 s); then the other function's container is provisioned.
+    const labelled = (name: string) => docker.listContainers({ filters: { label: [`io.hearth.worker=${p.workerId}`, `io.hearth.function=${name}`] } });
+    expect(await waitUntil(async () => (await labelled(fine)).length === 1 && p.worker.stats().warm >= 1, 40_000)).toBe(true);
+    expect((await invoke(p, fine, {})).headers.get('x-start-kind')).toBe('warm');
+  });
+
   it('honours a per-function keep-alive shorter than the worker default', async () => {
     const p = await start({ keepAliveMs: 60_000 });
     const [quick, slow] = [uniqueName('ka-quick'), uniqueName('ka-slow')];

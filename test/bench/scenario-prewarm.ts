@@ -10,7 +10,7 @@ import { bareColdStart, BaselineNetwork } from './baselines.ts';
 import { deployAndCallOnce } from './scenario-cold.ts';
 import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
-import type { BenchContext } from './stack.ts';
+import { httpCall, type BenchContext } from './stack.ts';
 import {
   atMost,
   breakdownOf,
@@ -45,6 +45,18 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
     result.notes.push(
       `no running container labelled ${SANDBOX_LABELS.prewarmed}=true appeared within 15 s of the worker start: pre-warming looks absent (or labelled otherwise); waiting 1 s between samples instead`,
     );
+  } else {
+    // Running is not ready: a container joins the pool once its agent has said hello. Start sampling once
+    // the worker itself reports the pool full (its report comes every couple of seconds), or the first
+    // call would race the agents' start-up and measure a cold start.
+    const reportedPrewarmed = async () => {
+      const answer = await httpCall(stack.agent, `${stack.url}/v1/workers`, { headers: stack.headers(false) });
+      const { workers } = JSON.parse(answer.body) as { workers: { workerId: string; containers: { prewarmed: number } }[] };
+      return workers.find((w) => w.workerId === stack.workerId)?.containers.prewarmed ?? 0;
+    };
+    if (!(await waitUntil(async () => (await reportedPrewarmed()) >= POOL, 15_000))) {
+      result.notes.push(`the worker did not report ${POOL} pre-warmed containers within 15 s of them running; sampling anyway`);
+    }
   }
 
   // The ratio is to the bare cold start of scenario 1; measured here when that did not run.

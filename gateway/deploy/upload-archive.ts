@@ -101,12 +101,17 @@ const UNSUPPORTED_FORMATS: { name: string; offset: number; magic: Buffer }[] = [
   { name: 'a RAR archive', offset: 0, magic: Buffer.from('Rar!') },
 ];
 
+const startsWith = (bytes: Buffer, magic: readonly number[], offset = 0): boolean => magic.every((byte, i) => bytes[offset + i] === byte);
+
+/** A zip starts with a local file header, or (when empty) the end-of-central-directory record "PK\x05\x06". */
+export function isZip(bytes: Buffer): boolean {
+  return startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06]);
+}
+
 function detectFormat(bytes: Buffer): PackedCode['format'] {
-  const startsWith = (magic: number[], offset = 0): boolean => magic.every((byte, i) => bytes[offset + i] === byte);
-  // "PK\x05\x06" is the end-of-central-directory record an empty zip starts with.
-  if (startsWith([0x50, 0x4b, 0x03, 0x04]) || startsWith([0x50, 0x4b, 0x05, 0x06])) return 'zip';
-  if (startsWith([0x1f, 0x8b])) return 'tar.gz';
-  const unsupported = UNSUPPORTED_FORMATS.find((f) => startsWith([...f.magic], f.offset));
+  if (isZip(bytes)) return 'zip';
+  if (startsWith(bytes, [0x1f, 0x8b])) return 'tar.gz';
+  const unsupported = UNSUPPORTED_FORMATS.find((f) => startsWith(bytes, [...f.magic], f.offset));
   if (unsupported) throw invalidArchive(`the upload is ${unsupported.name}; upload a .zip, a .tar.gz or a single source file`);
   return 'file';
 }

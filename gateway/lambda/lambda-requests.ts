@@ -7,7 +7,7 @@
  * Description, Tags, TracingConfig, …) are accepted and not stored.
  */
 import { z } from 'zod';
-import { DEFAULT_ARCHIVE_LIMITS } from '../deploy/upload-archive.ts';
+import { DEFAULT_ARCHIVE_LIMITS, isZip } from '../deploy/upload-archive.ts';
 import { MEMORY_MB, TIMEOUT_MS, parseFunctionSettings, type FunctionSettings } from '../deploy/function-settings.ts';
 import type { VersionSettings } from '../store/functions-store.ts';
 import { LambdaError } from './lambda-errors.ts';
@@ -93,9 +93,7 @@ export function zipFileOf(code: z.infer<z.ZodObject<typeof codeShape>>): Uint8Ar
     throw new LambdaError('InvalidParameterValueException', 'ZipFile must be base64-encoded.');
   }
   const bytes = Buffer.from(code.ZipFile, 'base64');
-  // Zips start with a local file header (or, when empty, the end-of-central-directory record).
-  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 0x03 || bytes[2] === 0x05);
-  if (!isZip) throw new LambdaError('InvalidParameterValueException', 'Could not unzip uploaded file. Please check your file, then try to upload again.');
+  if (!isZip(bytes)) throw new LambdaError('InvalidParameterValueException', 'Could not unzip uploaded file. Please check your file, then try to upload again.');
   return bytes;
 }
 

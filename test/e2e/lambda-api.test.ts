@@ -288,6 +288,10 @@ describe('AWS Lambda API', () => {
     expect(badJson.name).toBe('InvalidRequestContentException');
     const noHandler = await failureOf(createNode(lambda, uniqueName('lambda-nohandler'), { Handler: 'missing.handler' }));
     expect(noHandler.name).toBe('InvalidParameterValueException');
+    // Starts like a zip ("PK\x03") but is not one.
+    const notZip = await failureOf(createNode(lambda, uniqueName('lambda-notzip'), { Code: { ZipFile: Buffer.from('PK\x03\x07exports.handler = 1;') } }));
+    expect(notZip.name).toBe('InvalidParameterValueException');
+    expect(notZip.message).toContain('Could not unzip');
     const unserved = await failureOf(lambda.send(new ListAliasesCommand({ FunctionName: name })));
     expect(unserved.name).toBe('UnknownOperationException');
     expect(unserved.$metadata.httpStatusCode).toBe(404);

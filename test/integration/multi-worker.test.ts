@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIRECTORY_REFRESH_MS } from '../../gateway/invoke/worker-directory.ts';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -98,6 +100,10 @@ describe('several workers', () => {
     });
     afterAll(async () => {
       child?.kill('SIGKILL');
+      // A killed worker cannot remove its containers; its next start would (removeLeftovers). Do that here.
+      const runtime = new DockerContainerRuntime();
+      const left = await runtime.list({ [SANDBOX_LABELS.managed]: 'true', [SANDBOX_LABELS.worker]: victim });
+      await Promise.all(left.map((id) => runtime.remove(id)));
       await rm(stateDir, { recursive: true, force: true });
     });
 

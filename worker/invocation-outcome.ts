@@ -21,7 +21,9 @@ export type FunctionFailureCode =
   /** An async call still queued past its maximum event age: never run. */
   | 'Expired'
   /** The platform failed the call on every attempt (dead letter). */
-  | 'PlatformError';
+  | 'PlatformError'
+  /** The function (or its version) was deleted while the call was queued: never run. */
+  | 'FunctionDeleted';
 
 /** How the container that ran the invocation was obtained. */
 export type StartKind = 'cold' | 'prewarmed' | 'warm';

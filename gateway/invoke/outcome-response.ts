@@ -13,6 +13,7 @@ const FAILURE_STATUS = {
   Throttled: 429,
   Expired: 504,
   PlatformError: 503,
+  FunctionDeleted: 410,
 } as const;
 
 /** Headers every invoke answer carries. */

@@ -44,6 +44,7 @@ export function lambdaInvokeResponse(outcome: InvocationOutcome, answer: InvokeA
     throw new LambdaError('TooManyRequestsException', message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
   }
   if (code === 'PlatformError' || code === 'Expired') throw new LambdaError('ServiceException', message);
+  if (code === 'FunctionDeleted') throw new LambdaError('ResourceNotFoundException', message);
   const errorType = code === 'FunctionError' ? type : ERROR_TYPES[code];
   const errorMessage = code === 'FunctionError' ? message : `RequestId: ${outcome.invocationId} Error: ${message}`;
   const payload = { errorMessage, errorType, stackTrace: stack ? stack.split('\n') : [] };

@@ -69,7 +69,7 @@ export function billedDuration(durationMs: number): number {
   return Math.max(1, Math.ceil(durationMs));
 }
 
-/** The outcome of a call that never ran its function (throttled, expired, dead-lettered). */
+/** The outcome of a call that never ran its function (throttled, expired, dead-lettered, or failed because its function was deleted). */
 export function unstartedOutcome(
   job: {
     invocationId: string;
@@ -78,7 +78,7 @@ export function unstartedOutcome(
     memoryMb: number;
     enqueuedAt: number;
   },
-  status: 'throttled' | 'expired' | 'dead-letter',
+  status: 'throttled' | 'expired' | 'dead-letter' | 'failed',
   code: FunctionFailureCode,
   message: string,
 ): InvocationOutcome {

@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
+import { DELETED_FUNCTION_TTL_S, deletedFunctionKey } from './deleted-functions.ts';
 import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
 import type { SandboxFunction } from './sandbox.ts';
 
@@ -73,8 +74,14 @@ export interface InvocationQueue {
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number, workerId?: string | null): Promise<WaitResult>;
   /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
   state(invocationId: string, namespace: string): Promise<InvocationState>;
-  /** Marks an idempotency key (per namespace) as seen for a day; false when it already was. */
-  claimIdempotencyKey(namespace: string, key: string): Promise<boolean>;
+  /** Marks an idempotency key (per namespace and function) as seen for a day; false when it already was. */
+  claimIdempotencyKey(namespace: string, functionId: string, key: string): Promise<boolean>;
+  /**
+   * Writes `functionId`'s tombstone (`deleted-functions.ts`): from now on no
+   * worker starts a queued call of it; each is recorded as `FunctionDeleted`.
+   * Call it before deleting the function's rows.
+   */
+  markFunctionDeleted(functionId: string): Promise<void>;
   /** Jobs by state (all queues), for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
   /**
@@ -302,10 +309,17 @@ export async function openInvocationQueue(
       }
       return 'unknown';
     },
-    async claimIdempotencyKey(namespace, key) {
-      const redisKey = `${options.prefix}:idempotency:${namespace}:${createHash('sha256').update(key).digest('hex')}`;
+    async claimIdempotencyKey(namespace, functionId, key) {
+      const redisKey = `${options.prefix}:idempotency:${namespace}:${functionId}:${createHash('sha256').update(key).digest('hex')}`;
       try {
         return (await keys.set(redisKey, '1', 'EX', IDEMPOTENCY_TTL_S, 'NX')) === 'OK';
+      } catch (err) {
+        throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
+      }
+    },
+    async markFunctionDeleted(functionId) {
+      try {
+        await keys.set(deletedFunctionKey(options.prefix, functionId), '1', 'EX', DELETED_FUNCTION_TTL_S);
       } catch (err) {
         throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
       }

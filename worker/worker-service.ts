@@ -14,6 +14,7 @@ import { CodeLinker } from './code-linker.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
+import { createDeletedFunctions } from './deleted-functions.ts';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from './invocation-outcome.ts';
 import { startInvocationConsumer } from './invocation-consumer.ts';
 import { RetryLater, type InvocationJob, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
@@ -119,8 +120,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     return reconciling;
   };
 
+  const deleted = createDeletedFunctions(options.redis, options.queue.prefix);
   const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
-    if (message.type === 'function-deleted' && message.functionId) pool.retire(message.functionId);
+    if (message.type === 'function-deleted' && message.functionId) {
+      deleted.noteDeleted(message.functionId);
+      pool.retire(message.functionId);
+    }
     if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
   });
 
@@ -137,6 +142,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     process: async (job) => {
       inFlight++;
       try {
+        // Checked first and for every call: the job carries all it needs to run, so only this stops a deleted function's queued calls.
+        if (await deleted.isDeleted(job.functionId)) {
+          const gone = unstartedOutcome(job, 'failed', 'FunctionDeleted', `function "${job.functionName}" was deleted while this call was queued: not run`);
+          announce(job, gone);
+          await options.recorder.record(job, gone);
+          return receipt(gone);
+        }
         const age = Date.now() - job.enqueuedAt;
         if (job.replyTo === null && age > settings.maxEventAgeMs) {
           const expired = unstartedOutcome(
@@ -222,6 +234,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reporting.stop();
         await consumer.close();
         await control.close();
+        await deleted.close();
         await reconciling;
         await gate.close();
         await replies.close();

@@ -64,10 +64,15 @@ export class Dispatcher {
   async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
     // With a key, the invocation id is a function of it: every attempt of the
     // same call names the same job and the same record.
-    const invocationId = idempotencyKey === undefined ? randomUUID() : idempotentId(target.namespace, idempotencyKey);
-    const job = await this.prepare(target, eventJson, 'async', invocationId);
+    // The key is scoped to the function (by id): the same key on another function is another call.
+    const prepared = await this.prepare(target, eventJson, 'async');
+    const job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
+    const invocationId = job.invocationId;
     const enqueue = () => unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
-    if (idempotencyKey !== undefined && !(await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, idempotencyKey)))) {
+    if (
+      idempotencyKey !== undefined &&
+      !(await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey)))
+    ) {
       // Seen before. If an earlier attempt never got its job queued (it
       // answered 503), queue it now: under the same id, a job already
       // queued is not added twice and a record is never written twice.
@@ -189,9 +194,9 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
   );
 }
 
-/** The invocation id an idempotency key stands for: a UUID-shaped digest of namespace and key. */
-export function idempotentId(namespace: string, key: string): string {
-  const hex = createHash('sha256').update(`hearth-idempotency\0${namespace}\0${key}`).digest('hex');
+/** The invocation id an idempotency key stands for: a UUID-shaped digest of namespace, function id and key. */
+export function idempotentId(namespace: string, functionId: string, key: string): string {
+  const hex = createHash('sha256').update(`hearth-idempotency\0${namespace}\0${functionId}\0${key}`).digest('hex');
   // Version 8 (custom) and the RFC 4122 variant, so it is a well-formed UUID.
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

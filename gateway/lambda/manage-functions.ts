@@ -9,6 +9,7 @@ import { Hono, type Context } from 'hono';
 import { assertFunctionName, assertHandlerFileExists } from '../deploy/function-settings.ts';
 import { packUpload } from '../deploy/upload-archive.ts';
 import type { GatewayDeps } from '../gateway-deps.ts';
+import { deleteFunctionAndQueuedCalls } from '../routes/delete-function.ts';
 import type { FunctionDetails, NewCode, VersionSettings, VersionView } from '../store/functions-store.ts';
 import { functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import type { LambdaEnv } from './lambda-auth.ts';
@@ -113,7 +114,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
         throw new LambdaError('InvalidParameterValueException', 'Hearth cannot delete a single version; delete without a Qualifier to remove the function and all its versions.');
       }
       const namespace = c.get('namespace');
-      const functionId = await deps.functions.delete(namespace, name);
+      const functionId = await deleteFunctionAndQueuedCalls(deps, namespace, name);
       if (!functionId) throw functionNotFound(region, name);
       // Best effort, as for DELETE /v1/functions: a worker that misses this drops the containers at keep-alive.
       await deps.announce({ type: 'function-deleted', namespace, name, functionId });

@@ -84,8 +84,8 @@ describe('idempotent async calls', () => {
     let failNext = true;
     const queue = {
       replyTo: 'gw',
-      claimIdempotencyKey: async (ns: string, key: string) => {
-        const k = `${ns}/${key}`;
+      claimIdempotencyKey: async (ns: string, functionId: string, key: string) => {
+        const k = `${ns}/${functionId}/${key}`;
         if (claimed.has(k)) return false;
         claimed.add(k);
         return true;

@@ -2,11 +2,20 @@
  * The worker's end of one sandbox's agent socket (see `agent-protocol.ts`).
  * The worker listens before the container starts, so "ready" is simply the
  * agent's `hello` arriving: no polling and no sleeps on the cold path.
+ *
+ * The channel enforces the protocol's order against a hostile peer: one
+ * hello, then exactly one answer per request, of the type asked for and (for
+ * an invocation) with the id in flight. Anything else — an unasked-for
+ * frame, a second answer, another call's id, a malformed or oversized frame —
+ * is a `ProtocolViolation`: the channel closes, and the request in flight
+ * fails with it.
  */
 import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { ProtocolViolation, checkAgentMessage } from './agent-messages.ts';
 import {
   FrameDecoder,
+  ProtocolError,
   type AgentMessage,
   type HelloMessage,
   type InitMessage,
@@ -28,6 +37,8 @@ export class AgentStartTimeoutError extends Error {
 
 interface Pending {
   expect: AgentMessage['type'];
+  /** The invocation id an `invokeResult` must carry. */
+  id?: string;
   resolve(message: AgentMessage): void;
   reject(err: Error): void;
 }
@@ -60,8 +71,9 @@ export class AgentChannel {
         resolve();
       });
     });
-    // The agent runs as an unprivileged uid; the directory's own mode (0700,
-    // owned by that uid) is what keeps everyone else out.
+    // The agent runs as an unprivileged uid and needs write permission on the
+    // socket to connect; the directory around it is root's and read-only to
+    // that uid, and the sandbox directory above it is the worker's alone.
     await chmod(socketPath, 0o666);
     return new AgentChannel(server, socketPath);
   }
@@ -101,12 +113,12 @@ export class AgentChannel {
 
   /** Sends `init` and resolves with the agent's `initResult`. */
   init(message: InitMessage): Promise<InitResultMessage> {
-    return this.request(encodeFrame(message), 'initResult') as Promise<InitResultMessage>;
+    return this.request(encodeFrame(message), { expect: 'initResult' }) as Promise<InitResultMessage>;
   }
 
   /** Sends one invocation (event as validated JSON text) and resolves with its result. */
   invoke(id: string, eventJson: string, deadlineMs: number): Promise<InvokeResultMessage> {
-    return this.request(encodeInvokeFrame(id, eventJson, deadlineMs), 'invokeResult') as Promise<InvokeResultMessage>;
+    return this.request(encodeInvokeFrame(id, eventJson, deadlineMs), { expect: 'invokeResult', id }) as Promise<InvokeResultMessage>;
   }
 
   /** Closes the connection and the listener; the agent exits when it sees this. */
@@ -115,12 +127,12 @@ export class AgentChannel {
     await rm(this.socketPath, { force: true });
   }
 
-  private request(frame: Buffer, expect: AgentMessage['type']): Promise<AgentMessage> {
+  private request(frame: Buffer, what: Pick<Pending, 'expect' | 'id'>): Promise<AgentMessage> {
     if (this.closed || !this.socket) return Promise.reject(new AgentClosedError('agent is not connected'));
     if (this.pending) return Promise.reject(new Error('agent channel already has a request in flight'));
     const socket = this.socket;
     return new Promise((resolve, reject) => {
-      this.pending = { expect, resolve, reject };
+      this.pending = { ...what, resolve, reject };
       socket.write(frame);
     });
   }
@@ -135,21 +147,25 @@ export class AgentChannel {
     // No further connections are needed; stop listening but keep this one.
     this.server.close();
     socket.on('data', (chunk: Buffer) => {
-      let messages: unknown[];
       try {
-        messages = this.decoder.push(chunk);
+        for (const message of this.decoder.push(chunk)) {
+          if (this.closed) return;
+          this.dispatch(checkAgentMessage(message));
+        }
       } catch (err) {
-        this.shutdown(err as Error);
-        return;
+        const violation =
+          err instanceof ProtocolViolation ? err : new ProtocolViolation(err instanceof ProtocolError ? err.message : String(err));
+        this.shutdown(violation);
       }
-      for (const message of messages) this.dispatch(message as AgentMessage);
     });
     socket.on('error', () => this.shutdown(new AgentClosedError('agent connection failed')));
     socket.on('close', () => this.shutdown(new AgentClosedError('agent connection closed')));
   }
 
+  /** Hands a checked message to whoever asked for it; throws ProtocolViolation when nobody did. */
   private dispatch(message: AgentMessage): void {
     if (message.type === 'hello') {
+      if (this.hello) throw new ProtocolViolation('the agent said hello twice');
       this.hello = message;
       const waiter = this.helloWaiter;
       this.helloWaiter = null;
@@ -157,7 +173,11 @@ export class AgentChannel {
       return;
     }
     const pending = this.pending;
-    if (!pending || pending.expect !== message.type) return;
+    if (!pending) throw new ProtocolViolation(`the agent sent an unasked-for ${message.type}`);
+    if (pending.expect !== message.type) throw new ProtocolViolation(`the agent sent ${message.type} where ${pending.expect} was due`);
+    if (message.type === 'invokeResult' && message.id !== pending.id) {
+      throw new ProtocolViolation('the agent answered for another invocation id');
+    }
     this.pending = null;
     pending.resolve(message);
   }

@@ -14,6 +14,7 @@
  *
  * This file is imported by the worker and by tests; the agents in
  * `runtime-images/` implement the same protocol in their own language.
+ * Everything an agent sends is tenant input: `agent-messages.ts` checks it.
  */
 
 /** Largest frame either side accepts (result and event caps are lower). */
@@ -54,7 +55,8 @@ export interface InitResultMessage {
   ok: boolean;
   /** The agent is exiting right after this reply (a crash during init). */
   fatal?: boolean;
-  durationMs: number;
+  /** The agent's own timing: shown in tests, never used (the worker measures time itself). */
+  durationMs?: number;
   error?: FunctionErrorInfo;
   logs: string;
   logsTruncated: boolean;
@@ -76,7 +78,8 @@ export interface InvokeResultMessage {
   fatal?: boolean;
   result?: unknown;
   error?: FunctionErrorInfo;
-  durationMs: number;
+  /** The agent's own timing: never used (the worker measures time itself). */
+  durationMs?: number;
   logs: string;
   logsTruncated: boolean;
 }

@@ -11,6 +11,7 @@ import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts
 import { Counts } from './counts.ts';
 import { TIMED_OUT, withDeadline } from './deadline.ts';
 import { AgentClosedError } from './agent-channel.ts';
+import { ProtocolViolation } from './agent-messages.ts';
 import {
   INIT_TIMEOUT_MS,
   billedDuration,
@@ -35,7 +36,8 @@ export interface InvokerOptions {
 }
 
 type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
-type Attempt = { kind: 'result'; message: InvokeResultMessage } | Failed;
+/** `durationMs` is the worker's own measure, from sending `invoke` to its answer. */
+type Attempt = { kind: 'result'; message: InvokeResultMessage; durationMs: number } | Failed;
 
 export class Invoker {
   /** Calls in progress per function, for each record's `concurrency`. */
@@ -94,8 +96,13 @@ export class Invoker {
       initLogs,
     });
     done();
+    // Read-your-writes: the caller hears the outcome once its record is
+    // durable, so a lookup right after the answer finds it. While the
+    // database is slow or away, the reply goes out after a bounded wait.
+    const recorded = this.options.recorder.record(job, outcome);
+    await withDeadline(recorded, REPLY_AFTER_RECORD_WAIT_MS);
     this.options.reply(job, outcome);
-    await this.options.recorder.record(job, outcome);
+    await recorded;
     return outcome;
   }
 
@@ -123,6 +130,7 @@ export class Invoker {
     const t = performance.now();
     const deadline = Date.now() + job.timeoutMs;
     const result = await withDeadline(sandbox.invoke(job.invocationId, job.event, deadline), job.timeoutMs);
+    const durationMs = performance.now() - t;
     if (result === TIMED_OUT) {
       await sandbox.kill().catch(() => {});
       return failure(
@@ -133,11 +141,17 @@ export class Invoker {
       );
     }
     if (result instanceof Error) return this.diagnoseExit(sandbox, result, t);
-    return { kind: 'result', message: result };
+    return { kind: 'result', message: result, durationMs };
   }
 
-  /** The agent's connection dropped mid-call: ask the engine why. */
+  /** The agent's connection dropped mid-call, or it broke the protocol: say why. */
   private async diagnoseExit(sandbox: Sandbox, err: Error, t: number): Promise<Failed> {
+    if (err instanceof ProtocolViolation) {
+      // The function's own doing (its code shares the agent's process): a
+      // crash, not retried; the sandbox is destroyed, never reused.
+      await sandbox.kill().catch(() => {});
+      return failure('FunctionCrashed', 'Runtime.ProtocolViolation', `function runtime broke the agent protocol: ${err.message}`, t);
+    }
     if (!(err instanceof AgentClosedError)) throw err;
     const exit = await sandbox.exitInfo().catch(() => null);
     if (exit?.oomKilled) {
@@ -152,6 +166,9 @@ export class Invoker {
     return failure('FunctionCrashed', 'Runtime.ExitError', `function runtime ${how}`, t);
   }
 }
+
+/** Longest a reply waits for its record to be written (the database is slow or away). */
+export const REPLY_AFTER_RECORD_WAIT_MS = 1000;
 
 /** Lambda's limit on a synchronous response, and ours on any result. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
@@ -204,11 +221,14 @@ function toOutcome(
   let logsTruncated: boolean;
   if (attempt.kind === 'result') {
     const m = attempt.message;
-    durationMs = m.durationMs;
+    durationMs = attempt.durationMs;
     logs = m.logs;
     logsTruncated = m.logsTruncated;
-    const text = m.ok ? JSON.stringify(m.result ?? null) : null;
-    if (text !== null && Buffer.byteLength(text) > MAX_RESULT_BYTES) {
+    const text = m.ok ? resultText(m.result) : null;
+    if (text instanceof Error) {
+      status = 'failed';
+      error = { code: 'FunctionError', type: 'Runtime.MarshalError', message: `the function's result cannot be stored: ${text.message}` };
+    } else if (text !== null && Buffer.byteLength(text) > MAX_RESULT_BYTES) {
       status = 'failed';
       error = {
         code: 'FunctionError',
@@ -253,6 +273,15 @@ function toOutcome(
     logsTruncated,
     concurrency: timing.concurrency,
   };
+}
+
+/** The result as JSON text; a value nested too deeply to serialise is an Error, not a crash of the worker. */
+function resultText(result: unknown): string | Error {
+  try {
+    return JSON.stringify(result ?? null);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 function round(ms: number): number {

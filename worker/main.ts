@@ -43,6 +43,7 @@ const service = await startWorkerService({
     onRetry: (err, attempt) => {
       if (attempt === 1 || attempt % 10 === 0) log.warn('holding invocation records until Postgres answers', { attempt, err });
     },
+    onRefused: (err, entry) => log.warn('Postgres refused a record; storing it stripped', { invocationId: entry.job.invocationId, err }),
   }),
   provisioned: () => listProvisionedVersions(database.db),
   gate: createRedisConcurrencyGate(redis, config.HEARTH_QUEUE_PREFIX),

@@ -9,9 +9,9 @@
  * invocation at a time.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../runtime-images/runtimes.ts';
+import { RUNTIMES, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { AgentChannel } from './agent-channel.ts';
 import type { InitResultMessage, InvokeResultMessage } from './agent-protocol.ts';
 import type { CodeLinker } from './code-linker.ts';
@@ -154,7 +154,7 @@ export interface SandboxRequest {
 /**
  * Starts sandboxes: directory and socket first, then the container, then
  * waits for the agent's hello. Layout per sandbox, under `sandboxesDir/<id>/`:
- * `sock/` (owned by the sandbox uid, mounted read-write at /run/hearth) and
+ * `sock/` (root's, 0755: the container can reach the socket in it and write nothing else; at /run/hearth) and
  * `task/` (root-owned, mounted read-only at /var/task, filled by `placeCode`).
  */
 export class SandboxFactory {
@@ -165,9 +165,12 @@ export class SandboxFactory {
     const id = randomBytes(6).toString('hex');
     const dir = join(sandboxesDir, id);
     const sockDir = join(dir, 'sock');
-    await mkdir(sockDir, { recursive: true, mode: 0o700 });
-    await chown(sockDir, SANDBOX_UID, SANDBOX_UID);
-    await chmod(sockDir, 0o700);
+    // Root's, and not writable by the sandbox uid: the container may connect
+    // to the socket (0666) but create nothing here — this directory is on the
+    // host's disk, so a writable one would let a function fill it.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(sockDir, { mode: 0o755 });
+    await chmod(sockDir, 0o755);
     const codeDir = join(dir, 'task');
     await mkdir(codeDir, { mode: 0o755 });
     const channel = await AgentChannel.listen(join(sockDir, 'agent.sock'));

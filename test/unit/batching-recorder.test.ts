@@ -22,15 +22,45 @@ describe('batching recorder', () => {
     expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
-  it('rejects exactly the callers whose batch failed for good', async () => {
-    let calls = 0;
-    const recorder = new BatchingRecorder(async () => {
-      calls++;
-      if (calls === 1) throw new Error('constraint violated');
+  it('rejects a caller only when even its stripped record is refused', async () => {
+    const recorder = new BatchingRecorder(async (entries) => {
+      if (entries.some((e) => e.job.invocationId === 'a')) throw new Error('constraint violated');
     });
-    const failed = recorder.record(entry('a').job, entry('a').outcome);
-    await expect(failed).rejects.toThrow('constraint violated');
+    await expect(recorder.record(entry('a').job, entry('a').outcome)).rejects.toThrow('constraint violated');
     await expect(recorder.record(entry('b').job, entry('b').outcome)).resolves.toBeUndefined();
+  });
+
+  it('isolates a refused row: its batch-mates are written whole, it is written stripped with a note', async () => {
+    const written: RecordEntry[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let writes = 0;
+    const refused: string[] = [];
+    const recorder = new BatchingRecorder(
+      async (entries) => {
+        writes++;
+        if (writes === 1) await gate;
+        if (entries.some((e) => e.outcome.logs.includes('poison'))) throw new Error('invalid byte sequence');
+        written.push(...entries);
+      },
+      { onRefused: (_err, e) => refused.push(e.job.invocationId) },
+    );
+    const outcome = (id: string, logs: string) =>
+      ({ invocationId: id, logs, result: '"r"', error: null, logsTruncated: false }) as unknown as InvocationOutcome;
+    const first = recorder.record({ invocationId: 'first' } as InvocationJob, outcome('first', 'ok'));
+    const ids = Array.from({ length: 9 }, (_, i) => `c${i}`);
+    const all = ids.map((id, i) =>
+      recorder.record({ invocationId: id } as InvocationJob, outcome(id, i === 4 ? 'poison' : `clean ${id}`)),
+    );
+    release();
+    await Promise.all([first, ...all]);
+    expect(refused).toEqual(['c4']);
+    const byId = new Map(written.map((e) => [e.job.invocationId, e.outcome]));
+    expect([...byId.keys()].sort()).toEqual(['first', ...ids].sort());
+    expect(written).toHaveLength(10); // each exactly once
+    expect(byId.get('c3')).toMatchObject({ logs: 'clean c3', result: '"r"' });
+    expect(byId.get('c4')).toMatchObject({ result: null, logsTruncated: true });
+    expect(byId.get('c4')!.logs).toContain('database refused');
   });
 
   it('holds a batch while the database is unreachable and writes it when it returns', async () => {

@@ -8,6 +8,7 @@ import type { Database } from '../../migrations/database.ts';
 import { invocations } from '../../migrations/schema.ts';
 import type { InvocationOutcome } from '../invocation-outcome.ts';
 import type { InvocationJob } from '../invocation-queue.ts';
+import { storableFloat, storableInt, storableText } from '../storable.ts';
 
 /** Results above this many bytes of JSON are stored cut, with `resultTruncated`. */
 export const RECORDED_RESULT_CAP = 1024 * 1024;
@@ -127,37 +128,43 @@ export async function insertInvocations(
   await db.$client.query({ name: 'hearth-insert-invocations', text: INSERT_SQL, values: columns });
 }
 
+/**
+ * One record's column values, every one of them storable: text through
+ * `storableText`, numbers range-checked. Whatever an outcome holds, this row
+ * cannot make Postgres refuse the batch it travels in.
+ */
 function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string): unknown[] {
-  const result = outcome.result;
-  const truncated = result !== null && Buffer.byteLength(result) > RECORDED_RESULT_CAP;
+  const text = (value: string) => storableText(value).text;
+  const optional = (value: string | null | undefined) => (value === null || value === undefined ? null : text(value));
+  const result = outcome.result === null ? null : storableText(outcome.result, RECORDED_RESULT_CAP);
   return [
     job.invocationId,
-    job.namespace,
+    text(job.namespace),
     job.functionId,
-    job.functionName,
-    job.version,
-    job.mode,
+    text(job.functionName),
+    storableInt(job.version),
+    text(job.mode),
     outcome.status,
     outcome.coldStart,
     outcome.startKind,
     new Date(outcome.queuedAt),
     new Date(outcome.startedAt),
     new Date(outcome.finishedAt),
-    outcome.queueWaitMs,
-    outcome.acquireMs,
-    outcome.initMs,
-    outcome.durationMs,
-    outcome.billedMs,
-    outcome.memoryMb,
-    outcome.error?.code ?? null,
-    outcome.error?.type ?? null,
-    outcome.error?.message ?? null,
-    truncated ? Buffer.from(result).subarray(0, RECORDED_RESULT_CAP).toString('utf8') : result,
-    truncated,
-    outcome.logs,
+    storableFloat(outcome.queueWaitMs),
+    storableFloat(outcome.acquireMs),
+    storableFloat(outcome.initMs),
+    storableFloat(outcome.durationMs),
+    storableInt(outcome.billedMs),
+    storableInt(outcome.memoryMb),
+    optional(outcome.error?.code),
+    optional(outcome.error?.type),
+    optional(outcome.error?.message),
+    result?.text ?? null,
+    result?.truncated ?? false,
+    text(outcome.logs),
     outcome.logsTruncated,
-    outcome.concurrency,
-    workerId,
+    storableInt(outcome.concurrency),
+    text(workerId),
   ];
 }
 

@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { optionalApiKey, requireApiKey } from './auth.ts';
 import { isTransientDatabaseError } from '../migrations/database.ts';
+import { discardUnreadBody } from './early-answer.ts';
 import { HearthError } from './errors.ts';
 import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';
 import { dashboardRoute } from './routes/dashboard.ts';
@@ -23,9 +24,12 @@ import { readMetricsRoute } from './routes/read-metrics.ts';
 import { manageTenantsRoute } from './routes/manage-tenants.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
+import { MAX_DEPLOY_BYTES } from './request-limits.ts';
 
 export function createApp(deps: GatewayDeps) {
   const app = new Hono<GatewayEnv>();
+  // First, so it sees every answer, errors included: a refused upload is read to its end before the answer goes out.
+  app.use('*', discardUnreadBody({ maxBytes: 2 * MAX_DEPLOY_BYTES, maxMs: 30_000 }));
   app.use('*', deps.prometheus.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

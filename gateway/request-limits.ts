@@ -43,12 +43,9 @@ export async function readBody(c: Context, maxSize: number, what: string): Promi
     chunks.push(chunk);
   };
   if (incoming && !incoming.readableDidRead) {
-    try {
-      for await (const chunk of incoming) take(chunk as Buffer);
-    } catch (err) {
-      incoming.resume();
-      throw err;
-    }
+    // Not destroyed on the way out: a destroyed message takes its socket with
+    // it, and the 413 would never reach the client (see early-answer.ts).
+    for await (const chunk of incoming.iterator({ destroyOnReturn: false })) take(chunk as Buffer);
   } else {
     const stream = c.req.raw.body;
     if (!stream) return new Uint8Array(0);

@@ -138,6 +138,7 @@ async function planPython(log: (line: string) => void): Promise<ImagePlan> {
     ...stdlib,
     ...(await Promise.all((await sharedLibraries([PYTHON, ...extensions])).map((lib) => hostFile(lib)))),
     { kind: 'data', path: '/opt/hearth/bootstrap.py', data: agent, mode: 0o444 },
+    { kind: 'data', path: '/opt/hearth/shallow_json.py', data: await readFile(join(here, 'python3/agent/shallow_json.py')), mode: 0o444 },
     // Where OpenSSL (hence Python's ssl) looks for the CA bundle by default.
     { kind: 'symlink', path: '/usr/lib/ssl/cert.pem', target: '/etc/ssl/certs/ca-certificates.crt' },
     { kind: 'symlink', path: '/usr/lib/ssl/certs', target: '/etc/ssl/certs' },

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
 import {
   encodeFrame,
+  encodeInvokeFrame,
   FrameDecoder,
   type HelloMessage,
   type InitMessage,
@@ -87,6 +88,11 @@ export interface AgentSession {
   init(overrides: Partial<InitMessage> & { handler: string }): Promise<InitResultMessage>;
   /** Sends `invoke` and waits for its `invokeResult`. */
   invoke(event: unknown, options?: { id?: string; deadlineMs?: number }): Promise<InvokeResultMessage>;
+  /**
+   * Sends `invoke` with the event as raw JSON text spliced in verbatim, as the
+   * worker does (so events too deep for this process's JSON.stringify can be sent).
+   */
+  invokeRaw(eventJson: string, options?: { id?: string; deadlineMs?: number }): Promise<InvokeResultMessage>;
   /** Resolves when the agent's connection ends. */
   readonly closed: Promise<void>;
   /** Closes the connection from the worker's side. */
@@ -175,6 +181,11 @@ function makeSession(
     async invoke(event, options = {}) {
       const id = options.id ?? `inv-${Math.random().toString(36).slice(2, 10)}`;
       peer.send(encodeFrame({ type: 'invoke', id, event, deadlineMs: options.deadlineMs ?? Date.now() + 10_000 }));
+      return (await peer.next(15_000)) as InvokeResultMessage;
+    },
+    async invokeRaw(eventJson, options = {}) {
+      const id = options.id ?? `inv-${Math.random().toString(36).slice(2, 10)}`;
+      peer.send(encodeInvokeFrame(id, eventJson, options.deadlineMs ?? Date.now() + 10_000));
       return (await peer.next(15_000)) as InvokeResultMessage;
     },
     disconnect: () => peer.close(),

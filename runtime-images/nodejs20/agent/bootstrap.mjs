@@ -218,12 +218,24 @@ async function loadHandler(codeDir, handler) {
     const type = err instanceof SyntaxError ? 'Runtime.UserCodeSyntaxError' : 'Runtime.ImportModuleError';
     throw new RuntimeFailure(type, describe(err), err?.stack);
   }
-  let found = mod[name];
-  if (typeof found !== 'function') found = mod.default?.[name];
-  if (typeof found !== 'function') {
+  const found = ownFunction(mod, name) ?? ownFunction(mod.default, name);
+  if (found === undefined) {
     throw new RuntimeFailure('Runtime.HandlerNotFound', `${handler} is undefined or not exported`);
   }
   return found;
+}
+
+/**
+ * `holder[name]` when it is the holder's own property and a function. Only
+ * own properties count: `index.constructor`, `index.toString` or
+ * `index.call` would otherwise resolve to `Object`, `Object.prototype` or
+ * `Function.prototype` members instead of anything the function exports.
+ */
+function ownFunction(holder, name) {
+  if (holder === null || (typeof holder !== 'object' && typeof holder !== 'function')) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(holder, name)) return undefined;
+  const value = holder[name];
+  return typeof value === 'function' ? value : undefined;
 }
 
 // ---------------------------------------------------------------------------

@@ -28,6 +28,9 @@ CONNECT_RETRY_S = 0.005
 CONNECT_GIVE_UP_S = 2.0
 
 _agent_stderr = sys.__stderr__
+# The agent's own process id: function code that forks runs on in a child with
+# another one, and that child must never act as the agent (see _after_fork_in_child).
+_AGENT_PID = os.getpid()
 
 
 def _die(message, code=1):
@@ -69,17 +72,21 @@ _sock.sendall(_frame(b'{"type":"hello","runtime":"%s","agentVersion":%d}' % (RUN
 # Everything below runs while the worker prepares `init`.
 import json  # noqa: E402
 import importlib  # noqa: E402
+import re  # noqa: E402  (json.decoder has loaded it already)
 from _queue import SimpleQueue  # noqa: E402
 
 _send_lock = _thread.allocate_lock()
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _send_json(text):
     try:
         body = text.encode("utf-8")
     except UnicodeEncodeError:
-        # Lone surrogates (e.g. from surrogateescape) cannot be UTF-8; \u-escape them.
-        body = json.dumps(json.loads(text), ensure_ascii=True).encode("ascii")
+        # Lone surrogates (e.g. from surrogateescape) cannot be UTF-8. json.dumps
+        # writes them only inside strings, where a \uXXXX escape means the same;
+        # escaping in place (not a loads/dumps round trip) works at any depth.
+        body = _SURROGATE.sub(lambda m: "\\u%04x" % ord(m.group()), text).encode("utf-8")
     with _send_lock:
         _sock.sendall(_frame(body))
 
@@ -104,12 +111,50 @@ def _read_frames(inbox):
                     _die("protocol error: frame of %d bytes exceeds %d" % (length, MAX_FRAME_BYTES))
                 if len(buf) < 4 + length:
                     break
-                inbox.put(json.loads(bytes(buf[4 : 4 + length])))
+                inbox.put(_decode_frame(bytes(buf[4 : 4 + length])))
                 del buf[: 4 + length]
     except OSError:
         os._exit(0)
     except Exception as err:  # malformed JSON from the worker
         _die("protocol error: %r" % (err,))
+
+
+def _agent_module(name):
+    """A helper module shipped next to this file, loaded on first need (off the
+    cold-start path). `-I` keeps /opt/hearth off sys.path, so function code
+    cannot import these by name."""
+    module = sys.modules.get("_hearth_" + name)
+    if module is None:
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(__file__), name + ".py")
+        spec = importlib.util.spec_from_file_location("_hearth_" + name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[spec.name] = module
+    return module
+
+
+class _TooDeep:
+    """Stands for an event json.loads could not decode for its depth (its C
+    decoder recurses, up to the interpreter's recursion limit of about 1,000
+    levels): the invocation fails with Runtime.UnmarshalError, as on Lambda,
+    instead of the reader thread dying with the connection."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+def _decode_frame(body):
+    try:
+        return json.loads(body)
+    except RecursionError as err:
+        fields, too_deep = _agent_module("shallow_json").shallow_fields(body.decode("utf-8"))
+        # The worker's own fields are flat; only the caller's event can nest.
+        if too_deep != ["event"] or fields.get("type") != "invoke":
+            raise ValueError("frame nested too deeply in %r" % (too_deep,))
+        fields["event"] = _TooDeep(str(err))
+        return fields
 
 
 # ---------------------------------------------------------------------------
@@ -122,8 +167,23 @@ class _LogBuffer:
         self._chunks = []
         self._kept = 0
         self._total = 0
+        self._forward_fd = None
+
+    def forward_to(self, fd):
+        """From now on write straight to `fd` (a forked child's output belongs
+        to no invocation). Fresh lock: another thread may have held it at fork."""
+        self._lock = _thread.allocate_lock()
+        self._chunks, self._kept, self._total = [], 0, 0
+        self._forward_fd = fd
 
     def add(self, data):
+        if self._forward_fd is not None:
+            try:
+                while data:
+                    data = data[os.write(self._forward_fd, data) :]
+            except OSError:
+                pass
+            return
         with self._lock:
             room = LOG_CAP_BYTES - self._kept
             if room > 0 and data:
@@ -191,6 +251,59 @@ class _TextSink(io.TextIOBase):
 _logs = _LogBuffer()
 sys.stdout = _TextSink(_logs, "<stdout>")
 sys.stderr = _TextSink(_logs, "<stderr>")
+
+
+# ---------------------------------------------------------------------------
+# Processes the function forks. A child of os.fork() runs on in the function's
+# code with a copy of everything, the agent's socket included; when that code
+# returns or raises, it would come back into the agent and reply on the
+# parent's connection (a second result, a Runtime.ExitError with "fatal").
+
+
+def _after_fork_in_child():
+    # Closing this process's copy of the fd never shuts the parent's
+    # connection down (only shutdown() or the last close would).
+    try:
+        _sock.close()
+    except OSError:
+        pass
+    _logs.forward_to(2)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _run_function_code(function, *args):
+    """Calls into the function's code. In a process that code forked (hooks
+    or not: the pid says so), never returns: see _end_forked_child."""
+    try:
+        value = function(*args)
+    except BaseException as err:
+        if os.getpid() != _AGENT_PID:
+            _end_forked_child(err)
+        raise
+    if os.getpid() != _AGENT_PID:
+        _end_forked_child(None)
+    return value
+
+
+def _end_forked_child(err):
+    """Ends a forked child the way a script that ran to its end would (exit
+    status from sys.exit, 1 after an exception, else 0), without atexit
+    handlers or anything the agent would do: os._exit semantics."""
+    code = 0
+    try:
+        if isinstance(err, SystemExit):
+            if isinstance(err.code, int):
+                code = err.code
+            elif err.code is not None:
+                code = 1
+                _logs.add(("%s\n" % (err.code,)).encode("utf-8", "backslashreplace"))
+        elif err is not None:
+            code = 1
+            _logs.add(_format_traceback(err).encode("utf-8", "backslashreplace"))
+    finally:
+        os._exit(code & 0xFF)
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +393,7 @@ def _load_handler(handler):
         raise _RuntimeFailure("Runtime.MalformedHandlerName", "Bad handler '%s': expected 'file.function'" % handler)
     module_name = module_name.replace("/", ".")
     try:
-        module = importlib.import_module(module_name)
+        module = _run_function_code(importlib.import_module, module_name)
     except SyntaxError as err:
         raise _RuntimeFailure(
             "Runtime.UserCodeSyntaxError",
@@ -293,7 +406,12 @@ def _load_handler(handler):
             "Unable to import module '%s': %s" % (module_name, err),
             _format_traceback(err),
         )
-    found = getattr(module, function_name, None)
+    # Only a name the module itself binds (defined or imported there): getattr
+    # would also reach the module object's own members (main.__class__,
+    # main.__init__, main.__loader__), so dunder names never count.
+    namespace = vars(module)
+    is_dunder = function_name.startswith("__") and function_name.endswith("__")
+    found = None if is_dunder else namespace.get(function_name)
     if found is None:
         raise _RuntimeFailure("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (function_name, module_name))
     if not callable(found):
@@ -370,7 +488,9 @@ def _handle_invoke(msg):
     try:
         if _Function.handler is None:
             raise _RuntimeFailure("Runtime.InvalidState", "invoke before a successful init")
-        result = _Function.handler(msg["event"], LambdaContext(msg["id"], msg["deadlineMs"]))
+        if isinstance(msg["event"], _TooDeep):
+            raise _RuntimeFailure("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % msg["event"].reason)
+        result = _run_function_code(_Function.handler, msg["event"], LambdaContext(msg["id"], msg["deadlineMs"]))
         outcome = '"ok":true,"result":' + _serialise_result(result)
     except SystemExit as err:
         # The function asked the process to end; report it, then honour that.

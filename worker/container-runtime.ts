@@ -36,10 +36,14 @@ export interface ExitInfo {
 export interface ContainerRuntime {
   /** Creates and starts a container; resolves with its id once started. */
   start(spec: SandboxSpec): Promise<string>;
-  /** Sends SIGKILL; a container that already stopped is not an error. */
+  /** Sends SIGKILL (a paused container too); a container that already stopped is not an error. */
   kill(id: string): Promise<void>;
-  /** Removes forcefully; a container that is already gone is not an error. */
+  /** Removes forcefully, paused or not; a container that is already gone is not an error. */
   remove(id: string): Promise<void>;
+  /** Freezes every process of the container (no CPU at all); one already paused or stopped is not an error. */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container; one that is not paused (or is gone: its agent's channel says so) is not an error. */
+  unpause(id: string): Promise<void>;
   /** Waits up to `timeoutMs` for the container to stop, then reports how it ended. */
   waitForExit(id: string, timeoutMs: number): Promise<ExitInfo>;
   /** Ids of every container (running or not) carrying all of `labels`. */

@@ -3,7 +3,11 @@
  * request carries every isolation setting, so one create and one start are
  * the whole cold path: no image inspection, no network set-up, no polling.
  */
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
+import { cpuCeiling, DEFAULT_CPU_FLOOR, nanoCpus } from './cpu-limit.ts';
+import { ProcFiles } from './proc-files.ts';
 import { SANDBOX_UID } from '../runtime-images/runtimes.ts';
 import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type SandboxSpec } from './container-runtime.ts';
 
@@ -13,12 +17,29 @@ export const EGRESS_NETWORK = 'hearth-egress';
 export interface DockerRuntimeOptions {
   /** The engine's client; defaults to dockerode's default socket. */
   docker?: Docker;
+  /** Least CPU ceiling of any sandbox, in cores (see cpu-limit.ts). */
+  cpuFloor?: number;
+  /** Cores of the host, the highest ceiling; defaults to what this process may use. */
+  hostCpus?: number;
+  /** Host directory for the static /proc stand-ins (see proc-files.ts). */
+  procDir?: string;
 }
 
 const MIB = 1024 * 1024;
 /** Size of the writable `/tmp` tmpfs. */
 const TMP_SIZE_MB = 64;
 const PIDS_LIMIT = 64;
+
+/** Polling of the engine's view of a pause: at most 1 s in all. */
+const STATE_POLLS = 200;
+const STATE_POLL_MS = 5;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function messageOf(err: unknown): string {
+  const e = err as { json?: { message?: unknown }; message?: unknown } | null;
+  return String(e?.json?.message ?? e?.message ?? '');
+}
 
 function isStatus(err: unknown, ...codes: number[]): boolean {
   const status = (err as { statusCode?: number } | null)?.statusCode;
@@ -27,13 +48,20 @@ function isStatus(err: unknown, ...codes: number[]): boolean {
 
 export class DockerContainerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
+  private readonly cpuFloor: number;
+  private readonly hostCpus: number;
+  private readonly procFiles: ProcFiles;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker();
+    this.hostCpus = options.hostCpus ?? availableParallelism();
+    this.cpuFloor = options.cpuFloor ?? DEFAULT_CPU_FLOOR;
+    this.procFiles = new ProcFiles(options.procDir ?? join(tmpdir(), 'hearth-proc'), this.hostCpus);
   }
 
   async start(spec: SandboxSpec): Promise<string> {
     const memory = spec.memoryMb * MIB;
+    const procBinds = await this.procFiles.binds(spec.memoryMb);
     const container = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
@@ -46,8 +74,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
         Memory: memory,
         // Swap equal to memory: no swap at all, so the limit is the limit.
         MemorySwap: memory,
-        // CPU weight proportional to memory, as Lambda allocates CPU.
+        // CPU weight and a hard ceiling, both proportional to memory, as Lambda allocates CPU.
         CpuShares: Math.max(2, spec.memoryMb),
+        NanoCpus: nanoCpus(cpuCeiling(spec.memoryMb, { floorCpus: this.cpuFloor, hostCpus: this.hostCpus })),
         PidsLimit: PIDS_LIMIT,
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
@@ -57,7 +86,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
           { Name: 'nofile', Soft: 1024, Hard: 1024 },
           { Name: 'fsize', Soft: TMP_SIZE_MB * MIB, Hard: TMP_SIZE_MB * MIB },
         ],
-        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`],
+        // Docker's default MaskedPaths stay (none are set here); host-wide /proc counters get static stand-ins.
+        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`, ...procBinds],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
         IpcMode: 'private',
       },
@@ -87,6 +117,50 @@ export class DockerContainerRuntime implements ContainerRuntime {
       // 409 "removal already in progress" also ends with it gone.
       if (!isStatus(err, 404, 409)) throw err;
     }
+  }
+
+  /**
+   * dockerd 20.10 answers a pause as soon as containerd froze the container
+   * but sets its own `Paused` flag only when containerd's event arrives, a
+   * moment later; an unpause in between is refused ("is not paused") and the
+   * container stays frozen. So a pause returns only once the engine's state
+   * says paused (off the call path: it runs while the container is idle).
+   */
+  async pause(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    for (let attempt = 0; attempt < STATE_POLLS; attempt++) {
+      try {
+        if (attempt === 0) await container.pause();
+        const state = (await container.inspect()).State;
+        if (state.Paused || !state.Running) return;
+      } catch (err) {
+        // Gone, or stopped ("not running", "cannot pause a stopped container"): nothing to freeze.
+        if (isStatus(err, 404) || /not running|stopped/i.test(messageOf(err))) return;
+        // "Already paused" while the flag of an unpause still reads paused: look again.
+        if (!/already paused/i.test(messageOf(err))) throw err;
+      }
+      await sleep(STATE_POLL_MS);
+    }
+    throw new Error(`container ${id} did not report paused within ${STATE_POLLS * STATE_POLL_MS} ms`);
+  }
+
+  async unpause(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    for (let attempt = 0; attempt < STATE_POLLS; attempt++) {
+      try {
+        await container.unpause();
+        return;
+      } catch (err) {
+        if (isStatus(err, 404)) return;
+        if (!/not paused/i.test(messageOf(err))) throw err;
+      }
+      // Refused as "not paused": either it is not (done), or the engine has not recorded its pause yet (retry).
+      const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
+      if (!state || !state.Running) return;
+      if (!state.Paused && attempt >= 2) return;
+      if (!state.Paused) await sleep(STATE_POLL_MS);
+    }
+    throw new Error(`container ${id} could not be unpaused`);
   }
 
   async waitForExit(id: string, timeoutMs: number): Promise<ExitInfo> {

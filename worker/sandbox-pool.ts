@@ -4,14 +4,19 @@
  * come free, see `hand-off.ts`) → pre-warmed (an idle
  * generic sandbox of the same runtime and memory class, given the code now)
  * → cold (a new container). It also keeps each pre-warmed class topped up,
- * keeps `minWarm` sandboxes of provisioned versions, and holds the sum of
- * memory limits under the worker's budget, evicting the least recently used
- * idle sandboxes of other functions when a new one needs room.
+ * keeps `minWarm` sandboxes of provisioned versions (within each namespace's
+ * share, see `provisioned-quota.ts`), and holds the sum of memory limits
+ * under the worker's budget, evicting the least recently used idle sandboxes
+ * of other functions when a new one needs room. Idle sandboxes are frozen
+ * (`idle-freezer.ts`) and thawed when taken.
  */
 import type { RuntimeName } from '../runtime-images/runtimes.ts';
 import type { CodeCache } from './code-cache.ts';
 import { Counts } from './counts.ts';
 import type { CodeLinker } from './code-linker.ts';
+import type { ContainerRuntime } from './container-runtime.ts';
+import { DEFAULT_PAUSE_GRACE_MS, IdleFreezer } from './idle-freezer.ts';
+import { allotProvisioned, DEFAULT_NAMESPACE_SHARE } from './provisioned-quota.ts';
 import { INIT_TIMEOUT_MS, type StartKind } from './invocation-outcome.ts';
 import { TIMED_OUT, withDeadline } from './deadline.ts';
 import type { Logger } from './logger.ts';
@@ -37,6 +42,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Pre-warmed sandboxes wait for a claim, not for a keep-alive: the longest timer Node allows. */
 const PREWARM_IDLE_MS = 2 ** 31 - 1;
 
+/**
+ * Pre-warmed sandboxes keep running this long after their hello before they
+ * are frozen: the agent warms its module loader right after hello, and that
+ * work is the point of pre-warming.
+ */
+const PREWARM_SETTLE_MS = 250;
+
 export interface PrewarmTarget {
   runtime: RuntimeName;
   memoryMb: number;
@@ -59,6 +71,12 @@ export interface SandboxPoolOptions {
   defaultKeepAliveMs: number;
   prewarm: PrewarmTarget[];
   log: Logger;
+  /** The engine, to freeze idle sandboxes and thaw them when taken. */
+  runtime: Pick<ContainerRuntime, 'pause' | 'unpause'>;
+  /** Idle time before a sandbox is frozen (default 50 ms); negative: never frozen. */
+  pauseGraceMs?: number;
+  /** Fraction (0–1] of the budget one namespace's provisioned sandboxes may hold (default 0.5). */
+  provisionedShare?: number;
 }
 
 /** Containers by state. */
@@ -85,10 +103,14 @@ export class SandboxPool {
   /** Cold starts in progress, per function version. */
   private readonly starting = new Counts();
   private provisioned = new Map<string, ProvisionedVersion>();
+  /** Sandboxes kept (started and protected) per provisioned version: its `minWarm` within the quotas. */
+  private allotted = new Map<string, number>();
+  private readonly freezer: IdleFreezer;
   private closed = false;
 
   constructor(private readonly options: SandboxPoolOptions) {
     this.idle = new WarmPool<Sandbox>({ keepAliveMs: options.defaultKeepAliveMs, onExpire: (s) => this.expire(s) });
+    this.freezer = new IdleFreezer({ runtime: options.runtime, graceMs: options.pauseGraceMs ?? DEFAULT_PAUSE_GRACE_MS, log: options.log });
   }
 
   /**
@@ -97,16 +119,17 @@ export class SandboxPool {
    */
   async acquire(fn: SandboxFunction, codeSha256: string): Promise<{ sandbox: Sandbox; kind: StartKind }> {
     const key = sandboxKey(fn);
-    const warm = this.takeAlive(key);
+    const warm = await this.takeAlive(key);
     if (warm) return { sandbox: warm, kind: 'warm' };
     // None of this version's sandboxes is idle now (takeAlive emptied its stack).
     const inUse = this.count(key) + this.starting.get(key);
     if (this.handOff.shouldWait(key, inUse)) {
       const handed = await this.handOff.wait(key);
-      if (handed) return { sandbox: handed, kind: 'warm' };
+      // Handed over straight from a call, so never frozen; the wake is a no-op kept for safety.
+      if (handed && (await this.thaw(handed))) return { sandbox: handed, kind: 'warm' };
     }
     // Pre-warmed containers have no network: functions with egress always start their own.
-    const generic = fn.network === 'none' ? this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb)) : undefined;
+    const generic = fn.network === 'none' ? await this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb)) : undefined;
     if (generic) {
       this.track(generic, 'unkeyed');
       try {
@@ -149,7 +172,7 @@ export class SandboxPool {
       return;
     }
     if (this.handOff.offer(sandbox.key, sandbox)) return;
-    this.idle.release(sandbox, keepAliveMs ?? this.options.defaultKeepAliveMs);
+    this.goIdle(sandbox, keepAliveMs ?? this.options.defaultKeepAliveMs);
     // Someone waiting for memory may now evict it.
     this.options.budget.notify();
   }
@@ -159,6 +182,8 @@ export class SandboxPool {
     if (!this.live.delete(sandbox)) return;
     // A call waiting for this sandbox to come free starts its own instead.
     if (!this.idle.remove(sandbox)) this.handOff.cancelOne(sandbox.key);
+    // The engine removes a paused container as it is: no thaw first.
+    this.freezer.forget(sandbox.containerId);
     this.track(sandbox, 'unkeyed');
     const done = sandbox
       .destroy()
@@ -180,6 +205,22 @@ export class SandboxPool {
   /** Replaces the set of provisioned versions and starts what is missing. */
   setProvisioned(versions: ProvisionedVersion[]): Promise<void> {
     this.provisioned = new Map(versions.map((v) => [sandboxKey(v.fn), v]));
+    this.allotted = allotProvisioned(
+      versions.map((v) => ({ key: sandboxKey(v.fn), namespace: v.fn.namespace, memoryMb: v.fn.memoryMb, minWarm: v.minWarm })),
+      { budgetMb: this.options.budget.totalMb, namespaceShare: this.options.provisionedShare ?? DEFAULT_NAMESPACE_SHARE },
+    );
+    for (const [key, v] of this.provisioned) {
+      const kept = this.allotted.get(key) ?? 0;
+      if (kept < v.minWarm) {
+        this.options.log.warn('provisioned containers capped by the namespace share of the memory budget', {
+          namespace: v.fn.namespace,
+          function: v.fn.functionName,
+          version: v.fn.version,
+          minWarm: v.minWarm,
+          kept,
+        });
+      }
+    }
     return this.fillProvisioned();
   }
 
@@ -198,7 +239,7 @@ export class SandboxPool {
             (sandbox) => {
               this.adopt(sandbox);
               if (this.closed) this.discard(sandbox);
-              else this.idle.release(sandbox, PREWARM_IDLE_MS);
+              else this.goIdle(sandbox, PREWARM_IDLE_MS, Math.max(PREWARM_SETTLE_MS, this.options.pauseGraceMs ?? DEFAULT_PAUSE_GRACE_MS));
             },
             (err: unknown) => {
               this.options.budget.release(target.memoryMb);
@@ -284,12 +325,32 @@ export class SandboxPool {
     return sandbox;
   }
 
-  private takeAlive(key: string): Sandbox | undefined {
+  /** The most recently used live idle sandbox of `key`, thawed; dead or unthawable ones are discarded on the way. */
+  private async takeAlive(key: string): Promise<Sandbox | undefined> {
     for (;;) {
       const sandbox = this.idle.take(key);
-      if (!sandbox || sandbox.alive) return sandbox;
+      if (!sandbox) return undefined;
+      if (sandbox.alive && (await this.thaw(sandbox))) return sandbox;
       this.discard(sandbox);
     }
+  }
+
+  /** Thaws `sandbox` before a call; false (and it is discarded) if the engine cannot. */
+  private async thaw(sandbox: Sandbox): Promise<boolean> {
+    try {
+      await this.freezer.wake(sandbox.containerId);
+      return true;
+    } catch (err) {
+      this.options.log.warn('could not unpause a sandbox; discarding it', { containerId: sandbox.containerId, err });
+      this.discard(sandbox);
+      return false;
+    }
+  }
+
+  /** Idle until taken or expired, frozen after the grace. */
+  private goIdle(sandbox: Sandbox, keepAliveMs: number, pauseGraceMs?: number): void {
+    this.idle.release(sandbox, keepAliveMs);
+    this.freezer.idle(sandbox.containerId, pauseGraceMs);
   }
 
   private adopt(sandbox: Sandbox): void {
@@ -328,16 +389,15 @@ export class SandboxPool {
     }
   }
 
-  /** Provisioned sandboxes within their version's `minWarm` are not evicted. */
+  /** Provisioned sandboxes within their version's allotment (`minWarm`, capped by the quotas) are not evicted. */
   private isProtected(sandbox: Sandbox): boolean {
-    const provisioned = this.provisioned.get(sandbox.key);
-    return provisioned !== undefined && this.count(sandbox.key) <= provisioned.minWarm;
+    return this.count(sandbox.key) <= (this.allotted.get(sandbox.key) ?? 0);
   }
 
   private expire(sandbox: Sandbox): void {
     const provisioned = this.provisioned.get(sandbox.key);
-    if (provisioned && sandbox.alive && this.count(sandbox.key) <= provisioned.minWarm) {
-      this.idle.release(sandbox, provisioned.keepAliveMs ?? this.options.defaultKeepAliveMs);
+    if (provisioned && sandbox.alive && this.isProtected(sandbox)) {
+      this.goIdle(sandbox, provisioned.keepAliveMs ?? this.options.defaultKeepAliveMs);
       return;
     }
     this.discard(sandbox);
@@ -346,7 +406,7 @@ export class SandboxPool {
   private async fillProvisioned(): Promise<void> {
     const starts: Array<Promise<void>> = [];
     for (const [key, version] of this.provisioned) {
-      const missing = version.minWarm - this.count(key);
+      const missing = (this.allotted.get(key) ?? 0) - this.count(key);
       for (let i = 0; i < missing; i++) starts.push(this.startProvisioned(version));
     }
     await Promise.all(starts);

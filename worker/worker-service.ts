@@ -15,6 +15,7 @@ import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
 import { createDeletedFunctions } from './deleted-functions.ts';
+import { openQueuedCallQuota } from './queued-call-quota.ts';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from './invocation-outcome.ts';
 import { startInvocationConsumer } from './invocation-consumer.ts';
 import { RetryLater, type InvocationJob, type JobReceipt, type QueueConnection } from './invocation-queue.ts';
@@ -44,6 +45,10 @@ export interface WorkerSettings {
   /** Where to serve Prometheus metrics (`/metrics`); undefined: not served (0: any free port). */
   metricsPort?: number;
   metricsHost?: string;
+  /** Idle time before a sandbox is frozen (docker pause); negative: never. Default 50 ms. */
+  pauseGraceMs?: number;
+  /** Fraction (0–1] of the memory budget one namespace's provisioned (`minWarm`) containers may hold. Default 0.5. */
+  provisionedShare?: number;
 }
 
 export interface WorkerServiceOptions {
@@ -96,6 +101,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     defaultKeepAliveMs: settings.keepAliveMs,
     prewarm: settings.prewarm,
     log,
+    runtime,
+    ...(settings.pauseGraceMs !== undefined ? { pauseGraceMs: settings.pauseGraceMs } : {}),
+    ...(settings.provisionedShare !== undefined ? { provisionedShare: settings.provisionedShare } : {}),
   });
   const replies = createReplyPublisher(options.redis, options.queue.prefix);
   const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
@@ -121,6 +129,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   };
 
   const deleted = createDeletedFunctions(options.redis, options.queue.prefix);
+  const queuedQuota = openQueuedCallQuota(options.redis, options.queue.prefix);
   const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
     if (message.type === 'function-deleted' && message.functionId) {
       deleted.noteDeleted(message.functionId);
@@ -194,6 +203,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       announce(job, dead);
       options.recorder.record(job, dead).catch((err: unknown) => log.error('could not record a dead letter', { invocationId: job.invocationId, err }));
     },
+    // Async calls were counted against their queued-call quotas by the gateway; a lost release expires on its own.
+    onLeft: (job) => {
+      if (job.replyTo === null) queuedQuota.release(job).catch((err: unknown) => log.warn('could not release a queued call', { invocationId: job.invocationId, err }));
+    },
     onError: (err) => log.warn('queue consumer error', { err }),
   });
   const startedAt = new Date().toISOString();
@@ -235,6 +248,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await consumer.close();
         await control.close();
         await deleted.close();
+        await queuedQuota.close();
         await reconciling;
         await gate.close();
         await replies.close();

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IdleFreezer } from '../../worker/idle-freezer.ts';
+import { silentLogger } from '../../worker/logger.ts';
+
+/** A fake engine: records calls; each pause/unpause resolves when the test says. */
+function fakeRuntime() {
+  const calls: string[] = [];
+  const pending: Array<() => void> = [];
+  let failUnpause = false;
+  return {
+    calls,
+    pending,
+    failNextUnpause: () => (failUnpause = true),
+    runtime: {
+      pause: (id: string) =>
+        new Promise<void>((resolve) => {
+          calls.push(`pause ${id}`);
+          pending.push(resolve);
+        }),
+      unpause: (id: string) => {
+        calls.push(`unpause ${id}`);
+        if (failUnpause) {
+          failUnpause = false;
+          return Promise.reject(new Error('engine said no'));
+        }
+        return Promise.resolve();
+      },
+    },
+  };
+}
+
+describe('idle freezer', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('pauses an idle container once the grace has passed, not before', async () => {
+    const fake = fakeRuntime();
+    const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(49);
+    expect(fake.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.calls).toEqual(['pause c1']);
+    fake.pending.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(freezer.isPaused('c1')).toBe(true);
+  });
+
+  it('a call within the grace pays neither a pause nor an unpause', async () => {
+    const fake = fakeRuntime();
+    const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(30);
+    await freezer.wake('c1');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('a wake during a pause in flight waits for it, then unpauses', async () => {
+    const fake = fakeRuntime();
+    const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 10, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(10);
+    let woken = false;
+    const waking = freezer.wake('c1').then(() => (woken = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(woken).toBe(false);
+    fake.pending.shift()!();
+    await waking;
+    expect(fake.calls).toEqual(['pause c1', 'unpause c1']);
+    expect(freezer.isPaused('c1')).toBe(false);
+  });
+
+  it('rejects a wake the engine cannot thaw, so the pool discards that container', async () => {
+    const fake = fakeRuntime();
+    const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 0, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    fake.pending.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    fake.failNextUnpause();
+    await expect(freezer.wake('c1')).rejects.toThrow('engine said no');
+  });
+
+  it('never pauses a forgotten container, nor any with a negative grace', async () => {
+    const fake = fakeRuntime();
+    const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('c1');
+    freezer.forget('c1');
+    const off = new IdleFreezer({ runtime: fake.runtime, graceMs: -1, log: silentLogger });
+    off.idle('c2');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.calls).toEqual([]);
+  });
+});

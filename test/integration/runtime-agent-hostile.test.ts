@@ -278,7 +278,7 @@ describe('processes the function starts', () => {
     const session = await ready('nodejs20', { 'index.js': code, 'child.js': child }, 'index.handler');
     const reply = await session.invoke({});
     expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true });
-    const { parentSockets, spawnedSockets, forkedSockets } = reply.result as Record<string, string[]>;
+    const { parentSockets, spawnedSockets, forkedSockets } = reply.result as { parentSockets: string[]; spawnedSockets: string[]; forkedSockets: string[] };
     expect(parentSockets.length).toBeGreaterThan(0);
     expect(spawnedSockets.filter((s) => parentSockets.includes(s))).toEqual([]);
     expect(forkedSockets.filter((s) => parentSockets.includes(s))).toEqual([]);

@@ -1,6 +1,10 @@
 /** The gateway's configuration, read once from the environment and validated. */
 import { z } from 'zod';
 import { CONNECTION_ENV, parseEnv } from '../worker/parse-env.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../worker/queued-call-quota.ts';
+import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
+
+const MB = 1024 * 1024;
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
@@ -13,6 +17,14 @@ const schema = z.object({
   HEARTH_SYNC_GRACE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How long a sync call to a function at its maxConcurrency may wait to start before 429. */
   HEARTH_THROTTLE_WAIT_MS: z.coerce.number().int().min(0).default(2000),
+  /** Provisioned memory (minWarm × memoryMb over latest versions) a namespace may hold unless its row says otherwise. */
+  HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: z.coerce.number().int().min(0).default(DEFAULT_PROVISIONED_MEMORY_MB),
+  /** Async calls, and MB of their events, one function may have queued at once (429 TooManyQueuedCalls beyond). */
+  HEARTH_QUEUED_CALLS_PER_FUNCTION: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perFunction.calls),
+  HEARTH_QUEUED_MB_PER_FUNCTION: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perFunction.bytes / MB),
+  /** The same for all of a namespace's functions together. */
+  HEARTH_QUEUED_CALLS_PER_NAMESPACE: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perNamespace.calls),
+  HEARTH_QUEUED_MB_PER_NAMESPACE: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perNamespace.bytes / MB),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;
@@ -20,4 +32,22 @@ export type GatewayConfig = z.infer<typeof schema>;
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */
 export function loadGatewayConfig(source: Record<string, string | undefined>): GatewayConfig {
   return parseEnv(schema, source, 'gateway');
+}
+
+/** Quotas the gateway enforces on every tenant. */
+export interface GatewayLimits {
+  /** Provisioned memory a namespace may hold when its row sets none (`namespaces.provisioned_memory_mb`). */
+  defaultProvisionedMemoryMb: number;
+  queued: QueuedCallLimits;
+}
+
+/** The limits `config` sets. */
+export function gatewayLimits(config: GatewayConfig): GatewayLimits {
+  return {
+    defaultProvisionedMemoryMb: config.HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB,
+    queued: {
+      perFunction: { calls: config.HEARTH_QUEUED_CALLS_PER_FUNCTION, bytes: config.HEARTH_QUEUED_MB_PER_FUNCTION * MB },
+      perNamespace: { calls: config.HEARTH_QUEUED_CALLS_PER_NAMESPACE, bytes: config.HEARTH_QUEUED_MB_PER_NAMESPACE * MB },
+    },
+  };
 }

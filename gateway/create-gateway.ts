@@ -11,6 +11,7 @@ import { redisOptionsFromUrl } from '../worker/redis-connection.ts';
 import { findInvocation, insertInvocation } from '../worker/store/invocations-store.ts';
 import { openWorkerRegistry } from '../worker/worker-registry.ts';
 import { createApp } from './app.ts';
+import type { GatewayLimits } from './config.ts';
 import type { MetricsReader } from './gateway-deps.ts';
 import { createGatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   adminKey?: string;
   syncGraceMs: number;
   throttleWaitMs: number;
+  /** Per-tenant quotas (provisioned memory, queued calls); defaults when omitted. */
+  limits?: GatewayLimits;
   /** How long a resolved `latest` may be reused without a broadcast (default 5 s). */
   versionCacheTtlMs?: number;
   log: Logger;
@@ -45,7 +48,10 @@ export async function createGateway(options: GatewayOptions) {
   const directory = await WorkerDirectory.open(registry);
   const reaper = startQueueReaper(registry, queue, options.log);
   const control = createControlPublisher(redis, options.queuePrefix);
-  const functions = createPostgresFunctionStore(options.db);
+  const functions = createPostgresFunctionStore(
+    options.db,
+    options.limits ? { defaultProvisionedMemoryMb: options.limits.defaultProvisionedMemoryMb } : undefined,
+  );
   const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
   const tenants = createPostgresTenantsStore(options.db);
   // Revocation reaches every gateway by broadcast; the TTL bounds it if one is missed.
@@ -78,6 +84,7 @@ export async function createGateway(options: GatewayOptions) {
     workers: () => directory.current(),
     syncGraceMs: options.syncGraceMs,
     throttleWaitMs: options.throttleWaitMs,
+    ...(options.limits ? { queuedLimits: options.limits.queued } : {}),
   });
   const db = options.db;
   const metrics: MetricsReader = {

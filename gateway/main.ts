@@ -4,7 +4,7 @@ import { openDatabase } from '../migrations/database.ts';
 import { createLogger } from '../worker/logger.ts';
 import type { Server } from 'node:http';
 import { answerClientErrors } from './client-errors.ts';
-import { loadGatewayConfig } from './config.ts';
+import { gatewayLimits, loadGatewayConfig } from './config.ts';
 import { createGateway } from './create-gateway.ts';
 
 const log = createLogger('gateway');
@@ -22,6 +22,7 @@ const gateway = await createGateway({
   ...(config.HEARTH_ADMIN_KEY ? { adminKey: config.HEARTH_ADMIN_KEY } : {}),
   syncGraceMs: config.HEARTH_SYNC_GRACE_MS,
   throttleWaitMs: config.HEARTH_THROTTLE_WAIT_MS,
+  limits: gatewayLimits(config),
   log,
 });
 

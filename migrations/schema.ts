@@ -179,6 +179,11 @@ export const namespaces = pgTable('namespaces', {
   name: text('name').primaryKey(),
   /** Most invocations of all its functions running at once; null: no quota. */
   concurrencyQuota: integer('concurrency_quota'),
+  /**
+   * Most memory its functions may hold provisioned (sum of `minWarm` ×
+   * `memoryMb` over their latest versions), in MB; null: the gateway's default.
+   */
+  provisionedMemoryMb: integer('provisioned_memory_mb'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

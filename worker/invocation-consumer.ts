@@ -30,12 +30,16 @@ export function startInvocationConsumer(
     process: (job: InvocationJob) => Promise<JobReceipt>;
     /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
     onFinalFailure?: (job: InvocationJob, reason: string) => void;
+    /** A job left the queue for good: `process` returned for it, or it failed for the last time. */
+    onLeft?: (job: InvocationJob) => void;
     onError?: (err: Error) => void;
   },
 ): InvocationConsumer {
   const processor = async (job: Job<InvocationJob, JobReceipt>, token?: string) => {
     try {
-      return await options.process(job.data);
+      const receipt = await options.process(job.data);
+      options.onLeft?.(job.data);
+      return receipt;
     } catch (err) {
       if (!(err instanceof RetryLater) || !token) throw err;
       await job.moveToDelayed(Date.now() + err.delayMs, token);
@@ -56,7 +60,10 @@ export function startInvocationConsumer(
     });
     worker.on('error', (err) => options.onError?.(err));
     worker.on('failed', (job, err) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.onFinalFailure?.(job.data, err.message);
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        options.onFinalFailure?.(job.data, err.message);
+        options.onLeft?.(job.data);
+      }
     });
     return worker;
   };

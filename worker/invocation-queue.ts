@@ -16,6 +16,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { DELETED_FUNCTION_TTL_S, deletedFunctionKey } from './deleted-functions.ts';
 import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
+import { createQueuedCallQuota, type QueuedCallLimits, type QueuedCallRefusal } from './queued-call-quota.ts';
 import type { SandboxFunction } from './sandbox.ts';
 
 /** The queue any worker takes calls from. */
@@ -82,6 +83,14 @@ export interface InvocationQueue {
    * Call it before deleting the function's rows.
    */
   markFunctionDeleted(functionId: string): Promise<void>;
+  /**
+   * Counts an async call of `bytes` against its function's and namespace's
+   * queued-call quotas (`queued-call-quota.ts`) before it is queued; returns
+   * the quota that is full instead, counting nothing. A worker releases it.
+   */
+  admitQueued(job: InvocationJob, bytes: number, limits: QueuedCallLimits): Promise<QueuedCallRefusal | null>;
+  /** Stops counting a call admitted but never queued. */
+  releaseQueued(job: InvocationJob): Promise<void>;
   /** Jobs by state (all queues), for queue-depth metrics. */
   counts(): Promise<Record<string, number>>;
   /**
@@ -248,6 +257,8 @@ export async function openInvocationQueue(
   // Idempotency keys and lock checks: a plain connection that fails at once while Redis is away.
   const keys = new Redis({ ...options.connection, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   keys.on('error', () => {});
+  const queued = createQueuedCallQuota(keys, options.prefix);
+  const unreachable = (err: unknown) => new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
 
   const add = async (job: InvocationJob, queue: Queue<InvocationJob, JobReceipt>) => {
     // Fail fast while Redis is away instead of queueing the call in memory.
@@ -323,6 +334,16 @@ export async function openInvocationQueue(
       } catch (err) {
         throw new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
       }
+    },
+    async admitQueued(job, bytes, limits) {
+      try {
+        return await queued.admit(job, bytes, limits);
+      } catch (err) {
+        throw unreachable(err);
+      }
+    },
+    async releaseQueued(job) {
+      await queued.release(job).catch(() => {});
     },
     async counts() {
       const total: Record<string, number> = {};

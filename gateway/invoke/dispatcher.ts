@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
 import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS, queuedCallBytes, type QueuedCallLimits, type QueuedCallRefusal } from '../../worker/queued-call-quota.ts';
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
@@ -32,6 +33,8 @@ export interface DispatcherOptions {
   syncGraceMs: number;
   /** How long a sync call to a function at its `maxConcurrency` may wait to start before `429`. */
   throttleWaitMs: number;
+  /** Most async calls (and bytes of events) a function and a namespace may have queued; default `DEFAULT_QUEUED_CALL_LIMITS`. */
+  queuedLimits?: QueuedCallLimits;
 }
 
 export interface CallTarget {
@@ -59,16 +62,30 @@ export class Dispatcher {
 
   /**
    * Queues the call and returns its id at once. With an idempotency key, a
-   * repeat of the key within a day returns the first call's id and queues nothing.
+   * repeat of the key (on the same function) within a day returns the first
+   * call's id and queues nothing. Throws 429 `TooManyQueuedCalls` when the
+   * function or namespace has its quota of async calls queued.
    */
   async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
-    // With a key, the invocation id is a function of it: every attempt of the
-    // same call names the same job and the same record.
-    // The key is scoped to the function (by id): the same key on another function is another call.
+    // With a key, the invocation id is a function of it and of the function's
+    // id: every attempt of the same call names the same job and the same
+    // record, and the same key on another function is another call.
     const prepared = await this.prepare(target, eventJson, 'async');
     const job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
     const invocationId = job.invocationId;
-    const enqueue = () => unavailableAs503(this.options.queue.enqueue(job, this.route(job).workerId));
+    const { queue } = this.options;
+    const admitAndEnqueue = async () => {
+      const refusal = await queue.admitQueued(job, queuedCallBytes(job), this.options.queuedLimits ?? DEFAULT_QUEUED_CALL_LIMITS);
+      if (refusal) throw tooManyQueued(job, refusal);
+      try {
+        await queue.enqueue(job, this.route(job).workerId);
+      } catch (err) {
+        // Certainly not queued: it must not count. (An add that timed out may have landed; then a worker releases it.)
+        if (err instanceof QueueUnavailableError && !err.mayHaveQueued) await queue.releaseQueued(job);
+        throw err;
+      }
+    };
+    const enqueue = () => unavailableAs503(admitAndEnqueue());
     if (
       idempotencyKey !== undefined &&
       !(await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey)))
@@ -191,6 +208,18 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
     'throttled',
     'Throttled',
     `function "${job.functionName}" is at its maxConcurrency (${job.maxConcurrency ?? 'none'}) or its namespace at its concurrency quota (${job.namespaceQuota ?? 'none'}); the call waited ${waitedMs} ms without starting and was not run`,
+  );
+}
+
+/** 429: the function or its namespace has as many async calls (or bytes of events) queued as its quota allows. */
+function tooManyQueued(job: InvocationJob, refusal: QueuedCallRefusal): HearthError {
+  const owner = refusal.scope === 'function' ? `function "${job.functionName}"` : `namespace "${job.namespace}"`;
+  const amount = refusal.what === 'calls' ? `${refusal.limit} async calls` : `${Math.floor(refusal.limit / (1024 * 1024))} MB of async events`;
+  return new HearthError(
+    429,
+    'TooManyQueuedCalls',
+    `${owner} already has ${amount} queued, its quota; nothing was queued: retry once some of its calls have run`,
+    { scope: refusal.scope, limit: refusal.limit, quota: refusal.what },
   );
 }
 

@@ -8,6 +8,7 @@ import type { Database } from '../../migrations/database.ts';
 import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { FunctionSettings } from '../deploy/function-settings.ts';
+import { DEFAULT_PROVISIONED_MEMORY_MB, assertProvisionedMemoryFits } from './provisioned-memory.ts';
 
 /** A version's settings: exactly what a deploy validates (`function-settings.ts`). */
 export type VersionSettings = FunctionSettings;
@@ -86,10 +87,20 @@ function toVersionView(row: VersionRow): VersionView {
   };
 }
 
+/** Limits the store enforces when it writes. */
+export interface FunctionStoreLimits {
+  /** Provisioned memory (minWarm × memoryMb) a namespace may hold when its row sets none. */
+  defaultProvisionedMemoryMb: number;
+}
+
+const DEFAULT_LIMITS: FunctionStoreLimits = { defaultProvisionedMemoryMb: DEFAULT_PROVISIONED_MEMORY_MB };
+
 /**
  * Stores the code (once per content hash) and creates the function's next
  * version, pointing `latest` at it, in one transaction. Versions count up
- * from the highest ever created, even after a rollback.
+ * from the highest ever created, even after a rollback. Throws 409
+ * `QuotaExceeded` when the version would take the namespace over its
+ * provisioned memory quota.
  */
 export async function createVersion(
   db: Database,
@@ -97,8 +108,10 @@ export async function createVersion(
   name: string,
   settings: VersionSettings,
   code: NewCode,
+  limits: FunctionStoreLimits = DEFAULT_LIMITS,
 ): Promise<FunctionView> {
   await db.transaction(async (tx) => {
+    await assertProvisionedMemoryFits(tx, namespace, name, settings, limits.defaultProvisionedMemoryMb);
     // Reused code needs no write: the version's foreign key proves it is stored.
     if (code.tarGz !== null) {
       await tx
@@ -232,13 +245,15 @@ export async function deleteFunction(db: Database, namespace: string, name: stri
 
 /**
  * Points `latest` at an existing version. Returns 'no-function' or
- * 'no-version' when either is missing.
+ * 'no-version' when either is missing; throws 409 `QuotaExceeded` when the
+ * version's `minWarm` would take the namespace over its provisioned memory quota.
  */
 export async function setLatestVersion(
   db: Database,
   namespace: string,
   name: string,
   version: number,
+  limits: FunctionStoreLimits = DEFAULT_LIMITS,
 ): Promise<'ok' | 'no-function' | 'no-version'> {
   return db.transaction(async (tx) => {
     const [fn] = await tx
@@ -249,11 +264,12 @@ export async function setLatestVersion(
       .limit(1);
     if (!fn) return 'no-function';
     const [found] = await tx
-      .select({ version: functionVersions.version })
+      .select({ version: functionVersions.version, minWarm: functionVersions.minWarm, memoryMb: functionVersions.memoryMb })
       .from(functionVersions)
       .where(and(eq(functionVersions.functionId, fn.id), eq(functionVersions.version, version)))
       .limit(1);
     if (!found) return 'no-version';
+    await assertProvisionedMemoryFits(tx, namespace, name, found, limits.defaultProvisionedMemoryMb);
     await tx
       .update(functions)
       .set({ latestVersion: version, updatedAt: sql`now()` })
@@ -272,13 +288,13 @@ export interface FunctionStore {
   setLatestVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version'>;
 }
 
-export function createPostgresFunctionStore(db: Database): FunctionStore {
+export function createPostgresFunctionStore(db: Database, limits: FunctionStoreLimits = DEFAULT_LIMITS): FunctionStore {
   return {
-    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code),
+    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, limits),
     list: (ns) => listFunctions(db, ns),
     get: (ns, name) => getFunction(db, ns, name),
     resolveVersion: (ns, name, version) => resolveVersion(db, ns, name, version),
     delete: (ns, name) => deleteFunction(db, ns, name),
-    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version),
+    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, limits),
   };
 }

@@ -13,6 +13,7 @@ import Dockerode from 'dockerode';
 import { inject } from 'vitest';
 import type { Server } from 'node:http';
 import { answerClientErrors } from '../../gateway/client-errors.ts';
+import type { GatewayLimits } from '../../gateway/config.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
 import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
@@ -40,6 +41,8 @@ export interface PlatformOptions {
   /** Another Redis than the run's (tests that stop and restart it). */
   redisUrl?: string;
   concurrency?: number;
+  /** The gateway's per-tenant quotas (defaults otherwise). */
+  gatewayLimits?: GatewayLimits;
   log?: Logger;
 }
 
@@ -115,6 +118,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),
     syncGraceMs: 30_000,
     throttleWaitMs: options.throttleWaitMs ?? 2000,
+    ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
     log,
   });
   const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: 16 * 1024 } });

@@ -81,6 +81,7 @@ describe('idempotent async calls', () => {
   it('queues a retried call whose first attempt failed to queue, under the same id, exactly once', async () => {
     const claimed = new Set<string>();
     const queued: string[] = [];
+    const released: string[] = [];
     let failNext = true;
     const queue = {
       replyTo: 'gw',
@@ -99,6 +100,8 @@ describe('idempotent async calls', () => {
         if (!queued.includes(job.invocationId)) queued.push(job.invocationId);
       },
       state: async (id: string) => (queued.includes(id) ? 'queued' : 'unknown'),
+      admitQueued: async () => null,
+      releaseQueued: async (job: { invocationId: string }) => void released.push(job.invocationId),
     } as unknown as InvocationQueue;
     const store: DispatchStore = {
       resolveVersion: async () => version,
@@ -109,7 +112,10 @@ describe('idempotent async calls', () => {
     const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
     const target = { namespace: 'default', name: 'f' };
     await expect(dispatcher.dispatchAsync(target, '{}', 'k-1')).rejects.toMatchObject({ status: 503, code: 'QueueUnavailable' });
+    // Certainly not queued: it no longer counts against the queued-call quotas.
+    expect(released).toHaveLength(1);
     const retry = await dispatcher.dispatchAsync(target, '{}', 'k-1');
+    expect(released).toEqual([retry.invocationId]);
     expect(retry.repeated).toBe(true);
     expect(queued).toEqual([retry.invocationId]);
     const again = await dispatcher.dispatchAsync(target, '{}', 'k-1');
@@ -118,5 +124,27 @@ describe('idempotent async calls', () => {
     const other = await dispatcher.dispatchAsync(target, '{}', 'k-2');
     expect(other.invocationId).not.toBe(retry.invocationId);
     expect(queued).toHaveLength(2);
+  });
+});
+
+describe('queued-call quotas', () => {
+  it('refuses an async call with 429 TooManyQueuedCalls when a quota is full, and queues nothing', async () => {
+    const queued: string[] = [];
+    const queue = {
+      replyTo: 'gw',
+      admitQueued: async () => ({ scope: 'function', what: 'bytes', limit: 64 * 1024 * 1024 }),
+      enqueue: async (job: { invocationId: string }) => void queued.push(job.invocationId),
+    } as unknown as InvocationQueue;
+    const store: DispatchStore = {
+      resolveVersion: async () => version,
+      findInvocation: async () => null,
+      recordUnstarted: async () => {},
+      namespaceQuota: async () => null,
+    };
+    const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
+    const refused = dispatcher.dispatchAsync({ namespace: 'default', name: 'f' }, '{}');
+    await expect(refused).rejects.toMatchObject({ status: 429, code: 'TooManyQueuedCalls', details: { scope: 'function', quota: 'bytes' } });
+    await expect(refused).rejects.toThrow(/64 MB of async events/);
+    expect(queued).toEqual([]);
   });
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "namespaces" ADD COLUMN "provisioned_memory_mb" integer;

@@ -33,6 +33,8 @@ const PIDS_LIMIT = 64;
 /** Polling of the engine's view of a pause: at most 1 s in all. */
 const STATE_POLLS = 200;
 const STATE_POLL_MS = 5;
+/** An unpause refused as "not paused" is retried for up to 50 ms (a stale flag). */
+const UNPAUSE_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -120,33 +122,40 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   /**
-   * dockerd 20.10 answers a pause as soon as containerd froze the container
-   * but sets its own `Paused` flag only when containerd's event arrives, a
-   * moment later; an unpause in between is refused ("is not paused") and the
-   * container stays frozen. So a pause returns only once the engine's state
-   * says paused (off the call path: it runs while the container is idle).
+   * dockerd 20.10 keeps its own `Paused` flag, set by the pause and unpause
+   * requests and again by containerd's events, which arrive a moment later:
+   * right after one, the flag can still show the state before it. A request
+   * refused on a stale flag ("already paused", "is not paused") is therefore
+   * tried again for a short while before it is believed. A pause also returns
+   * only once the flag reads paused (off the call path: the container is
+   * idle), so the unpause that follows is not refused on it.
    */
   async pause(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
+    let accepted = false;
     for (let attempt = 0; attempt < STATE_POLLS; attempt++) {
       try {
-        if (attempt === 0) await container.pause();
+        if (!accepted) {
+          await container.pause();
+          accepted = true;
+        }
         const state = (await container.inspect()).State;
-        if (state.Paused || !state.Running) return;
+        if (!state.Running || (accepted && state.Paused)) return;
       } catch (err) {
         // Gone, or stopped ("not running", "cannot pause a stopped container"): nothing to freeze.
         if (isStatus(err, 404) || /not running|stopped/i.test(messageOf(err))) return;
-        // "Already paused" while the flag of an unpause still reads paused: look again.
         if (!/already paused/i.test(messageOf(err))) throw err;
       }
       await sleep(STATE_POLL_MS);
     }
+    // Refused as "already paused" all along: it is.
+    if (!accepted) return;
     throw new Error(`container ${id} did not report paused within ${STATE_POLLS * STATE_POLL_MS} ms`);
   }
 
   async unpause(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
-    for (let attempt = 0; attempt < STATE_POLLS; attempt++) {
+    for (let attempt = 0; attempt < UNPAUSE_RETRIES; attempt++) {
       try {
         await container.unpause();
         return;
@@ -154,13 +163,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
         if (isStatus(err, 404)) return;
         if (!/not paused/i.test(messageOf(err))) throw err;
       }
-      // Refused as "not paused": either it is not (done), or the engine has not recorded its pause yet (retry).
-      const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
-      if (!state || !state.Running) return;
-      if (!state.Paused && attempt >= 2) return;
-      if (!state.Paused) await sleep(STATE_POLL_MS);
+      await sleep(STATE_POLL_MS);
     }
-    throw new Error(`container ${id} could not be unpaused`);
+    // Refused as "not paused" all along: believe it unless the engine itself says paused (then the caller must not use it).
+    const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
+    if (state?.Running && state.Paused) throw new Error(`container ${id} is paused and refuses to unpause`);
   }
 
   async waitForExit(id: string, timeoutMs: number): Promise<ExitInfo> {

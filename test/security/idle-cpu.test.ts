@@ -1,0 +1,161 @@
+/**
+ * No work after return, and CPU bounded by the memory class. A hostile
+ * tenant leaves a busy `setInterval` and a detached busy child behind after
+ * its handler returned: once the pause grace has passed, its container uses
+ * no more CPU (it is frozen), the next call still works, and it is frozen
+ * again afterwards. A busy loop on every thread for one second of wall time
+ * gets at most its ceiling (0.5 core at 128 MB, 1 core at 1,769 MB) of CPU.
+ */
+import { readFile } from 'node:fs/promises';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers/packages.ts';
+import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
+import { call, deployFunction } from './security-harness.ts';
+
+const docker = new Dockerode();
+
+/** First call: leaves two kinds of busy work running and returns at once. Later calls: say whether it still runs. */
+const LEAVES_WORK_BEHIND = `
+const { spawn } = require('node:child_process');
+let ticks = 0;
+let child = null;
+exports.handler = async () => {
+  if (!child) {
+    setInterval(() => { const end = Date.now() + 50; while (Date.now() < end) {} ticks++; }, 0);
+    child = spawn(process.execPath, ['-e', 'for (;;) {}'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    return { started: true };
+  }
+  return { ticks, childAlive: child.exitCode === null };
+};
+`;
+
+/** Busy on the main thread and `threads - 1` workers for `ms` of wall time; reports the process's CPU time. */
+const BURN = `
+const { Worker } = require('node:worker_threads');
+exports.handler = async (event) => {
+  const ms = event.ms, threads = event.threads;
+  const before = process.cpuUsage();
+  const started = Date.now();
+  const workers = [];
+  for (let i = 1; i < threads; i++) {
+    workers.push(new Promise((resolve) => {
+      const w = new Worker('const end = Date.now() + ' + ms + '; while (Date.now() < end) {}', { eval: true });
+      w.once('exit', resolve);
+    }));
+  }
+  const end = started + ms;
+  while (Date.now() < end) {}
+  await Promise.all(workers);
+  const used = process.cpuUsage(before);
+  return { wallMs: Date.now() - started, cpuMs: (used.user + used.system) / 1000 };
+};
+`;
+
+/** Nanoseconds of CPU the container has used, from its cgroup (v1 layouts, or v2), else from the engine's stats. */
+async function cpuNanos(id: string): Promise<number> {
+  for (const path of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+  ]) {
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text !== null) return Number(text.trim());
+  }
+  const v2 = await readFile(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 'utf8').catch(() => null);
+  if (v2 !== null) return Number(/usage_usec (\d+)/.exec(v2)![1]) * 1000;
+  const stats = (await docker.getContainer(id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
+  return stats.cpu_stats.cpu_usage.total_usage;
+}
+
+async function containerOf(p: Platform, name: string): Promise<string> {
+  const found = await docker.listContainers({ filters: { label: [`io.hearth.worker=${p.workerId}`, `io.hearth.function=${name}`] } });
+  expect(found).toHaveLength(1);
+  return found[0]!.Id;
+}
+
+const isPaused = async (id: string) => (await docker.getContainer(id).inspect()).State.Paused;
+
+describe('CPU after return and CPU ceilings', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('busy work left behind after return (setInterval, a detached child) stops using CPU once the grace passes; warm calls still work', async () => {
+    const name = uniqueName('leftover');
+    await deployFunction(platform, name, { 'index.js': LEAVES_WORK_BEHIND }, { runtime: 'nodejs20', memoryMb: 128 });
+    const first = await call(platform, name);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ started: true });
+    const id = await containerOf(platform, name);
+
+    await waitFor('the idle container frozen', () => isPaused(id), 5000, 20);
+    const frozenAt = await cpuNanos(id);
+    await sleep(1000);
+    const used = (await cpuNanos(id)) - frozenAt;
+    // Left running, the loop and the child burn ~1 s of CPU per second (up to the ceiling) here.
+    expect(used / 1e6, 'ms of CPU used in a second while idle').toBeLessThan(20);
+
+    // Frozen, not killed: the next call is warm and finds its leftovers where they were.
+    const second = await call(platform, name);
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.startKind).toBe('warm');
+    expect(second.body.childAlive).toBe(true);
+    expect(second.body.ticks).toBeGreaterThan(0);
+    await waitFor('the container frozen again after the next call', () => isPaused(id), 5000, 20);
+  });
+
+  it.each([
+    { memoryMb: 128, ceiling: 0.5 },
+    { memoryMb: 1769, ceiling: 1 },
+  ])('a $memoryMb MB function busy on every thread for 1 s of wall time gets at most $ceiling core of CPU', async ({ memoryMb, ceiling }) => {
+    const name = uniqueName('burn');
+    await deployFunction(platform, name, { 'index.js': BURN }, { runtime: 'nodejs20', memoryMb, timeoutMs: 10000 });
+    // Warm first (a cold start's own CPU is not what is measured).
+    expect((await call(platform, name, { ms: 10, threads: 1 })).status).toBe(200);
+    const res = await call(platform, name, { ms: 1000, threads: 3 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const { wallMs, cpuMs } = res.body as { wallMs: number; cpuMs: number };
+    // Unbounded, three busy threads on this host use ~2 cores: 2,000 ms of CPU.
+    expect(cpuMs, `CPU ms over ${wallMs} ms of wall time`).toBeLessThanOrEqual(ceiling * wallMs * 1.1 + 50);
+  });
+});
+
+describe('warm-call latency with freezing', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('calls past the grace pay only the unpause (tens of ms), back-to-back calls nothing', async () => {
+    const name = uniqueName('latency');
+    await deployFunction(platform, name, { 'index.js': 'exports.handler = async () => ({ ok: true });\n' }, { runtime: 'nodejs20', memoryMb: 128 });
+    expect((await call(platform, name)).status).toBe(200);
+    const id = await containerOf(platform, name);
+    const timed = async () => {
+      const t = performance.now();
+      const res = await call(platform, name);
+      expect(res.status).toBe(200);
+      expect(res.startKind).toBe('warm');
+      return performance.now() - t;
+    };
+    const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const backToBack: number[] = [];
+    const spaced: number[] = [];
+    for (let round = 0; round < 15; round++) {
+      for (let i = 0; i < 3; i++) backToBack.push(await timed());
+      await waitFor('frozen between calls', () => isPaused(id), 5000, 10);
+      spaced.push(await timed());
+    }
+    console.log(`warm call p50: back-to-back ${p50(backToBack).toFixed(1)} ms, after a pause ${p50(spaced).toFixed(1)} ms`);
+    expect(p50(spaced) - p50(backToBack)).toBeLessThan(80);
+  });
+});

@@ -14,6 +14,7 @@ import { loginCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { loadConfig, type Env } from './config.ts';
+import { escapeControls } from './terminal-text.ts';
 
 const COMMANDS: Command[] = [
   deployCommand,
@@ -41,8 +42,9 @@ export async function main(argv: string[], streams: CliStreams, env: Env, signal
   } catch (err) {
     const error = asCliError(err);
     if (!error) throw err;
-    write(ctx.stderr, `hearth: ${error.code}: ${error.message}`);
-    if (error.detail) write(ctx.stderr, error.detail);
+    // Messages and details carry a function's error message and stack, or the gateway's words: shown, never obeyed.
+    write(ctx.stderr, escapeControls(`hearth: ${error.code}: ${error.message}`));
+    if (error.detail) write(ctx.stderr, escapeControls(error.detail));
     return error.exitCode;
   }
 }

@@ -43,6 +43,18 @@ exports.handler = async (event) => {
 };
 `;
 
+/** Prints and throws what would drive a terminal: clear screen, window title, colours, a line rewrite, 8-bit CSI, bidi override. */
+const ESCAPES = `
+const nasty = '\\u001b[2J\\u001b]0;pwned\\u0007red \\u001b[31mtext\\u001b[0m ok\\rFORGED \\u009b6n \\u202eevil';
+exports.handler = async (event) => {
+  console.log('log:' + nasty);
+  if (event.boom) throw new Error('boom:' + nasty);
+  return 'result:' + nasty;
+};
+`;
+/** Anything a terminal would act on, other than tab and newline. */
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
 const suffix = () => randomBytes(3).toString('hex');
 const INVOCATION_LINE = /invocation ([0-9a-f-]{36})\s+version (\d+)\s+start (cold|prewarmed|warm)\s+duration [\d.]+ ms/;
 const STACK = /\n\s+at /;
@@ -140,6 +152,33 @@ describe('hearth CLI', () => {
     expect(run.stderr).toMatch(/^hearth: FunctionError: TypeError: bad thing\n/);
     expect(run.stderr).toMatch(INVOCATION_LINE);
     expect(run.stderr).toMatch(/at .*fails-/);
+  });
+
+  it('shows control characters from a function\'s logs, errors and results escaped; --raw into a pipe stays exact', async () => {
+    const file = `escapes-${suffix()}.js`;
+    await writeTree(work, [{ path: file, data: ESCAPES }]);
+    const name = file.replace(/\.js$/, '');
+    expect((await hearth(['deploy', join(work, file)])).code).toBe(0);
+
+    const pretty = await hearth(['invoke', name]);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(pretty.stdout)).toMatch(/^result:\u001b\[2J.*\u009b6n \u202eevil$/s);
+    const raw = await hearth(['invoke', name, '--raw']);
+    expect(raw.stdout).toContain('\u009b6n \u202eevil'); // piped: the body byte for byte
+    expect(JSON.parse(raw.stdout)).toBe(JSON.parse(pretty.stdout));
+
+    const failed = await hearth(['invoke', name, '--data', '{"boom":true}']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^hearth: FunctionError: Error: boom:\\x1b\[2J\\x1b\]0;pwned\\x07red /);
+    expect(failed.stderr).not.toMatch(RAW_CONTROL);
+    for (const run of [pretty, raw, failed]) await recordOf(platform, idOf(run)!, 15_000);
+
+    const logs = await hearth(['logs', name]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout.match(/^log:/gm)).toHaveLength(3);
+    expect(logs.stdout).toContain('red \\x1b[31mtext\\x1b[0m ok\\x0dFORGED \\x9b6n \\u202eevil');
+    expect(logs.stdout).not.toMatch(RAW_CONTROL);
   });
 
   it('prints logs with REPORT lines, oldest first', async () => {

@@ -4,6 +4,7 @@ import { CliError, inputError, usageError } from '../cli-error.ts';
 import { apiError } from '../client.ts';
 import { fnPath, intOption, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
 import { formatMs } from '../format.ts';
+import { escapeControls, escapeJsonControls } from '../terminal-text.ts';
 
 const OPTIONS = {
   data: { type: 'string', short: 'd' },
@@ -32,7 +33,8 @@ Options:
   -f, --file <path>      read the event from a file
       --async            queue the call and print its invocation id
       --version <n>      run version n instead of the latest
-      --raw              print the result exactly as returned
+      --raw              print the result exactly as returned (on a terminal,
+                         control characters are still shown escaped)
 `,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('invoke', argv, OPTIONS, { required: ['name'] });
@@ -52,8 +54,10 @@ Options:
     if (res.ok) {
       const text = await res.text();
       write(ctx.stderr, invocationLine(res.headers));
-      if (values.raw) ctx.stdout.write(ctx.stdout.isTTY && !text.endsWith('\n') ? `${text}\n` : text);
-      else write(ctx.stdout, pretty(text));
+      // --raw into a pipe or file is the body byte for byte; on a terminal it is
+      // the same JSON with control characters \u-escaped, like the pretty form.
+      if (values.raw && !ctx.stdout.isTTY) ctx.stdout.write(text);
+      else write(ctx.stdout, values.raw ? forTerminal(text) : forTerminal(pretty(text)));
       return 0;
     }
     throw await invokeError(res);
@@ -115,6 +119,16 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** JSON with its control characters \u-escaped (same value), or other text with them shown as \x1b and the like. */
+function forTerminal(text: string): string {
+  try {
+    JSON.parse(text);
+    return escapeJsonControls(text);
+  } catch {
+    return escapeControls(text);
+  }
 }
 
 function pretty(text: string): string {

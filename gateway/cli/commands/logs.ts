@@ -3,6 +3,7 @@ import { sinceFrom, type LogEntry, type Page } from '../../metrics/metrics-view.
 import { usageError } from '../cli-error.ts';
 import { isAbort, type HearthClient } from '../client.ts';
 import { fnPath, intOption, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
+import { escapeControls } from '../terminal-text.ts';
 
 const OPTIONS = {
   since: { type: 'string', short: 's' },
@@ -104,7 +105,8 @@ function printEntry(ctx: CliContext, entry: LogEntry): void {
   if (entry.logs !== '') lines.push(entry.logs.replace(/\n$/, ''));
   if (entry.logsTruncated) lines.push('[logs truncated]');
   lines.push(entry.report);
-  write(ctx.stdout, lines.join('\n'));
+  // What the function printed is shown, never obeyed by the terminal (piped too: it may be read with cat later).
+  write(ctx.stdout, escapeControls(lines.join('\n')));
 }
 
 /** `--since` as the API reads it, resolved here so a follow can use the same instant. */

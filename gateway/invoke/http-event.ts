@@ -2,7 +2,7 @@
  * The `/fn/{name}` endpoint speaks Lambda's function-URL protocol (payload
  * format 2.0), so handlers written for function URLs run unchanged: a request
  * becomes an event, and a returned `{ statusCode, headers, body,
- * isBase64Encoded, cookies }` becomes the response.
+ * isBase64Encoded, cookies }` becomes the response (`http-result.ts`).
  */
 
 export interface HttpRequestParts {
@@ -23,7 +23,8 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlenc
 
 /** Builds the payload 2.0 event for one HTTP request. */
 export function toHttpEvent(req: HttpRequestParts): Record<string, unknown> {
-  const headers: Record<string, string> = {};
+  // Without a prototype, so names like `constructor` or `__proto__` are plain keys, never inherited values.
+  const headers: Record<string, string> = Object.create(null);
   let cookies: string[] | undefined;
   req.headers.forEach((value, key) => {
     if (key === 'cookie') {
@@ -32,7 +33,7 @@ export function toHttpEvent(req: HttpRequestParts): Record<string, unknown> {
     }
     headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
   });
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [key, value] of new URLSearchParams(req.rawQueryString)) {
     query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
   }
@@ -69,60 +70,4 @@ export function toHttpEvent(req: HttpRequestParts): Record<string, unknown> {
     ...(body !== undefined ? { body } : {}),
     isBase64Encoded: hasBody && !isText,
   };
-}
-
-export interface HttpResult {
-  status: number;
-  headers: Array<[string, string]>;
-  body: Uint8Array | string;
-}
-
-/**
- * Interprets a function's return value (JSON text). An object with a numeric
- * `statusCode` is a response; anything else is sent as a 200 JSON body.
- */
-export function fromHttpResult(resultJson: string): HttpResult {
-  const value: unknown = JSON.parse(resultJson);
-  if (!isResponseShape(value)) {
-    return { status: 200, headers: [['content-type', 'application/json']], body: resultJson };
-  }
-  const headers: Array<[string, string]> = [];
-  for (const [key, raw] of Object.entries(value.headers ?? {})) {
-    if (raw === null || raw === undefined) continue;
-    const text = String(raw);
-    // Header values that could split the response are dropped, not sent.
-    if (/[\r\n\0]/.test(text) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) continue;
-    headers.push([key.toLowerCase(), text]);
-  }
-  for (const cookie of Array.isArray(value.cookies) ? value.cookies : []) {
-    if (typeof cookie === 'string' && !/[\r\n\0]/.test(cookie)) headers.push(['set-cookie', cookie]);
-  }
-  let body: Uint8Array | string = '';
-  if (typeof value.body === 'string') {
-    body = value.isBase64Encoded === true ? Buffer.from(value.body, 'base64') : value.body;
-  } else if (value.body !== undefined && value.body !== null) {
-    body = JSON.stringify(value.body);
-  }
-  const status = Number.isInteger(value.statusCode) && value.statusCode >= 100 && value.statusCode <= 599 ? value.statusCode : 502;
-  if (!headers.some(([k]) => k === 'content-type') && typeof body === 'string' && body.length > 0) {
-    headers.push(['content-type', 'text/plain; charset=utf-8']);
-  }
-  return { status, headers, body };
-}
-
-interface ResponseShape {
-  statusCode: number;
-  headers?: Record<string, unknown>;
-  cookies?: unknown[];
-  body?: unknown;
-  isBase64Encoded?: boolean;
-}
-
-function isResponseShape(value: unknown): value is ResponseShape {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    typeof (value as { statusCode?: unknown }).statusCode === 'number'
-  );
 }

@@ -9,7 +9,8 @@ import { unauthorized } from '../auth.ts';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { fromHttpResult, toHttpEvent } from '../invoke/http-event.ts';
+import { toHttpEvent } from '../invoke/http-event.ts';
+import { fromHttpResult } from '../invoke/http-result.ts';
 import { failureResponse, invocationHeaders } from '../invoke/outcome-response.ts';
 import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 
@@ -55,9 +56,20 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     const failed = failureResponse(outcome);
     if (failed) return failed;
     const result = fromHttpResult(outcome.result ?? 'null');
-    const headers = new Headers(invocationHeaders(outcome));
+    if (!result.ok) {
+      // The call ran and returned; what it returned cannot be sent. Lambda's function URLs answer 502 here too.
+      deps.log.warn('function returned an unsendable HTTP response', { namespace, name, invocationId: outcome.invocationId, type: result.type });
+      return new Response(JSON.stringify({ error: { code: 'FunctionError', type: result.type, message: result.message } }), {
+        status: 502,
+        headers: { 'Content-Type': 'application/json', ...invocationHeaders(outcome) },
+      });
+    }
+    // The platform's headers come last, so a function's value can never stand in for them.
+    const headers = new Headers();
     for (const [key, value] of result.headers) headers.append(key, value);
-    return new Response(result.body as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
+    for (const [key, value] of Object.entries(invocationHeaders(outcome))) headers.set(key, value);
+    const answer = c.req.method === 'HEAD' ? null : result.body;
+    return new Response(answer as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
   };
   return new Hono<GatewayEnv>().all('/fn/*', handle);
 }

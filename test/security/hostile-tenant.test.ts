@@ -1,0 +1,241 @@
+/**
+ * The sandbox is hostile: functions written as a hostile tenant would write
+ * them, against a real stack. They print bytes Postgres refuses, reach the
+ * agent's own socket and write forged frames (logs over the cap, any
+ * duration, another call's id, garbage, a result nested too deeply to
+ * serialise), and try to fill the host's disk through the socket directory.
+ * None of it may lose, duplicate or poison another call's record, be billed
+ * by the tenant's own figures, or be blamed on the platform.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_CAP_BYTES } from '../../worker/agent-protocol.ts';
+import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { invoke, uniqueName } from '../helpers/packages.ts';
+import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { call, deployFunction } from './security-harness.ts';
+
+/** A Node function that can do, on request, what a hostile tenant would. */
+const NODE_HOSTILE = `
+const fs = require('node:fs');
+const net = require('node:net');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The agent's connection to the worker: it shares this process. */
+function agentSocket() {
+  return process._getActiveHandles().find((h) => h instanceof net.Socket && !h._isStdio && h.writable);
+}
+function frame(body) {
+  const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(bytes.length);
+  return Buffer.concat([head, bytes]);
+}
+exports.handler = async (event, context) => {
+  const id = context.awsRequestId;
+  switch (event.mode) {
+    case 'nul':
+      console.log('bad \\u0000 byte and a lone \\ud800 surrogate');
+      return { nul: '\\u0000' };
+    case 'nul-throw':
+      throw new Error('message with \\u0000 in it');
+    case 'forge-logs':
+      agentSocket().write(frame({ type: 'invokeResult', id, ok: true, result: { forged: true }, durationMs: event.durationMs,
+        logs: 'L'.repeat(8 * 1024 * 1024), logsTruncated: false }));
+      // The agent's own answer follows at once: unasked-for, so it ends this container.
+      return 'real';
+    case 'other-id':
+      agentSocket().write(frame({ type: 'invokeResult', id: '00000000-0000-4000-8000-000000000000', ok: true, result: 'stolen', logs: '', logsTruncated: false }));
+      await sleep(2000);
+      return 'real';
+    case 'garbage':
+      agentSocket().write(Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from('{{{{{')]));
+      await sleep(2000);
+      return 'real';
+    case 'huge-frame':
+      agentSocket().write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+      await sleep(2000);
+      return 'real';
+    case 'deep-result':
+      agentSocket().write(frame('{"type":"invokeResult","id":' + JSON.stringify(id) + ',"ok":true,"logs":"","logsTruncated":false,"result":'
+        + '['.repeat(1000000) + ']'.repeat(1000000) + '}'));
+      await sleep(2000);
+      return 'real';
+    case 'socket-dir': {
+      const tries = {};
+      for (const path of ['/run/hearth/fill', '/run/hearth/.hidden']) {
+        try { fs.writeFileSync(path, Buffer.alloc(1024 * 1024)); tries[path] = 'written'; } catch (err) { tries[path] = err.code; }
+      }
+      try { fs.mkdirSync('/run/hearth/sub'); tries.mkdir = 'made'; } catch (err) { tries.mkdir = err.code; }
+      try { fs.unlinkSync('/run/hearth/agent.sock'); tries.unlink = 'removed'; } catch (err) { tries.unlink = err.code; }
+      return tries;
+    }
+    default:
+      return { clean: event.n ?? null };
+  }
+};
+`;
+
+const PY_HOSTILE = `
+import json, struct, time
+import __main__
+
+def frame(obj):
+    body = json.dumps(obj).encode()
+    return struct.pack('>I', len(body)) + body
+
+def handler(event, context):
+    mode = event.get('mode')
+    if mode == 'nul':
+        print('python \\x00 nul')
+        return {'nul': '\\x00'}
+    if mode == 'forge':
+        __main__._sock.sendall(frame({'type': 'invokeResult', 'id': context.aws_request_id, 'ok': True, 'result': 'forged',
+                                      'durationMs': -5, 'logs': 'P' * (4 * 1024 * 1024), 'logsTruncated': False}))
+        time.sleep(0.2)
+        return 'real'
+    if mode == 'other-id':
+        __main__._sock.sendall(frame({'type': 'invokeResult', 'id': 'x', 'ok': True, 'result': 1, 'logs': '', 'logsTruncated': False}))
+        time.sleep(2)
+        return 'real'
+    return {'clean': True}
+`;
+
+let platform: Platform;
+const node = uniqueName('hostile-node');
+const clean = uniqueName('clean-neighbour');
+const py = uniqueName('hostile-py');
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  await Promise.all([
+    deployFunction(platform, node, { 'index.js': NODE_HOSTILE }, { runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 5000 }),
+    deployFunction(platform, clean, { 'index.js': NODE_HOSTILE }, { runtime: 'nodejs20', handler: 'index.handler' }),
+    deployFunction(platform, py, { 'main.py': PY_HOSTILE }, { runtime: 'python3', handler: 'main.handler', timeoutMs: 5000 }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function recordsOf(name: string): Promise<Array<{ id: string; status: string; logs: string; error_code: string | null }>> {
+  const { rows } = await platform.database.db.$client.query(
+    `select i.id, i.status, i.logs, i.error_code from invocations i join functions f on f.id = i.function_id where f.name = $1`,
+    [name],
+  );
+  return rows;
+}
+
+/** How many containers the worker holds for function `name`. */
+async function containersOf(name: string): Promise<number> {
+  const list = await platform.docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABELS.functionName}=${name}`] } });
+  return list.length;
+}
+
+describe('a hostile tenant beside a clean one', () => {
+  it('NUL bytes in output and errors lose, fail and duplicate nothing, its own calls included', async () => {
+    const calls: Array<Promise<{ name: string; status: number; id: string | null }>> = [];
+    for (let n = 0; n < 40; n++) {
+      calls.push(call(platform, clean, { n }).then((c) => ({ name: clean, status: c.status, id: c.invocationId })));
+      calls.push(call(platform, node, { mode: n % 2 ? 'nul' : 'nul-throw' }).then((c) => ({ name: node, status: c.status, id: c.invocationId })));
+    }
+    const answers = await Promise.all(calls);
+    expect(answers.filter((a) => a.name === clean).map((a) => a.status)).toEqual(Array(40).fill(200));
+    expect(answers.filter((a) => a.name === node && a.status === 200)).toHaveLength(20);
+    expect(answers.filter((a) => a.name === node && a.status === 502)).toHaveLength(20);
+
+    const cleanRecords = await recordsOf(clean);
+    expect(cleanRecords).toHaveLength(40);
+    expect(new Set(cleanRecords.map((r) => r.id)).size).toBe(40);
+    expect(cleanRecords.every((r) => r.status === 'succeeded')).toBe(true);
+    const hostileRecords = await recordsOf(node);
+    expect(hostileRecords).toHaveLength(40);
+    expect(hostileRecords.filter((r) => r.status === 'succeeded').every((r) => r.logs.includes('bad \uFFFD byte and a lone \uFFFD'))).toBe(true);
+    expect(hostileRecords.filter((r) => r.status === 'failed').every((r) => r.error_code === 'FunctionError')).toBe(true);
+  });
+
+  it('an async call of a NUL-printing function runs once and is recorded succeeded, not dead-lettered', async () => {
+    const res = await invoke(platform, node, { mode: 'nul' }, '?async=true');
+    expect(res.status).toBe(202);
+    const { invocationId } = await res.json();
+    const record = await recordOf(platform, invocationId, 15_000);
+    expect(record.status).toBe('succeeded');
+    expect(record.result).toEqual({ nul: '\u0000' });
+  });
+
+  it('cannot write to the host disk through the socket directory', async () => {
+    const res = await call(platform, node, { mode: 'socket-dir' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ '/run/hearth/fill': 'EACCES', '/run/hearth/.hidden': 'EACCES', mkdir: 'EACCES' });
+    // Once the agent is connected the socket file is gone (the worker stops listening); either way it stays.
+    expect(['EACCES', 'ENOENT']).toContain(res.body.unlink);
+  });
+
+  it('a forged result frame is capped and timed by the worker; the real one that follows ends that container', async () => {
+    for (const durationMs of [5e9, -5, 'NaN']) {
+      const res = await call(platform, node, { mode: 'forge-logs', durationMs });
+      // The tenant may answer its own call early; that is all it gets.
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toEqual({ forged: true });
+      const record = await recordOf(platform, res.invocationId);
+      expect(Buffer.byteLength(record.logs)).toBeLessThanOrEqual(LOG_CAP_BYTES);
+      expect(record.logsTruncated).toBe(true);
+      expect(record.timings.durationMs).toBeGreaterThanOrEqual(0);
+      expect(record.timings.durationMs).toBeLessThan(5000);
+      expect(record.timings.billedMs).toBeLessThan(5000);
+      // The handler's own answer arrives right after, unasked-for: a protocol
+      // violation, so that sandbox is destroyed rather than reused.
+      const containers = await containersOf(node);
+      await waitFor('the forging sandbox to be gone', async () => (await containersOf(node)) < containers, 10_000, 50);
+    }
+    const next = await call(platform, node, {});
+    expect(next.status).toBe(200);
+    expect(next.body).toEqual({ clean: null });
+  });
+
+  it('answering for another invocation, garbage and oversized frames are the function crashing: not retried, container replaced', async () => {
+    for (const mode of ['other-id', 'garbage', 'huge-frame']) {
+      const res = await call(platform, node, { mode });
+      expect(res.status, mode).toBe(502);
+      expect(res.body.error, mode).toMatchObject({ code: 'FunctionCrashed', type: 'Runtime.ProtocolViolation' });
+      const after = await call(platform, node, { n: 1 });
+      expect(after.status).toBe(200);
+      expect(after.body).toEqual({ clean: 1 });
+    }
+    const asyncRes = await invoke(platform, node, { mode: 'other-id' }, '?async=true');
+    const { invocationId } = await asyncRes.json();
+    const record = await recordOf(platform, invocationId, 15_000);
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ code: 'FunctionCrashed', type: 'Runtime.ProtocolViolation' });
+  });
+
+  it('a forged result nested too deeply to serialise is a MarshalError, not a platform failure', async () => {
+    const res = await call(platform, node, { mode: 'deep-result' });
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'FunctionError', type: 'Runtime.MarshalError' });
+  });
+
+  it('the same holds for Python: NUL, forged frames from the agent module, another id', async () => {
+    const nul = await call(platform, py, { mode: 'nul' });
+    expect(nul.status).toBe(200);
+    expect((await recordOf(platform, nul.invocationId)).logs).toContain('python \uFFFD nul');
+    const forged = await call(platform, py, { mode: 'forge' });
+    expect(forged.status).toBe(200);
+    const record = await recordOf(platform, forged.invocationId);
+    expect(Buffer.byteLength(record.logs)).toBeLessThanOrEqual(LOG_CAP_BYTES);
+    expect(record.timings.durationMs).toBeGreaterThanOrEqual(0);
+    const other = await call(platform, py, { mode: 'other-id' });
+    expect(other.status).toBe(502);
+    expect(other.body.error).toMatchObject({ code: 'FunctionCrashed', type: 'Runtime.ProtocolViolation' });
+    expect((await call(platform, py, {})).body).toEqual({ clean: true });
+  });
+
+  it('reads its own writes: the record exists as soon as a sync call has answered', async () => {
+    for (let i = 0; i < 20; i++) {
+      const res = await call(platform, clean, { n: i });
+      expect(res.status).toBe(200);
+      const record = await platform.api(`/v1/invocations/${res.invocationId}`);
+      expect((await record.json()).status).toBe('succeeded');
+    }
+  });
+});

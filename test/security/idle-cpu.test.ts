@@ -39,19 +39,29 @@ exports.handler = async (event) => {
   const ms = event.ms, threads = event.threads;
   const before = process.cpuUsage();
   const started = Date.now();
+  // One deadline for every thread, so throttled threads cannot stretch the wall time measured.
+  const end = started + ms;
   const workers = [];
   for (let i = 1; i < threads; i++) {
     workers.push(new Promise((resolve) => {
-      const w = new Worker('const end = Date.now() + ' + ms + '; while (Date.now() < end) {}', { eval: true });
+      const w = new Worker('while (Date.now() < ' + end + ') {}', { eval: true });
       w.once('exit', resolve);
     }));
   }
-  const end = started + ms;
   while (Date.now() < end) {}
   await Promise.all(workers);
   const used = process.cpuUsage(before);
-  return { wallMs: Date.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  return { wallMs: Date.now() - started, cpuMs: (used.user + used.system) / 1000, quotaCpus: quota() };
 };
+
+/** The ceiling as the sandbox's own cgroup states it (v1 or v2), in cores; null when unlimited. */
+function quota() {
+  const fs = require('node:fs');
+  const read = (p) => { try { return fs.readFileSync(p, 'utf8').trim(); } catch { return null; } };
+  const v2 = read('/sys/fs/cgroup/cpu.max');
+  const [q, period] = v2 ? v2.split(' ') : [read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')];
+  return q === null || q === 'max' || Number(q) < 0 ? null : Number(q) / Number(period);
+}
 `;
 
 /** Nanoseconds of CPU the container has used, from its cgroup (v1 layouts, or v2), else from the engine's stats. */
@@ -120,8 +130,9 @@ describe('CPU after return and CPU ceilings', () => {
     expect((await call(platform, name, { ms: 10, threads: 1 })).status).toBe(200);
     const res = await call(platform, name, { ms: 1000, threads: 3 });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const { wallMs, cpuMs } = res.body as { wallMs: number; cpuMs: number };
-    // Unbounded, three busy threads on this host use ~2 cores: 2,000 ms of CPU.
+    const { wallMs, cpuMs, quotaCpus } = res.body as { wallMs: number; cpuMs: number; quotaCpus: number | null };
+    // What the tenant sees of its limit, and what it got: unbounded, three busy threads on an idle 2-core host use ~2,000 ms.
+    expect(quotaCpus).toBe(ceiling);
     expect(cpuMs, `CPU ms over ${wallMs} ms of wall time`).toBeLessThanOrEqual(ceiling * wallMs * 1.1 + 50);
   });
 });

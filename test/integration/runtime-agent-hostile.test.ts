@@ -164,6 +164,52 @@ describe('deeply nested events and results', () => {
   });
 });
 
+describe('thrown values that resist inspection', () => {
+  it('nodejs20: a Proxy whose traps throw, or a revoked one, is still reported and the container keeps serving', async () => {
+    const code = [
+      'exports.handler = async (event) => {',
+      '  const trap = () => { throw new Error("trap"); };',
+      '  if (event.mode === "traps") throw new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap, ownKeys: trap });',
+      '  if (event.mode === "revoked") { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy; }',
+      '  return "fine";',
+      '};',
+      '',
+    ].join('\n');
+    const session = await ready('nodejs20', { 'index.js': code }, 'index.handler');
+    expect(await session.invoke({ mode: 'traps' })).toMatchObject({ ok: false, error: { type: 'Error' } });
+    const revoked = await session.invoke({ mode: 'revoked' });
+    expect(revoked).toMatchObject({ ok: false });
+    expect(revoked.fatal).toBeUndefined();
+    expect(await session.invoke({}, { id: 'after' })).toMatchObject({ id: 'after', ok: true, result: 'fine' });
+  });
+
+  it('python3: an exception whose class name, str() and notes raise is still reported and the container keeps serving', async () => {
+    const code = [
+      'class Meta(type):',
+      '    @property',
+      '    def __name__(cls):',
+      '        raise RuntimeError("no name")',
+      '',
+      'class Nasty(Exception, metaclass=Meta):',
+      '    def __str__(self):',
+      '        raise SystemExit(5)',
+      '',
+      'def handler(event, context):',
+      '    if event.get("nasty"):',
+      '        err = Nasty()',
+      '        err.__notes__ = 5',
+      '        raise err',
+      '    return "fine"',
+      '',
+    ].join('\n');
+    const session = await ready('python3', { 'main.py': code }, 'main.handler');
+    const reply = await session.invoke({ nasty: true });
+    expect(reply).toMatchObject({ ok: false, error: { type: 'Exception' } });
+    expect(reply.fatal).toBeUndefined();
+    expect(await session.invoke({}, { id: 'after' })).toMatchObject({ id: 'after', ok: true, result: 'fine' });
+  });
+});
+
 describe('processes the function starts', () => {
   /** Socket fds of this process, as `socket:[inode]`; the agent's connection is one of them. */
   const PY_SOCKETS = [

@@ -100,12 +100,27 @@ function safeString(value) {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable value]'; // a revoked Proxy
+    }
   }
 }
 
-/** The `{type, message, stack}` a thrown value reports. */
+/**
+ * The `{type, message, stack}` a thrown value reports. Never throws: the
+ * value is the function's, and getters or Proxy traps on it may throw too.
+ */
 function errorInfo(value) {
+  try {
+    return describeThrown(value);
+  } catch {
+    return { type: 'Error', message: 'the thrown value could not be inspected (its properties throw)' };
+  }
+}
+
+function describeThrown(value) {
   if (value instanceof RuntimeFailure) return { type: value.type, message: value.message, stack: value.stack };
   if (value !== null && typeof value === 'object') {
     // A subclass that does not set `name` still reports `Error`; its
@@ -123,7 +138,11 @@ function errorInfo(value) {
 }
 
 function describe(value) {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    if (value instanceof Error) return `${safeString(value.name)}: ${safeString(value.message)}`;
+  } catch {
+    // a Proxy or getter that throws: fall through to the plain string
+  }
   return safeString(value);
 }
 

@@ -338,17 +338,28 @@ def _is_runtime_file(filename):
 def _safe_str(value):
     try:
         return str(value)
-    except Exception:
+    except BaseException:
         return object.__repr__(value)
 
 
 def _error_info(err):
+    """Never raises: the exception is the function's, and its __str__, its
+    class's __name__ (a metaclass property) or its notes may raise too."""
     if isinstance(err, _RuntimeFailure):
         info = {"type": err.error_type, "message": err.message}
         if err.stack:
             info["stack"] = err.stack
         return info
-    return {"type": type(err).__name__, "message": _safe_str(err), "stack": _format_traceback(err)}
+    try:
+        error_type = _safe_str(type(err).__name__)
+    except BaseException:
+        error_type = "Exception"
+    info = {"type": error_type, "message": _safe_str(err)}
+    try:
+        info["stack"] = _format_traceback(err)
+    except BaseException:
+        pass
+    return info
 
 
 # ---------------------------------------------------------------------------

@@ -28,7 +28,33 @@ export interface ChaosOptions extends FaultPlan {
   log: Log;
   /** Called with the stack's teardown as soon as there is one (for Ctrl-C). */
   onTeardown?: (teardown: () => Promise<void>) => void;
+  /**
+   * Async calls per second to a hostile tenant's function beside the clean
+   * one, in the same namespace and on the same workers: it prints NUL bytes,
+   * throws errors holding them, and forges agent frames. 0 or absent: none.
+   */
+  hostileRatePerS?: number;
 }
+
+/**
+ * The hostile neighbour: by `seq`, it prints NUL and a lone surrogate, throws
+ * an error holding NUL, writes a forged result with over-cap logs and an
+ * absurd duration, answers for another invocation id, or writes garbage.
+ */
+const HOSTILE_SOURCE = `const net = require('node:net');
+const socket = () => process._getActiveHandles().find((h) => h instanceof net.Socket && !h._isStdio && h.writable);
+const frame = (o) => { const b = Buffer.from(JSON.stringify(o)); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); return Buffer.concat([h, b]); };
+exports.handler = async (event, context) => {
+  const id = context.invocationId;
+  switch (event.seq % 5) {
+    case 0: console.log('nul \u0000 and \ud800'); return { nul: '\u0000' };
+    case 1: throw new Error('nul \u0000 in an error');
+    case 2: socket().write(frame({ type: 'invokeResult', id, ok: true, result: 1, durationMs: 5e9, logs: 'x'.repeat(2e6), logsTruncated: false })); return 2;
+    case 3: socket().write(frame({ type: 'invokeResult', id: 'not-' + id, ok: true, result: 3, logs: '', logsTruncated: false })); await new Promise((r) => setTimeout(r, 500)); return 3;
+    default: socket().write(Buffer.from([0, 0, 0, 3, 123, 123, 123])); await new Promise((r) => setTimeout(r, 500)); return 4;
+  }
+};
+`;
 
 /**
  * The function under test: sleeps 20–200 ms so calls are in flight when
@@ -66,6 +92,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const functionName = `chaos-${runId}`;
     await stack.deploy(functionName, FUNCTION_SOURCE, { memoryMb: '128', timeoutMs: '10000' });
     log(`deployed ${functionName}; sending ${options.invocations} async calls at ${options.ratePerS}/s`);
+    const hostileRate = options.hostileRatePerS ?? 0;
+    const hostileName = `${functionName}-hostile`;
+    if (hostileRate > 0) {
+      await stack.deploy(hostileName, HOSTILE_SOURCE, { memoryMb: '128', timeoutMs: '5000' });
+      log(`deployed ${hostileName}: a hostile tenant beside it at ${hostileRate}/s (NUL output, forged and garbage frames)`);
+    }
 
     const startedAt = Date.now();
     const faults = new FaultInjector(stack, options, startedAt, log);
@@ -78,6 +110,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       runId,
     });
     const windowMs = (options.invocations / options.ratePerS) * 1000;
+    const hostile =
+      hostileRate > 0
+        ? new Sender({
+            url: stack.url,
+            functionName: hostileName,
+            headers: stack.headers(),
+            count: Math.ceil((windowMs / 1000) * hostileRate),
+            ratePerS: hostileRate,
+            runId: `${runId}-h`,
+          })
+        : null;
+    const hostileRun = hostile?.run();
     let sending = true;
     const progress = setInterval(() => {
       if (!sending) return;
@@ -95,6 +139,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       sending = false;
       clearInterval(progress);
     });
+    await hostileRun;
     faults.note(`sending done: ${sender.accepted.size} of ${options.invocations} accepted`);
     await faultRun;
     if (faultError) throw faultError;
@@ -107,6 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const queueAtEnd = await waitForQueue(faults, Math.min(settleUntil, Date.now() + 60_000));
     const settledAt = Date.now();
     const rows = await readRows(stack, functionName);
+    const hostileRows = hostile ? await readRows(stack, hostileName) : [];
     await sleep(1000); // the last execution lines still on their way through `docker logs`
     executions.stop();
 
@@ -134,6 +180,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       queueAtEnd,
       logsDir: options.logsDir,
     });
+    if (hostile) summary.hostile = hostileSummary(hostile, hostileRows);
     log(formatSummary(summary));
     if (options.resultFile) {
       mkdirSync(dirname(options.resultFile), { recursive: true });
@@ -145,6 +192,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     executions?.stop();
     await teardown();
   }
+}
+
+/** What became of the hostile tenant's own calls: each recorded once, as a success or the function's failure. */
+function hostileSummary(sender: Sender, rows: RecordRow[]): NonNullable<ChaosSummary['hostile']> {
+  const byStatus: Record<string, number> = {};
+  for (const row of rows) {
+    const key = row.error_code ? `${row.status}:${row.error_code}` : row.status;
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+  }
+  const ids = new Set(rows.map((r) => r.id));
+  const accepted = [...sender.accepted.values()].map((a) => a.invocationId);
+  return {
+    accepted: accepted.length,
+    recorded: ids.size,
+    lost: accepted.filter((id) => !ids.has(id)).length,
+    duplicated: rows.length - ids.size,
+    byStatus,
+  };
 }
 
 const secs = (ms: number) => Math.round(ms / 100) / 10;

@@ -22,6 +22,8 @@ export interface RecordRow {
 
 export interface ChaosSummary {
   ok: boolean;
+  /** The hostile neighbour's own calls, when the run had one (the clean function's figures above are the ones that must hold). */
+  hostile?: { accepted: number; recorded: number; lost: number; duplicated: number; byStatus: Record<string, number> };
   runId: string;
   startedAt: string;
   config: { invocations: number; workerKills: number; redisRestarts: number; postgresOutageS: number; ratePerS: number; workers: number; concurrency: number };
@@ -230,6 +232,9 @@ export function formatSummary(s: ChaosSummary): string {
     `  lost         ${s.lost}${s.lost ? `   e.g. ${s.samples.lost.slice(0, 3).join(', ')}` : ''}`,
     `  duplicated   ${s.duplicated}${s.duplicated ? `   e.g. ${s.samples.duplicated.slice(0, 3).join('; ')}` : ''}`,
     `  by status    ${fmt(s.byStatus)}${Object.keys(s.byErrorCode).length ? `   errors: ${fmt(s.byErrorCode)}` : ''}`,
+    ...(s.hostile
+      ? [`  hostile      accepted ${s.hostile.accepted}, recorded ${s.hostile.recorded}, lost ${s.hostile.lost}, duplicated ${s.hostile.duplicated}: ${fmt(s.hostile.byStatus)}`]
+      : []),
     `  by worker    ${fmt(s.byWorker)}`,
     `  wrong result ${s.wrongResults}   unexpected records ${s.unexpectedRecords}`,
     `  ran twice+   ${s.executions.ranMoreThanOnce} calls (${s.executions.extraExecutions} extra runs; allowed) — seen ${s.executions.invocationsSeen} of ${s.accepted} in ${s.executions.containersFollowed} containers, ${s.executions.recordedButNotSeen} recorded but not seen`,

@@ -20,7 +20,8 @@ const USAGE = `usage: npm run chaos [-- options]
   --redis-down-s S       how long Redis stays down each time (3)
   --postgres-outage-s S  one Postgres outage of S seconds; 0 for none (30)
   --concurrency N        calls each of the two workers runs at once (16)
-  --settle-timeout-s S   how long to wait for the last records (300)`;
+  --settle-timeout-s S   how long to wait for the last records (300)
+  --hostile-rate N       calls per second to a hostile tenant's function beside it (0: none)`;
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'postgres-outage-s': { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '16' },
     'settle-timeout-s': { type: 'string', default: '300' },
+    'hostile-rate': { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -72,6 +74,7 @@ try {
     postgresOutageS: number('postgres-outage-s', 0),
     concurrency: number('concurrency', 1),
     settleTimeoutS: number('settle-timeout-s', 1),
+    hostileRatePerS: number('hostile-rate', 0),
     logsDir: join(resultsDir, 'logs'),
     resultFile: join(resultsDir, 'latest.json'),
     log,

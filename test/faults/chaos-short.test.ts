@@ -23,6 +23,8 @@ describe('faults: the short chaos run', () => {
       postgresOutageS: 0,
       concurrency: 16,
       settleTimeoutS: 90,
+      // A NUL-printing, frame-forging tenant on the same workers all along.
+      hostileRatePerS: 15,
       logsDir: join(ROOT, 'test-artifacts', 'chaos-short'),
       resultFile: join(ROOT, 'test-artifacts', 'chaos-short', 'summary.json'),
       log: (line) => lines.push(line),
@@ -35,6 +37,9 @@ describe('faults: the short chaos run', () => {
     expect(summary.samples.duplicated).toEqual([]);
     expect(summary.duplicated).toBe(0);
     expect(summary.recorded).toBe(1000);
+    // The hostile tenant's own calls are each recorded once too.
+    expect(summary.hostile).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(summary.hostile!.recorded).toBe(summary.hostile!.accepted);
     expect(summary.wrongResults).toBe(0);
     expect(summary.timeline.some((t) => t.event.startsWith('SIGKILL worker'))).toBe(true);
     expect(summary.timeline.some((t) => t.event.startsWith('redis started on its AOF'))).toBe(true);

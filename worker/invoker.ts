@@ -31,7 +31,7 @@ export interface InvocationRecorder {
 export interface InvokerOptions {
   pool: SandboxPool;
   recorder: InvocationRecorder;
-  /** Tells a waiting caller the outcome, before the record is written. */
+  /** Tells a waiting caller the outcome, once its record is written (or after a bounded wait for it). */
   reply(job: InvocationJob, outcome: InvocationOutcome): void;
 }
 

@@ -110,6 +110,34 @@ function expectUnprivileged(status: string): void {
   expect((s.Gid ?? '').split(/\s+/)).toEqual(['10001', '10001', '10001', '10001']);
 }
 
+/** What a function can learn of the host's load, CPU counters and memory, through files and through the runtime's own APIs. */
+const NODE_HOST_COUNTERS = `
+const fs = require('node:fs');
+const os = require('node:os');
+const read = (p) => { try { return fs.readFileSync(p, 'utf8'); } catch (err) { return err.code; } };
+exports.handler = async () => ({
+  loadavg: read('/proc/loadavg'),
+  stat: read('/proc/stat'),
+  meminfo: read('/proc/meminfo'),
+  kcore: read('/proc/kcore').slice(0, 16),
+  timerList: read('/proc/timer_list'),
+  cpus: os.cpus().length,
+  availableParallelism: os.availableParallelism(),
+  totalmem: os.totalmem(),
+});
+`;
+
+const PYTHON_HOST_COUNTERS = `
+import multiprocessing, os
+
+def handler(event, context):
+    with open("/proc/meminfo") as f:
+        meminfo = f.read()
+    with open("/proc/loadavg") as f:
+        loadavg = f.read()
+    return {"cpuCount": os.cpu_count(), "mpCpuCount": multiprocessing.cpu_count(), "meminfo": meminfo, "loadavg": loadavg}
+`;
+
 describe('sandbox isolation', () => {
   let platform: Platform;
   beforeAll(async () => {
@@ -188,5 +216,34 @@ describe('sandbox isolation', () => {
     expect(theirTask.root).not.toBe(task.root);
     expect(mounts.map((m) => m.root)).not.toContain(theirTask.root);
     expect(mounts.filter((m) => m.root.includes('docker.sock'))).toEqual([]);
+  });
+  it('host-wide /proc counters (loadavg, stat, meminfo) are static stand-ins; Node and Python still see their CPUs and memory', async () => {
+    const node = uniqueName('iso-proc');
+    await deployFunction(platform, node, { 'index.js': NODE_HOST_COUNTERS }, { runtime: 'nodejs20', memoryMb: 128 });
+    const res = await call(platform, node, {});
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const seen = res.body;
+    // Nothing that moves with a neighbour's cold start: no load, no CPU times, no forks, no boot time, no host memory.
+    expect(seen.loadavg).toBe('0.00 0.00 0.00 1/1 1\n');
+    expect(seen.stat, seen.stat).toMatch(/^btime 0$/m);
+    expect(seen.stat).toMatch(/^processes 0$/m);
+    expect(seen.stat.split('\n').filter((l: string) => /^cpu/.test(l)).filter((l: string) => !/^cpu\d* +0( 0){9}$/.test(l))).toEqual([]);
+    expect(seen.meminfo).toMatch(/^MemTotal:\s+131072 kB$/m);
+    // Docker's own masked paths still apply.
+    expect(seen.kcore).toMatch(/^(|E[A-Z]+)$/);
+    expect(seen.timerList).toBe('');
+    // os.cpus() still lists the CPUs (an empty /proc/stat would make it [] and break pool sizing), and memory is the limit.
+    expect(seen.cpus).toBeGreaterThan(0);
+    expect(seen.cpus).toBe(seen.availableParallelism);
+    expect(seen.totalmem).toBe(128 * 1024 * 1024);
+
+    const py = uniqueName('iso-proc-py');
+    await deployFunction(platform, py, { 'main.py': PYTHON_HOST_COUNTERS }, { runtime: 'python3', memoryMb: 128 });
+    const pyRes = await call(platform, py, {});
+    expect(pyRes.status, JSON.stringify(pyRes.body)).toBe(200);
+    expect(pyRes.body.cpuCount).toBeGreaterThan(0);
+    expect(pyRes.body.mpCpuCount).toBe(pyRes.body.cpuCount);
+    expect(pyRes.body.loadavg).toBe('0.00 0.00 0.00 1/1 1\n');
+    expect(pyRes.body.meminfo).toMatch(/^MemTotal:\s+131072 kB$/m);
   });
 });

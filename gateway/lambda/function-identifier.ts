@@ -7,6 +7,7 @@
  * caller). A qualifier is `$LATEST` or a version number; Hearth has no aliases.
  */
 import { LambdaError } from './lambda-errors.ts';
+import { isVersionNumber } from '../ids.ts';
 
 /** The fixed account id in every ARN Hearth reports. */
 export const ACCOUNT_ID = '000000000000';
@@ -49,7 +50,8 @@ export function parseFunctionIdentifier(raw: string, qualifierParam?: string): F
  */
 export function versionOf(qualifier: string | undefined): number | undefined | null {
   if (qualifier === undefined || qualifier === '$LATEST') return undefined;
-  if (!/^[1-9]\d{0,9}$/.test(qualifier)) return null;
+  // Ten digits can still overflow the version column: past INT4_MAX it names nothing.
+  if (!/^[1-9]\d{0,9}$/.test(qualifier) || !isVersionNumber(Number(qualifier))) return null;
   return Number(qualifier);
 }
 

@@ -8,6 +8,7 @@ import { assertFunctionName } from '../deploy/function-settings.ts';
 import { badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { invokeResponse } from '../invoke/outcome-response.ts';
+import { INT4_MAX, isVersionNumber } from '../ids.ts';
 import { readJsonText } from '../read-json-body.ts';
 import { MAX_EVENT_BYTES } from '../request-limits.ts';
 
@@ -34,8 +35,8 @@ export function invokeFunctionRoute(deps: GatewayDeps) {
 export function parseVersion(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '' || raw === 'latest' || raw === '$LATEST') return undefined;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
-    throw badRequest('InvalidParameter', `version must be a positive integer or "latest", got "${raw.slice(0, 32)}"`);
+  if (!/^\d+$/.test(raw) || !isVersionNumber(n)) {
+    throw badRequest('InvalidParameter', `version must be an integer from 1 to ${INT4_MAX} or "latest", got "${raw.slice(0, 32)}"`);
   }
   return n;
 }

@@ -15,6 +15,10 @@ import { createCredentialSealer } from '../lambda/credential-seal.ts';
 import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
+/** A JSON object (not an array, string, number or null). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 function parseQuota(value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -50,8 +54,11 @@ export function manageTenantsRoute(deps: GatewayDeps) {
     .patch('/v1/namespaces/:ns', async (c) => {
       assertAdmin(c);
       const ns = namespaceParam(c.req.param('ns'));
-      const body = (await readJsonBody(c, 16 * 1024)) as { concurrencyQuota?: unknown } | null;
-      if (!body || !('concurrencyQuota' in body)) throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null}');
+      const body = await readJsonBody(c, 16 * 1024);
+      // A JSON string or number is valid JSON too; only an object can hold the field.
+      if (!isObject(body) || !Object.hasOwn(body, 'concurrencyQuota')) {
+        throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null}');
+      }
       const updated = await deps.tenants.updateNamespace(ns, parseQuota(body.concurrencyQuota));
       if (!updated) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       await deps.announce({ type: 'namespace-changed', namespace: ns });

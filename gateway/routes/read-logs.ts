@@ -1,19 +1,20 @@
 /**
  * Logs and invocation history: `GET /v1/invocations/{id}/logs`,
  * `GET /v1/functions/{name}/logs?since=&limit=&cursor=` and
- * `GET /v1/functions/{name}/invocations?status=&limit=&cursor=`, newest first,
+ * `GET /v1/functions/{name}/invocations?since=&status=&limit=&cursor=`, newest first,
  * paged by an opaque cursor.
  */
 import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { UUID } from '../ids.ts';
+import { UUID, isQueryableTime } from '../ids.ts';
 import type { RecordRow } from '../metrics/metrics-store.ts';
 import { sinceFrom, type InvocationSummary, type LogEntry, type Page } from '../metrics/metrics-view.ts';
 import { reportLine } from '../metrics/report-line.ts';
 
-const STATUSES = ['succeeded', 'failed', 'throttled'];
+/** Every status a record can have (`worker/invocation-outcome.ts`). */
+const STATUSES = ['succeeded', 'failed', 'throttled', 'expired', 'dead-letter'];
 
 /** The id of the namespace's function `name`; 400 for a bad name, 404 for none. */
 export async function functionIdOr404(deps: GatewayDeps, namespace: string, name: string): Promise<string> {
@@ -51,8 +52,15 @@ export function readLogsRoute(deps: GatewayDeps) {
       if (status !== undefined && !STATUSES.includes(status)) {
         throw badRequest('InvalidParameter', `status must be one of ${STATUSES.join(', ')}`);
       }
+      const since = parseSince(c.req.query('since'));
       const before = parseCursor(c.req.query('cursor'));
-      const rows = await deps.metrics.readRecords({ functionId, limit: limit + 1, ...(status ? { status } : {}), ...(before ? { before } : {}) });
+      const rows = await deps.metrics.readRecords({
+        functionId,
+        limit: limit + 1,
+        ...(since ? { since } : {}),
+        ...(status ? { status } : {}),
+        ...(before ? { before } : {}),
+      });
       return c.json(page(rows, limit, toSummary));
     });
 }
@@ -105,7 +113,9 @@ function parseLimit(raw: string | undefined, fallback: number, max: number): num
 function parseSince(raw: string | undefined, now = Date.now()): Date | undefined {
   if (raw === undefined || raw === '') return undefined;
   const date = sinceFrom(raw, now);
-  if (!date) throw badRequest('InvalidParameter', 'since must be an ISO time, epoch milliseconds, or a duration like 15m');
+  if (!date || !isQueryableTime(date)) {
+    throw badRequest('InvalidParameter', 'since must be an ISO time, epoch milliseconds, or a duration like 15m, from year 1 to 9999');
+  }
   return date;
 }
 
@@ -113,6 +123,6 @@ function parseCursor(raw: string | undefined): { queuedAt: Date; id: string } | 
   if (raw === undefined || raw === '') return undefined;
   const [time, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
   const queuedAt = new Date(time ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(queuedAt.getTime())) throw badRequest('InvalidParameter', 'cursor is not valid');
+  if (!id || !UUID.test(id) || !isQueryableTime(queuedAt)) throw badRequest('InvalidParameter', 'cursor is not valid');
   return { queuedAt, id };
 }

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { INT4_MAX, isVersionNumber } from '../ids.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
 export function rollbackFunctionRoute(deps: GatewayDeps) {
@@ -11,8 +12,8 @@ export function rollbackFunctionRoute(deps: GatewayDeps) {
     assertFunctionName(name);
     const body = await readJsonBody(c, 64 * 1024);
     const version = (body as { version?: unknown } | null)?.version;
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-      throw badRequest('InvalidParameter', 'body must be {"version": N} with N a positive integer');
+    if (!isVersionNumber(version)) {
+      throw badRequest('InvalidParameter', `body must be {"version": N} with N an integer from 1 to ${INT4_MAX}`);
     }
     const result = await deps.functions.setLatestVersion(c.get('namespace'), name, version);
     if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);

@@ -45,6 +45,17 @@ async function ready(runtime: RuntimeName, files: CodeFiles, handler: string) {
   return session;
 }
 
+/** Waits until `docker logs` of the session's container shows `text` (Docker copies output asynchronously). */
+async function waitForContainerLog(session: AgentSession, text: string, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = (await session.container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    if (logs.toString('utf8').includes(text)) return;
+    if (Date.now() > until) throw new Error(`container log never showed ${JSON.stringify(text)}; it holds:\n${logs.toString('utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const nestedObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
@@ -294,6 +305,8 @@ describe('processes the function starts', () => {
     expect(joined, JSON.stringify(joined)).toMatchObject({ id: 'join', ok: true, result: { from: 'parent', childExit: code } });
     expect(joined.logs).not.toContain('child says bye');
     expect(await session.invoke({ step: 'ping' }, { id: 'ping' })).toMatchObject({ id: 'ping', ok: true, result: 'pong' });
+    // The child's output belongs to no call: it goes to the container's stderr.
+    await waitForContainerLog(session, how === 'raise' ? 'RuntimeError: child failed' : 'child says bye');
   });
 
   it('python3: a subprocess started with close_fds=False inherits no agent socket', async () => {

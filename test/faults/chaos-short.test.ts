@@ -24,7 +24,7 @@ describe('faults: the short chaos run', () => {
       concurrency: 16,
       settleTimeoutS: 90,
       // A NUL-printing, frame-forging tenant on the same workers all along.
-      hostileRatePerS: 15,
+      hostileRatePerS: 10,
       logsDir: join(ROOT, 'test-artifacts', 'chaos-short'),
       resultFile: join(ROOT, 'test-artifacts', 'chaos-short', 'summary.json'),
       log: (line) => lines.push(line),

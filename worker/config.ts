@@ -37,6 +37,12 @@ const schema = z.object({
   HEARTH_PROVISION_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** Async calls queued longer than this are recorded as expired, not run (Lambda's default: 6 h). */
   HEARTH_MAX_EVENT_AGE_MS: z.coerce.number().int().min(1000).default(6 * 3600_000),
+  /** Idle time before a sandbox is frozen (docker pause); -1 turns freezing off. */
+  HEARTH_PAUSE_GRACE_MS: z.coerce.number().int().min(-1).default(50),
+  /** Least CPU ceiling of a sandbox, in cores (the ceiling is memoryMb / 1769, up to the host's cores). */
+  HEARTH_CPU_FLOOR: z.coerce.number().min(0.01).default(0.5),
+  /** Fraction of the memory budget one namespace's provisioned (minWarm) containers may hold. */
+  HEARTH_PROVISIONED_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Prometheus `/metrics` of the worker; 0 turns it off. */
   HEARTH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEARTH_METRICS_HOST: z.string().default('127.0.0.1'),

@@ -35,9 +35,11 @@ const service = await startWorkerService({
     prewarm: config.HEARTH_PREWARM,
     provisionIntervalMs: config.HEARTH_PROVISION_INTERVAL_MS,
     maxEventAgeMs: config.HEARTH_MAX_EVENT_AGE_MS,
+    pauseGraceMs: config.HEARTH_PAUSE_GRACE_MS,
+    provisionedShare: config.HEARTH_PROVISIONED_SHARE,
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
-  runtime: new DockerContainerRuntime({ docker }),
+  runtime: new DockerContainerRuntime({ docker, cpuFloor: config.HEARTH_CPU_FLOOR }),
   codeSource: createPostgresCodeSource(database.db),
   recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID), {
     onRetry: (err, attempt) => {

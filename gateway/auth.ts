@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HearthError } from './errors.ts';
 import { DNS_LABEL } from './ids.ts';
+import { MissCache } from './miss-cache.ts';
 
 /** The caller's identity, set by the auth middleware for the routes behind it. */
 export interface AuthVariables {
@@ -32,7 +33,14 @@ export interface AuthOptions {
   apiKey: string;
   adminKey?: string;
   keys: KeyLookup;
+  /** How long a key that matched nothing is refused without a lookup (default 10 s; 0 turns it off). */
+  missTtlMs?: number;
 }
+
+/** The shape of every namespace key (`routes/manage-tenants.ts` makes them): a token of another shape is refused without a lookup. */
+export const NAMESPACE_KEY = /^hk_[A-Za-z0-9_-]{32}$/;
+/** Most wrong keys remembered at once. */
+const MAX_MISSES = 10_000;
 
 export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -54,6 +62,7 @@ function bearerToken(c: Context): string | null {
 function createKeyResolver(options: AuthOptions) {
   const platform = digest(options.apiKey);
   const admin = options.adminKey ? digest(options.adminKey) : null;
+  const misses = new MissCache(options.missTtlMs ?? 10_000, MAX_MISSES);
   return async (token: string, requestedNamespace: string | undefined): Promise<Omit<AuthVariables, 'authenticated'> | null> => {
     const presented = digest(token);
     if (admin && timingSafeEqual(presented, admin)) {
@@ -64,7 +73,11 @@ function createKeyResolver(options: AuthOptions) {
       return { namespace, admin: true };
     }
     if (timingSafeEqual(presented, platform)) return { namespace: 'default', admin: admin === null };
-    const namespace = await options.keys.namespaceOf(presented.toString('hex'));
+    if (!NAMESPACE_KEY.test(token)) return null;
+    const hash = presented.toString('hex');
+    if (misses.has(hash)) return null;
+    const namespace = await options.keys.namespaceOf(hash);
+    if (!namespace) misses.add(hash);
     return namespace ? { namespace, admin: false } : null;
   };
 }

@@ -88,6 +88,8 @@ const fieldsSchema = z.object({
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(parsed)) {
         if (!envKey.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${truncate(key)}" is not a valid variable name` });
+        // A valid name, but one every plain JavaScript object treats as its prototype: it would vanish on the way.
+        else if (key === '__proto__') ctx.addIssue({ code: 'custom', message: 'env key "__proto__" is not allowed' });
         else if (reservedEnv.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${key}" is reserved by the platform` });
         if (typeof value !== 'string') ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" must be a string` });
         else if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" contains a NUL byte` });

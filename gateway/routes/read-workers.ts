@@ -1,11 +1,15 @@
-/** `GET /v1/workers`: live workers, their load, and the warm containers they hold (of the caller's namespace). */
+/**
+ * `GET /v1/workers`: live workers, their load, and the warm containers they
+ * hold. Admin key only: the load and memory of shared workers are
+ * platform-wide numbers, from which one tenant could time another's calls.
+ */
 import { Hono } from 'hono';
+import { assertAdmin } from '../auth.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 
 export function readWorkersRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().get('/v1/workers', async (c) => {
-    const namespace = c.get('namespace');
-    const admin = c.get('admin');
+    assertAdmin(c);
     const workers = (await deps.metrics.workers()).map((w) => ({
       workerId: w.workerId,
       host: w.host,
@@ -18,10 +22,7 @@ export function readWorkersRoute(deps: GatewayDeps) {
       memoryUsedMb: w.pool.memoryUsedMb,
       memoryBudgetMb: w.pool.memoryBudgetMb,
       containers: { busy: w.pool.busy, warm: w.pool.warm, prewarmed: w.pool.prewarmed },
-      // Other tenants' function names are theirs to know.
-      warm: w.warm
-        .filter((e) => admin || e.namespace === namespace)
-        .map((e) => ({ namespace: e.namespace, functionName: e.functionName, version: e.version, idle: e.idle, total: e.total })),
+      warm: w.warm.map((e) => ({ namespace: e.namespace, functionName: e.functionName, version: e.version, idle: e.idle, total: e.total })),
     }));
     return c.json({ workers });
   });

@@ -108,6 +108,18 @@ describe('deploy settings', () => {
   it('caps the environment at 4 KiB', () => {
     expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', env: JSON.stringify({ BIG: 'x'.repeat(5000) }) }))).toBe('InvalidParameter');
   });
+
+  it('refuses an env key "__proto__" instead of silently dropping it, and keeps other Object.prototype names', () => {
+    try {
+      parseFunctionSettings({ runtime: 'nodejs20', env: '{"__proto__":"x","A":"1"}' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as HearthError).code).toBe('InvalidParameter');
+      expect((err as HearthError).message).toContain('__proto__');
+    }
+    const { env } = parseFunctionSettings({ runtime: 'nodejs20', env: '{"constructor":"c","toString":"t","hasOwnProperty":"h"}' });
+    expect(Object.entries(env)).toEqual([['constructor', 'c'], ['toString', 't'], ['hasOwnProperty', 'h']]);
+  });
 });
 
 describe('handler file check', () => {

@@ -343,4 +343,31 @@ describe('processes the function starts', () => {
     expect(forkedSockets.filter((s) => parentSockets.includes(s))).toEqual([]);
     expect(await session.invoke({})).toMatchObject({ ok: true });
   });
+
+  it('a second agent the function starts cannot reach the worker: the listener is gone once the first connected', async () => {
+    const node = [
+      `const { spawnSync } = require('node:child_process');`,
+      `exports.handler = async () => {`,
+      `  const child = spawnSync(process.execPath, ['/opt/hearth/bootstrap.mjs'], { encoding: 'utf8', timeout: 8000 });`,
+      `  return { status: child.status, stderr: child.stderr };`,
+      `};`,
+      '',
+    ].join('\n');
+    const python = [
+      'import subprocess, sys',
+      'def handler(event, context):',
+      '    child = subprocess.run([sys.executable, "-I", "-B", "/opt/hearth/bootstrap.py"], capture_output=True, text=True, timeout=8)',
+      '    return {"status": child.returncode, "stderr": child.stderr}',
+      '',
+    ].join('\n');
+    const sessions = await Promise.all([ready('nodejs20', { 'index.js': node }, 'index.handler'), ready('python3', { 'main.py': python }, 'main.handler')]);
+    await Promise.all(
+      sessions.map(async (session) => {
+        const reply = await session.invoke({}, { deadlineMs: Date.now() + 20_000 });
+        expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true, result: { status: 1 } });
+        expect((reply.result as { stderr: string }).stderr).toContain('cannot connect');
+        expect(await session.invoke({}, { id: 'after' })).toMatchObject({ id: 'after', ok: true });
+      }),
+    );
+  });
 });

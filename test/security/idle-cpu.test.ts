@@ -170,3 +170,29 @@ describe('warm-call latency with freezing', () => {
     expect(p50(spaced) - p50(backToBack)).toBeLessThan(80);
   });
 });
+
+describe('pre-warmed sandboxes frozen while they wait', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ prewarm: [{ runtime: 'nodejs20', memoryMb: 128, count: 1 }] });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('is paused once its warm-up is done, and thawed when a new function claims it', async () => {
+    const waiting = async () =>
+      docker.listContainers({ filters: { label: [`io.hearth.worker=${platform.workerId}`, 'io.hearth.prewarmed=true'], status: ['paused'] } });
+    await waitFor('the pre-warmed container frozen', async () => (await waiting()).length === 1, 15_000, 20);
+    const [frozen] = await waiting();
+    const name = uniqueName('claims');
+    await deployFunction(platform, name, { 'index.js': 'exports.handler = async () => ({ ok: true });\n' }, { runtime: 'nodejs20', memoryMb: 128 });
+    const res = await call(platform, name);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.startKind).toBe('prewarmed');
+    // It was the only pre-warmed container: thawed, it served the call, and it is frozen again as this function's warm one.
+    expect((await docker.getContainer(frozen!.Id).inspect()).State.Running).toBe(true);
+    await waitFor('the claimed container frozen again', () => isPaused(frozen!.Id), 5000, 20);
+    expect((await call(platform, name)).startKind).toBe('warm');
+  });
+});

@@ -3,7 +3,8 @@
  * own queue) and calls any worker may take (the shared queue). Part of the
  * queue module with `invocation-queue.ts`: the only code that imports BullMQ.
  */
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   INVOCATION_QUEUE_NAME,
   RetryLater,
@@ -15,8 +16,17 @@ import {
 
 /** A worker's consumer: runs `process` for each job, within its concurrency. */
 export interface InvocationConsumer {
+  /**
+   * Moves a job put back by `RetryLater` (named by the wake name its `park`
+   * got) from delayed to waiting, so it is taken at once. False if it is no
+   * longer delayed (it started, finished or was withdrawn meanwhile).
+   */
+  wake(wakeName: string): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** A job's wake name: its queue and id (queue names hold no "/"; ids are UUIDs). */
+const wakeNameOf = (job: Job) => `${job.queueName}/${job.id}`;
 
 /**
  * `process` returns a receipt once the record is written, or throws
@@ -43,6 +53,8 @@ export function startInvocationConsumer(
     } catch (err) {
       if (!(err instanceof RetryLater) || !token) throw err;
       await job.moveToDelayed(Date.now() + err.delayMs, token);
+      // Parked after it is delayed, so a wake never finds it still active; a slot freed in between wakes it now.
+      if (err.park && (await err.park(wakeNameOf(job)).catch(() => false))) await job.promote().catch(() => {});
       throw new DelayedError();
     }
   };
@@ -71,9 +83,38 @@ export function startInvocationConsumer(
     consume(workerQueueName(options.workerId), options.concurrency),
     consume(INVOCATION_QUEUE_NAME, Math.max(1, Math.floor(options.concurrency / 2))),
   ];
+  // Handles on any worker's queue (a parked call may sit in another worker's), opened on first wake.
+  let shared: Redis | null = null;
+  const queues = new Map<string, Queue>();
+  const queueNamed = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      if (!shared) {
+        shared = new Redis({ ...options.connection, maxRetriesPerRequest: 1 });
+        shared.on('error', () => {});
+      }
+      queue = new Queue(name, { connection: shared, prefix: options.prefix });
+      queue.on('error', () => {});
+      queues.set(name, queue);
+    }
+    return queue;
+  };
   return {
+    async wake(wakeName) {
+      const slash = wakeName.lastIndexOf('/');
+      if (slash <= 0) return false;
+      try {
+        // A handle by id alone: promoting needs only the id, and reading the job would read its event.
+        await new Job(queueNamed(wakeName.slice(0, slash)), 'invoke', null, {}, wakeName.slice(slash + 1)).promote();
+        return true;
+      } catch {
+        return false;
+      }
+    },
     close: async () => {
       await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      shared?.disconnect();
     },
   };
 }

@@ -110,7 +110,15 @@ export class InvocationPlatformError extends Error {
 /** Raised by a processor to put its job back in the queue for `delayMs` (not a failure). */
 export class RetryLater extends Error {
   override name = 'RetryLater';
-  constructor(readonly delayMs: number) {
+  constructor(
+    readonly delayMs: number,
+    /**
+     * Called with the job's wake name (for `InvocationConsumer.wake`) once it
+     * is back in the queue, so that whoever frees what it waits for can wake
+     * it before `delayMs`; resolving true wakes it at once.
+     */
+    readonly park?: (wakeName: string) => Promise<boolean>,
+  ) {
     super(`retry in ${delayMs} ms`);
   }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { RedisOptions } from 'ioredis';
 import { CodeCache, type CodeSource } from './code-cache.ts';
 import { CodeLinker } from './code-linker.ts';
-import type { ConcurrencyGate } from './concurrency-gate.ts';
+import { parkedRetryMs, type ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
 import { subscribeControl, type ControlSubscription } from './control-channel.ts';
 import { createDeletedFunctions } from './deleted-functions.ts';
@@ -77,9 +77,6 @@ export interface WorkerService {
 }
 
 const receipt = (outcome: InvocationOutcome): JobReceipt => ({ status: outcome.status });
-
-/** Back-off for a call whose function is at its concurrency limit (jittered so parked calls spread out). */
-const throttledRetryMs = () => 25 + Math.floor(Math.random() * 50);
 
 export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
   const { settings, runtime, log, gate } = options;
@@ -177,11 +174,22 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         if (limits.length === 0) return receipt(await invoker.run(job));
         const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
         const held: string[] = [];
-        const releaseAll = () => Promise.all(held.map((scope) => gate.release(scope, job.invocationId).catch(() => {})));
+        // A freed slot wakes the oldest call parked on it (skipping any that started or went meanwhile).
+        const wakeParked = async (scope: string, first: string | null) => {
+          let next = first;
+          for (let tries = 0; next !== null && tries < 5; tries++) {
+            if (await consumer.wake(next)) return;
+            next = await gate.nextParked(scope);
+          }
+        };
+        const releaseAll = () =>
+          Promise.all(held.map((scope) => gate.release(scope, job.invocationId).then((next) => wakeParked(scope, next)).catch(() => {})));
         for (const [scope, max] of limits) {
           if (!(await gate.tryAcquire(scope, job.invocationId, max, leaseMs))) {
             await releaseAll();
-            throw new RetryLater(throttledRetryMs());
+            // Parked until a release wakes it; its own delay only covers a lost wake.
+            const delayMs = parkedRetryMs(Date.now() - job.enqueuedAt, job.replyTo !== null);
+            throw new RetryLater(delayMs, (wakeName) => gate.park(scope, wakeName, max, job.enqueuedAt));
           }
           held.push(scope);
         }

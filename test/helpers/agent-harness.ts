@@ -16,6 +16,7 @@ import type Dockerode from 'dockerode';
 import {
   encodeFrame,
   encodeInvokeFrame,
+  encodeJsonFrame,
   FrameDecoder,
   type HelloMessage,
   type InitMessage,
@@ -93,6 +94,8 @@ export interface AgentSession {
    * worker does (so events too deep for this process's JSON.stringify can be sent).
    */
   invokeRaw(eventJson: string, options?: { id?: string; deadlineMs?: number }): Promise<InvokeResultMessage>;
+  /** Sends one frame holding `json` exactly and waits for the agent's next message. */
+  request(json: string): Promise<unknown>;
   /** Resolves when the agent's connection ends. */
   readonly closed: Promise<void>;
   /** Closes the connection from the worker's side. */
@@ -187,6 +190,10 @@ function makeSession(
       const id = options.id ?? `inv-${Math.random().toString(36).slice(2, 10)}`;
       peer.send(encodeInvokeFrame(id, eventJson, options.deadlineMs ?? Date.now() + 10_000));
       return (await peer.next(15_000)) as InvokeResultMessage;
+    },
+    async request(json) {
+      peer.send(encodeJsonFrame(json));
+      return peer.next(15_000);
     },
     disconnect: () => peer.close(),
     async exit() {

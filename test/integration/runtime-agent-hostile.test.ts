@@ -108,11 +108,15 @@ describe('deeply nested events and results', () => {
       ['deep-array', nested(3000)],
       ['deep-object', nestedObject(3000)],
       ['very-deep', nested(100_000)],
+      ['six-megabytes', nested(3_000_000)],
     ] as const) {
       const reply = await session.invokeRaw(json, { id });
       expect(reply).toMatchObject({ type: 'invokeResult', id, ok: false, error: { type: 'Runtime.UnmarshalError' } });
       expect(reply.logs).not.toContain('handler ran');
     }
+    // The worker writes the event last; another field order is read as well.
+    const reordered = `{"type":"invoke","event":${nestedObject(3000)},"id":"reordered","deadlineMs":${Date.now() + 10_000}}`;
+    expect(await session.request(reordered)).toMatchObject({ id: 'reordered', ok: false, error: { type: 'Runtime.UnmarshalError' } });
     // Deep, but within what the agent decodes: the handler gets it.
     expect(await session.invokeRaw(nested(500), { id: 'ok-depth' })).toMatchObject({ id: 'ok-depth', ok: true, result: 'fine' });
     expect(await session.invoke({}, { id: 'after' })).toMatchObject({ id: 'after', ok: true, result: 'fine' });

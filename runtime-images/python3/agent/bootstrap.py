@@ -149,7 +149,7 @@ def _decode_frame(body):
     try:
         return json.loads(body)
     except RecursionError as err:
-        fields, too_deep = _agent_module("shallow_json").shallow_fields(body.decode("utf-8"))
+        fields, too_deep = _agent_module("shallow_json").shallow_fields(body.decode("utf-8"), ("type", "id", "deadlineMs"))
         # The worker's own fields are flat; only the caller's event can nest.
         if too_deep != ["event"] or fields.get("type") != "invoke":
             raise ValueError("frame nested too deeply in %r" % (too_deep,))

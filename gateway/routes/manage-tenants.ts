@@ -1,6 +1,7 @@
 /**
  * Namespaces and their keys, for the admin key only:
  * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quota),
+ * `DELETE /v1/namespaces/{ns}` (only once it holds no functions),
  * `POST/GET /v1/namespaces/{ns}/keys`, `DELETE /v1/namespaces/{ns}/keys/{id}`.
  * A key is shown once, in the answer that creates it, with the access key id
  * it signs AWS SigV4 requests under (the key is the secret access key).
@@ -45,6 +46,8 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       }
       const created = await deps.tenants.createNamespace(name, parseQuota(body?.concurrencyQuota));
       if (!created) throw new HearthError(409, 'NamespaceExists', `namespace "${name}" already exists`);
+      // Gateways that looked for it a moment ago remember it as absent.
+      await deps.announce({ type: 'namespace-changed', namespace: name });
       return c.json(created, 201);
     })
     .get('/v1/namespaces', async (c) => {
@@ -63,6 +66,23 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       if (!updated) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       await deps.announce({ type: 'namespace-changed', namespace: ns });
       return c.json(updated);
+    })
+    .delete('/v1/namespaces/:ns', async (c) => {
+      assertAdmin(c);
+      const ns = namespaceParam(c.req.param('ns'));
+      if (ns === 'default') throw badRequest('InvalidParameter', 'the default namespace cannot be deleted');
+      // Functions are deleted one by one first (their own path stops their queued calls); a namespace is never emptied by surprise.
+      const deletion = await deps.tenants.deleteNamespace(ns);
+      if (deletion.result === 'not-found') throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
+      if (deletion.result === 'has-functions') {
+        throw new HearthError(409, 'NamespaceNotEmpty', `namespace "${ns}" still holds ${deletion.functions} function(s); delete them first`, {
+          functions: deletion.functions,
+        });
+      }
+      for (const keyHash of deletion.keyHashes) await deps.announce({ type: 'key-revoked', keyHash });
+      await deps.announce({ type: 'namespace-changed', namespace: ns });
+      deps.log.info('namespace deleted', { namespace: ns, keys: deletion.keyHashes.length });
+      return c.body(null, 204);
     })
     .post('/v1/namespaces/:ns/keys', async (c) => {
       assertAdmin(c);

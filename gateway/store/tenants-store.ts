@@ -1,7 +1,7 @@
 /** Namespaces and their API keys in Postgres (keys as SHA-256, plus a sealed copy for SigV4: `gateway/lambda/credential-seal.ts`). */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
-import { apiKeys, namespaces } from '../../migrations/schema.ts';
+import { apiKeys, functions, invocationRollups, invocations, namespaces } from '../../migrations/schema.ts';
 
 export interface NamespaceView {
   name: string;
@@ -32,7 +32,19 @@ export interface TenantsStore {
   namespaceOfKey(keyHash: string): Promise<string | null>;
   /** A live key by id, with its sealed SigV4 secret (null for keys made before there was one). */
   lambdaCredential(id: string): Promise<LambdaCredentialRow | null>;
+  /**
+   * Deletes a namespace that holds no functions, with its keys and the
+   * records and rollups its deleted functions left (so a namespace made
+   * later under the same name starts empty). Returns the hashes of the keys
+   * that were live, to announce their revocation.
+   */
+  deleteNamespace(name: string): Promise<NamespaceDeletion>;
 }
+
+export type NamespaceDeletion =
+  | { result: 'deleted'; keyHashes: string[] }
+  | { result: 'not-found' }
+  | { result: 'has-functions'; functions: number };
 
 export interface LambdaCredentialRow {
   namespace: string;
@@ -95,6 +107,24 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
         .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
         .limit(1);
       return rows[0]?.namespace ?? null;
+    },
+    async deleteNamespace(name) {
+      return db.transaction(async (tx): Promise<NamespaceDeletion> => {
+        // The row lock orders this against a concurrent delete of the same namespace.
+        const found = await tx.select({ name: namespaces.name }).from(namespaces).where(eq(namespaces.name, name)).for('update');
+        if (found.length === 0) return { result: 'not-found' };
+        const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functions).where(eq(functions.namespace, name));
+        if ((held?.n ?? 0) > 0) return { result: 'has-functions', functions: held!.n };
+        const keys = await tx
+          .select({ keyHash: apiKeys.keyHash })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.namespace, name), isNull(apiKeys.revokedAt)));
+        await tx.delete(invocations).where(eq(invocations.namespace, name));
+        await tx.delete(invocationRollups).where(eq(invocationRollups.namespace, name));
+        // Its keys go with it (api_keys references namespaces on delete cascade).
+        await tx.delete(namespaces).where(eq(namespaces.name, name));
+        return { result: 'deleted', keyHashes: keys.map((k) => k.keyHash) };
+      });
     },
     async lambdaCredential(id) {
       const rows = await db

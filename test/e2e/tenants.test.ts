@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, uniqueName } from '../helpers/packages.ts';
 import { fetchWithoutKey, recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 const source = (text: string) => ({
@@ -89,6 +90,78 @@ describe('tenants', () => {
     expect((await admin('/v1/functions', { headers: { 'x-hearth-namespace': 'no-such-tenant' } })).status).toBe(404);
     const asTenant = await (await admin('/v1/functions', { headers: { 'x-hearth-namespace': tenant } })).json();
     expect(asTenant.functions.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps platform-wide numbers (/metrics, /v1/workers) to the admin key', async () => {
+    for (const path of ['/metrics', '/v1/workers']) {
+      const tenantAnswer = await as(tenantKey)(path);
+      expect(tenantAnswer.status, path).toBe(403);
+      expect((await tenantAnswer.json()).error.code).toBe('Forbidden');
+      // With a separate admin key, the platform key is the default namespace's, a tenant like any other.
+      expect((await platform.api(path)).status, path).toBe(403);
+      expect((await admin(path)).status, path).toBe(200);
+    }
+    expect(await (await admin('/metrics')).text()).toContain('# TYPE');
+  });
+
+  it('honours since= and the expired and dead-letter statuses in a function’s invocation history', async () => {
+    const name = uniqueName('history');
+    const form = new FormData();
+    form.set('code', new Blob([source('logged').bytes]), 'index.js');
+    form.set('runtime', 'nodejs20');
+    expect((await as(tenantKey)(`/v1/functions/${name}`, { method: 'PUT', body: form })).status).toBe(201);
+    const called = await as(tenantKey)(`/v1/functions/${name}/invoke`, { method: 'POST', body: '{}' });
+    const id = called.headers.get('x-invocation-id');
+    await waitFor('the record', async () => (await as(tenantKey)(`/v1/invocations/${id}`)).status === 200 && !['queued', 'running'].includes((await (await as(tenantKey)(`/v1/invocations/${id}`)).json()).status));
+    const list = async (query: string) => {
+      const res = await as(tenantKey)(`/v1/functions/${name}/invocations?${query}`);
+      expect(res.status, query).toBe(200);
+      return ((await res.json()).items as Array<{ invocationId: string }>).map((i) => i.invocationId);
+    };
+    expect(await list('since=1h')).toEqual([id]);
+    expect(await list(`since=${new Date(Date.now() + 60_000).toISOString()}`)).toEqual([]);
+    expect(await list('status=succeeded')).toEqual([id]);
+    expect(await list('status=dead-letter')).toEqual([]);
+    expect(await list('status=expired')).toEqual([]);
+    expect((await as(tenantKey)(`/v1/functions/${name}/invocations?status=nope`)).status).toBe(400);
+  });
+
+  it('deletes a namespace once it holds no functions: its keys stop working and its history goes with it', async () => {
+    const doomed = uniqueName('doomed');
+    expect((await admin('/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: doomed }) })).status).toBe(201);
+    const key = (await (await admin(`/v1/namespaces/${doomed}/keys`, { method: 'POST', body: '{}' })).json()).key as string;
+    const name = uniqueName('inside');
+    const form = new FormData();
+    form.set('code', new Blob([source('inside').bytes]), 'index.js');
+    form.set('runtime', 'nodejs20');
+    expect((await as(key)(`/v1/functions/${name}`, { method: 'PUT', body: form })).status).toBe(201);
+    expect((await as(key)(`/v1/functions/${name}/invoke`, { method: 'POST', body: '{}' })).status).toBe(200);
+    const records = async () =>
+      (await platform.database.pool.query('select count(*)::int as n from invocations where namespace = $1', [doomed])).rows[0].n as number;
+    await waitFor('the record', async () => (await records()) === 1);
+
+    // Only the admin key deletes namespaces, never `default`, and never one that still holds functions.
+    expect((await as(key)(`/v1/namespaces/${doomed}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await platform.api(`/v1/namespaces/${doomed}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await admin('/v1/namespaces/default', { method: 'DELETE' })).status).toBe(400);
+    const busy = await admin(`/v1/namespaces/${doomed}`, { method: 'DELETE' });
+    expect(busy.status).toBe(409);
+    expect((await busy.json()).error).toMatchObject({ code: 'NamespaceNotEmpty', functions: 1 });
+    expect((await as(key)('/v1/functions')).status).toBe(200);
+
+    expect((await as(key)(`/v1/functions/${name}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await admin(`/v1/namespaces/${doomed}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await as(key)('/v1/functions')).status).toBe(401);
+    expect((await admin(`/v1/namespaces/${doomed}/keys`)).status).toBe(404);
+    expect((await admin('/v1/functions', { headers: { 'x-hearth-namespace': doomed } })).status).toBe(404);
+    expect((await admin(`/v1/namespaces/${doomed}`, { method: 'DELETE' })).status).toBe(404);
+    expect(await records()).toBe(0);
+    const { rows } = await platform.database.pool.query('select count(*)::int as n from api_keys where namespace = $1', [doomed]);
+    expect(rows[0].n).toBe(0);
+
+    // The name can be taken again, and starts empty.
+    expect((await admin('/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: doomed }) })).status).toBe(201);
+    expect((await (await admin('/v1/functions', { headers: { 'x-hearth-namespace': doomed } })).json()).functions).toEqual([]);
   });
 
   it('makes /fn public per function; everything else needs a key', async () => {

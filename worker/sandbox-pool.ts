@@ -212,15 +212,7 @@ export class SandboxPool {
     );
     for (const [key, v] of this.provisioned) {
       const kept = this.allotted.get(key) ?? 0;
-      if (kept < v.minWarm) {
-        this.options.log.warn('provisioned containers capped by the namespace share of the memory budget', {
-          namespace: v.fn.namespace,
-          function: v.fn.functionName,
-          version: v.fn.version,
-          minWarm: v.minWarm,
-          kept,
-        });
-      }
+      if (kept < v.minWarm) this.options.log.warn('minWarm capped by the provisioned-memory quotas', { key, minWarm: v.minWarm, kept });
     }
     return this.fillProvisioned();
   }

@@ -7,12 +7,14 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { adminUrl } from '../migrations/database.ts';
+import { checkRedisMemoryPolicy } from '../worker/redis-memory-policy.ts';
 
 const run = promisify(execFile);
 
@@ -134,8 +136,22 @@ export async function ensurePostgres(url: string, log: Log): Promise<void> {
   }
 }
 
-/** Makes sure the Redis server in `url` answers (installing and starting a local one if none). */
+/**
+ * Makes sure the Redis server in `url` answers (installing and starting a
+ * local one if none, with a memory ceiling and no eviction), and warns when
+ * an existing one has no `maxmemory` or evicts (`worker/redis-memory-policy.ts`).
+ */
 export async function ensureRedis(url: string, stateDir: string, log: Log): Promise<void> {
+  await ensureRedisAnswers(url, stateDir, log);
+  for (const warning of await checkRedisMemoryPolicy(url)) log(`redis: warning: ${warning}`);
+}
+
+/** A local Redis's ceiling: a quarter of the host memory (queued events live in it). */
+function localRedisMaxMemory(): string {
+  return `${Math.floor(totalmem() / 4 / 1024 / 1024)}mb`;
+}
+
+async function ensureRedisAnswers(url: string, stateDir: string, log: Log): Promise<void> {
   const answers = async () => {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
     let cause: Error | null = null;
@@ -165,6 +181,8 @@ export async function ensureRedis(url: string, stateDir: string, log: Log): Prom
     '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379',
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir,
     '--logfile', join(dir, 'redis.log'),
+    // A ceiling, and no eviction: an evicted key is a lost call (BullMQ requires noeviction).
+    '--maxmemory', localRedisMaxMemory(), '--maxmemory-policy', 'noeviction',
   ]);
   if (!(await waitFor(async () => (await answers()) === true, 15_000))) {
     throw new PrerequisiteError(`the local Redis did not start; see ${join(dir, 'redis.log')}`);

@@ -10,6 +10,7 @@ import { insertInvocations } from './store/invocations-store.ts';
 import { BatchingRecorder } from './batching-recorder.ts';
 import { listProvisionedVersions } from './store/provisioned-store.ts';
 import { createRedisConcurrencyGate } from './concurrency-gate.ts';
+import { checkRedisMemoryPolicy } from './redis-memory-policy.ts';
 import { startWorkerService } from './worker-service.ts';
 import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from '../infra/egress-network.ts';
@@ -21,6 +22,9 @@ const redis = redisOptionsFromUrl(config.REDIS_URL, {
   ...(config.HEARTH_REDIS_SENTINELS ? { sentinels: config.HEARTH_REDIS_SENTINELS } : {}),
   ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
 });
+
+// Redis holds every queued event: say so at once if it has no ceiling or may evict them.
+for (const warning of await checkRedisMemoryPolicy(redis)) log.warn(warning);
 
 const docker = new Dockerode(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {});
 await ensureEgressNetwork(docker, (line) => log.info(line));

@@ -10,6 +10,8 @@
 
 /** Why a result could not be sent (the `type` of its 502 `FunctionError`). */
 export type HttpResultProblem =
+  /** The result is not JSON text (the worker should never pass one on; refused here rather than answered with a 500). */
+  | 'Runtime.InvalidResponse'
   /** `statusCode` not an integer from 200 to 599. */
   | 'Runtime.InvalidStatusCode'
   /** A header or cookie whose name is not an HTTP token, or whose value holds control or non-Latin-1 characters; `headers` not an object, `cookies` not an array of strings. */
@@ -68,7 +70,12 @@ const fail = (type: HttpResultProblem, message: string): HttpResult => ({ ok: fa
  * `statusCode` is a response; anything else is sent as a 200 JSON body.
  */
 export function fromHttpResult(resultJson: string): HttpResult {
-  const value: unknown = JSON.parse(resultJson);
+  let value: unknown;
+  try {
+    value = JSON.parse(resultJson);
+  } catch {
+    return fail('Runtime.InvalidResponse', 'the function returned something that is not JSON');
+  }
   if (!isResponseShape(value)) {
     return { ok: true, status: 200, headers: [['content-type', 'application/json']], body: resultJson };
   }

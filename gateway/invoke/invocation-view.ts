@@ -38,8 +38,16 @@ export function outcomeFromRow(row: InvocationRow): InvocationOutcome {
 export function finishedInvocationView(row: InvocationRow) {
   let result: unknown = null;
   if (row.result !== null) {
-    // A cut result is no longer JSON; hand it back as the text it is.
-    result = row.resultTruncated ? row.result : JSON.parse(row.result);
+    // A cut result is no longer JSON; hand it back as the text it is. So is
+    // any other stored text that does not parse: a record must always be readable.
+    result = row.result;
+    if (!row.resultTruncated) {
+      try {
+        result = JSON.parse(row.result);
+      } catch {
+        // keep the text
+      }
+    }
   }
   return {
     invocationId: row.id,

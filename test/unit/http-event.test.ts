@@ -159,3 +159,9 @@ describe('function-URL responses', () => {
     expect(problem({ statusCode: 200, body: { a: 1 }, isBase64Encoded: true })).toBe('Runtime.InvalidBase64Body');
   });
 });
+
+describe('function-URL results that are not JSON', () => {
+  it('are a Runtime.InvalidResponse problem, not a thrown error', () => {
+    expect(fromHttpResult('{"statusCode": 200, ')).toMatchObject({ ok: false, type: 'Runtime.InvalidResponse' });
+  });
+});

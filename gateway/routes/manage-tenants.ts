@@ -39,12 +39,13 @@ export function manageTenantsRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>()
     .post('/v1/namespaces', async (c) => {
       assertAdmin(c);
-      const body = (await readJsonBody(c, 16 * 1024)) as { name?: unknown; concurrencyQuota?: unknown } | null;
-      const name = body?.name;
+      const body = await readJsonBody(c, 16 * 1024);
+      if (!isObject(body)) throw badRequest('InvalidParameter', 'body must be {"name": "...", "concurrencyQuota": N | null}');
+      const name = body.name;
       if (typeof name !== 'string' || !DNS_LABEL.test(name)) {
         throw badRequest('InvalidName', 'name must be 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit');
       }
-      const created = await deps.tenants.createNamespace(name, parseQuota(body?.concurrencyQuota));
+      const created = await deps.tenants.createNamespace(name, parseQuota(body.concurrencyQuota));
       if (!created) throw new HearthError(409, 'NamespaceExists', `namespace "${name}" already exists`);
       // Gateways that looked for it a moment ago remember it as absent.
       await deps.announce({ type: 'namespace-changed', namespace: name });
@@ -87,8 +88,9 @@ export function manageTenantsRoute(deps: GatewayDeps) {
     .post('/v1/namespaces/:ns/keys', async (c) => {
       assertAdmin(c);
       const ns = namespaceParam(c.req.param('ns'));
-      const body = (await readJsonBody(c, 16 * 1024)) as { name?: unknown } | null;
-      const name = body?.name ?? 'key';
+      const body = await readJsonBody(c, 16 * 1024);
+      if (!isObject(body)) throw badRequest('InvalidParameter', 'body must be {"name": "..."} or empty');
+      const name = body.name ?? 'key';
       if (typeof name !== 'string' || name.length < 1 || name.length > 100 || /[\u0000-\u001f]/.test(name)) {
         throw badRequest('InvalidParameter', 'name must be 1-100 printable characters');
       }

@@ -70,4 +70,39 @@ describe("a caller's mistakes", () => {
     }
     expect((await platform.api(`/v1/functions/${name}/logs?since=36500d`)).status).toBe(200);
   });
+
+  it('answers a sweep of odd requests with 4xx JSON, never a 500', async () => {
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    const requests: Array<[string, RequestInit?]> = [
+      [`/v1/functions/${name}/logs?limit=1e3`],
+      [`/v1/functions/${name}/logs?limit=-1`],
+      [`/v1/functions/${name}/invocations?limit=abc`],
+      [`/v1/functions/${name}/invocations?cursor=%25%25%25`],
+      [`/v1/functions/${name}/invocations?cursor=${Buffer.from('x|y|z').toString('base64url')}`],
+      [`/v1/functions/${name}/invocations?status=__proto__`],
+      [`/v1/functions/${name}/metrics?window=99999999999d`],
+      [`/v1/invocations/${uuid.toUpperCase()}z`],
+      ['/v1/namespaces', json('POST', '"x"')],
+      ['/v1/namespaces', json('POST', '42')],
+      ['/v1/namespaces', json('POST', '{"name": "ok-name", "concurrencyQuota": 1e10}')],
+      [`/v1/namespaces/${tenant}/keys`, json('POST', '42')],
+      [`/v1/namespaces/${tenant}/keys`, json('POST', '{"name": 5}')],
+      [`/v1/namespaces/${tenant}`, json('PATCH', '{"concurrencyQuota": 1e10}')],
+      [`/v1/namespaces/${tenant}`, json('PATCH', '{"concurrencyQuota": "3"}')],
+      [`/v1/namespaces/${tenant}/keys/${uuid}`, { method: 'DELETE' }],
+      ['/v1/namespaces/UPPER', { method: 'DELETE' }],
+      [`/v1/functions/${name}/rollback`, json('POST', '"x"')],
+      [`/v1/functions/${name}/rollback`, json('POST', 'null')],
+      [`/v1/functions/${name}/rollback`, json('POST', '{"version": "1"}')],
+      [`/v1/functions/${name}/invoke?async=maybe`, json('POST', '{}')],
+      [`/v1/functions/${name}/invoke`, json('POST', '{')],
+    ];
+    for (const [path, init] of requests) {
+      const res = await platform.api(path, init);
+      const text = await res.text();
+      expect(res.status, `${path}: ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+      expect(res.status, `${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
+      expect(JSON.parse(text).error.code, path).toMatch(/^[A-Za-z]+$/);
+    }
+  });
 });

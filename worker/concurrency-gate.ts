@@ -62,6 +62,8 @@ export interface ConcurrencyGate {
   release(scope: string, invocationId: string): Promise<string | null>;
   /** Takes the next parked call out of `scope` (after a wake found its call gone), or null. */
   nextParked(scope: string): Promise<string | null>;
+  /** Takes every call parked in `scope` out (its function was deleted: they end at once, unrun). */
+  takeAllParked(scope: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,10 @@ export function createRedisConcurrencyGate(options: RedisOptions, prefix: string
     async nextParked(scope) {
       const [member] = await redis.zpopmin(parkedKey(scope));
       return member ?? null;
+    },
+    async takeAllParked(scope) {
+      const results = await redis.multi().zrange(parkedKey(scope), 0, -1).del(parkedKey(scope)).exec();
+      return (results?.[0]?.[1] as string[] | undefined) ?? [];
     },
     async close() {
       redis.disconnect();

@@ -131,6 +131,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     if (message.type === 'function-deleted' && message.functionId) {
       deleted.noteDeleted(message.functionId);
       pool.retire(message.functionId);
+      // Its parked calls would wait out their back-off; woken now, each ends as FunctionDeleted at once.
+      const scope = `function:${message.functionId}`;
+      gate
+        .takeAllParked(scope)
+        .then((parked) => Promise.all(parked.map((wakeName) => consumer.wake(wakeName))))
+        .catch(() => {});
     }
     if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
   });

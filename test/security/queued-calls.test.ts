@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/queued-call-quota.ts';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 const SLOW = `
 exports.handler = async (e) => {
@@ -40,13 +40,15 @@ describe('queued calls of a hostile tenant', () => {
 
   it('never runs the calls still queued when their function is deleted: each is recorded as FunctionDeleted', async () => {
     const name = uniqueName('doomed');
-    expect((await deploy(p, name, code(name), { runtime: 'nodejs20', maxConcurrency: 1, timeoutMs: 10_000 })).status).toBe(201);
+    expect((await deploy(p, name, code(name), { runtime: 'nodejs20', maxConcurrency: 1, timeoutMs: 30_000 })).status).toBe(201);
     // One call holds the only slot; 20 async calls and one sync call queue behind it.
-    const first = await (await invoke(p, name, { seq: 'first', sleepMs: 1500 }, '?async=true')).json();
+    const first = await (await invoke(p, name, { seq: 'first', sleepMs: 15_000 }, '?async=true')).json();
     await waitFor('the first call to start', async () => (await (await p.api(`/v1/invocations/${first.invocationId}`)).json()).status === 'running', 20_000, 20);
     const queued: string[] = [];
     for (let i = 0; i < 20; i++) queued.push((await (await invoke(p, name, { seq: i, sleepMs: 200 }, '?async=true')).json()).invocationId);
     const sync = invoke(p, name, { seq: 'sync' });
+    // Let the backlog age: parked calls back off (seconds by now), so only a wake ends them promptly.
+    await sleep(8000);
 
     const t0 = Date.now();
     const deleted = await p.api(`/v1/functions/${name}`, { method: 'DELETE' });
@@ -57,7 +59,10 @@ describe('queued calls of a hostile tenant', () => {
     const syncAnswer = await sync;
     expect(syncAnswer.status).toBe(410);
     expect((await syncAnswer.json()).error.code).toBe('FunctionDeleted');
-    await waitFor('every queued call to be recorded', async () => (await records(name)).length === 22, 30_000, 100);
+    await waitFor('every queued call to be recorded', async () => (await records(name)).filter((r) => r.errorCode === 'FunctionDeleted').length === 21, 30_000, 50);
+    // Ended at once, not when each parked call's back-off ran out.
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await waitFor('the call in flight to finish', async () => (await records(name)).length === 22, 30_000, 100);
     const rows = await records(name);
     const byId = new Map(rows.map((r) => [r.id, r]));
     // The call already running when the function was deleted finishes.

@@ -33,7 +33,8 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
 
   const prewarmed = async (): Promise<string[]> => {
     const found = await stack.docker.listContainers({
-      filters: { label: [`${SANDBOX_LABELS.prewarmed}=true`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running'] },
+      // Idle sandboxes are frozen (paused) once warm: they count as up.
+      filters: { label: [`${SANDBOX_LABELS.prewarmed}=true`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running', 'paused'] },
     });
     return found.map((c) => c.Id);
   };

@@ -71,7 +71,7 @@ export async function runDensity(ctx: BenchContext, result: ScenarioResult): Pro
     const t0 = Date.now();
     const { functionId, unsupported } = await stack.deploy(name, SOURCE, { memoryMb: '64', timeoutMs: '30000' }, { minWarm: String(count) });
     const running = async () =>
-      (await stack.docker.listContainers({ filters: { label: [`${SANDBOX_LABELS.functionId}=${functionId}`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running'] } })).map((c) => c.Id);
+      (await stack.docker.listContainers({ filters: { label: [`${SANDBOX_LABELS.functionId}=${functionId}`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running', 'paused'] } })).map((c) => c.Id);
 
     let how = 'minWarm';
     if (unsupported.includes('minWarm')) {

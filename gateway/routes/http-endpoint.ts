@@ -44,7 +44,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       method: c.req.method,
       rawPath: rest,
       rawQueryString: url.search.replace(/^\?/, ''),
-      headers: withoutCredentials(c.req.header()),
+      headers: withoutCredentials(c.req.raw.headers),
       body,
       sourceIp: sourceIp(c),
       host: url.host,
@@ -75,7 +75,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
 }
 
 /** The platform's key is for the platform; the function never sees it. */
-function withoutCredentials(headers: Record<string, string>): Headers {
+function withoutCredentials(headers: Headers): Headers {
   const copy = new Headers(headers);
   copy.delete('authorization');
   return copy;

@@ -38,7 +38,11 @@ exports.handler = async (event) => {
     case 'huge': return { statusCode: 200, headers: { 'x-big': 'v'.repeat(5 * 1024 * 1024) }, body: 'x' };
     case 'base64': return { statusCode: 200, body: 'this is not base64!', isBase64Encoded: true };
     case 'nobody': return { statusCode: Number(q.code), headers: { etag: '"v1"' }, body: 'a body that must not go out' };
-    case 'echo': return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: event.queryStringParameters }) };
+    case 'echo': {
+      const own = (o, k) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : null);
+      const headers = ['constructor', '__proto__'].map((k) => [k, own(event.headers, k)]);
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: event.queryStringParameters, headers }) };
+    }
     default: return { statusCode: 200, body: 'plain' };
   }
 };
@@ -64,9 +68,11 @@ describe('a hostile function behind /fn', () => {
   });
 
   /** `node:http` rather than fetch: it shows every header line as sent, and refuses nothing a browser would accept. */
-  function get(query: string, method = 'GET'): Promise<RawAnswer> {
+  function get(query: string, method = 'GET', extra: Array<[string, string]> = []): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
-      const req = request(`${platform.url}/fn/${name}/path?${query}`, { method, headers: { authorization: `Bearer ${platform.apiKey}` } }, (res) => {
+      // fromEntries makes `__proto__` an own key, as a literal would not.
+      const headers = Object.fromEntries([['authorization', `Bearer ${platform.apiKey}`], ...extra]);
+      const req = request(`${platform.url}/fn/${name}/path?${query}`, { method, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
@@ -166,9 +172,11 @@ describe('a hostile function behind /fn', () => {
     expect(head.body).toBe('');
   });
 
-  it('hands query keys like constructor and __proto__ to the function as plain keys', async () => {
-    const answer = await get('case=echo&constructor=a&__proto__=b&toString=c');
+  it('hands query keys and headers like constructor and __proto__ to the function as plain keys', async () => {
+    const answer = await get('case=echo&constructor=a&__proto__=b&toString=c', 'GET', [['constructor', 'h1'], ['__proto__', 'h2']]);
     expect(answer.status).toBe(200);
-    expect(answer.body).toBe('{"query":{"case":"echo","constructor":"a","__proto__":"b","toString":"c"}}');
+    const echoed = JSON.parse(answer.body);
+    expect(JSON.stringify(echoed.query)).toBe('{"case":"echo","constructor":"a","__proto__":"b","toString":"c"}');
+    expect(echoed.headers).toEqual([['constructor', 'h1'], ['__proto__', 'h2']]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Namespaces and their keys, for the admin key only:
- * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quota),
+ * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quotas: concurrency, provisioned memory),
  * `DELETE /v1/namespaces/{ns}` (only once it holds no functions),
  * `POST/GET /v1/namespaces/{ns}/keys`, `DELETE /v1/namespaces/{ns}/keys/{id}`.
  * A key is shown once, in the answer that creates it, with the access key id
@@ -25,6 +25,15 @@ function parseQuota(value: unknown): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100_000) {
     throw badRequest('InvalidParameter', 'concurrencyQuota must be an integer from 1 to 100000, or null');
+  }
+  return value;
+}
+
+/** A namespace's provisioned memory quota in MB (minWarm × memoryMb over its functions), or null for the gateway's default. */
+function parseProvisionedMemory(value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10_000_000) {
+    throw badRequest('InvalidParameter', 'provisionedMemoryMb must be an integer from 0 to 10000000, or null (the default)');
   }
   return value;
 }
@@ -60,10 +69,13 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       const ns = namespaceParam(c.req.param('ns'));
       const body = await readJsonBody(c, 16 * 1024);
       // A JSON string or number is valid JSON too; only an object can hold the field.
-      if (!isObject(body) || !Object.hasOwn(body, 'concurrencyQuota')) {
-        throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null}');
+      if (!isObject(body) || !(Object.hasOwn(body, 'concurrencyQuota') || Object.hasOwn(body, 'provisionedMemoryMb'))) {
+        throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null, "provisionedMemoryMb": N | null} (either or both)');
       }
-      const updated = await deps.tenants.updateNamespace(ns, parseQuota(body.concurrencyQuota));
+      const updated = await deps.tenants.updateNamespace(ns, {
+        ...(Object.hasOwn(body, 'concurrencyQuota') ? { concurrencyQuota: parseQuota(body.concurrencyQuota) } : {}),
+        ...(Object.hasOwn(body, 'provisionedMemoryMb') ? { provisionedMemoryMb: parseProvisionedMemory(body.provisionedMemoryMb) } : {}),
+      });
       if (!updated) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       await deps.announce({ type: 'namespace-changed', namespace: ns });
       return c.json(updated);

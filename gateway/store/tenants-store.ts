@@ -6,7 +6,15 @@ import { apiKeys, functions, invocationRollups, invocations, namespaces } from '
 export interface NamespaceView {
   name: string;
   concurrencyQuota: number | null;
+  /** Most provisioned memory (minWarm × memoryMb) its functions may hold, in MB; null: the gateway's default. */
+  provisionedMemoryMb: number | null;
   createdAt: string;
+}
+
+/** What `PATCH /v1/namespaces/{ns}` may change; a field left out keeps its value. */
+export interface NamespaceChanges {
+  concurrencyQuota?: number | null;
+  provisionedMemoryMb?: number | null;
 }
 
 export interface KeyView {
@@ -20,7 +28,7 @@ export interface KeyView {
 
 export interface TenantsStore {
   createNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
-  updateNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
+  updateNamespace(name: string, changes: NamespaceChanges): Promise<NamespaceView | null>;
   listNamespaces(): Promise<NamespaceView[]>;
   getNamespace(name: string): Promise<NamespaceView | null>;
   /** `lambda` (optional): the id to give the key and its sealed secret for SigV4 (see `gateway/lambda/credential-seal.ts`). */
@@ -55,6 +63,7 @@ export interface LambdaCredentialRow {
 const nsView = (r: typeof namespaces.$inferSelect): NamespaceView => ({
   name: r.name,
   concurrencyQuota: r.concurrencyQuota,
+  provisionedMemoryMb: r.provisionedMemoryMb,
   createdAt: r.createdAt.toISOString(),
 });
 
@@ -73,8 +82,9 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
       const rows = await db.insert(namespaces).values({ name, concurrencyQuota }).onConflictDoNothing().returning();
       return rows[0] ? nsView(rows[0]) : null;
     },
-    async updateNamespace(name, concurrencyQuota) {
-      const rows = await db.update(namespaces).set({ concurrencyQuota }).where(eq(namespaces.name, name)).returning();
+    async updateNamespace(name, changes) {
+      if (Object.keys(changes).length === 0) return this.getNamespace(name);
+      const rows = await db.update(namespaces).set(changes).where(eq(namespaces.name, name)).returning();
       return rows[0] ? nsView(rows[0]) : null;
     },
     async listNamespaces() {

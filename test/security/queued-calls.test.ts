@@ -104,7 +104,12 @@ describe('queued calls of a hostile tenant', () => {
     expect(refusal.code).toBe('QuotaExceeded');
     expect(refusal.message).toContain('at most 4096 MB of provisioned memory');
 
-    await p.database.pool.query('update namespaces set provisioned_memory_mb = 512 where name = $1', [tenant]);
+    // The admin sets the namespace's own quota; a tenant's key cannot.
+    const patch = (as: Platform, body: unknown) => as.api(`/v1/namespaces/${tenant}`, { method: 'PATCH', body: JSON.stringify(body) });
+    expect((await patch(asTenant, { provisionedMemoryMb: 100_000 })).status).toBe(403);
+    expect((await patch(p, { provisionedMemoryMb: -1 })).status).toBe(400);
+    const set = await patch(p, { provisionedMemoryMb: 512 });
+    expect(await set.json()).toMatchObject({ name: tenant, provisionedMemoryMb: 512, concurrencyQuota: null });
     expect((await put('one', { minWarm: 2, memoryMb: 128 })).status).toBe(201); // 256 of 512
     // Two deploys that each fit alone but not together: exactly one passes.
     const parallel = await Promise.all([put('two', { minWarm: 2, memoryMb: 128 }), put('three', { minWarm: 2, memoryMb: 128 })]);

@@ -130,7 +130,15 @@ export class SandboxPool {
       if (handed && (await this.thaw(handed))) return { sandbox: handed, kind: 'warm' };
     }
     // Pre-warmed containers have no network: functions with egress always start their own.
-    const generic = fn.network === 'none' ? await this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb)) : undefined;
+    // The code is fetched while the pre-warmed sandbox thaws.
+    let code: Promise<string> | undefined;
+    const generic =
+      fn.network === 'none'
+        ? await this.takeAlive(prewarmKey(fn.runtime, fn.memoryMb), () => {
+            code = this.options.codeCache.ensure(codeSha256);
+            code.catch(() => {});
+          })
+        : undefined;
     if (generic) {
       this.track(generic, 'unkeyed');
       try {
@@ -143,7 +151,7 @@ export class SandboxPool {
         setTimeout(() => this.replenish(), REPLENISH_DELAY_MS).unref();
       }
       try {
-        generic.placeCode(await this.options.codeCache.ensure(codeSha256), this.options.linker);
+        generic.placeCode(await (code ?? this.options.codeCache.ensure(codeSha256)), this.options.linker);
       } catch (err) {
         this.discard(generic);
         throw err;
@@ -318,13 +326,22 @@ export class SandboxPool {
     return sandbox;
   }
 
-  /** The most recently used live idle sandbox of `key`, thawed; dead or unthawable ones are discarded on the way. */
-  private async takeAlive(key: string): Promise<Sandbox | undefined> {
+  /**
+   * The most recently used live idle sandbox of `key`, thawed; dead or
+   * unthawable ones are discarded on the way. `whileThawing` runs once, when
+   * the first candidate is found, so other work can overlap the unpause.
+   */
+  private async takeAlive(key: string, whileThawing?: () => void): Promise<Sandbox | undefined> {
     for (;;) {
       const sandbox = this.idle.take(key);
       if (!sandbox) return undefined;
-      if (sandbox.alive && (await this.thaw(sandbox))) return sandbox;
-      this.discard(sandbox);
+      if (!sandbox.alive) {
+        this.discard(sandbox);
+        continue;
+      }
+      whileThawing?.();
+      whileThawing = undefined;
+      if (await this.thaw(sandbox)) return sandbox;
     }
   }
 

@@ -87,4 +87,27 @@ describe('a throttled backlog', () => {
     // 20 calls of 50 ms one at a time, after the holder's remaining ~3 s: each freed slot wakes the next call, no idle gaps of seconds.
     expect(drainMs).toBeLessThan(9000);
   }, 90_000);
+
+  it('keeps a backlog of 5 MB events to one function within its 64 MB queued-bytes quota (Redis stays bounded)', async () => {
+    const name = uniqueName('hoard');
+    expect((await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20', maxConcurrency: 1, timeoutMs: 30_000 })).status).toBe(201);
+    const holder = await (await invoke(p, name, { sleepMs: 20_000 }, '?async=true')).json();
+    await waitFor('the holder to start', async () => (await (await p.api(`/v1/invocations/${holder.invocationId}`)).json()).status === 'running', 20_000, 20);
+    const usedMemory = async () => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
+    const before = await usedMemory();
+    const body = JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024 - 100) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const res = await p.api(`/v1/functions/${name}/invoke?async=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    const grownMb = ((await usedMemory()) - before) / (1024 * 1024);
+    const accepted = statuses.filter((s) => s === 202).length;
+    console.log(`50 async calls of 5 MB: ${accepted} queued, ${statuses.filter((s) => s === 429).length} refused 429; Redis grew ${grownMb.toFixed(0)} MB`);
+    expect(accepted).toBe(12); // 12 × (5 MB + 1 KB) ≤ 64 MB
+    expect(statuses.slice(accepted).every((s) => s === 429)).toBe(true);
+    expect(grownMb).toBeLessThan(100);
+    await p.api(`/v1/functions/${name}`, { method: 'DELETE' }); // the backlog ends unrun
+  }, 120_000);
 });

@@ -19,6 +19,7 @@ import {
   type InvocationOutcome,
   type StartKind,
 } from './invocation-outcome.ts';
+import { fromHttpResult } from './http-result.ts';
 import type { InvocationJob } from './invocation-queue.ts';
 import type { Sandbox, SandboxFunction } from './sandbox.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
@@ -236,8 +237,14 @@ function toOutcome(
         message: `the function returned ${Buffer.byteLength(text)} bytes of JSON; results are limited to ${MAX_RESULT_BYTES} bytes`,
       };
     } else if (m.ok) {
-      status = 'succeeded';
-      result = text;
+      const unsendable = job.mode === 'http' ? httpProblem(text ?? 'null') : null;
+      if (unsendable) {
+        status = 'failed';
+        error = unsendable;
+      } else {
+        status = 'succeeded';
+        result = text;
+      }
     } else {
       status = 'failed';
       // The function ended its own process (Python's sys.exit): a crash, not a throw.
@@ -273,6 +280,12 @@ function toOutcome(
     logsTruncated,
     concurrency: timing.concurrency,
   };
+}
+
+/** Why a function-URL result cannot be sent as an HTTP answer (recorded as the 502 the caller gets), or null. */
+function httpProblem(resultJson: string): FunctionFailure | null {
+  const checked = fromHttpResult(resultJson);
+  return checked.ok ? null : { code: 'FunctionError', type: checked.type, message: checked.message };
 }
 
 /** The result as JSON text; a value nested too deeply to serialise is an Error, not a crash of the worker. */

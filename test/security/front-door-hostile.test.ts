@@ -10,7 +10,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/packages.ts';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { deployFunction } from './security-harness.ts';
 
 const HOSTILE = `
@@ -91,13 +91,16 @@ describe('a hostile function behind /fn', () => {
 
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-  function expectFunctionError(answer: RawAnswer, type: string) {
+  async function expectFunctionError(answer: RawAnswer, type: string) {
     expect(answer.status, answer.body.slice(0, 300)).toBe(502);
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
     const body = JSON.parse(answer.body) as { error: { code: string; type: string; message: string } };
     expect(body.error).toMatchObject({ code: 'FunctionError', type });
     expect(body.error.message.length).toBeGreaterThan(0);
     expect(answer.headers['x-invocation-id']).toMatch(UUID);
+    // The record says what the caller got: a failed call, not a success.
+    const record = await recordOf(platform, answer.headers['x-invocation-id'] as string);
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'FunctionError', type } });
   }
 
   it('sends its own framing and platform headers, not the function’s', async () => {
@@ -124,7 +127,7 @@ describe('a hostile function behind /fn', () => {
   });
 
   it('answers statuses outside 200-599 with a 502 Runtime.InvalidStatusCode, 101 included', async () => {
-    for (const code of [101, 100, 199, 600, 1000]) expectFunctionError(await get(`case=status&code=${code}`), 'Runtime.InvalidStatusCode');
+    for (const code of [101, 100, 199, 600, 1000]) await expectFunctionError(await get(`case=status&code=${code}`), 'Runtime.InvalidStatusCode');
     // The connection is still plain HTTP afterwards.
     expect((await get('case=plain')).body).toBe('plain');
   });
@@ -138,7 +141,7 @@ describe('a hostile function behind /fn', () => {
   ] as const) {
     it(`answers ${what} with a 502 Runtime.InvalidHeader JSON error, not a 500`, async () => {
       const answer = await get(query);
-      expectFunctionError(answer, 'Runtime.InvalidHeader');
+      await expectFunctionError(answer, 'Runtime.InvalidHeader');
       expect(answer.names).not.toContain('x-a');
       expect(answer.names).not.toContain('x-evil');
       expect(answer.headers['set-cookie']).toBeUndefined();
@@ -147,15 +150,15 @@ describe('a hostile function behind /fn', () => {
 
   it('answers 20,000 headers or one 5 MB header with a 502 Runtime.HeadersTooLarge', async () => {
     const many = await get('case=many');
-    expectFunctionError(many, 'Runtime.HeadersTooLarge');
+    await expectFunctionError(many, 'Runtime.HeadersTooLarge');
     expect(many.names.length).toBeLessThan(20);
     const huge = await get('case=huge');
-    expectFunctionError(huge, 'Runtime.HeadersTooLarge');
+    await expectFunctionError(huge, 'Runtime.HeadersTooLarge');
     expect(JSON.stringify(huge.headers).length).toBeLessThan(4096);
   });
 
   it('answers a body flagged base64 that is not base64 with a 502 Runtime.InvalidBase64Body, not garbage bytes', async () => {
-    expectFunctionError(await get('case=base64'), 'Runtime.InvalidBase64Body');
+    await expectFunctionError(await get('case=base64'), 'Runtime.InvalidBase64Body');
   });
 
   it('sends 204 and 304 without a body, and HEAD answers without one', async () => {

@@ -6,6 +6,10 @@
  * end-to-end headers and the body. A result the gateway cannot send as it
  * stands is a function error (502 `FunctionError` with one of the stable
  * `type`s below), never a platform 500 and never a half-sent answer.
+ *
+ * Pure, and shared: the worker checks an `http` call's result with it before
+ * recording (so the record says `failed` exactly when the answer is a 502),
+ * and the gateway builds the answer with it.
  */
 
 /** Why a result could not be sent (the `type` of its 502 `FunctionError`). */

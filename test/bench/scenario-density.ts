@@ -64,6 +64,8 @@ export async function runDensity(ctx: BenchContext, result: ScenarioResult): Pro
     HEARTH_WORKER_CONCURRENCY: String(Math.max(256, count + 56)),
     HEARTH_MEMORY_BUDGET_MB: String(Math.max(16_384, count * 64 + 1024)),
     HEARTH_START_TIMEOUT_MS: '120000',
+    // One namespace holds all of them: let it use the whole provisioned share.
+    HEARTH_PROVISIONED_SHARE: '1',
   });
   const availableBefore = memAvailableMiB();
   const agent = new http.Agent({ keepAlive: true, maxSockets: count });

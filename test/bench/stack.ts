@@ -154,7 +154,13 @@ export class BenchStack {
       await stack.clearQueue();
       const port = await freePort(18080);
       stack.url = `http://127.0.0.1:${port}`;
-      stack.gateway = await stack.spawn('gateway', 'gateway/main.ts', { PORT: String(port), HOST: '127.0.0.1' }, 'gateway listening');
+      // The density scenario provisions 200 × 64 MB in one namespace: over the default quota.
+      stack.gateway = await stack.spawn(
+        'gateway',
+        'gateway/main.ts',
+        { PORT: String(port), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536' },
+        'gateway listening',
+      );
       await stack.waitForHealth();
       await stack.restartWorker({});
       return stack;

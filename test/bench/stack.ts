@@ -56,6 +56,8 @@ const WORKER_DEFAULTS = {
   HEARTH_START_TIMEOUT_MS: '30000',
   /** Several workers share this host: no fixed metrics port. */
   HEARTH_METRICS_PORT: '0',
+  /** The worker's default: half the budget for one namespace's provisioned containers. */
+  HEARTH_PROVISIONED_SHARE: '0.5',
 };
 
 /** One HTTP exchange as the benchmark client saw it. */

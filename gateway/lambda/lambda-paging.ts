@@ -21,15 +21,26 @@ export interface Page<T> {
  */
 export function pageOf<T>(items: readonly T[], keyOf: (item: T) => string, marker: string | undefined, maxItems: string | undefined): Page<T> {
   const size = parseMaxItems(maxItems);
-  const after = marker === undefined || marker === '' ? undefined : Buffer.from(marker, 'base64url').toString('utf8');
+  const after = markerKey(marker);
   const start = after === undefined ? 0 : items.findIndex((item) => keyOf(item) > after);
   const rest = start < 0 ? [] : items.slice(start);
   const page = rest.slice(0, size);
   const last = page[page.length - 1];
-  return rest.length > size && last !== undefined ? { items: page, nextMarker: Buffer.from(keyOf(last), 'utf8').toString('base64url') } : { items: page };
+  return rest.length > size && last !== undefined ? { items: page, nextMarker: markerOf(keyOf(last)) } : { items: page };
 }
 
-function parseMaxItems(raw: string | undefined): number {
+/** The key a `Marker` holds, or undefined for none. */
+export function markerKey(marker: string | undefined): string | undefined {
+  return marker === undefined || marker === '' ? undefined : Buffer.from(marker, 'base64url').toString('utf8');
+}
+
+/** The `NextMarker` that continues after the item keyed `key`. */
+export function markerOf(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+/** The page size `MaxItems` asks for, at most 50; throws InvalidParameterValueException for a bad one. */
+export function parseMaxItems(raw: string | undefined): number {
   if (raw === undefined || raw === '') return MAX_PAGE;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) {

@@ -6,9 +6,11 @@
 import { Hono, type Context } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import type { FunctionView, VersionView } from '../store/functions-store.ts';
+import { isVersionNumber } from '../ids.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
 import type { LambdaEnv } from './lambda-auth.ts';
-import { pageOf } from './lambda-paging.ts';
+import { LambdaError } from './lambda-errors.ts';
+import { markerKey, markerOf, pageOf, parseMaxItems } from './lambda-paging.ts';
 import { functionConfiguration, type FunctionConfiguration } from './lambda-shapes.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
@@ -17,12 +19,12 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     const region = c.get('region');
     const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '', c.req.query('Qualifier'));
     const version = versionOf(qualifier);
-    const fn = version === null ? null : await deps.functions.get(c.get('namespace'), name);
-    if (!fn) throw functionNotFound(region, name, qualifier);
-    if (version === undefined) return { name, configuration: functionConfiguration(fn.latest, { region, name, as: '$LATEST' }) };
-    const found = fn.versions.find((v) => v.version === version);
+    if (version === null) throw functionNotFound(region, name, qualifier);
+    const namespace = c.get('namespace');
+    // One version read, whichever is named: a function's version list is never loaded whole.
+    const found = version === undefined ? (await deps.functions.get(namespace, name))?.latest : await deps.functions.getVersion(namespace, name, version);
     if (!found) throw functionNotFound(region, name, qualifier);
-    return { name, configuration: functionConfiguration(found, { region, name, as: 'version' }) };
+    return { name, configuration: functionConfiguration(found, { region, name, as: version === undefined ? '$LATEST' : 'version' }) };
   };
 
   const listFunctions = async (c: Context<LambdaEnv>) => {
@@ -47,22 +49,51 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     .get('/2015-03-31/functions/:name/configuration', async (c) => c.json((await configurationOf(c)).configuration))
     .get('/2015-03-31/functions/:name/versions', async (c) => {
       const region = c.get('region');
+      const namespace = c.get('namespace');
       const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'));
-      const fn = qualifier === undefined ? await deps.functions.get(c.get('namespace'), name) : null;
-      if (!fn) throw functionNotFound(region, name, qualifier);
-      // `$LATEST` first, then every version in ascending order; keys sort the same way ('$' < '0').
-      const entries: Array<{ key: string; version: VersionView; as: '$LATEST' | 'version' }> = [
-        { key: '$LATEST', version: fn.latest, as: '$LATEST' },
-        ...[...fn.versions].reverse().map((v) => ({ key: String(v.version).padStart(10, '0'), version: v, as: 'version' as const })),
-      ];
-      const page = pageOf(entries, (e) => e.key, c.req.query('Marker'), c.req.query('MaxItems'));
+      if (qualifier !== undefined) throw functionNotFound(region, name, qualifier);
+      const size = parseMaxItems(c.req.query('MaxItems'));
+      const after = versionAfterMarker(c.req.query('Marker'));
+      // `$LATEST` first, then every version in ascending order, one page read from the store at a time.
+      const entries: Array<{ key: string; version: VersionView; as: '$LATEST' | 'version' }> = [];
+      if (after === undefined) {
+        const fn = await deps.functions.get(namespace, name);
+        if (!fn) throw functionNotFound(region, name);
+        entries.push({ key: LATEST_KEY, version: fn.latest, as: '$LATEST' });
+      }
+      const versions = await deps.functions.listVersions(namespace, name, {
+        limit: size + 1 - entries.length,
+        order: 'oldest-first',
+        ...(after ? { beyond: after } : {}),
+      });
+      if (!versions) throw functionNotFound(region, name);
+      entries.push(...versions.map((v) => ({ key: versionKey(v.version), version: v, as: 'version' as const })));
+      const page = entries.slice(0, size);
+      const last = page[page.length - 1];
       return c.json({
-        Versions: page.items.map((e) => functionConfiguration(e.version, { region, name, as: e.as })),
-        ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}),
+        Versions: page.map((e) => functionConfiguration(e.version, { region, name, as: e.as })),
+        ...(entries.length > size && last ? { NextMarker: markerOf(last.key) } : {}),
       });
     });
 }
 
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** ListVersionsByFunction's marker keys: `$LATEST`, then versions zero-padded so they sort as text too ('$' < '0'). */
+const LATEST_KEY = '$LATEST';
+const versionKey = (version: number) => String(version).padStart(10, '0');
+
+/**
+ * The version a `Marker` continues after: undefined for the first page
+ * (which starts with `$LATEST`), 0 right after `$LATEST`. Throws
+ * InvalidParameterValueException for a marker this list never gave.
+ */
+function versionAfterMarker(marker: string | undefined): number | undefined {
+  const key = markerKey(marker);
+  if (key === undefined) return undefined;
+  if (key === LATEST_KEY) return 0;
+  if (/^\d{10}$/.test(key) && isVersionNumber(Number(key))) return Number(key);
+  throw new LambdaError('InvalidParameterValueException', 'Marker is not valid: pass the NextMarker of the previous page.');
 }

@@ -103,7 +103,7 @@ function toSummary(r: RecordRow): InvocationSummary {
   };
 }
 
-function parseLimit(raw: string | undefined, fallback: number, max: number): number {
+export function parseLimit(raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest('InvalidParameter', `limit must be an integer from 1 to ${max}`);

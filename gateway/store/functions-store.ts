@@ -3,11 +3,12 @@
  * content-addressed code they point to. The gateway owns these tables; workers
  * only read code blobs (see `worker/store/code-store.ts`).
  */
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
 import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { FunctionSettings } from '../deploy/function-settings.ts';
+import { isVersionNumber } from '../ids.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB, assertProvisionedMemoryFits } from './provisioned-memory.ts';
 
 /** A version's settings: exactly what a deploy validates (`function-settings.ts`). */
@@ -39,8 +40,24 @@ export interface FunctionView {
   latest: VersionView;
 }
 
+/** How many versions a function view carries at most; older ones are paged by `listVersions`. */
+export const VIEW_VERSIONS = 50;
+
 export interface FunctionDetails extends FunctionView {
+  /** The newest versions, newest first: at most `VIEW_VERSIONS`. */
   versions: VersionView[];
+  /**
+   * Null when `versions` holds every version; else the cursor of the next
+   * (older) page: `GET /v1/functions/{name}/versions?cursor=`.
+   */
+  versionsNextCursor: string | null;
+}
+
+/** Which versions `listVersions` reads: up to `limit`, in `order`, beyond the version `beyond` (exclusive). */
+export interface VersionQuery {
+  limit: number;
+  order: 'newest-first' | 'oldest-first';
+  beyond?: number;
 }
 
 /** What an invocation needs to know about the version it runs. */
@@ -177,23 +194,18 @@ export async function listFunctions(db: Database, namespace: string): Promise<Fu
   }));
 }
 
-/** The function with every version (newest first), or null. */
+/**
+ * The function with its newest `VIEW_VERSIONS` versions (newest first) and
+ * the cursor of the rest, or null. Never reads every version: a function
+ * deployed thousands of times costs one page.
+ */
 export async function getFunction(db: Database, namespace: string, name: string): Promise<FunctionDetails | null> {
-  const [fn] = await db
-    .select()
-    .from(functions)
-    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
-    .limit(1);
+  const fn = await functionRow(db, namespace, name);
   if (!fn) return null;
-  const versions = (
-    await db
-      .select(versionColumns)
-      .from(functionVersions)
-      .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
-      .where(eq(functionVersions.functionId, fn.id))
-      .orderBy(desc(functionVersions.version))
-  ).map(toVersionView);
-  const latest = versions.find((v) => v.version === fn.latestVersion)!;
+  const page = await versionsOf(db, fn.id, { limit: VIEW_VERSIONS + 1, order: 'newest-first' });
+  const versions = page.slice(0, VIEW_VERSIONS);
+  // After a rollback, latest may be older than the page.
+  const latest = versions.find((v) => v.version === fn.latestVersion) ?? (await versionOf(db, fn.id, fn.latestVersion))!;
   return {
     name: fn.name,
     namespace: fn.namespace,
@@ -202,7 +214,65 @@ export async function getFunction(db: Database, namespace: string, name: string)
     updatedAt: fn.updatedAt.toISOString(),
     latest,
     versions,
+    versionsNextCursor: page.length > VIEW_VERSIONS ? versionCursor(versions[versions.length - 1]!.version) : null,
   };
+}
+
+/** The function's versions `query` picks, or null when the function does not exist. */
+export async function listVersions(db: Database, namespace: string, name: string, query: VersionQuery): Promise<VersionView[] | null> {
+  const fn = await functionRow(db, namespace, name);
+  return fn ? versionsOf(db, fn.id, query) : null;
+}
+
+/** One version of the function, or null when either is missing. */
+export async function getVersion(db: Database, namespace: string, name: string, version: number): Promise<VersionView | null> {
+  const fn = await functionRow(db, namespace, name);
+  return fn ? versionOf(db, fn.id, version) : null;
+}
+
+/** The opaque cursor of the page after `version` (newest first). */
+export function versionCursor(version: number): string {
+  return Buffer.from(`v${version}`, 'utf8').toString('base64url');
+}
+
+/** The version a cursor continues after, or null when it is not one `versionCursor` made. */
+export function versionOfCursor(cursor: string): number | null {
+  const match = /^v([1-9]\d{0,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const version = match ? Number(match[1]) : NaN;
+  return isVersionNumber(version) ? version : null;
+}
+
+async function functionRow(db: Database, namespace: string, name: string) {
+  const [fn] = await db
+    .select()
+    .from(functions)
+    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+    .limit(1);
+  return fn ?? null;
+}
+
+async function versionsOf(db: Database, functionId: string, query: VersionQuery): Promise<VersionView[]> {
+  const newestFirst = query.order === 'newest-first';
+  const beyond =
+    query.beyond === undefined ? undefined : newestFirst ? lt(functionVersions.version, query.beyond) : gt(functionVersions.version, query.beyond);
+  const rows = await db
+    .select(versionColumns)
+    .from(functionVersions)
+    .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
+    .where(and(eq(functionVersions.functionId, functionId), beyond))
+    .orderBy(newestFirst ? desc(functionVersions.version) : asc(functionVersions.version))
+    .limit(query.limit);
+  return rows.map(toVersionView);
+}
+
+async function versionOf(db: Database, functionId: string, version: number): Promise<VersionView | null> {
+  const [row] = await db
+    .select(versionColumns)
+    .from(functionVersions)
+    .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
+    .where(and(eq(functionVersions.functionId, functionId), eq(functionVersions.version, version)))
+    .limit(1);
+  return row ? toVersionView(row) : null;
 }
 
 /** The version an invocation should run: `version`, or latest when omitted. */
@@ -283,6 +353,8 @@ export interface FunctionStore {
   createVersion(namespace: string, name: string, settings: VersionSettings, code: NewCode): Promise<FunctionView>;
   list(namespace: string): Promise<FunctionView[]>;
   get(namespace: string, name: string): Promise<FunctionDetails | null>;
+  listVersions(namespace: string, name: string, query: VersionQuery): Promise<VersionView[] | null>;
+  getVersion(namespace: string, name: string, version: number): Promise<VersionView | null>;
   resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
   delete(namespace: string, name: string): Promise<string | null>;
   setLatestVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version'>;
@@ -293,6 +365,8 @@ export function createPostgresFunctionStore(db: Database, limits: FunctionStoreL
     createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, limits),
     list: (ns) => listFunctions(db, ns),
     get: (ns, name) => getFunction(db, ns, name),
+    listVersions: (ns, name, query) => listVersions(db, ns, name, query),
+    getVersion: (ns, name, version) => getVersion(db, ns, name, version),
     resolveVersion: (ns, name, version) => resolveVersion(db, ns, name, version),
     delete: (ns, name) => deleteFunction(db, ns, name),
     setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, limits),

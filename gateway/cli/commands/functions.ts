@@ -1,6 +1,7 @@
 /** Managing functions: `hearth list`, `versions`, `rollback` and `delete`. */
 import { createInterface } from 'node:readline/promises';
-import type { FunctionDetails, FunctionView } from '../../store/functions-store.ts';
+import type { Page } from '../../metrics/metrics-view.ts';
+import type { FunctionDetails, FunctionView, VersionView } from '../../store/functions-store.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import { fnPath, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
 import { formatBytes, formatTime } from '../format.ts';
@@ -45,8 +46,16 @@ calls go to (see hearth rollback).
 `,
   async run(argv, ctx) {
     const { positionals } = parseCommandArgs('versions', argv, {}, { required: ['name'] });
-    const fn = await (await ctx.client()).json<FunctionDetails>('GET', fnPath(positionals[0]!));
-    const rows = [...fn.versions]
+    const client = await ctx.client();
+    const fn = await client.json<FunctionDetails>('GET', fnPath(positionals[0]!));
+    // The function view holds the newest versions; the rest come a page at a time.
+    const versions = [...fn.versions];
+    for (let cursor = fn.versionsNextCursor ?? null; cursor !== null; ) {
+      const page = await client.json<Page<VersionView>>('GET', `${fnPath(positionals[0]!, '/versions')}?limit=500&cursor=${encodeURIComponent(cursor)}`);
+      versions.push(...page.items);
+      cursor = page.nextCursor;
+    }
+    const rows = versions
       .sort((a, b) => b.version - a.version)
       .map((v) => [
         `${v.version === fn.latestVersion ? '*' : ' '}${v.version}`,

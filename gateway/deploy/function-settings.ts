@@ -29,6 +29,19 @@ export function assertFunctionName(name: string): void {
 }
 
 const handlerPattern = /^(?!.*\.\.)(?!\/)[A-Za-z0-9_][A-Za-z0-9_/.-]{0,126}\.[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
+/**
+ * True for a handler's function part that names the language's machinery
+ * rather than an export: `constructor`, `__proto__`, `prototype`, or a
+ * dunder (`__class__`, `__init__`). A module object inherits these, so the
+ * runtime would resolve one to `Object` or a type instead of the user's code;
+ * the agents refuse them at init too, this refuses them at deploy. `call`,
+ * `apply` and `bind` stay allowed: they can be real exports.
+ */
+export function isReservedHandlerFunction(handler: string): boolean {
+  const fn = handler.slice(handler.lastIndexOf('.') + 1);
+  return fn === 'constructor' || fn === 'prototype' || fn === '__proto__' || /^__.*__$/.test(fn);
+}
+
 const envKey = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const reservedEnv = /^(HEARTH_|AWS_LAMBDA_|LAMBDA_|_HANDLER$|NODE_OPTIONS$)/;
 
@@ -57,6 +70,9 @@ const fieldsSchema = z.object({
     .optional()
     .refine((v) => v === undefined || v === '' || handlerPattern.test(v), {
       message: 'handler must look like "file.function" (e.g. index.handler or src/app.main), without ".."',
+    })
+    .refine((v) => v === undefined || !handlerPattern.test(v) || !isReservedHandlerFunction(v), {
+      message: 'handler function cannot be constructor, prototype, __proto__ or a __dunder__ name: name an exported function',
     }),
   memoryMb: intField('memoryMb', MEMORY_MB.min, MEMORY_MB.max, MEMORY_MB.default),
   timeoutMs: intField('timeoutMs', TIMEOUT_MS.min, TIMEOUT_MS.max, TIMEOUT_MS.default),

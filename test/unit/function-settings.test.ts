@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } from '../../gateway/deploy/function-settings.ts';
 import { HearthError } from '../../gateway/errors.ts';
+import { lambdaErrorOf } from '../../gateway/lambda/lambda-errors.ts';
+import { parseCreateFunction, settingsFrom } from '../../gateway/lambda/lambda-requests.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -103,6 +105,38 @@ describe('deploy settings', () => {
     for (const handler of ['index', '../x.handler', '/abs.handler', 'a..b.handler', 'index.', '.handler', 'x.1fn']) {
       expect(codeOf(() => parseFunctionSettings({ runtime: 'nodejs20', handler }))).toBe('InvalidParameter');
     }
+  });
+
+  it('refuses a handler whose function part is language machinery, keeps call/apply/bind', () => {
+    for (const handler of ['index.constructor', 'index.__proto__', 'index.prototype', 'main.__class__', 'main.__init__', 'src/app.__x__', 'a.b.constructor']) {
+      for (const runtime of ['nodejs20', 'python3']) {
+        try {
+          parseFunctionSettings({ runtime, handler });
+          expect.unreachable(handler);
+        } catch (err) {
+          expect((err as HearthError).code, handler).toBe('InvalidParameter');
+          expect((err as HearthError).message, handler).toContain('handler function cannot be');
+        }
+      }
+    }
+    for (const handler of ['index.call', 'index.apply', 'index.bind', 'constructor.handler', '__proto__.handler', 'index.__x', 'index._constructor', 'index.Constructor']) {
+      expect(parseFunctionSettings({ runtime: 'nodejs20', handler }).handler).toBe(handler);
+    }
+  });
+
+  it('the Lambda front door refuses the same handlers through the same check', () => {
+    const input = (Handler: string) => ({ FunctionName: 'x', Runtime: 'nodejs20.x', Handler, Role: 'r', Code: { ZipFile: 'UEs=' } });
+    for (const handler of ['index.constructor', 'index.__proto__', 'main.__class__']) {
+      const create = () => settingsFrom(parseCreateFunction(new TextEncoder().encode(JSON.stringify(input(handler)))), null);
+      expect(codeOf(create), handler).toBe('InvalidParameter');
+      // …which the Lambda API answers as its own 400.
+      try {
+        create();
+      } catch (err) {
+        expect(lambdaErrorOf(err)?.type, handler).toBe('InvalidParameterValueException');
+      }
+    }
+    expect(settingsFrom(parseCreateFunction(new TextEncoder().encode(JSON.stringify(input('index.bind')))), null).handler).toBe('index.bind');
   });
 
   it('caps the environment at 4 KiB', () => {

@@ -30,10 +30,43 @@ const MIB = 1024 * 1024;
 const TMP_SIZE_MB = 64;
 const PIDS_LIMIT = 64;
 
+/**
+ * Setting `MaskedPaths` replaces Docker's default list, so it is repeated
+ * here (moby's oci/defaults.go), followed by host-wide counters a function
+ * has no need of and that move with its neighbours' work: pressure stall
+ * averages, VM and interrupt counters, disk statistics, and the host's idle
+ * time in `/proc/uptime` (Node's `os.uptime()` then falls back to
+ * CLOCK_BOOTTIME). loadavg, stat and meminfo are not masked but replaced
+ * (see proc-files.ts): runtimes read those.
+ */
+const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+  '/proc/pressure',
+  '/proc/vmstat',
+  '/proc/interrupts',
+  '/proc/softirqs',
+  '/proc/diskstats',
+  '/proc/zoneinfo',
+  '/proc/buddyinfo',
+  '/proc/pagetypeinfo',
+  '/proc/schedstat',
+  '/proc/uptime',
+];
+
 /** Polling of the engine's view of a pause: at most 1 s in all. */
 const STATE_POLLS = 200;
 const STATE_POLL_MS = 5;
-/** An unpause refused as "not paused" is retried for up to 50 ms (a stale flag). */
+/** An unpause refused as "not paused" while the engine also reads not paused is believed after this many looks, 5 ms apart. */
 const UNPAUSE_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -88,7 +121,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
           { Name: 'nofile', Soft: 1024, Hard: 1024 },
           { Name: 'fsize', Soft: TMP_SIZE_MB * MIB, Hard: TMP_SIZE_MB * MIB },
         ],
-        // Docker's default MaskedPaths stay (none are set here); host-wide /proc counters get static stand-ins.
+        MaskedPaths: MASKED_PATHS,
+        // Host-wide /proc counters that runtimes read get static stand-ins.
         Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`, ...procBinds],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
         IpcMode: 'private',
@@ -126,9 +160,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
    * requests and again by containerd's events, which arrive a moment later:
    * right after one, the flag can still show the state before it. A request
    * refused on a stale flag ("already paused", "is not paused") is therefore
-   * tried again for a short while before it is believed. A pause also returns
-   * only once the flag reads paused (off the call path: the container is
-   * idle), so the unpause that follows is not refused on it.
+   * tried again for a short while before it is believed. A pause also waits
+   * (up to 1 s, off the call path: the container is idle) for the flag to
+   * read paused, so the unpause that follows is not refused on it.
    */
   async pause(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
@@ -148,14 +182,13 @@ export class DockerContainerRuntime implements ContainerRuntime {
       }
       await sleep(STATE_POLL_MS);
     }
-    // Refused as "already paused" all along: it is.
-    if (!accepted) return;
-    throw new Error(`container ${id} did not report paused within ${STATE_POLLS * STATE_POLL_MS} ms`);
+    // Accepted (containerd froze it) though the flag still lags, or refused as "already paused" all along: paused either way.
   }
 
   async unpause(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
-    for (let attempt = 0; attempt < UNPAUSE_RETRIES; attempt++) {
+    let notPaused = 0;
+    for (let attempt = 0; attempt < STATE_POLLS; attempt++) {
       try {
         await container.unpause();
         return;
@@ -163,11 +196,14 @@ export class DockerContainerRuntime implements ContainerRuntime {
         if (isStatus(err, 404)) return;
         if (!/not paused/i.test(messageOf(err))) throw err;
       }
+      // Refused as "not paused": the flag may lag a pause that happened (retry), or it is true.
+      const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
+      if (!state || !state.Running) return;
+      if (state.Paused) continue;
+      if (++notPaused >= UNPAUSE_RETRIES) return;
       await sleep(STATE_POLL_MS);
     }
-    // Refused as "not paused" all along: believe it unless the engine itself says paused (then the caller must not use it).
-    const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
-    if (state?.Running && state.Paused) throw new Error(`container ${id} is paused and refuses to unpause`);
+    throw new Error(`container ${id} is paused and refuses to unpause`);
   }
 
   async waitForExit(id: string, timeoutMs: number): Promise<ExitInfo> {

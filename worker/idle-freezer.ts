@@ -21,12 +21,18 @@ import type { Logger } from './logger.ts';
  */
 export const DEFAULT_PAUSE_GRACE_MS = 50;
 
+/** A pause the engine refused is tried again this often, this many times in all. */
+const PAUSE_RETRY_MS = 1000;
+const PAUSE_ATTEMPTS = 5;
+
 interface Entry {
   timer: NodeJS.Timeout | undefined;
   /** The container's pause state as last set by us. */
   paused: boolean;
   /** The last pause or unpause in flight (never rejects). */
   op: Promise<void>;
+  /** Which idle period a pending pause belongs to; a wake ends the period (0). */
+  period: number;
 }
 
 export interface IdleFreezerOptions {
@@ -38,24 +44,30 @@ export interface IdleFreezerOptions {
 
 export class IdleFreezer {
   private readonly entries = new Map<string, Entry>();
+  private periods = 0;
 
   constructor(private readonly options: IdleFreezerOptions) {}
 
   /** The container just went idle: pause it after `graceMs` (default: the freezer's grace) unless woken first. */
-  idle(containerId: string, graceMs = this.options.graceMs): void {
+  idle(containerId: string, graceMs = this.options.graceMs, failures = 0): void {
     if (graceMs < 0 || this.options.graceMs < 0) return;
     const entry = this.entry(containerId);
     clearTimeout(entry.timer);
+    const period = failures > 0 ? entry.period : (entry.period = ++this.periods);
+    const stillIdle = () => this.entries.get(containerId) === entry && entry.period === period;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       entry.op = entry.op.then(async () => {
-        if (entry.paused || this.entries.get(containerId) !== entry) return;
+        if (entry.paused || !stillIdle()) return;
         try {
           await this.options.runtime.pause(containerId);
           entry.paused = true;
         } catch (err) {
-          // Left running: it is still usable, just not frozen.
-          this.options.log.warn('could not pause an idle sandbox', { containerId, err });
+          // Still usable, just not frozen: try again later while it stays idle (a wake or forget cancels the timer).
+          this.options.log.warn('could not pause an idle sandbox', { containerId, failures: failures + 1, err });
+          if (failures + 1 < PAUSE_ATTEMPTS && stillIdle() && !entry.timer) {
+            this.idle(containerId, PAUSE_RETRY_MS, failures + 1);
+          }
         }
       });
     }, graceMs);
@@ -68,6 +80,7 @@ export class IdleFreezer {
     if (!entry) return;
     clearTimeout(entry.timer);
     entry.timer = undefined;
+    entry.period = 0;
     let failure: unknown = null;
     entry.op = entry.op.then(async () => {
       if (!entry.paused) return;
@@ -99,7 +112,7 @@ export class IdleFreezer {
   private entry(containerId: string): Entry {
     let entry = this.entries.get(containerId);
     if (!entry) {
-      entry = { timer: undefined, paused: false, op: Promise.resolve() };
+      entry = { timer: undefined, paused: false, op: Promise.resolve(), period: 0 };
       this.entries.set(containerId, entry);
     }
     return entry;

@@ -121,6 +121,8 @@ exports.handler = async () => ({
   meminfo: read('/proc/meminfo'),
   kcore: read('/proc/kcore').slice(0, 16),
   timerList: read('/proc/timer_list'),
+  others: Object.fromEntries(['/proc/pressure/cpu', '/proc/vmstat', '/proc/interrupts', '/proc/softirqs', '/proc/diskstats', '/proc/uptime'].map((p) => [p, read(p).slice(0, 16)])),
+  uptime: os.uptime(),
   cpus: os.cpus().length,
   availableParallelism: os.availableParallelism(),
   totalmem: os.totalmem(),
@@ -232,6 +234,9 @@ describe('sandbox isolation', () => {
     // Docker's own masked paths still apply.
     expect(seen.kcore).toMatch(/^(|E[A-Z]+)$/);
     expect(seen.timerList).toBe('');
+    // Other host-wide counters (pressure stall, VM, interrupts, disks, host idle time) are masked: empty or absent.
+    for (const [path, text] of Object.entries(seen.others as Record<string, string>)) expect(text, path).toMatch(/^(|E[A-Z]+)$/);
+    expect(seen.uptime).toBeGreaterThan(0);
     // os.cpus() still lists the CPUs (an empty /proc/stat would make it [] and break pool sizing), and memory is the limit.
     expect(seen.cpus).toBeGreaterThan(0);
     expect(seen.cpus).toBe(seen.availableParallelism);

@@ -92,4 +92,35 @@ describe('idle freezer', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(fake.calls).toEqual([]);
   });
+
+  it('tries a refused pause again while the container stays idle, never after it was woken', async () => {
+    let refusals = 2;
+    const calls: string[] = [];
+    const runtime = {
+      pause: async (id: string) => {
+        calls.push(`pause ${id}`);
+        if (refusals-- > 0) throw new Error('engine busy');
+      },
+      unpause: async (id: string) => {
+        calls.push(`unpause ${id}`);
+      },
+    };
+    const freezer = new IdleFreezer({ runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(calls).toEqual(['pause c1']);
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toEqual(['pause c1', 'pause c1', 'pause c1']);
+    expect(freezer.isPaused('c1')).toBe(true);
+
+    refusals = 1;
+    await freezer.wake('c1');
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(50);
+    // Refused once; woken before the retry: no pause of a busy container.
+    await freezer.wake('c1');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls.slice(3)).toEqual(['unpause c1', 'pause c1']);
+  });
 });

@@ -159,7 +159,9 @@ export function createListPage(root) {
         for (const key of ['invocations', 'errors', 'coldStartRate', 'gbSeconds']) showValue(row.cells[key], t[key]);
       });
       empty.hidden = functions.length > 0;
-      pool.update(summary.pool);
+      // Only the admin key sees the workers' pools; a tenant's page goes without the panel.
+      pool.section.hidden = !summary.pool;
+      if (summary.pool) pool.update(summary.pool);
 
       const metrics = await mapLimit(functions, 4, (fn) => functionMetrics(fn.name, window));
       functions.forEach((fn, i) => {

@@ -102,7 +102,8 @@ export interface WorkerPoolView {
 /** `GET /v1/metrics/summary`. */
 export interface MetricsSummary extends FunctionMetrics {
   functions: Array<{ name: string; invocations: number; errors: number; coldStarts: number; coldStartRate: number; gbSeconds: number }>;
-  pool: { workers: WorkerPoolView[]; totals: { busy: number; warm: number; prewarmed: number } };
+  /** The workers' containers (every tenant's): null unless the caller holds the admin key. */
+  pool: { workers: WorkerPoolView[]; totals: { busy: number; warm: number; prewarmed: number } } | null;
 }
 
 /** One invocation in `GET /v1/functions/{name}/logs`, newest first. */

@@ -25,24 +25,12 @@ export function readMetricsRoute(deps: GatewayDeps) {
       const namespace = c.get('namespace');
       const now = new Date();
       const from = windowStart(plan, now.getTime());
-      const [rows, perFunction, workers] = await Promise.all([
+      // The workers' pools hold every tenant's containers: platform-wide numbers, for the admin key only.
+      const [rows, perFunction, pool] = await Promise.all([
         deps.metrics.readBuckets({ namespace }, plan.resolution, plan.bucketSeconds, from),
         deps.metrics.readFunctionTotals(namespace, plan.resolution, from),
-        deps.metrics.workers(),
+        c.get('admin') ? poolView(deps) : null,
       ]);
-      const pool: WorkerPoolView[] = workers.map((w) => ({
-        workerId: w.workerId,
-        seenAt: w.seenAt,
-        memoryUsedMb: w.pool.memoryUsedMb,
-        memoryBudgetMb: w.pool.memoryBudgetMb,
-        byRuntime: w.pool.byRuntime,
-      }));
-      const totals = { busy: 0, warm: 0, prewarmed: 0 };
-      for (const w of workers) {
-        totals.busy += w.pool.busy;
-        totals.warm += w.pool.warm;
-        totals.prewarmed += w.pool.prewarmed;
-      }
       const summary: MetricsSummary = {
         ...computeMetrics(null, plan, from, now, rows),
         functions: perFunction.map((f) => ({
@@ -53,8 +41,27 @@ export function readMetricsRoute(deps: GatewayDeps) {
           coldStartRate: coldStartRate(f),
           gbSeconds: round(f.gbSeconds),
         })),
-        pool: { workers: pool, totals },
+        pool,
       };
       return c.json(summary);
     });
+}
+
+/** Every worker's containers by state, and their sums. */
+async function poolView(deps: GatewayDeps): Promise<NonNullable<MetricsSummary['pool']>> {
+  const workers = await deps.metrics.workers();
+  const views: WorkerPoolView[] = workers.map((w) => ({
+    workerId: w.workerId,
+    seenAt: w.seenAt,
+    memoryUsedMb: w.pool.memoryUsedMb,
+    memoryBudgetMb: w.pool.memoryBudgetMb,
+    byRuntime: w.pool.byRuntime,
+  }));
+  const totals = { busy: 0, warm: 0, prewarmed: 0 };
+  for (const w of workers) {
+    totals.busy += w.pool.busy;
+    totals.warm += w.pool.warm;
+    totals.prewarmed += w.pool.prewarmed;
+  }
+  return { workers: views, totals };
 }

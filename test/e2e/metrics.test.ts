@@ -98,6 +98,33 @@ describe('metrics, logs and history', () => {
     expect(s.pool.totals.warm).toBeGreaterThanOrEqual(1);
   });
 
+  it('shows a tenant its own functions only, never the platform-wide pool', async () => {
+    const tenant = uniqueName('metrics-tenant');
+    // Without a separate admin key, the platform key is the admin key.
+    expect((await platform.api('/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: tenant }) })).status).toBe(201);
+    const key = (await (await platform.api(`/v1/namespaces/${tenant}/keys`, { method: 'POST', body: '{}' })).json()).key as string;
+    const asTenant = (path: string, init: RequestInit = {}) => platform.api(path, { ...init, headers: { authorization: `Bearer ${key}` } });
+    const own = uniqueName('tenant-metered');
+    const form = new FormData();
+    form.set('code', new Blob([Buffer.from(APP)]), 'index.js');
+    form.set('runtime', 'nodejs20');
+    expect((await asTenant(`/v1/functions/${own}`, { method: 'PUT', body: form })).status).toBe(201);
+    const called = await asTenant(`/v1/functions/${own}/invoke`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(called.status).toBe(200);
+    const id = called.headers.get('x-invocation-id')!;
+    await waitUntil(async () => (await (await asTenant(`/v1/invocations/${id}`)).json()).status === 'succeeded', 5000);
+
+    // The admin sees the pool, which holds the tenant's warm container among the others'.
+    await waitUntil(async () => ((await (await platform.api('/v1/metrics/summary?window=1h')).json()).pool?.totals.warm ?? 0) >= 2, 5000);
+    const res = await asTenant('/v1/metrics/summary?window=1h');
+    expect(res.status).toBe(200);
+    const s = await res.json();
+    expect(s.pool).toBeNull();
+    expect(JSON.stringify(s)).not.toContain(platform.workerId);
+    expect(s.functions.map((f: { name: string }) => f.name)).toEqual([own]);
+    expect(s.invocations).toBe(1);
+  });
+
   it('serves each invocation’s logs with a REPORT line, newest first, paged', async () => {
     const one = await (await platform.api(`/v1/invocations/${ids[3]}/logs`)).json();
     expect(one.logs).toContain('event {"sleepMs":30}');

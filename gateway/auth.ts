@@ -40,7 +40,7 @@ export interface AuthOptions {
 /** The shape of every namespace key (`routes/manage-tenants.ts` makes them): a token of another shape is refused without a lookup. */
 export const NAMESPACE_KEY = /^hk_[A-Za-z0-9_-]{32}$/;
 /** Most wrong keys remembered at once. */
-const MAX_MISSES = 10_000;
+export const MAX_MISSES = 10_000;
 
 export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const digest = (text: string) => createHash('sha256').update(text).digest();

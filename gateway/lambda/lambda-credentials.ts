@@ -8,9 +8,14 @@
  *   namespace. Its text comes from the sealed copy made when it was created.
  *
  * Namespace keys are read from the database on every request, so a revoked
- * key stops signing at once.
+ * key stops signing at once. An access key id that names no live key is
+ * remembered for a short while (the miss cache `auth.ts` uses for bearer
+ * keys), so repeating it costs one query per TTL, not one per request. That
+ * is safe because key ids are random: an id that missed does not become a
+ * key later, and a revoked key stays revoked.
  */
-import { sha256Hex } from '../auth.ts';
+import { MAX_MISSES, sha256Hex } from '../auth.ts';
+import { MissCache } from '../miss-cache.ts';
 import type { TenantsStore } from '../store/tenants-store.ts';
 import type { CredentialSealer } from './credential-seal.ts';
 import { LambdaError } from './lambda-errors.ts';
@@ -42,17 +47,24 @@ export interface CredentialResolverOptions {
   sealer: CredentialSealer;
   /** Told when a sealed secret exists but cannot be opened (the admin key changed). */
   onUnreadable(keyId: string): void;
+  /** How long an access key id that named no live key is refused without a lookup (default 10 s; 0 turns it off). */
+  missTtlMs?: number;
 }
 
 /** Resolves an access key id; throws UnrecognizedClientException for an unknown or unusable one. */
 export function createCredentialResolver(options: CredentialResolverOptions) {
   const unknown = () => new LambdaError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  const misses = new MissCache(options.missTtlMs ?? 10_000, MAX_MISSES);
   return async (accessKeyId: string): Promise<LambdaCaller> => {
     if (accessKeyId === PLATFORM_ACCESS_KEY_ID) return { namespace: 'default', secret: options.apiKey };
     if (accessKeyId === ADMIN_ACCESS_KEY_ID && options.adminKey) return { namespace: 'default', secret: options.adminKey };
     const keyId = keyIdOf(accessKeyId);
-    const row = keyId ? await options.tenants.lambdaCredential(keyId) : null;
-    if (!keyId || !row) throw unknown();
+    if (!keyId || misses.has(keyId)) throw unknown();
+    const row = await options.tenants.lambdaCredential(keyId);
+    if (!row) {
+      misses.add(keyId);
+      throw unknown();
+    }
     if (row.sealedSecret === null) {
       throw new LambdaError(
         'UnrecognizedClientException',

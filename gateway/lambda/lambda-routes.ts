@@ -35,6 +35,7 @@ export function lambdaRoutes(deps: GatewayDeps) {
     tenants: deps.tenants,
     sealer: createCredentialSealer(deps.auth),
     onUnreadable: (keyId) => deps.log.warn('a namespace key has a sealed SigV4 secret this admin key cannot open', { keyId }),
+    ...(deps.auth.missTtlMs !== undefined ? { missTtlMs: deps.auth.missTtlMs } : {}),
   });
 
   const app = new Hono<LambdaEnv>();

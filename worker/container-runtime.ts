@@ -44,6 +44,8 @@ export interface ContainerRuntime {
   pause(id: string): Promise<void>;
   /** Thaws a paused container; one that is not paused (or is gone: its agent's channel says so) is not an error. */
   unpause(id: string): Promise<void>;
+  /** CPU time all of the container's processes have used, in nanoseconds, read cheaply (no engine call); null when it cannot be read. */
+  cpuUsageNs(id: string): Promise<number | null>;
   /** Waits up to `timeoutMs` for the container to stop, then reports how it ended. */
   waitForExit(id: string, timeoutMs: number): Promise<ExitInfo>;
   /** Ids of every container (running or not) carrying all of `labels`. */

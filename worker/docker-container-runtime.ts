@@ -5,6 +5,7 @@
  */
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { cpuCeiling, DEFAULT_CPU_FLOOR, nanoCpus } from './cpu-limit.ts';
 import { ProcFiles } from './proc-files.ts';
@@ -81,7 +82,33 @@ function isStatus(err: unknown, ...codes: number[]): boolean {
   return typeof status === 'number' && codes.includes(status);
 }
 
+/** Where a container's CPU use is read, per cgroup version and driver. */
+interface CgroupLayout {
+  path(id: string): string;
+  parse(text: string): number | null;
+}
+const v1 = (dir: string): CgroupLayout => ({
+  path: (id) => `/sys/fs/cgroup/${dir}/cpuacct.usage`.replace('{id}', id),
+  parse: (text) => (/^\d+/.test(text) ? Number(text.trim()) : null),
+});
+const v2 = (dir: string): CgroupLayout => ({
+  path: (id) => `/sys/fs/cgroup/${dir}/cpu.stat`.replace('{id}', id),
+  parse: (text) => {
+    const usec = /usage_usec (\d+)/.exec(text);
+    return usec ? Number(usec[1]) * 1000 : null;
+  },
+});
+const CGROUP_LAYOUTS: CgroupLayout[] = [
+  v1('cpuacct/docker/{id}'),
+  v1('cpu,cpuacct/docker/{id}'),
+  v1('cpuacct/system.slice/docker-{id}.scope'),
+  v2('system.slice/docker-{id}.scope'),
+  v2('docker/{id}'),
+];
+
 export class DockerContainerRuntime implements ContainerRuntime {
+  /** The cgroup layout that answered first (they do not change while the engine runs). */
+  private cgroupLayout: CgroupLayout | null = null;
   private readonly docker: Docker;
   private readonly cpuFloor: number;
   private readonly hostCpus: number;
@@ -183,6 +210,25 @@ export class DockerContainerRuntime implements ContainerRuntime {
       await sleep(STATE_POLL_MS);
     }
     // Accepted (containerd froze it) though the flag still lags, or refused as "already paused" all along: paused either way.
+  }
+
+  /**
+   * From the container's cgroup, as the engine itself would report it, but a
+   * file read rather than a stats request: cgroup v1 (`cpuacct.usage`) or v2
+   * (`cpu.stat`), cgroupfs or systemd layout. The layout that answered is
+   * remembered; null when none does (an engine on another host, say).
+   */
+  async cpuUsageNs(id: string): Promise<number | null> {
+    const layouts = this.cgroupLayout ? [this.cgroupLayout] : CGROUP_LAYOUTS;
+    for (const layout of layouts) {
+      const text = await readFile(layout.path(id), 'utf8').catch(() => null);
+      if (text === null) continue;
+      const ns = layout.parse(text);
+      if (ns === null) continue;
+      this.cgroupLayout = layout;
+      return ns;
+    }
+    return null;
   }
 
   async unpause(id: string): Promise<void> {

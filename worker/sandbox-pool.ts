@@ -73,7 +73,7 @@ export interface SandboxPoolOptions {
   prewarm: PrewarmTarget[];
   log: Logger;
   /** The engine, to freeze idle sandboxes and thaw them when taken. */
-  runtime: Pick<ContainerRuntime, 'pause' | 'unpause'>;
+  runtime: Pick<ContainerRuntime, 'pause' | 'unpause'> & Partial<Pick<ContainerRuntime, 'cpuUsageNs'>>;
   /** Idle time before a sandbox is frozen (default 50 ms); negative: never frozen. */
   pauseGraceMs?: number;
   /** Fraction (0–1] of the budget one namespace's provisioned sandboxes may hold (default 0.5). */

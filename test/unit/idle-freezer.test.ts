@@ -46,6 +46,34 @@ describe('idle freezer', () => {
     expect(freezer.isPaused('c1')).toBe(true);
   });
 
+  it('with CPU readings, leaves a quiet idle container running and pauses one that works while idle', async () => {
+    const fake = fakeRuntime();
+    const usage = new Map([['quiet', 1_000], ['busy', 1_000]]);
+    const runtime = { ...fake.runtime, cpuUsageNs: async (id: string) => usage.get(id) ?? null };
+    const freezer = new IdleFreezer({ runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('quiet');
+    freezer.idle('busy');
+    await vi.advanceTimersByTimeAsync(50); // the grace: first readings, no verdict yet
+    expect(fake.calls).toEqual([]);
+    usage.set('busy', 1_000 + 40e6); // 40 ms of CPU: a loop left running
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.calls).toEqual(['pause busy']);
+    fake.pending.shift()!();
+    // The quiet one is looked at again while it stays idle; it starts working, so it is paused too.
+    usage.set('quiet', 1_000 + 400e6);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(fake.calls).toEqual(['pause busy', 'pause quiet']);
+  });
+
+  it('with CPU readings that fail, falls back to pausing after the grace', async () => {
+    const fake = fakeRuntime();
+    const runtime = { ...fake.runtime, cpuUsageNs: async () => null };
+    const freezer = new IdleFreezer({ runtime, graceMs: 50, log: silentLogger });
+    freezer.idle('c1');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls).toEqual(['pause c1']);
+  });
+
   it('a call within the grace pays neither a pause nor an unpause', async () => {
     const fake = fakeRuntime();
     const freezer = new IdleFreezer({ runtime: fake.runtime, graceMs: 50, log: silentLogger });

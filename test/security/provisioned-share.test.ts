@@ -59,6 +59,8 @@ describe('provisioned memory per namespace on a worker', () => {
     expect(held).toBeLessThanOrEqual(6);
     await platform.worker.reconcileProvisioned();
     expect(await hoarded()).toBe(held);
+    // Every one of them up and idle before the victim's call, so the victim's container is the most recently used.
+    await waitFor('the hoard idle', () => platform.worker.stats().warm >= held, 30_000);
 
     // Another tenant's function gets memory (unfixed: the hoard held all 1,024 MB, protected, and this call waited for a minute and failed).
     const victim = uniqueName('victim');

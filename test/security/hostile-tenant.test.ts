@@ -191,6 +191,12 @@ describe('a hostile tenant beside a clean one', () => {
     const next = await call(platform, node, {});
     expect(next.status).toBe(200);
     expect(next.body).toEqual({ clean: null });
+    // Reading them back stays bounded: a page of logs is at most its calls × the cap.
+    const page = await platform.api(`/v1/functions/${node}/logs?limit=50`);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    const items = JSON.parse(text).items as unknown[];
+    expect(Buffer.byteLength(text)).toBeLessThan(items.length * (LOG_CAP_BYTES * 1.1 + 1024));
   });
 
   it('answering for another invocation, garbage and oversized frames are the function crashing: not retried, container replaced', async () => {

@@ -32,7 +32,10 @@ describe('provisioned memory per namespace on a worker', () => {
     expect(key.status).toBe(201);
     hostileKey = (await key.json()).key;
   });
+  /** Functions to delete at the end: the database is the whole run's, and every later test's worker would keep their minWarm. */
+  const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
     await platform?.stop();
   });
 
@@ -44,6 +47,7 @@ describe('provisioned memory per namespace on a worker', () => {
     const hostilePlatform = { ...platform, api: as(hostileKey) } as Platform;
     const hoards = [uniqueName('hoard'), uniqueName('hoard')];
     for (const name of hoards) {
+      cleanups.push(() => hostilePlatform.api(`/v1/functions/${name}`, { method: 'DELETE' }));
       const res = await deploy(hostilePlatform, name, { bytes: Buffer.from(HANDLER), filename: 'index.js' }, { runtime: 'nodejs20', memoryMb: 128, minWarm: 4 });
       expect(res.status, await res.clone().text()).toBe(201);
     }

@@ -97,34 +97,39 @@ describe('queued calls of a hostile tenant', () => {
     const asTenant: Platform = { ...p, api: (path, init = {}) => p.api(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` } }) };
     const put = (name: string, fields: Omit<DeployFields, 'runtime'>) => deploy(asTenant, name, code(name), { runtime: 'nodejs20', ...fields });
 
-    // The default quota (4096 MB) refuses one function asking for 5 GB outright.
-    const greedy = await put('greedy', { minWarm: 5, memoryMb: 1024 });
-    expect(greedy.status).toBe(409);
-    const refusal = (await greedy.json()).error;
-    expect(refusal.code).toBe('QuotaExceeded');
-    expect(refusal.message).toContain('at most 4096 MB of provisioned memory');
+    // Its provisioned functions go at the end: the database is the whole run's, and every later test's worker would keep them warm.
+    try {
+      // The default quota (4096 MB) refuses one function asking for 5 GB outright.
+      const greedy = await put('greedy', { minWarm: 5, memoryMb: 1024 });
+      expect(greedy.status).toBe(409);
+      const refusal = (await greedy.json()).error;
+      expect(refusal.code).toBe('QuotaExceeded');
+      expect(refusal.message).toContain('at most 4096 MB of provisioned memory');
 
-    // The admin sets the namespace's own quota; a tenant's key cannot.
-    const patch = (as: Platform, body: unknown) => as.api(`/v1/namespaces/${tenant}`, { method: 'PATCH', body: JSON.stringify(body) });
-    expect((await patch(asTenant, { provisionedMemoryMb: 100_000 })).status).toBe(403);
-    expect((await patch(p, { provisionedMemoryMb: -1 })).status).toBe(400);
-    const set = await patch(p, { provisionedMemoryMb: 512 });
-    expect(await set.json()).toMatchObject({ name: tenant, provisionedMemoryMb: 512, concurrencyQuota: null });
-    expect((await put('one', { minWarm: 2, memoryMb: 128 })).status).toBe(201); // 256 of 512
-    // Two deploys that each fit alone but not together: exactly one passes.
-    const parallel = await Promise.all([put('two', { minWarm: 2, memoryMb: 128 }), put('three', { minWarm: 2, memoryMb: 128 })]);
-    expect(parallel.map((r) => r.status).sort()).toEqual([201, 409]);
-    const loser = parallel[0]!.status === 409 ? 'two' : 'three';
-    expect((await put(loser, { minWarm: 0, memoryMb: 128 })).status).toBe(201); // not provisioned: always fits
+      // The admin sets the namespace's own quota; a tenant's key cannot.
+      const patch = (as: Platform, body: unknown) => as.api(`/v1/namespaces/${tenant}`, { method: 'PATCH', body: JSON.stringify(body) });
+      expect((await patch(asTenant, { provisionedMemoryMb: 100_000 })).status).toBe(403);
+      expect((await patch(p, { provisionedMemoryMb: -1 })).status).toBe(400);
+      const set = await patch(p, { provisionedMemoryMb: 512 });
+      expect(await set.json()).toMatchObject({ name: tenant, provisionedMemoryMb: 512, concurrencyQuota: null });
+      expect((await put('one', { minWarm: 2, memoryMb: 128 })).status).toBe(201); // 256 of 512
+      // Two deploys that each fit alone but not together: exactly one passes.
+      const parallel = await Promise.all([put('two', { minWarm: 2, memoryMb: 128 }), put('three', { minWarm: 2, memoryMb: 128 })]);
+      expect(parallel.map((r) => r.status).sort()).toEqual([201, 409]);
+      const loser = parallel[0]!.status === 409 ? 'two' : 'three';
+      expect((await put(loser, { minWarm: 0, memoryMb: 128 })).status).toBe(201); // not provisioned: always fits
 
-    // Scaling "one" down frees room, and a rollback to its provisioned version is refused once that room is taken.
-    expect((await put('one', { minWarm: 0, memoryMb: 128 })).status).toBe(201); // v2
-    expect((await put(loser, { minWarm: 2, memoryMb: 128 })).status).toBe(201); // 512 of 512
-    const rollback = await asTenant.api('/v1/functions/one/rollback', { method: 'POST', body: JSON.stringify({ version: 1 }) });
-    expect(rollback.status).toBe(409);
-    expect((await rollback.json()).error.code).toBe('QuotaExceeded');
-    // A deploy that does not add provisioned memory passes even at the quota.
-    expect((await put(loser, { minWarm: 1, memoryMb: 256 })).status).toBe(201);
+      // Scaling "one" down frees room, and a rollback to its provisioned version is refused once that room is taken.
+      expect((await put('one', { minWarm: 0, memoryMb: 128 })).status).toBe(201); // v2
+      expect((await put(loser, { minWarm: 2, memoryMb: 128 })).status).toBe(201); // 512 of 512
+      const rollback = await asTenant.api('/v1/functions/one/rollback', { method: 'POST', body: JSON.stringify({ version: 1 }) });
+      expect(rollback.status).toBe(409);
+      expect((await rollback.json()).error.code).toBe('QuotaExceeded');
+      // A deploy that does not add provisioned memory passes even at the quota.
+      expect((await put(loser, { minWarm: 1, memoryMb: 256 })).status).toBe(201);
+    } finally {
+      for (const name of ['one', 'two', 'three']) await asTenant.api(`/v1/functions/${name}`, { method: 'DELETE' });
+    }
   }, 60_000);
 });
 

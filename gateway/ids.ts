@@ -1,4 +1,5 @@
 /** The shapes of the names and ids the API accepts. */
+import { INT4_MAX } from '../worker/storable.ts';
 
 /** A function or namespace name: a DNS label (lowercase letters, digits, inner dashes; 1–63 characters). */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -9,9 +10,9 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /**
  * The largest value of a Postgres `integer` column (versions, quotas). A
  * larger number from a caller is the caller's mistake (400), never sent to
- * Postgres, where it fails the query (a 500).
+ * Postgres, where it fails the query (a 500). One constant for both sides.
  */
-export const INT4_MAX = 2_147_483_647;
+export { INT4_MAX };
 
 /** A function version: a positive integer that fits its column. */
 export function isVersionNumber(n: unknown): n is number {

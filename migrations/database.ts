@@ -95,6 +95,18 @@ export async function dropDatabase(url: string): Promise<void> {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
 
+/**
+ * Postgres refused a value itself (SQLSTATE class 22 "data exception": bad
+ * encoding, out of range; 23 integrity; 54 program limit, e.g. a value too
+ * large): the rows' fault, not the database's.
+ */
+export function isDataError(err: unknown): boolean {
+  const e = err as { code?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && /^(22|23|54)/.test(e.code)) return true;
+  return e.cause !== undefined && e.cause !== err && isDataError(e.cause);
+}
+
 /** Postgres unreachable, restarting or refusing connections: worth waiting for, not a bug. */
 export function isTransientDatabaseError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown } | null;

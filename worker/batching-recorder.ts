@@ -10,13 +10,15 @@
  * holding them stay active in the queue meanwhile (which also stops the
  * worker from taking more work than it can hold).
  *
- * A batch the database refuses for any other reason is split in halves until
- * the rows it refuses are alone, so one bad row never fails its neighbours;
+ * A batch the database refuses for a value in it (a data error: bad
+ * encoding, out of range, too large) is split in halves until the rows it
+ * refuses are alone, so one bad row never fails its neighbours;
  * a row refused alone is written once more stripped of everything the
  * function produced (result, logs, error text) with a note saying so. A
  * record is never lost, and never a reason to run the user's code again.
+ * Any other refusal (a bug, a deadlock) fails the batch's callers as before.
  */
-import { isTransientDatabaseError } from '../migrations/database.ts';
+import { isDataError, isTransientDatabaseError } from '../migrations/database.ts';
 import type { InvocationOutcome } from './invocation-outcome.ts';
 import type { InvocationJob } from './invocation-queue.ts';
 import type { InvocationRecorder } from './invoker.ts';
@@ -72,6 +74,10 @@ export class BatchingRecorder implements InvocationRecorder {
     const err = await this.writeHeld(batch);
     if (err === null) {
       for (const entry of batch) entry.resolve();
+      return;
+    }
+    if (!isDataError(err)) {
+      for (const entry of batch) entry.reject(err);
       return;
     }
     if (batch.length > 1) {

@@ -63,6 +63,7 @@ export interface IdleFreezerOptions {
 export class IdleFreezer {
   private readonly entries = new Map<string, Entry>();
   private periods = 0;
+  private warnedNoUsage = false;
 
   constructor(private readonly options: IdleFreezerOptions) {}
 
@@ -116,10 +117,16 @@ export class IdleFreezer {
   }
 
   /** CPU the container has used, or null when the engine cannot say (then idleness alone decides). */
-  private usage(containerId: string): Promise<number | null> {
+  private async usage(containerId: string): Promise<number | null> {
     const read = this.options.runtime.cpuUsageNs;
-    if (!read) return Promise.resolve(null);
-    return read.call(this.options.runtime, containerId).catch(() => null);
+    if (!read) return null;
+    const ns = await read.call(this.options.runtime, containerId).catch(() => null);
+    if (ns === null && !this.warnedNoUsage) {
+      // The slow mode: every idle container paused and thawed (engine on another host, worker in a container).
+      this.warnedNoUsage = true;
+      this.options.log.warn("cannot read sandboxes' CPU use from their cgroup; every idle sandbox will be paused after the grace", { containerId });
+    }
+    return ns;
   }
 
   /** The container is about to serve a call: cancels a pending pause, thaws it if paused. Rejects if it cannot be thawed. */

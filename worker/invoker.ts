@@ -7,7 +7,7 @@
  * engine refuses to start a container, the store is unreachable) throw.
  */
 import { performance } from 'node:perf_hooks';
-import type { FunctionErrorInfo, InvokeResultMessage } from './agent-protocol.ts';
+import { LOG_CAP_BYTES, type FunctionErrorInfo, type InvokeResultMessage } from './agent-protocol.ts';
 import { Counts } from './counts.ts';
 import { TIMED_OUT, withDeadline } from './deadline.ts';
 import { AgentClosedError } from './agent-channel.ts';
@@ -20,6 +20,7 @@ import {
   type StartKind,
 } from './invocation-outcome.ts';
 import { fromHttpResult } from './http-result.ts';
+import { storableText } from './storable.ts';
 import type { InvocationJob } from './invocation-queue.ts';
 import type { Sandbox, SandboxFunction } from './sandbox.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
@@ -258,6 +259,7 @@ function toOutcome(
     logs = attempt.logs ?? '';
     logsTruncated = attempt.logsTruncated ?? false;
   }
+  const allLogs = storableText(timing.initLogs + logs, LOG_CAP_BYTES);
   return {
     invocationId: job.invocationId,
     functionName: job.functionName,
@@ -276,8 +278,9 @@ function toOutcome(
     durationMs: round(durationMs),
     billedMs: billedDuration(durationMs),
     memoryMb: job.memoryMb,
-    logs: timing.initLogs + logs,
-    logsTruncated,
+    // Init's and the call's output together stay within the one cap.
+    logs: allLogs.text,
+    logsTruncated: logsTruncated || allLogs.truncated,
     concurrency: timing.concurrency,
   };
 }

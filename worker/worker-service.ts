@@ -104,10 +104,16 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   const replies = createReplyPublisher(options.redis, options.queue.prefix);
   const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
-  /** Tells a waiting caller the outcome (before it is recorded) and counts it. */
+  /** Tells a waiting caller the outcome and counts it (callers record first). */
   const announce = (job: InvocationJob, outcome: InvocationOutcome) => {
     if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
     prometheus.observe(job, outcome);
+  };
+  /** A call that never ran: recorded first, then its caller told (read-your-writes, as the invoker does). */
+  const settleUnstarted = async (job: InvocationJob, outcome: InvocationOutcome) => {
+    await options.recorder.record(job, outcome);
+    announce(job, outcome);
+    return outcome;
   };
   const invoker = new Invoker({ pool, recorder: options.recorder, reply: announce });
   const metricsPort =
@@ -156,22 +162,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       try {
         // Checked first and for every call: the job carries all it needs to run, so only this stops a deleted function's queued calls.
         if (await deleted.isDeleted(job.functionId)) {
-          const gone = unstartedOutcome(job, 'failed', 'FunctionDeleted', `function "${job.functionName}" was deleted while this call was queued: not run`);
-          announce(job, gone);
-          await options.recorder.record(job, gone);
-          return receipt(gone);
+          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'failed', 'FunctionDeleted', `function "${job.functionName}" was deleted while this call was queued: not run`)));
         }
         const age = Date.now() - job.enqueuedAt;
         if (job.replyTo === null && age > settings.maxEventAgeMs) {
-          const expired = unstartedOutcome(
-            job,
-            'expired',
-            'Expired',
-            `queued for ${age} ms, past the maximum event age of ${settings.maxEventAgeMs} ms: not run`,
-          );
-          await options.recorder.record(job, expired);
-          prometheus.observe(job, expired);
-          return receipt(expired);
+          const message = `queued for ${age} ms, past the maximum event age of ${settings.maxEventAgeMs} ms: not run`;
+          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'expired', 'Expired', message)));
         }
         // Limits that apply: the namespace's quota, then the function's own maximum.
         const limits: Array<[scope: string, max: number]> = [];
@@ -214,8 +210,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     },
     onFinalFailure: (job, reason) => {
       const dead = unstartedOutcome(job, 'dead-letter', 'PlatformError', `the platform failed this call on every attempt: ${reason}`);
-      announce(job, dead);
-      options.recorder.record(job, dead).catch((err: unknown) => log.error('could not record a dead letter', { invocationId: job.invocationId, err }));
+      settleUnstarted(job, dead).catch((err: unknown) => {
+        log.error('could not record a dead letter', { invocationId: job.invocationId, err });
+        announce(job, dead);
+      });
     },
     // Async calls were counted against their queued-call quotas by the gateway; a lost release expires on its own.
     onLeft: (job) => {

@@ -24,9 +24,9 @@ describe('batching recorder', () => {
 
   it('rejects a caller only when even its stripped record is refused', async () => {
     const recorder = new BatchingRecorder(async (entries) => {
-      if (entries.some((e) => e.job.invocationId === 'a')) throw new Error('constraint violated');
+      if (entries.some((e) => e.job.invocationId === 'a')) throw Object.assign(new Error('value out of range'), { code: '22003' });
     });
-    await expect(recorder.record(entry('a').job, entry('a').outcome)).rejects.toThrow('constraint violated');
+    await expect(recorder.record(entry('a').job, entry('a').outcome)).rejects.toThrow('value out of range');
     await expect(recorder.record(entry('b').job, entry('b').outcome)).resolves.toBeUndefined();
   });
 
@@ -40,7 +40,7 @@ describe('batching recorder', () => {
       async (entries) => {
         writes++;
         if (writes === 1) await gate;
-        if (entries.some((e) => e.outcome.logs.includes('poison'))) throw new Error('invalid byte sequence');
+        if (entries.some((e) => e.outcome.logs.includes('poison'))) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
         written.push(...entries);
       },
       { onRefused: (_err, e) => refused.push(e.job.invocationId) },
@@ -61,6 +61,16 @@ describe('batching recorder', () => {
     expect(byId.get('c3')).toMatchObject({ logs: 'clean c3', result: '"r"' });
     expect(byId.get('c4')).toMatchObject({ result: null, logsTruncated: true });
     expect(byId.get('c4')!.logs).toContain('database refused');
+  });
+
+  it('fails the batch, without splitting or stripping, when the refusal is not about its values', async () => {
+    let writes = 0;
+    const recorder = new BatchingRecorder(async () => {
+      writes++;
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    });
+    await expect(recorder.record(entry('a').job, entry('a').outcome)).rejects.toThrow('deadlock detected');
+    expect(writes).toBe(1);
   });
 
   it('holds a batch while the database is unreachable and writes it when it returns', async () => {

@@ -15,7 +15,7 @@ import { Queue, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { DELETED_FUNCTION_TTL_S, deletedFunctionKey } from './deleted-functions.ts';
-import { subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
+import { answeredKey, subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
 import { createQueuedCallQuota, type QueuedCallLimits, type QueuedCallRefusal } from './queued-call-quota.ts';
 import type { SandboxFunction } from './sandbox.ts';
 
@@ -46,7 +46,8 @@ export interface InvocationJob extends SandboxFunction {
   replyTo: string | null;
 }
 
-export type InvocationState = 'queued' | 'running' | 'finished' | 'unknown';
+/** `answered`: still active in the queue, but its outcome was sent (the record is a moment away). */
+export type InvocationState = 'queued' | 'running' | 'answered' | 'finished' | 'unknown';
 
 export interface QueueConnection {
   /** ioredis options; BullMQ opens its own connections from them. */
@@ -318,7 +319,7 @@ export async function openInvocationQueue(
           case 'waiting-children':
             return 'queued';
           case 'active':
-            return 'running';
+            return (await keys.exists(answeredKey(options.prefix, invocationId))) ? 'answered' : 'running';
           case 'completed':
           case 'failed':
             return 'finished';

@@ -5,6 +5,11 @@
  * returns, before it writes the record and completes the job, so the caller
  * does not wait on either. Pub/sub is best effort: the gateway also watches
  * the job itself (see `invocation-queue.ts`) and, at the end, the record.
+ *
+ * With each outcome it also sets a small "answered" key (in the same
+ * pipeline, before the publish): a caller that looks the call up right
+ * after its answer finds the job still active, sees the key, and waits the
+ * moment it takes for the record rather than reading `running`.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { InvocationOutcome } from './invocation-outcome.ts';
@@ -18,6 +23,12 @@ function channel(prefix: string, gatewayId: string): string {
   return `${prefix}:replies:${gatewayId}`;
 }
 
+/** Set for a minute when a call's outcome is sent: it has finished, and its record is a moment away. */
+export function answeredKey(prefix: string, invocationId: string): string {
+  return `${prefix}:answered:${invocationId}`;
+}
+const ANSWERED_TTL_MS = 60_000;
+
 export interface ReplyPublisher {
   /** Fire and forget: a lost reply only means the gateway learns the outcome later. */
   send(replyTo: string, reply: Reply): void;
@@ -29,7 +40,10 @@ export function createReplyPublisher(options: RedisOptions, prefix: string): Rep
   redis.on('error', () => {});
   return {
     send(replyTo, reply) {
-      redis.publish(channel(prefix, replyTo), JSON.stringify(reply)).catch(() => {});
+      const pipeline = redis.pipeline();
+      if (reply.type === 'outcome') pipeline.set(answeredKey(prefix, reply.id), '1', 'PX', ANSWERED_TTL_MS);
+      pipeline.publish(channel(prefix, replyTo), JSON.stringify(reply));
+      pipeline.exec().catch(() => {});
     },
     async close() {
       redis.disconnect();

@@ -33,7 +33,7 @@ export interface InvocationRecorder {
 export interface InvokerOptions {
   pool: SandboxPool;
   recorder: InvocationRecorder;
-  /** Tells a waiting caller the outcome, once its record is written (or after a bounded wait for it). */
+  /** Tells a waiting caller the outcome, before the record is written (the reply marks the call answered). */
   reply(job: InvocationJob, outcome: InvocationOutcome): void;
 }
 
@@ -98,13 +98,10 @@ export class Invoker {
       initLogs,
     });
     done();
-    // Read-your-writes: the caller hears the outcome once its record is
-    // durable, so a lookup right after the answer finds it. While the
-    // database is slow or away, the reply goes out after a bounded wait.
-    const recorded = this.options.recorder.record(job, outcome);
-    await withDeadline(recorded, REPLY_AFTER_RECORD_WAIT_MS);
+    // The caller hears first; the record follows. A lookup in between sees the
+    // reply's "answered" mark and waits for the record (read-your-writes).
     this.options.reply(job, outcome);
-    await recorded;
+    await this.options.recorder.record(job, outcome);
     return outcome;
   }
 
@@ -168,9 +165,6 @@ export class Invoker {
     return failure('FunctionCrashed', 'Runtime.ExitError', `function runtime ${how}`, t);
   }
 }
-
-/** Longest a reply waits for its record to be written (the database is slow or away). */
-export const REPLY_AFTER_RECORD_WAIT_MS = 1000;
 
 /** Lambda's limit on a synchronous response, and ours on any result. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;

@@ -5,6 +5,19 @@ import { UUID } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { finishedInvocationView } from '../invoke/invocation-view.ts';
 
+/** How long a lookup waits for the record of a call already answered (Postgres slow or away: then `running`). */
+const ANSWERED_RECORD_WAIT_MS = 2000;
+
+/** Re-reads until the record is there or the wait is over. */
+async function waitForRecord<T>(find: () => Promise<T | null>): Promise<T | null> {
+  const until = Date.now() + ANSWERED_RECORD_WAIT_MS;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    const row = await find();
+    if (row || Date.now() >= until) return row;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
 export function readInvocationRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().get('/v1/invocations/:id', async (c) => {
     const id = c.req.param('id').toLowerCase();
@@ -15,6 +28,12 @@ export function readInvocationRoute(deps: GatewayDeps) {
     if (row) return c.json(finishedInvocationView(row));
     // Not recorded yet: ask the queue whether it is waiting or running.
     const state = await deps.queue.state(id, namespace);
+    if (state === 'answered') {
+      // Its caller has the answer; the record follows within milliseconds (read-your-writes).
+      const recorded = await waitForRecord(() => deps.invocations.find(namespace, id));
+      if (recorded) return c.json(finishedInvocationView(recorded));
+      return c.json({ invocationId: id, status: 'running' });
+    }
     if (state === 'queued' || state === 'running') return c.json({ invocationId: id, status: state });
     // It may have finished (and left the queue) between the two looks: look once more.
     const late = await deps.invocations.find(namespace, id);

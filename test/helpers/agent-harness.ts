@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { ensureRuntimeImages } from '../../runtime-images/build-images.ts';
 import {
   encodeFrame,
   encodeInvokeFrame,
@@ -277,5 +279,33 @@ async function listenOnce(socketPath: string): Promise<Peer> {
         waiters.push(waiter);
       });
     },
+  };
+}
+
+/**
+ * For a test file of agent sessions: registers its hooks (images present;
+ * each test's sessions stopped after it; the file's containers and code
+ * directories removed at the end) and returns how to start a function's
+ * container and send it `init`.
+ */
+export function agentSessions(docker: Dockerode) {
+  const codeDirs: string[] = [];
+  const sessions: AgentSession[] = [];
+  beforeAll(async () => {
+    await ensureRuntimeImages(docker);
+  });
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.stop()));
+  });
+  afterAll(async () => {
+    await removeAgentContainers(docker);
+    await Promise.all(codeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  return async (runtime: RuntimeName, files: CodeFiles, init: Partial<InitMessage> & { handler: string }) => {
+    const codeDir = await writeCodeDir(files);
+    codeDirs.push(codeDir);
+    const session = await startAgent(docker, { runtime, codeDir });
+    sessions.push(session);
+    return { session, initResult: await session.init(init) };
   };
 }

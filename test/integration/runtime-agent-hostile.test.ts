@@ -7,36 +7,16 @@
  * the protocol (see helpers/agent-harness.ts), and checks that the container
  * still serves the next call.
  */
-import { rm } from 'node:fs/promises';
 import Dockerode from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRuntimeImages } from '../../runtime-images/build-images.ts';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
-import { removeAgentContainers, startAgent, writeCodeDir, type AgentSession, type CodeFiles } from '../helpers/agent-harness.ts';
+import { agentSessions, type AgentSession, type CodeFiles } from '../helpers/agent-harness.ts';
 
 const docker = new Dockerode();
-const codeDirs: string[] = [];
-const sessions: AgentSession[] = [];
+const start = agentSessions(docker);
 
-beforeAll(async () => {
-  await ensureRuntimeImages(docker);
-});
-
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.stop()));
-});
-
-afterAll(async () => {
-  await removeAgentContainers(docker);
-  await Promise.all(codeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function deploy(runtime: RuntimeName, files: CodeFiles, handler: string) {
-  const codeDir = await writeCodeDir(files);
-  codeDirs.push(codeDir);
-  const session = await startAgent(docker, { runtime, codeDir });
-  sessions.push(session);
-  return { session, initResult: await session.init({ handler }) };
+function deploy(runtime: RuntimeName, files: CodeFiles, handler: string) {
+  return start(runtime, files, { handler });
 }
 
 async function ready(runtime: RuntimeName, files: CodeFiles, handler: string) {

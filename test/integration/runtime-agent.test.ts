@@ -5,47 +5,15 @@
  * production); all carry `io.hearth.test=agent` and are removed afterwards.
  * Larger functions live in `test/fixtures/functions/<runtime>/<case>`.
  */
-import { rm } from 'node:fs/promises';
 import Dockerode from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRuntimeImages } from '../../runtime-images/build-images.ts';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import { LOG_CAP_BYTES, type InitMessage } from '../../worker/agent-protocol.ts';
-import {
-  fixture,
-  removeAgentContainers,
-  startAgent,
-  writeCodeDir,
-  type AgentSession,
-  type CodeFiles,
-} from '../helpers/agent-harness.ts';
+import { agentSessions, fixture, type CodeFiles } from '../helpers/agent-harness.ts';
 
 const docker = new Dockerode();
-const codeDirs: string[] = [];
-const sessions: AgentSession[] = [];
-
-beforeAll(async () => {
-  await ensureRuntimeImages(docker);
-});
-
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.stop()));
-});
-
-afterAll(async () => {
-  await removeAgentContainers(docker);
-  await Promise.all(codeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
 /** Starts a container for `files` and sends `init`; returns the session and the init result. */
-async function deploy(runtime: RuntimeName, files: CodeFiles, init: Partial<InitMessage> & { handler: string }) {
-  const codeDir = await writeCodeDir(files);
-  codeDirs.push(codeDir);
-  const session = await startAgent(docker, { runtime, codeDir });
-  sessions.push(session);
-  const initResult = await session.init(init);
-  return { session, initResult };
-}
+const deploy = agentSessions(docker);
 
 /** Starts a function whose init must succeed. */
 async function ready(runtime: RuntimeName, files: CodeFiles, handler: string, init: Partial<InitMessage> = {}) {

@@ -101,6 +101,8 @@ export class SandboxPool {
   private readonly destroying = new Set<Promise<void>>();
   private readonly retired = new Set<string>();
   private readonly startingPrewarm = new Counts();
+  /** Pre-warmed starts in flight, so `close` can wait for them. */
+  private readonly prewarmStarts = new Set<Promise<void>>();
   /** Cold starts in progress, per function version. */
   private readonly starting = new Counts();
   private provisioned = new Map<string, ProvisionedVersion>();
@@ -234,7 +236,7 @@ export class SandboxPool {
       while (have < target.count && this.options.budget.tryReserve(target.memoryMb)) {
         have++;
         this.startingPrewarm.add(key, 1);
-        this.options.factory
+        const started = this.options.factory
           .start({ runtime: target.runtime, memoryMb: target.memoryMb })
           .then(
             (sandbox) => {
@@ -247,7 +249,11 @@ export class SandboxPool {
               this.options.log.warn('could not start a pre-warmed sandbox', { key, err });
             },
           )
-          .finally(() => this.startingPrewarm.add(key, -1));
+          .finally(() => {
+            this.startingPrewarm.add(key, -1);
+            this.prewarmStarts.delete(started);
+          });
+        this.prewarmStarts.add(started);
       }
     }
   }
@@ -295,6 +301,8 @@ export class SandboxPool {
     this.closed = true;
     this.handOff.cancelAll();
     this.options.budget.notify();
+    // A pre-warmed start still in flight discards its sandbox once it lands (closed): wait for it, or its container outlives the worker.
+    await Promise.allSettled([...this.prewarmStarts]);
     for (const sandbox of [...this.live]) this.discard(sandbox);
     while (this.destroying.size > 0) await Promise.all([...this.destroying]);
   }

@@ -245,7 +245,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
       // Refused as "not paused": the flag may lag a pause that happened (retry), or it is true.
       const state = await container.inspect().then((info) => info.State, (err: unknown) => (isStatus(err, 404) ? null : Promise.reject(err)));
       if (!state || !state.Running) return;
-      if (state.Paused) continue;
+      if (state.Paused) {
+        // The engine says paused and refused as not paused: its flag lags; look again shortly, not in a tight loop.
+        await sleep(STATE_POLL_MS);
+        continue;
+      }
       if (++notPaused >= UNPAUSE_RETRIES) return;
       await sleep(STATE_POLL_MS);
     }

@@ -46,15 +46,23 @@ const row = (id: string): InvocationRow =>
     concurrency: 1,
   }) as unknown as InvocationRow;
 
+
+/** A store that resolves every call to `version` and has no records, but for what a test overrides. */
+function storeWith(overrides: Partial<DispatchStore> = {}): DispatchStore {
+  return {
+    resolveVersion: async () => version,
+    findInvocation: async () => null,
+    recordUnstarted: async () => {},
+    namespaceQuota: async () => null,
+    ...overrides,
+  };
+}
 function fakes(recordAfterMs: number) {
   const started = Date.now();
   let enqueued: string | null = null;
-  const store: DispatchStore = {
-    resolveVersion: async () => version,
+  const store = storeWith({
     findInvocation: async (_ns, id) => (Date.now() - started >= recordAfterMs && id === enqueued ? row(id) : null),
-    recordUnstarted: async () => {},
-    namespaceQuota: async () => null,
-  };
+  });
   // A queue whose replies never arrive.
   const queue = {
     replyTo: 'gw',
@@ -103,12 +111,7 @@ describe('idempotent async calls', () => {
       admitQueued: async () => null,
       releaseQueued: async (job: { invocationId: string }) => void released.push(job.invocationId),
     } as unknown as InvocationQueue;
-    const store: DispatchStore = {
-      resolveVersion: async () => version,
-      findInvocation: async () => null,
-      recordUnstarted: async () => {},
-      namespaceQuota: async () => null,
-    };
+    const store = storeWith();
     const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
     const target = { namespace: 'default', name: 'f' };
     await expect(dispatcher.dispatchAsync(target, '{}', 'k-1')).rejects.toMatchObject({ status: 503, code: 'QueueUnavailable' });
@@ -135,12 +138,7 @@ describe('queued-call quotas', () => {
       admitQueued: async () => ({ scope: 'function', what: 'bytes', limit: 64 * 1024 * 1024 }),
       enqueue: async (job: { invocationId: string }) => void queued.push(job.invocationId),
     } as unknown as InvocationQueue;
-    const store: DispatchStore = {
-      resolveVersion: async () => version,
-      findInvocation: async () => null,
-      recordUnstarted: async () => {},
-      namespaceQuota: async () => null,
-    };
+    const store = storeWith();
     const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
     const refused = dispatcher.dispatchAsync({ namespace: 'default', name: 'f' }, '{}');
     await expect(refused).rejects.toMatchObject({ status: 429, code: 'TooManyQueuedCalls', details: { scope: 'function', quota: 'bytes' } });

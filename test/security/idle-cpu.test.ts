@@ -135,16 +135,6 @@ describe('CPU after return and CPU ceilings', () => {
     expect(quotaCpus).toBe(ceiling);
     expect(cpuMs, `CPU ms over ${wallMs} ms of wall time`).toBeLessThanOrEqual(ceiling * wallMs * 1.1 + 50);
   });
-});
-
-describe('warm-call latency with freezing', () => {
-  let platform: Platform;
-  beforeAll(async () => {
-    platform = await startPlatform();
-  });
-  afterAll(async () => {
-    await platform?.stop();
-  });
 
   it('a quiet idle container is left running, so its next call pays no thaw; one that works while idle is frozen and pays only the unpause', async () => {
     const quiet = uniqueName('quiet');

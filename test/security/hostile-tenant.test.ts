@@ -144,6 +144,8 @@ describe('a hostile tenant beside a clean one', () => {
     expect(answers.filter((a) => a.name === node && a.status === 200)).toHaveLength(20);
     expect(answers.filter((a) => a.name === node && a.status === 502)).toHaveLength(20);
 
+    // Replies go out before the group commit writes the records: wait for them.
+    await waitFor('all 80 records', async () => (await recordsOf(clean)).length >= 40 && (await recordsOf(node)).length >= 40, 15_000, 50);
     const cleanRecords = await recordsOf(clean);
     expect(cleanRecords).toHaveLength(40);
     expect(new Set(cleanRecords.map((r) => r.id)).size).toBe(40);

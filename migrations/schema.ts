@@ -80,7 +80,11 @@ export const functionVersions = pgTable(
     codeFormat: text('code_format').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.functionId, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.functionId, t.version] }),
+    // Code garbage collection asks "does any version still refer to this blob?".
+    index('function_versions_code_sha256_idx').on(t.codeSha256),
+  ],
 );
 
 /**
@@ -184,6 +188,14 @@ export const namespaces = pgTable('namespaces', {
    * `memoryMb` over their latest versions), in MB; null: the gateway's default.
    */
   provisionedMemoryMb: integer('provisioned_memory_mb'),
+  /** Most functions it may hold; null: the gateway's default (`gateway/store/namespace-quotas.ts`). */
+  maxFunctions: integer('max_functions'),
+  /** Most versions one of its functions may keep (older unreferenced ones are pruned); null: the default. */
+  maxVersions: integer('max_versions'),
+  /** Most bytes of distinct code archives its versions may refer to; null: the default. */
+  maxCodeBytes: bigint('max_code_bytes', { mode: 'number' }),
+  /** Largest code archive one deploy may store, in bytes; null: the default. */
+  maxUploadBytes: integer('max_upload_bytes'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { RUNTIMES, RUNTIME_NAMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { inputError } from './cli-error.ts';
+import type { ListedEntry } from './folder-listing.ts';
 import { packFolder } from './pack-folder.ts';
 
 export interface DeploySource {
@@ -23,6 +24,12 @@ export interface DeploySource {
   packageMain?: string;
   fileCount: number;
   symlinks: number;
+  /** What is uploaded: the folder's kept entries, or the one file. */
+  entries: ListedEntry[];
+  /** Paths of a folder left out (defaults, `.hearthignore`); folders end in `/`. */
+  excluded: string[];
+  /** Whether the folder's `.hearthignore` was read. */
+  usedIgnoreFile: boolean;
 }
 
 export async function readDeploySource(path: string): Promise<DeploySource> {
@@ -31,7 +38,9 @@ export async function readDeploySource(path: string): Promise<DeploySource> {
   if (!stats) throw inputError(`${path} does not exist`);
   const defaultName = sanitizeName(stats.isDirectory() ? basename(full) : basename(full).replace(/(\.tar\.gz|\.tgz|\.[^.]*)$/, ''));
   if (stats.isFile()) {
-    return { kind: 'file', filename: basename(full), data: await readFile(full), defaultName, topLevel: [basename(full)], fileCount: 1, symlinks: 0 };
+    const data = await readFile(full);
+    const entry: ListedEntry = { kind: 'file', path: basename(full), full, mode: stats.mode, mtime: stats.mtime, size: data.length };
+    return { kind: 'file', filename: basename(full), data, defaultName, topLevel: [basename(full)], fileCount: 1, symlinks: 0, entries: [entry], excluded: [], usedIgnoreFile: false };
   }
   if (!stats.isDirectory()) throw inputError(`${path} is neither a file nor a folder`);
   const packed = await packFolder(full);
@@ -45,6 +54,9 @@ export async function readDeploySource(path: string): Promise<DeploySource> {
     ...(topLevel.includes('package.json') ? await packageMain(join(full, 'package.json')) : {}),
     fileCount: packed.files.length,
     symlinks: packed.symlinks,
+    entries: packed.entries,
+    excluded: packed.excluded,
+    usedIgnoreFile: packed.usedIgnoreFile,
   };
 }
 

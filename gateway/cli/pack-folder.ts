@@ -1,67 +1,50 @@
 /**
  * Zips a function's folder for upload, as `zip -r -y` would: Unix modes kept
- * (so executables stay executable), symlinks stored as links, `.git`
- * folders left out. Links must stay inside the folder: the platform refuses
- * any that escape, so the CLI says so before uploading.
+ * (so executables stay executable), symlinks stored as links. What goes in
+ * is decided by folder-listing.ts (default exclusions, `.hearthignore`).
  */
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { inputError } from './cli-error.ts';
+import { listFolder, type ListedEntry } from './folder-listing.ts';
 
 export interface PackedFolder {
   zip: Buffer;
   /** Regular files packed, relative `/`-separated paths, sorted. */
   files: string[];
   symlinks: number;
+  /** Everything packed (folders, files, links), with sizes, for `--dry-run`. */
+  entries: ListedEntry[];
+  /** Paths left out by the defaults or `.hearthignore` (folders end in `/`). */
+  excluded: string[];
+  usedIgnoreFile: boolean;
 }
 
-const SKIPPED = new Set(['.git']);
-
-/** Packs everything under `folder`. Throws `InvalidInput` for links leaving it and for special files. */
+/** Packs what `listFolder` keeps of `folder`. Throws `InvalidInput` when nothing is left, and for what `listFolder` refuses. */
 export async function packFolder(folder: string): Promise<PackedFolder> {
-  const root = await realpath(folder);
+  const { entries, excluded, usedIgnoreFile } = await listFolder(folder);
   const zip = new yazl.ZipFile();
   const files: string[] = [];
   let symlinks = 0;
-
-  const walk = async (dir: string): Promise<void> => {
-    const names = (await readdir(dir)).filter((n) => !SKIPPED.has(n)).sort();
-    for (const name of names) {
-      const full = join(dir, name);
-      const path = relative(root, full).split(sep).join('/');
-      const stats = await lstat(full);
-      if (stats.isDirectory()) {
-        zip.addEmptyDirectory(path, { mode: stats.mode, mtime: stats.mtime });
-        await walk(full);
-      } else if (stats.isFile()) {
-        zip.addFile(full, path, { mode: stats.mode, mtime: stats.mtime });
-        files.push(path);
-      } else if (stats.isSymbolicLink()) {
-        zip.addBuffer(Buffer.from(linkTarget(root, full, path, await readlink(full))), path, { mode: stats.mode, mtime: stats.mtime });
-        symlinks++;
-      } else {
-        throw inputError(`${path} in ${folder} is not a file, folder or symlink; remove it from the folder`);
-      }
+  for (const entry of entries) {
+    const options = { mode: entry.mode, mtime: entry.mtime };
+    if (entry.kind === 'dir') {
+      zip.addEmptyDirectory(entry.path, options);
+    } else if (entry.kind === 'file') {
+      zip.addFile(entry.full, entry.path, options);
+      files.push(entry.path);
+    } else {
+      zip.addBuffer(Buffer.from(entry.target), entry.path, options);
+      symlinks++;
     }
-  };
-  await walk(root);
-  if (files.length === 0) throw inputError(`${folder} holds no files`);
+  }
+  if (files.length === 0) {
+    const why = excluded.length > 0 ? ` (${excluded.length} left out by the default exclusions or .hearthignore)` : '';
+    throw inputError(`${folder} holds no files to upload${why}`);
+  }
 
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream as Readable) chunks.push(chunk as Buffer);
-  return { zip: Buffer.concat(chunks), files, symlinks };
-}
-
-/** The link's target as stored: relative, and inside the folder. */
-function linkTarget(root: string, full: string, path: string, target: string): string {
-  const resolved = resolve(dirname(full), target);
-  const inside = relative(root, resolved);
-  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw inputError(`symlink ${path} -> ${target} points outside the folder; only links inside the package are kept (copy the target in instead)`);
-  }
-  // An absolute link into the folder would dangle on the worker: store it relative.
-  return isAbsolute(target) ? relative(dirname(full), resolved) || '.' : target;
+  return { zip: Buffer.concat(chunks), files, symlinks, entries, excluded, usedIgnoreFile };
 }

@@ -7,7 +7,9 @@ import { fnPath, intOption, parseCommandArgs, write, type Command } from '../com
 import { guessHandler, guessRuntime, readDeploySource } from '../deploy-source.ts';
 import { formatBytes } from '../format.ts';
 import type { FormPart } from '../multipart-upload.ts';
+import { DEFAULT_IGNORE_PATTERNS } from '../folder-listing.ts';
 import { progressReporter } from '../upload-progress.ts';
+import { contentsLabel, dryRunReport, excludedLine } from '../upload-summary.ts';
 
 const OPTIONS = {
   name: { type: 'string', short: 'n' },
@@ -21,6 +23,7 @@ const OPTIONS = {
   'keep-alive': { type: 'string' },
   network: { type: 'string' },
   public: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 export const deployCommand: Command = {
@@ -29,8 +32,17 @@ export const deployCommand: Command = {
   help: `Usage: hearth deploy <dir|file> [options]
 
 Uploads a function. A folder is zipped by the CLI (file modes and symlinks
-inside it are kept, .git is left out); a single file (.js, .py, or a .zip
-or .tar.gz, which needs --runtime) is uploaded as is. Prints the new version.
+inside it are kept); a single file (.js, .py, or a .zip or .tar.gz, which
+needs --runtime) is uploaded as is. Prints the new version.
+
+Left out of a folder by default, and named on stderr (version control,
+secrets, keys and clutter):
+  ${wrap(DEFAULT_IGNORE_PATTERNS.join(' '), 74, '  ')}
+A .hearthignore at the top of the folder adds patterns in gitignore syntax
+(# comments, ! re-includes, a trailing / means folders only, a leading /
+anchors to the folder, * ? ** [a-z]); "!.env.example" brings back a default.
+A folder left out is not looked into. Uploaded code is kept by the platform:
+check what goes with --dry-run first.
 
 Options:
   -n, --name <name>            function name (default: the folder or file name, as a DNS label)
@@ -44,7 +56,9 @@ Options:
       --max-concurrency <n>    calls running at once; more wait in the queue
       --keep-alive <ms>        how long an idle container is kept
       --network <none|egress>  none (default: no network at all) or egress (internet, never private ranges)
-      --public                 /fn/<name> answers without a key
+      --public                 the function's URL (/fn/<name>) answers without a key
+      --dry-run                print what would be uploaded (paths, sizes, total, what is
+                               left out) and upload nothing
 `,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('deploy', argv, OPTIONS, { required: ['dir|file'] });
@@ -58,9 +72,14 @@ Options:
     if (!isRuntimeName(runtime)) throw usageError(`--runtime must be one of ${RUNTIME_NAMES.join(', ')}, got "${runtime}"`, 'deploy');
     const handler = values.handler ?? guessHandler(runtime, source.topLevel, source.packageMain);
 
+    if (values['dry-run']) {
+      write(ctx.stdout, dryRunReport(source, `${name} (${runtime}, ${handler ?? 'default handler'}) from ${positionals[0]}`));
+      return 0;
+    }
     if (source.kind === 'folder') {
-      const links = source.symlinks > 0 ? ` and ${source.symlinks} symlink${source.symlinks === 1 ? '' : 's'}` : '';
-      write(ctx.stderr, `packed ${source.fileCount} file${source.fileCount === 1 ? '' : 's'}${links} into ${formatBytes(source.data.length)}`);
+      const excluded = excludedLine(source.excluded, source.usedIgnoreFile);
+      if (excluded) write(ctx.stderr, excluded);
+      write(ctx.stderr, `packed ${contentsLabel(source)} into ${formatBytes(source.data.length)}`);
     }
     const parts: FormPart[] = [
       { name: 'code', filename: source.filename, data: source.data },
@@ -114,4 +133,20 @@ function settingsFields(values: {
     fields.env = JSON.stringify(env);
   }
   return fields;
+}
+
+/** Words of `text` in lines of at most `width`, continuation lines indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.join(`\n${indent}`);
 }

@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from './cli-error.ts';
 import type { HearthClient } from './client.ts';
 import type { Env } from './config.ts';
+import { escapeControls } from './terminal-text.ts';
 
 export interface CliStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -65,6 +66,13 @@ export function fnPath(name: string, rest = ''): string {
   return `/v1/functions/${encodeURIComponent(name)}${rest}`;
 }
 
+/**
+ * Prints a line (adding the newline). Everything commands print goes
+ * through here, and most of it holds the server's or a function's words,
+ * so control characters are always shown escaped (tabs and newlines stay;
+ * see terminal-text.ts): text already escaped passes unchanged.
+ */
 export function write(stream: NodeJS.WritableStream, text: string): void {
-  stream.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  const shown = escapeControls(text);
+  stream.write(shown.endsWith('\n') || shown === '' ? shown : `${shown}\n`);
 }

@@ -33,7 +33,8 @@ export function formatTime(iso: string): string {
  * the largest value, so any non-zero bucket stands out from an idle one.
  */
 export function sparkline(values: readonly number[]): string {
-  const max = Math.max(0, ...values);
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
   return values
     .map((v) => {
       if (v <= 0 || max === 0) return BLOCKS[0];

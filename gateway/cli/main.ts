@@ -85,7 +85,8 @@ function globalHelp(): string {
     const usage = /^Usage: hearth (.*)$/m.exec(c.help)?.[1]?.replace(/ \[options\]$/, '') ?? c.name;
     return [usage, c.summary] as const;
   });
-  const width = Math.max(...synopsis.map(([u]) => u.length));
+  let width = 0;
+  for (const [usage] of synopsis) width = Math.max(width, usage.length);
   return `hearth ${packageVersion()}: the command-line client for Hearth, a serverless function platform
 
 Usage: hearth <command> [options]
@@ -135,7 +136,8 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     process.exitCode = await main(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, process.env, controller.signal);
   } catch (err) {
-    process.stderr.write(`hearth: internal error (a bug; please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${escapeControls(`hearth: internal error (a bug; please report it): ${text}`)}\n`);
     process.exitCode = EXIT.failed;
   }
 }

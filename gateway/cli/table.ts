@@ -1,4 +1,12 @@
-/** A small terminal table: columns padded to their widest cell, numbers right-aligned. */
+/**
+ * A small terminal table: columns padded to their widest cell, numbers
+ * right-aligned. Cells usually hold the server's words (function names,
+ * handlers, error codes), so each is shown with control characters, tabs
+ * and newlines escaped, and cut to `maxCellWidth` with an ellipsis. Any
+ * number of rows: widths are found with loops, never `Math.max(...cells)`,
+ * which throws past about 100,000 arguments.
+ */
+import { escapeCell } from './terminal-text.ts';
 
 export interface Column {
   header: string;
@@ -13,31 +21,58 @@ export interface TableOptions {
   gap?: number;
   /** Print the header row (default true). */
   header?: boolean;
+  /** Longer cells are cut to this many columns, the last one "…" (default 80). */
+  maxCellWidth?: number;
 }
 
 type Cell = string | number;
 
 const NUMERIC = /^-?[\d.,]+(%| ms| MiB| KiB| B| MB)?$|^–$/;
 
+export const DEFAULT_MAX_CELL_WIDTH = 80;
+
 /** The table as text, one line per row, ending with a newline. */
-export function formatTable(columns: Array<Column | string>, rows: Cell[][], options: TableOptions = {}): string {
+export function formatTable(columns: Array<Column | string>, rows: readonly Cell[][], options: TableOptions = {}): string {
   const cols = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
-  const text = rows.map((row) => cols.map((_, i) => String(row[i] ?? '')));
+  const maxWidth = Math.max(1, options.maxCellWidth ?? DEFAULT_MAX_CELL_WIDTH);
+  const cell = (value: Cell | undefined) => truncate(escapeCell(String(value ?? '')), maxWidth);
+  const text = rows.map((row) => cols.map((_, i) => cell(row[i])));
+  const headers = cols.map((c) => cell(c.header));
   const showHeader = options.header ?? true;
-  const widths = cols.map((c, i) => Math.max(showHeader ? width(c.header) : 0, ...text.map((r) => width(r[i]!))));
+
+  const widths = cols.map((_, i) => {
+    let widest = showHeader ? width(headers[i]!) : 0;
+    for (const r of text) {
+      const w = width(r[i]!);
+      if (w > widest) widest = w;
+    }
+    return widest;
+  });
   const aligns = cols.map((c, i) => c.align ?? (text.length > 0 && text.every((r) => NUMERIC.test(r[i]!)) ? 'right' : 'left'));
   const gap = ' '.repeat(options.gap ?? 2);
   const line = (cells: string[]) =>
     (options.indent ?? '') +
     cells
-      .map((cell, i) => (aligns[i] === 'right' ? cell.padStart(widths[i]! + cell.length - width(cell)) : cell.padEnd(widths[i]! + cell.length - width(cell))))
+      .map((c, i) => (aligns[i] === 'right' ? c.padStart(widths[i]! + c.length - width(c)) : c.padEnd(widths[i]! + c.length - width(c))))
       .join(gap)
       .trimEnd();
-  const lines = [...(showHeader ? [line(cols.map((c) => c.header))] : []), ...text.map(line)];
-  return lines.map((l) => `${l}\n`).join('');
+  let out = showHeader ? `${line(headers)}\n` : '';
+  for (const r of text) out += `${line(r)}\n`;
+  return out;
+}
+
+/** At most `max` code points, the last one "…" when something was cut. */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Twice `max` UTF-16 units hold at least `max` code points; a megabyte cell is not split whole.
+  const head = Array.from(text.slice(0, 2 * max));
+  if (head.length <= max && text.length <= 2 * max) return text;
+  return `${head.slice(0, max - 1).join('')}…`;
 }
 
 /** Display width, counting code points (the box and block characters used here are one column each). */
 function width(text: string): number {
-  return [...text].length;
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }

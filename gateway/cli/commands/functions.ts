@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Page } from '../../metrics/metrics-view.ts';
 import type { FunctionDetails, FunctionView, VersionView } from '../../store/functions-store.ts';
 import { CliError, usageError } from '../cli-error.ts';
+import type { HearthClient } from '../client.ts';
 import { fnPath, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
 import { formatBytes, formatTime } from '../format.ts';
 import { formatTable } from '../table.ts';
@@ -17,7 +18,7 @@ when it last changed.
 `,
   async run(argv, ctx) {
     parseCommandArgs('list', argv, {}, { required: [] });
-    const { functions } = await (await ctx.client()).json<{ functions: FunctionView[] }>('GET', '/v1/functions');
+    const functions = await readAllFunctions(await ctx.client());
     if (functions.length === 0) {
       write(ctx.stderr, 'no functions yet: deploy one with hearth deploy <dir|file>');
       return 0;
@@ -36,6 +37,34 @@ when it last changed.
   },
 };
 
+/**
+ * Every function, following `nextCursor` when the gateway pages the list.
+ * Takes the list as `{ functions }` or `{ items }`, with or without a
+ * cursor, so the CLI works against gateways from before and after paging.
+ */
+export async function readAllFunctions(client: Pick<HearthClient, 'json'>): Promise<FunctionView[]> {
+  const functions: FunctionView[] = [];
+  const cursors = new Set<string>();
+  for (let cursor: string | undefined; ; ) {
+    const page = await client.json<FunctionsPage>('GET', '/v1/functions', { query: { cursor } });
+    const items = Array.isArray(page?.items) ? page.items : Array.isArray(page?.functions) ? page.functions : null;
+    if (!items) throw new CliError('InvalidResponse', 'the gateway answered GET /v1/functions without a list of functions');
+    for (const item of items) functions.push(item);
+    const next = page.nextCursor;
+    if (typeof next !== 'string' || next === '') return functions;
+    // A gateway that hands back a cursor already followed would keep us here forever.
+    if (cursors.has(next)) throw new CliError('InvalidResponse', 'the gateway sent the same list cursor twice');
+    cursors.add(next);
+    cursor = next;
+  }
+}
+
+interface FunctionsPage {
+  functions?: FunctionView[];
+  items?: FunctionView[];
+  nextCursor?: string | null;
+}
+
 export const versionsCommand: Command = {
   name: 'versions',
   summary: "list a function's versions (* marks latest)",
@@ -52,7 +81,7 @@ calls go to (see hearth rollback).
     const versions = [...fn.versions];
     for (let cursor = fn.versionsNextCursor ?? null; cursor !== null; ) {
       const page = await client.json<Page<VersionView>>('GET', `${fnPath(positionals[0]!, '/versions')}?limit=500&cursor=${encodeURIComponent(cursor)}`);
-      versions.push(...page.items);
+      for (const item of page.items) versions.push(item);
       cursor = page.nextCursor;
     }
     const rows = versions

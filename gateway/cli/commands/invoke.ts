@@ -4,7 +4,7 @@ import { CliError, inputError, usageError } from '../cli-error.ts';
 import { apiError } from '../client.ts';
 import { fnPath, intOption, parseCommandArgs, write, type CliContext, type Command } from '../command.ts';
 import { formatMs } from '../format.ts';
-import { escapeControls, escapeJsonControls } from '../terminal-text.ts';
+import { escapeJsonOrText } from '../terminal-text.ts';
 
 const OPTIONS = {
   data: { type: 'string', short: 'd' },
@@ -57,7 +57,7 @@ Options:
       // --raw into a pipe or file is the body byte for byte; on a terminal it is
       // the same JSON with control characters \u-escaped, like the pretty form.
       if (values.raw && !ctx.stdout.isTTY) ctx.stdout.write(text);
-      else write(ctx.stdout, values.raw ? forTerminal(text) : forTerminal(pretty(text)));
+      else write(ctx.stdout, escapeJsonOrText(values.raw ? text : pretty(text)));
       return 0;
     }
     throw await invokeError(res);
@@ -119,16 +119,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** JSON with its control characters \u-escaped (same value), or other text with them shown as \x1b and the like. */
-function forTerminal(text: string): string {
-  try {
-    JSON.parse(text);
-    return escapeJsonControls(text);
-  } catch {
-    return escapeControls(text);
-  }
 }
 
 function pretty(text: string): string {

@@ -5,6 +5,7 @@ import { apiError } from '../client.ts';
 import { fnPath, parseCommandArgs, write, type Command } from '../command.ts';
 import { decimals2, formatMs, formatRate, formatTime, sparkline } from '../format.ts';
 import { formatTable } from '../table.ts';
+import { escapeJsonOrText } from '../terminal-text.ts';
 
 const WINDOWS: readonly string[] = METRICS_WINDOWS;
 
@@ -39,7 +40,8 @@ Options:
     if (values.json) {
       const res = await client.send('GET', path, { query });
       if (!res.ok) throw await apiError(res);
-      write(ctx.stdout, await res.text());
+      // The same JSON value, its control characters \u-escaped (write() would make them invalid \x escapes).
+      write(ctx.stdout, escapeJsonOrText(await res.text()));
       return 0;
     }
     write(ctx.stdout, renderMetrics(await client.json<FunctionMetrics>('GET', path, { query })));

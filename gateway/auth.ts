@@ -6,9 +6,14 @@
  * SHA-256). Configured keys are compared as digests with `timingSafeEqual`;
  * namespace keys are looked up by digest, which reveals nothing about a key
  * that is not already known.
+ *
+ * The dashboard signs in once with its key and then sends a sealed session
+ * cookie instead (`dashboard-session.ts`); the cookie counts only on the API
+ * origin, only with the dashboard's header and only from the same origin.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { DASHBOARD_HEADER, sessionCookies, type SessionSealer } from './dashboard-session.ts';
 import { HearthError } from './errors.ts';
 import { DNS_LABEL } from './ids.ts';
 import { MissCache } from './miss-cache.ts';
@@ -35,6 +40,8 @@ export interface AuthOptions {
   keys: KeyLookup;
   /** How long a key that matched nothing is refused without a lookup (default 10 s; 0 turns it off). */
   missTtlMs?: number;
+  /** Opens the dashboard's session cookie; without it cookies are never credentials. */
+  sessions?: SessionSealer;
 }
 
 /** The shape of every namespace key (`routes/manage-tenants.ts` makes them): a token of another shape is refused without a lookup. */
@@ -56,6 +63,27 @@ function bearerToken(c: Context): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorized();
   return match[1]!;
+}
+
+/**
+ * The key sealed in the dashboard's session cookie, if the request may use
+ * it: a cookie alone is what a cross-site request carries, so it counts only
+ * next to `X-Hearth-Dashboard: 1` (a header no other origin can add without
+ * a CORS preflight, which the API never grants) and, when the browser says
+ * where the request comes from, only from the same origin. Two session
+ * cookies mean one was planted: neither counts.
+ */
+function sessionToken(c: Context, sessions: SessionSealer | undefined): string | null {
+  if (!sessions) return null;
+  const values = sessionCookies(c.req.header('cookie'));
+  if (values.length === 0) return null;
+  const site = c.req.header('sec-fetch-site');
+  if (values.length > 1 || c.req.header(DASHBOARD_HEADER) !== '1' || (site !== undefined && site !== 'same-origin')) {
+    throw new HearthError(401, 'Unauthorized', `a session cookie counts only on the dashboard's own requests (${DASHBOARD_HEADER}: 1, same origin)`);
+  }
+  const token = sessions.open(values[0]!);
+  if (token === null) throw new HearthError(401, 'Unauthorized', 'the dashboard session has expired or is not valid: sign in again');
+  return token;
 }
 
 /** Resolves a token to its caller, or null when it is not a valid key. */
@@ -82,11 +110,11 @@ function createKeyResolver(options: AuthOptions) {
   };
 }
 
-/** Requires a valid key on every route behind it. */
+/** Requires a valid key (or, with `options.sessions`, a dashboard session) on every route behind it. */
 export function requireApiKey(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const resolve = createKeyResolver(options);
   return async (c, next) => {
-    const token = bearerToken(c);
+    const token = bearerToken(c) ?? sessionToken(c, options.sessions);
     const caller = token === null ? null : await resolve(token, c.req.header('x-hearth-namespace'));
     if (!caller) throw unauthorized();
     c.set('namespace', caller.namespace);
@@ -99,9 +127,11 @@ export function requireApiKey(options: AuthOptions): MiddlewareHandler<{ Variabl
 /**
  * For function endpoints that may be public: a key, if sent, must be valid;
  * with none the call is anonymous (the route then admits only public functions).
+ * Only the `Authorization` header counts: a session cookie never reaches a function.
  */
 export function optionalApiKey(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const required = requireApiKey(options);
+  const { sessions: _ignored, ...headerOnly } = options;
+  const required = requireApiKey(headerOnly);
   return async (c, next) => {
     if (c.req.header('authorization') !== undefined) return required(c, next);
     c.set('namespace', 'default');

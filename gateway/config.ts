@@ -7,8 +7,14 @@ import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 const MB = 1024 * 1024;
 
 const schema = z.object({
+  /** The dashboard and management API (`/v1`, the Lambda API, `/metrics`). */
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** Function endpoints (`/fn/*`): an origin of their own, never the dashboard's. */
+  HEARTH_FN_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
+  /** Both listeners bind here. */
   HOST: z.string().default('0.0.0.0'),
+  /** The function origin's base URL as clients reach it (behind a proxy or another host name); default: the request's host on HEARTH_FN_PORT. */
+  HEARTH_PUBLIC_FN_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
   ...CONNECTION_ENV,
   HEARTH_API_KEY: z.string({ error: 'HEARTH_API_KEY is required (npm start generates one)' }).min(16, 'HEARTH_API_KEY must be at least 16 characters'),
   /** Manages namespaces and keys; when unset, HEARTH_API_KEY is the admin key too. */
@@ -29,9 +35,16 @@ const schema = z.object({
 
 export type GatewayConfig = z.infer<typeof schema>;
 
+/** Refused at start-up: one origin for both would undo the split. */
+const distinctPorts = (config: GatewayConfig) => config.PORT !== config.HEARTH_FN_PORT;
+
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */
 export function loadGatewayConfig(source: Record<string, string | undefined>): GatewayConfig {
-  return parseEnv(schema, source, 'gateway');
+  return parseEnv(
+    schema.refine(distinctPorts, { message: 'HEARTH_FN_PORT must differ from PORT: function endpoints never share the dashboard\'s origin', path: ['HEARTH_FN_PORT'] }),
+    source,
+    'gateway',
+  );
 }
 
 /** Quotas the gateway enforces on every tenant. */

@@ -12,7 +12,9 @@ import { findInvocation, insertInvocation } from '../worker/store/invocations-st
 import { openWorkerRegistry } from '../worker/worker-registry.ts';
 import { createApp } from './app.ts';
 import type { GatewayLimits } from './config.ts';
-import type { MetricsReader } from './gateway-deps.ts';
+import { createSessionSealer } from './dashboard-session.ts';
+import { createFunctionApp } from './function-app.ts';
+import type { GatewayDeps, MetricsReader } from './gateway-deps.ts';
 import { createGatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
@@ -38,6 +40,12 @@ export interface GatewayOptions {
   limits?: GatewayLimits;
   /** How long a resolved `latest` may be reused without a broadcast (default 5 s). */
   versionCacheTtlMs?: number;
+  /**
+   * Where the function origin is, for the 421 `/fn/*` answers on the API
+   * origin: `publicUrl` as given, else the request's host on `port`
+   * (a function, when the port is known only once listening).
+   */
+  functionOrigin?: { publicUrl?: string; port?: number | (() => number) };
   log: Logger;
 }
 
@@ -95,7 +103,7 @@ export async function createGateway(options: GatewayOptions) {
     workers: () => registry.list(),
   };
   const prometheus = createGatewayPrometheus(() => queue.counts());
-  const app = createApp({
+  const deps: GatewayDeps = {
     auth: {
       apiKey: options.apiKey,
       ...(options.adminKey ? { adminKey: options.adminKey } : {}),
@@ -113,9 +121,19 @@ export async function createGateway(options: GatewayOptions) {
     prometheus,
     announce,
     log: options.log,
-  });
+  };
+  const origin = options.functionOrigin ?? {};
+  const functionBaseUrl = (requestUrl: URL) => {
+    if (origin.publicUrl) return origin.publicUrl;
+    const port = typeof origin.port === 'function' ? origin.port() : (origin.port ?? 8081);
+    return `${requestUrl.protocol}//${requestUrl.hostname}:${port}`;
+  };
+  const sessions = createSessionSealer([options.apiKey, options.adminKey ?? '']);
   return {
-    app,
+    /** The API origin: dashboard, `/v1`, the Lambda API, `/metrics`, `/healthz`. */
+    app: createApp(deps, { functionBaseUrl, sessions }),
+    /** The function origin: `/fn/*` and `/healthz`, on a listener of its own. */
+    functionApp: createFunctionApp(deps),
     /** Moves calls off dead workers now (the reaper also runs every few seconds). */
     reapDeadWorkers: () => reaper.reapNow(),
     async close() {

@@ -1,4 +1,8 @@
-/** The gateway process: reads configuration, creates real clients, serves HTTP. */
+/**
+ * The gateway process: reads configuration, creates real clients, serves
+ * HTTP on two listeners: the dashboard and API on PORT, function endpoints
+ * on HEARTH_FN_PORT (a separate origin).
+ */
 import { serve } from '@hono/node-server';
 import { openDatabase } from '../migrations/database.ts';
 import { createLogger } from '../worker/logger.ts';
@@ -23,20 +27,24 @@ const gateway = await createGateway({
   syncGraceMs: config.HEARTH_SYNC_GRACE_MS,
   throttleWaitMs: config.HEARTH_THROTTLE_WAIT_MS,
   limits: gatewayLimits(config),
+  functionOrigin: { port: config.HEARTH_FN_PORT, ...(config.HEARTH_PUBLIC_FN_URL ? { publicUrl: config.HEARTH_PUBLIC_FN_URL } : {}) },
   log,
 });
 
-const server = serve(
-  { fetch: gateway.app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: { maxHeaderSize: 16 * 1024 } },
-  (info) => {
-    log.info('gateway listening', { port: info.port });
-  },
-);
-answerClientErrors(server as Server);
+const listen = (fetch: typeof gateway.app.fetch, port: number) =>
+  new Promise<Server>((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: config.HOST, serverOptions: { maxHeaderSize: 16 * 1024 } }) as Server;
+    answerClientErrors(server);
+    server.once('error', reject);
+    server.once('listening', () => resolve(server));
+  });
+// Both or neither: a gateway that lost one of its ports exits (with the reason) rather than serve half.
+const servers = await Promise.all([listen(gateway.app.fetch, config.PORT), listen(gateway.functionApp.fetch, config.HEARTH_FN_PORT)]);
+log.info('gateway listening', { port: config.PORT, fnPort: config.HEARTH_FN_PORT });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    server.close();
+    for (const server of servers) server.close();
     void gateway
       .close()
       .then(() => database.close())

@@ -1,8 +1,12 @@
-// The metrics, logs and functions API, with the key kept in localStorage.
-// Every call sends `Authorization: Bearer <key>`; a 401 throws Unauthorized
-// so the page can bring the login back.
+// The metrics, logs and functions API. Signing in trades the key for an
+// HttpOnly session cookie (`POST /v1/session`): the page never keeps the key,
+// so nothing a script can read holds it. Every call sends the cookie and
+// `X-Hearth-Dashboard: 1` (without which the API ignores the cookie); a 401
+// throws Unauthorized so the page can bring the login back.
 
-const KEY_ITEM = 'hearth.apiKey';
+/** Where older dashboards kept the key; removed on load. */
+const LEGACY_KEY_ITEM = 'hearth.apiKey';
+const DASHBOARD_HEADERS = { 'x-hearth-dashboard': '1', accept: 'application/json' };
 
 /** The key was missing or rejected. */
 export class Unauthorized extends Error {
@@ -19,16 +23,9 @@ export class ApiError extends Error {
   }
 }
 
-export const storedKey = {
-  get: () => localStorage.getItem(KEY_ITEM),
-  set: (key) => localStorage.setItem(KEY_ITEM, key),
-  clear: () => localStorage.removeItem(KEY_ITEM),
-};
-
-async function call(path, key = storedKey.get()) {
-  if (!key) throw new Unauthorized('no API key');
-  const res = await fetch(path, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' } });
-  const body = await res.json().catch(() => null);
+async function call(path, { method = 'GET', headers = {} } = {}) {
+  const res = await fetch(path, { method, credentials: 'same-origin', headers: { ...DASHBOARD_HEADERS, ...headers } });
+  const body = res.status === 204 ? null : await res.json().catch(() => null);
   if (res.status === 401) throw new Unauthorized(body?.error?.message ?? 'the API key was not accepted');
   if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? 'Error', body?.error?.message ?? res.statusText);
   return body;
@@ -36,8 +33,28 @@ async function call(path, key = storedKey.get()) {
 
 const enc = encodeURIComponent;
 
-/** Checks a key before it is stored: resolves when the API accepts it. */
-export const checkKey = (key) => call('/v1/functions', key);
+/** `POST /v1/session`: resolves (and the browser holds the session cookie) when the API accepts the key. */
+export const signIn = (key) => {
+  if (!key) return Promise.reject(new Unauthorized('no API key'));
+  return call('/v1/session', { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+};
+
+/** `GET /v1/session`: resolves when signed in. */
+export const currentSession = () => call('/v1/session');
+
+/** `DELETE /v1/session`: the cookie is gone once it resolves. */
+export const signOut = () => call('/v1/session', { method: 'DELETE' });
+
+/**
+ * A key an older dashboard left in localStorage: removed at once, and
+ * returned so it can be traded for a session one last time.
+ */
+export function takeLegacyKey() {
+  const key = localStorage.getItem(LEGACY_KEY_ITEM);
+  localStorage.removeItem(LEGACY_KEY_ITEM);
+  sessionStorage.removeItem(LEGACY_KEY_ITEM);
+  return key;
+}
 
 /** `GET /v1/functions` → FunctionView[] */
 export const listFunctions = async () => (await call('/v1/functions')).functions;

@@ -2,7 +2,7 @@
 // the window picker, and the 5-second auto-refresh (paused while the tab is
 // hidden). Pages update in place; nothing is rebuilt on a refresh.
 
-import { ApiError, Unauthorized, checkKey, storedKey } from './api.js';
+import { ApiError, Unauthorized, currentSession, signIn, signOut, takeLegacyKey } from './api.js';
 import { el } from './format.js';
 import { createFunctionPage } from './function-page.js';
 import { createListPage } from './list-page.js';
@@ -19,6 +19,7 @@ let page = null;
 let timer = null;
 let inFlight = null;
 let queued = false;
+let signedIn = false;
 
 function currentWindow() {
   const saved = localStorage.getItem(WINDOW_ITEM);
@@ -49,7 +50,7 @@ function showLogin(error) {
 /** What every failed API call ends in: a 401 brings the login back, anything else a banner. */
 function handleError(err) {
   if (err instanceof Unauthorized) {
-    storedKey.clear();
+    signedIn = false;
     showLogin('The API key was not accepted. Enter a valid key.');
   } else if (err instanceof ApiError && err.status === 404 && page?.title) {
     showBanner(`${err.message}.`);
@@ -115,6 +116,7 @@ function stopRefresh() {
 }
 
 function enter() {
+  signedIn = true;
   $('login').hidden = true;
   $('tools').hidden = false;
   windowPicker.value = currentWindow();
@@ -128,8 +130,7 @@ $('login-form').addEventListener('submit', async (event) => {
   const submit = $('login-submit');
   submit.disabled = true;
   try {
-    await checkKey(key);
-    storedKey.set(key);
+    await signIn(key);
     enter();
   } catch (err) {
     showLogin(err instanceof Unauthorized ? 'The API key was not accepted. Enter a valid key.' : `Could not reach the API: ${err.message}`);
@@ -138,9 +139,10 @@ $('login-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('logout').addEventListener('click', () => {
-  storedKey.clear();
+$('logout').addEventListener('click', async () => {
+  signedIn = false;
   showLogin();
+  await signOut().catch((err) => showLogin(`Could not sign out: ${err.message}`));
 });
 
 windowPicker.addEventListener('change', () => {
@@ -148,11 +150,22 @@ windowPicker.addEventListener('change', () => {
   refresh();
 });
 
-window.addEventListener('hashchange', () => storedKey.get() && route());
+window.addEventListener('hashchange', () => signedIn && route());
 
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden && page) refresh({ auto: true });
 });
 
-if (storedKey.get()) enter();
-else showLogin();
+/** On load: a session cookie, or a key an older dashboard left in localStorage (traded, then gone), or the login. */
+async function start() {
+  const legacy = takeLegacyKey();
+  try {
+    await (legacy ? signIn(legacy) : currentSession());
+    enter();
+  } catch (err) {
+    if (!(err instanceof Unauthorized)) showLogin(`Could not reach the API: ${err.message}`);
+    else showLogin(legacy ? 'The API key was not accepted. Enter a valid key.' : undefined);
+  }
+}
+
+start();

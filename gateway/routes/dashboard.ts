@@ -2,7 +2,8 @@
  * The web dashboard: `GET /` (the page), `GET /ui/{file}` (its scripts and
  * styles from `gateway/dashboard/`) and `GET /ui/vendor/{file}` (uPlot's
  * browser build from node_modules). Public on purpose: these files hold no
- * data; the page asks for the API key and sends it with every API call.
+ * data; the page asks for the API key once, trades it for a session cookie
+ * (`POST /v1/session`) and keeps nothing itself.
  *
  * Only the file names listed below are served, so no request path ever
  * reaches the file system.
@@ -37,11 +38,16 @@ const VENDOR_FILES: Record<string, string> = {
 
 /**
  * Everything is same-origin: scripts, styles and API calls. (uPlot sizes its
- * elements through inline styles, hence `style-src 'unsafe-inline'`.)
+ * elements through inline styles, hence `style-src 'unsafe-inline'`.) No
+ * framing (`frame-ancestors`, and `X-Frame-Options` for older browsers), no
+ * window handle shared with a page of another origin (`COOP`), no referrer.
  */
 const SECURITY_HEADERS = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   // Revalidate every time: a new deploy of the gateway must not leave stale scripts behind.

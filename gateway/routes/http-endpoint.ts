@@ -1,11 +1,15 @@
 /**
  * `/fn/{name}` and `/fn/{name}/*`, any method: the function as an HTTP
  * endpoint, with Lambda function-URL (payload 2.0) events and responses.
+ * Served only on the function origin (`function-app.ts`); every answer is
+ * also fenced in by `fenceFunctionHeaders`, in case that origin is ever
+ * shared with something worth stealing.
  */
 import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { unauthorized } from '../auth.ts';
+import { SESSION_COOKIE } from '../dashboard-session.ts';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
@@ -65,8 +69,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       });
     }
     // The platform's headers come last, so a function's value can never stand in for them.
-    const headers = new Headers();
-    for (const [key, value] of result.headers) headers.append(key, value);
+    const headers = fenceFunctionHeaders(result.headers);
     for (const [key, value] of Object.entries(invocationHeaders(outcome))) headers.set(key, value);
     const answer = c.req.method === 'HEAD' ? null : result.body;
     return new Response(answer as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
@@ -74,10 +77,61 @@ export function httpEndpointRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>().all('/fn/*', handle);
 }
 
-/** The platform's key is for the platform; the function never sees it. */
+/**
+ * Every `/fn` answer runs as a sandboxed document with an opaque origin: no
+ * storage, no cookies from script, no service worker, whatever origin serves
+ * it. A policy the function sets stays (both are enforced); ours is always
+ * there. `allow-same-origin` is deliberately absent.
+ */
+export const FUNCTION_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-downloads';
+
+/** Headers a function may not set at all: they reach beyond its own answer. */
+const DROPPED = new Set(['service-worker-allowed', 'clear-site-data']);
+
+/**
+ * A function's headers as they go out. Dropped: `Service-Worker-Allowed` (a
+ * worker scope wider than the script's path), `Clear-Site-Data` (would wipe
+ * the whole host's storage, dashboard included, as cookies ignore ports),
+ * and a `Set-Cookie` that names a `Domain` (a cookie for sibling hosts, e.g.
+ * the dashboard's) or the dashboard's session cookie (which a function could
+ * otherwise plant or overwrite: cookies are shared by every port of a host).
+ * Other cookies stay: they are host-only and the API ignores them. CORS
+ * headers stay too: functions are APIs, and the function origin holds
+ * nothing of the dashboard's. Added: the sandbox policy, `nosniff`, and
+ * `Cross-Origin-Resource-Policy: same-site` unless the function chose one.
+ */
+export function fenceFunctionHeaders(fromFunction: Iterable<readonly [string, string]>): Headers {
+  const headers = new Headers();
+  for (const [key, value] of fromFunction) {
+    const name = key.toLowerCase();
+    if (DROPPED.has(name)) continue;
+    if (name === 'set-cookie' && !isHostOnlyFunctionCookie(value)) continue;
+    headers.append(key, value);
+  }
+  headers.append('Content-Security-Policy', FUNCTION_CSP);
+  headers.set('X-Content-Type-Options', 'nosniff');
+  if (!headers.has('cross-origin-resource-policy')) headers.set('Cross-Origin-Resource-Policy', 'same-site');
+  return headers;
+}
+
+function isHostOnlyFunctionCookie(setCookie: string): boolean {
+  const [pair = '', ...attributes] = setCookie.split(';');
+  const name = pair.slice(0, Math.max(pair.indexOf('='), 0)).trim().toLowerCase();
+  // `__Host-`/`__Secure-` prefixes do not make a different cookie to the API's parser, so they are compared without them.
+  if (name.replace(/^__(host|secure)-/, '') === SESSION_COOKIE) return false;
+  return !attributes.some((a) => a.trim().toLowerCase().startsWith('domain'));
+}
+
+/** The platform's key and the dashboard's session are for the platform; the function never sees them. */
 function withoutCredentials(headers: Headers): Headers {
   const copy = new Headers(headers);
   copy.delete('authorization');
+  const cookie = copy.get('cookie');
+  if (cookie !== null) {
+    const kept = cookie.split(';').filter((part) => part.slice(0, Math.max(part.indexOf('='), 0)).trim() !== SESSION_COOKIE);
+    if (kept.length > 0) copy.set('cookie', kept.join(';').trim());
+    else copy.delete('cookie');
+  }
   return copy;
 }
 

@@ -156,11 +156,14 @@ export class BenchStack {
       await stack.clearQueue();
       const port = await freePort(18080);
       stack.url = `http://127.0.0.1:${port}`;
+      // Function endpoints get a listener of their own; no scenario calls them, but the port must be free.
+      let fnPort = await freePort(port + 1);
+      while (fnPort === port) fnPort = await freePort();
       // The density scenario provisions 200 × 64 MB in one namespace: over the default quota.
       stack.gateway = await stack.spawn(
         'gateway',
         'gateway/main.ts',
-        { PORT: String(port), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536' },
+        { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536' },
         'gateway listening',
       );
       await stack.waitForHealth();

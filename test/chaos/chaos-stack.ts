@@ -88,7 +88,15 @@ export class ChaosStack {
     this.records.on('error', () => {});
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    const gateway = await this.spawn('gateway', 'gateway/main.ts', { PORT: String(port), HOST: '127.0.0.1' }, 'gateway listening');
+    // Function endpoints get a listener of their own; nothing here calls them, but the port must be free.
+    let fnPort = await freePort(port + 1);
+    while (fnPort === port) fnPort = await freePort();
+    const gateway = await this.spawn(
+      'gateway',
+      'gateway/main.ts',
+      { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1' },
+      'gateway listening',
+    );
     this.gateway = gateway;
     void gateway.exited.then(() => {
       if (this.gateway !== gateway) return;

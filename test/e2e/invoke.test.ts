@@ -173,7 +173,7 @@ describe('invoking functions', () => {
   it('serves a function over /fn/{name} with function-URL events and responses', async () => {
     const name = uniqueName('web');
     await deploy(platform, name, { bytes: Buffer.from(HTTP_APP), filename: 'index.mjs' }, { runtime: 'nodejs20' });
-    const res = await platform.api(`/fn/${name}/some/path?x=1&y=2`, {
+    const res = await platform.fn(`/fn/${name}/some/path?x=1&y=2`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: 'hello body',
@@ -184,7 +184,7 @@ describe('invoking functions', () => {
     expect(res.headers.get('set-cookie')).toContain('a=1');
     expect(await res.json()).toEqual({ path: '/some/path', query: { x: '1', y: '2' }, body: 'hello body', b64: false });
 
-    const binary = await platform.api(`/fn/${name}`, {
+    const binary = await platform.fn(`/fn/${name}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
       body: new Uint8Array([0, 1, 2, 255]),
@@ -197,7 +197,7 @@ describe('invoking functions', () => {
   it('sends a plain return value from /fn as 200 JSON', async () => {
     const name = uniqueName('plain');
     await deploy(platform, name, { bytes: Buffer.from('exports.handler = async () => ({ just: "data" });'), filename: 'index.js' }, { runtime: 'nodejs20' });
-    const res = await platform.api(`/fn/${name}`);
+    const res = await platform.fn(`/fn/${name}`);
     invocationIds.push(res.headers.get('x-invocation-id')!);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/json');

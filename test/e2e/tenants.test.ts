@@ -74,7 +74,7 @@ describe('tenants', () => {
     expect((await as(tenantKey)(`/v1/functions/${other}/invoke`, { method: 'POST', body: '{}' })).status).toBe(404);
     expect((await as(tenantKey)(`/v1/functions/${other}`, { method: 'DELETE' })).status).toBe(404);
     expect((await as(tenantKey)(`/v1/functions/${other}/metrics`)).status).toBe(404);
-    expect((await as(tenantKey)(`/fn/@default/${other}`)).status).toBe(404);
+    expect((await platform.fn(`/fn/@default/${other}`, { headers: { authorization: `Bearer ${tenantKey}` } })).status).toBe(404);
 
     const queued = await platform.api(`/v1/functions/${other}/invoke?async=true`, { method: 'POST', body: '{"sleepMs": 500}' });
     const queuedId = (await queued.json()).invocationId;
@@ -171,16 +171,16 @@ describe('tenants', () => {
     form.set('runtime', 'nodejs20');
     form.set('public', 'true');
     expect((await as(tenantKey)(`/v1/functions/${open}`, { method: 'PUT', body: form })).status).toBe(201);
-    const anonymous = await fetchWithoutKey(`${platform.url}/fn/@${tenant}/${open}/path`);
+    const anonymous = await fetchWithoutKey(`${platform.fnUrl}/fn/@${tenant}/${open}/path`);
     expect(anonymous.status).toBe(200);
     expect(await anonymous.json()).toBe('hello, anyone');
 
     const closed = uniqueName('closed');
     await deploy(platform, closed, source('secret'), { runtime: 'nodejs20' });
-    expect((await fetchWithoutKey(`${platform.url}/fn/${closed}`)).status).toBe(401);
-    expect((await fetchWithoutKey(`${platform.url}/fn/@${tenant}/no-such-fn`)).status).toBe(401);
+    expect((await fetchWithoutKey(`${platform.fnUrl}/fn/${closed}`)).status).toBe(401);
+    expect((await fetchWithoutKey(`${platform.fnUrl}/fn/@${tenant}/no-such-fn`)).status).toBe(401);
     expect((await fetchWithoutKey(`${platform.url}/v1/functions`)).status).toBe(401);
-    expect((await fetchWithoutKey(`${platform.url}/fn/${closed}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetchWithoutKey(`${platform.fnUrl}/fn/${closed}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
   });
 
   it('enforces a namespace concurrency quota with 429', async () => {

@@ -1,6 +1,6 @@
 /**
- * A real platform for one test file: a gateway listening on a free port and a
- * worker, both in this process, against the run's database, real Redis (with
+ * A real platform for one test file: a gateway listening on two free ports
+ * (the API origin `url` and the function origin `fnUrl`) and a worker, both in this process, against the run's database, real Redis (with
  * a queue prefix of their own) and the real Docker engine.
  */
 import { randomBytes } from 'node:crypto';
@@ -56,7 +56,10 @@ export function fetchWithoutKey(url: string, init?: RequestInit): Promise<ApiRes
 }
 
 export interface Platform {
+  /** The API origin: dashboard, `/v1`, the Lambda API. */
   url: string;
+  /** The function origin: `/fn/*`. */
+  fnUrl: string;
   apiKey: string;
   prefix: string;
   workerId: string;
@@ -71,6 +74,8 @@ export interface Platform {
   worker: WorkerService;
   /** Calls the API with the key set. */
   api(path: string, init?: RequestInit): Promise<ApiResponse>;
+  /** Calls the function origin (`/fn/...`) with the key set, like `api`. */
+  fn(path: string, init?: RequestInit): Promise<ApiResponse>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +115,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   });
   const worker = await startWorker(workerId);
   const extraWorkers: WorkerService[] = [];
+  let fnPort = 0;
   const gateway = await createGateway({
     db: database.db,
     redisUrl,
@@ -119,15 +125,27 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     syncGraceMs: 30_000,
     throttleWaitMs: options.throttleWaitMs ?? 2000,
     ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
+    functionOrigin: { port: () => fnPort },
     log,
   });
-  const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: 16 * 1024 } });
-  answerClientErrors(server as Server);
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listen = async (fetch: typeof gateway.app.fetch) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: 16 * 1024 } }) as Server;
+    answerClientErrors(server);
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    return server;
+  };
+  const servers = [await listen(gateway.app.fetch), await listen(gateway.functionApp.fetch)] as const;
+  const [url, fnUrl] = servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`) as [string, string];
+  fnPort = (servers[1].address() as AddressInfo).port;
+  const withKey = (base: string) => (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
+    return fetch(`${base}${path}`, { ...init, headers }) as Promise<ApiResponse>;
+  };
 
   return {
     url,
+    fnUrl,
     apiKey,
     prefix,
     workerId,
@@ -142,13 +160,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     database,
     docker: new Dockerode(),
     worker,
-    api(path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
-      return fetch(`${url}${path}`, { ...init, headers }) as Promise<ApiResponse>;
-    },
+    api: withKey(url),
+    fn: withKey(fnUrl),
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await gateway.close();
       await Promise.all([worker, ...extraWorkers].map((w) => w.stop()));
       await database.close();

@@ -72,7 +72,7 @@ describe('a hostile function behind /fn', () => {
     return new Promise((resolve, reject) => {
       // fromEntries makes `__proto__` an own key, as a literal would not.
       const headers = Object.fromEntries([['authorization', `Bearer ${platform.apiKey}`], ...extra]);
-      const req = request(`${platform.url}/fn/${name}/path?${query}`, { method, headers }, (res) => {
+      const req = request(`${platform.fnUrl}/fn/${name}/path?${query}`, { method, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>

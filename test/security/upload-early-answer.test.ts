@@ -132,7 +132,7 @@ describe('early answers to uploads', () => {
 
   for (const path of ['/v1/functions/some-fn/invoke', '/fn/some-fn/x']) {
     it(`answers a chunked 20 MiB body to ${path} with a 413 that Node fetch reads`, async () => {
-      const res = await fetch(`${platform.url}${path}`, {
+      const res = await fetch(`${path.startsWith('/fn/') ? platform.fnUrl : platform.url}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${platform.apiKey}`, 'content-type': 'application/json' },
         body: slowly(Buffer.alloc(20 * MiB, 0x20), 20),

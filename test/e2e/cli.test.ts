@@ -52,6 +52,15 @@ exports.handler = async (event) => {
   return 'result:' + nasty;
 };
 `;
+/** Every file the function was deployed with, relative and sorted. */
+const LIST_FILES = `
+const fs = require('fs');
+const path = require('path');
+const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? walk(path.join(dir, e.name)) : [path.relative(__dirname, path.join(dir, e.name))]);
+exports.handler = async () => walk(__dirname).sort();
+`;
+
 /** Anything a terminal would act on, other than tab and newline. */
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
@@ -92,9 +101,48 @@ describe('hearth CLI', () => {
 
   it('deploys a folder with a nested file, a node_modules dependency, modes and a symlink', async () => {
     const run = await hearth(['deploy', join(work, greeter), '--env', 'GREETING=hello', '--memory', '256']);
-    expect(run.stderr).toMatch(/^packed 6 files and 1 symlink into [\d.]+ (B|KiB)\n$/);
+    expect(run.stderr).toMatch(/^left out 1 path \(default exclusions; a \.hearthignore can change them\): \.git\/\npacked 6 files and 1 symlink into [\d.]+ (B|KiB)\n$/);
     expect(run.stdout).toBe(`deployed ${greeter} version 1 (nodejs20, index.handler, 256 MB, timeout 3000 ms)\n`);
     expect(run.code).toBe(0);
+  });
+
+  it('leaves secrets out of a folder by default and as .hearthignore says; --dry-run lists what would go and uploads nothing', async () => {
+    const name = `secrets-${suffix()}`;
+    const dir = join(work, name);
+    await writeTree(dir, [
+      { path: 'index.js', data: LIST_FILES },
+      { path: 'lib/util.js', data: 'exports.x = 1;' },
+      { path: '.env', data: 'DATABASE_URL=postgres://prod:hunter2@db/prod\n' },
+      { path: '.env.local', data: 'TOKEN=local\n' },
+      { path: '.env.example', data: 'DATABASE_URL=\n' },
+      { path: '.npmrc', data: '//registry.npmjs.org/:_authToken=npm_secret\n' },
+      { path: '.ssh/id_ed25519', data: 'PRIVATE KEY\n' },
+      { path: 'certs/server.pem', data: 'CERT\n' },
+      { path: '.git/config', data: '[core]\n' },
+      { path: 'docs/notes.md', data: 'notes\n' },
+      { path: '.hearthignore', data: '# documentation is not code\n/docs/\n!.env.example\n' },
+    ]);
+    const kept = ['.env.example', 'index.js', 'lib/util.js'];
+    const left = ['.env', '.env.local', '.git/', '.hearthignore', '.npmrc', '.ssh/', 'certs/server.pem', 'docs/'];
+
+    const dry = await hearth(['deploy', dir, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toMatch(new RegExp(`^would deploy ${name} \\(nodejs20, default handler\\)`));
+    for (const path of kept) expect(dry.stdout).toMatch(new RegExp(`^\\s*\\d+ B  ${path.replace(/\./g, '\\.')}$`, 'm'));
+    expect(dry.stdout).toMatch(/^total \d+ B in 3 files, [\d.]+ (B|KiB) zipped$/m);
+    expect(dry.stdout).toContain(`left out 8 paths:\n${left.map((p) => `  ${p}\n`).join('')}dry run: nothing uploaded\n`);
+    expect((await platform.api(`/v1/functions/${name}`)).status).toBe(404);
+
+    const run = await hearth(['deploy', dir]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`left out 8 paths (default exclusions, .hearthignore): ${left.join(', ')}\n`);
+    expect(run.stderr).toMatch(/^packed 3 files into /m);
+    const call = await hearth(['invoke', name]);
+    expect(call.code).toBe(0);
+    expect(JSON.parse(call.stdout)).toEqual(kept);
+    const deleted = await hearth(['delete', name, '--yes']);
+    expect(deleted.code).toBe(0);
   });
 
   it('invokes with --data: pretty JSON on stdout, invocation id, start kind and duration on stderr', async () => {

@@ -1,5 +1,5 @@
 /**
- * `DELETE /v1/functions/{name}`: removes the function, its versions and (via workers) its containers.
+ * `DELETE /v1/functions/{name}`: removes the function, its versions, the code no other version refers to (`store/code-gc.ts`) and (via workers) its containers.
  * Its calls still queued are never run: each is recorded as failed with `FunctionDeleted` (410).
  * Calls already running finish; the delete does not wait for them.
  */

@@ -1,8 +1,10 @@
 /**
  * Namespaces and their keys, for the admin key only:
- * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quotas: concurrency, provisioned memory),
- * `DELETE /v1/namespaces/{ns}` (only once it holds no functions),
+ * `POST/GET /v1/namespaces`, `PATCH /v1/namespaces/{ns}` (quotas: concurrency, provisioned memory,
+ * functions, versions per function, stored code bytes, upload bytes),
+ * `DELETE /v1/namespaces/{ns}` (only once it holds no functions, unless `?force=true`),
  * `POST/GET /v1/namespaces/{ns}/keys`, `DELETE /v1/namespaces/{ns}/keys/{id}`.
+ * Lists are paged (`?limit=&cursor=`, `list-paging.ts`).
  * A key is shown once, in the answer that creates it, with the access key id
  * it signs AWS SigV4 requests under (the key is the secret access key).
  */
@@ -15,6 +17,23 @@ import { DNS_LABEL, UUID } from '../ids.ts';
 import { createCredentialSealer } from '../lambda/credential-seal.ts';
 import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { readJsonBody } from '../read-json-body.ts';
+import { QUOTA_RANGES, type NamespaceQuotas } from '../store/namespace-quotas.ts';
+import type { NamespaceChanges } from '../store/tenants-store.ts';
+import { deleteFunctionAndQueuedCalls } from './delete-function.ts';
+import { pageOf, pageRequest } from './list-paging.ts';
+
+/** The fields `PATCH /v1/namespaces/{ns}` takes. */
+const PATCH_FIELDS = ['concurrencyQuota', 'provisionedMemoryMb', 'maxFunctions', 'maxVersions', 'maxCodeBytes', 'maxUploadBytes'] as const;
+
+/** A storage or count quota (`namespace-quotas.ts`), or null for the gateway's default. */
+function parseStorageQuota(field: keyof NamespaceQuotas, value: unknown): number | null {
+  if (value === null) return null;
+  const { min, max } = QUOTA_RANGES[field];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badRequest('InvalidParameter', `${field} must be an integer from ${min} to ${max}, or null (the default)`);
+  }
+  return value;
+}
 
 /** A JSON object (not an array, string, number or null). */
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -62,20 +81,28 @@ export function manageTenantsRoute(deps: GatewayDeps) {
     })
     .get('/v1/namespaces', async (c) => {
       assertAdmin(c);
-      return c.json({ namespaces: await deps.tenants.listNamespaces() });
+      const { size, store } = pageRequest(c, 'n', (name) => DNS_LABEL.test(name));
+      const page = pageOf(await deps.tenants.listNamespaces(store), size, 'n', (n) => n.name);
+      return c.json({ namespaces: page.items, nextCursor: page.nextCursor });
     })
     .patch('/v1/namespaces/:ns', async (c) => {
       assertAdmin(c);
       const ns = namespaceParam(c.req.param('ns'));
       const body = await readJsonBody(c, 16 * 1024);
       // A JSON string or number is valid JSON too; only an object can hold the field.
-      if (!isObject(body) || !(Object.hasOwn(body, 'concurrencyQuota') || Object.hasOwn(body, 'provisionedMemoryMb'))) {
-        throw badRequest('InvalidParameter', 'body must be {"concurrencyQuota": N | null, "provisionedMemoryMb": N | null} (either or both)');
+      if (!isObject(body) || !PATCH_FIELDS.some((f) => Object.hasOwn(body, f))) {
+        throw badRequest('InvalidParameter', `body must be an object with one or more of ${PATCH_FIELDS.join(', ')} (each N or null)`);
       }
-      const updated = await deps.tenants.updateNamespace(ns, {
+      const unknown = Object.keys(body).filter((k) => !(PATCH_FIELDS as readonly string[]).includes(k));
+      if (unknown.length > 0) throw badRequest('InvalidParameter', `unknown field(s): ${unknown.slice(0, 5).join(', ').slice(0, 200)}; expected ${PATCH_FIELDS.join(', ')}`);
+      const changes: NamespaceChanges = {
         ...(Object.hasOwn(body, 'concurrencyQuota') ? { concurrencyQuota: parseQuota(body.concurrencyQuota) } : {}),
         ...(Object.hasOwn(body, 'provisionedMemoryMb') ? { provisionedMemoryMb: parseProvisionedMemory(body.provisionedMemoryMb) } : {}),
-      });
+      };
+      for (const field of ['maxFunctions', 'maxVersions', 'maxCodeBytes', 'maxUploadBytes'] as const) {
+        if (Object.hasOwn(body, field)) changes[field] = parseStorageQuota(field, body[field]);
+      }
+      const updated = await deps.tenants.updateNamespace(ns, changes);
       if (!updated) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       await deps.announce({ type: 'namespace-changed', namespace: ns });
       return c.json(updated);
@@ -84,7 +111,10 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       assertAdmin(c);
       const ns = namespaceParam(c.req.param('ns'));
       if (ns === 'default') throw badRequest('InvalidParameter', 'the default namespace cannot be deleted');
-      // Functions are deleted one by one first (their own path stops their queued calls); a namespace is never emptied by surprise.
+      const force = c.req.query('force');
+      if (force !== undefined && force !== 'true' && force !== 'false') throw badRequest('InvalidParameter', 'force must be true or false');
+      // Without force, a namespace is never emptied by surprise: its functions are deleted one by one first.
+      if (force === 'true') await emptyNamespace(deps, ns);
       const deletion = await deps.tenants.deleteNamespace(ns);
       if (deletion.result === 'not-found') throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       if (deletion.result === 'has-functions') {
@@ -115,8 +145,10 @@ export function manageTenantsRoute(deps: GatewayDeps) {
     .get('/v1/namespaces/:ns/keys', async (c) => {
       assertAdmin(c);
       const ns = namespaceParam(c.req.param('ns'));
+      const { size, store } = pageRequest(c, 'k', (id) => UUID.test(id));
       if (!(await deps.tenants.getNamespace(ns))) throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
-      return c.json({ keys: await deps.tenants.listKeys(ns) });
+      const page = pageOf(await deps.tenants.listKeys(ns, store), size, 'k', (k) => k.id);
+      return c.json({ keys: page.items, nextCursor: page.nextCursor });
     })
     .delete('/v1/namespaces/:ns/keys/:id', async (c) => {
       assertAdmin(c);
@@ -127,4 +159,34 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       await deps.announce({ type: 'key-revoked', keyHash });
       return c.body(null, 204);
     });
+}
+
+/**
+ * What `?force=true` does before the namespace row goes: its keys are
+ * revoked first (so its tenant can no longer deploy into it or call it),
+ * then each function is deleted the way `DELETE /v1/functions/{name}` does
+ * (queued calls end as `FunctionDeleted`, workers drop its containers, its
+ * code is collected). Its invocation records and rollups are then deleted
+ * with the row (`TenantsStore.deleteNamespace`), not kept until retention:
+ * they are keyed by the namespace's name, and a namespace made later under
+ * the same name must not see the old tenant's history.
+ */
+async function emptyNamespace(deps: GatewayDeps, ns: string): Promise<void> {
+  if (!(await deps.tenants.getNamespace(ns))) return;
+  for (const keyHash of await deps.tenants.revokeAllKeys(ns)) await deps.announce({ type: 'key-revoked', keyHash });
+  let removed = 0;
+  // A page at a time; an admin deploying into it meanwhile is caught by the store's has-functions check (409).
+  for (;;) {
+    const page = await deps.functions.list(ns, { limit: 100 });
+    let progress = false;
+    for (const fn of page) {
+      const functionId = await deleteFunctionAndQueuedCalls(deps, ns, fn.name);
+      if (!functionId) continue;
+      removed++;
+      progress = true;
+      await deps.announce({ type: 'function-deleted', namespace: ns, name: fn.name, functionId });
+    }
+    if (!progress) break;
+  }
+  deps.log.info('namespace emptied for deletion', { namespace: ns, functions: removed });
 }

@@ -1,19 +1,25 @@
 /**
- * `GET /v1/functions`, `GET /v1/functions/{name}` (the function with its
+ * `GET /v1/functions?limit=&cursor=` (by name, paged: `list-paging.ts`), `GET /v1/functions/{name}` (the function with its
  * newest versions) and `GET /v1/functions/{name}/versions?limit=&cursor=`
  * (every version, newest first, paged by an opaque cursor like logs).
  */
 import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { DNS_LABEL } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import type { Page } from '../metrics/metrics-view.ts';
 import { versionCursor, versionOfCursor, type VersionView } from '../store/functions-store.ts';
+import { pageOf, pageRequest } from './list-paging.ts';
 import { parseLimit } from './read-logs.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>()
-    .get('/v1/functions', async (c) => c.json({ functions: await deps.functions.list(c.get('namespace')) }))
+    .get('/v1/functions', async (c) => {
+      const { size, store } = pageRequest(c, 'f', (name) => DNS_LABEL.test(name));
+      const page = pageOf(await deps.functions.list(c.get('namespace'), store), size, 'f', (f) => f.name);
+      return c.json({ functions: page.items, nextCursor: page.nextCursor });
+    })
     .get('/v1/functions/:name', async (c) => {
       const name = c.req.param('name');
       assertFunctionName(name);

@@ -3,13 +3,25 @@
  * content-addressed code they point to. The gateway owns these tables; workers
  * only read code blobs (see `worker/store/code-store.ts`).
  */
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
 import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { FunctionSettings } from '../deploy/function-settings.ts';
 import { isVersionNumber } from '../ids.ts';
-import { DEFAULT_PROVISIONED_MEMORY_MB, assertProvisionedMemoryFits } from './provisioned-memory.ts';
+import { collectCode, lockCode } from './code-gc.ts';
+import {
+  assertCodeFits,
+  assertFunctionFits,
+  assertUploadFits,
+  deleteVersions,
+  namespaceQuotaDefaults,
+  quotasOf,
+  versionsToPrune,
+  DEFAULT_NAMESPACE_QUOTAS,
+  type NamespaceQuotas,
+} from './namespace-quotas.ts';
+import { DEFAULT_PROVISIONED_MEMORY_MB, assertProvisionedMemoryFits, type Transaction } from './provisioned-memory.ts';
 
 /** A version's settings: exactly what a deploy validates (`function-settings.ts`). */
 export type VersionSettings = FunctionSettings;
@@ -38,6 +50,17 @@ export interface FunctionView {
   createdAt: string;
   updatedAt: string;
   latest: VersionView;
+}
+
+/** What a deploy answers: the function with its new latest version, and the old versions it pruned to stay under the quota. */
+export interface DeployedFunction extends FunctionView {
+  prunedVersions: number[];
+}
+
+/** A page of functions by name: up to `limit` after the name `after` (exclusive). */
+export interface FunctionQuery {
+  limit: number;
+  after?: string;
 }
 
 /** How many versions a function view carries at most; older ones are paged by `listVersions`. */
@@ -108,6 +131,8 @@ function toVersionView(row: VersionRow): VersionView {
 export interface FunctionStoreLimits {
   /** Provisioned memory (minWarm × memoryMb) a namespace may hold when its row sets none. */
   defaultProvisionedMemoryMb: number;
+  /** Storage and count quotas of a namespace whose row sets none. */
+  quotas?: NamespaceQuotas;
 }
 
 const DEFAULT_LIMITS: FunctionStoreLimits = { defaultProvisionedMemoryMb: DEFAULT_PROVISIONED_MEMORY_MB };
@@ -115,9 +140,12 @@ const DEFAULT_LIMITS: FunctionStoreLimits = { defaultProvisionedMemoryMb: DEFAUL
 /**
  * Stores the code (once per content hash) and creates the function's next
  * version, pointing `latest` at it, in one transaction. Versions count up
- * from the highest ever created, even after a rollback. Throws 409
- * `QuotaExceeded` when the version would take the namespace over its
- * provisioned memory quota.
+ * from the highest ever created, even after a rollback. Under the
+ * namespace's lock, it enforces the namespace's quotas (409 `QuotaExceeded`
+ * with `{quota, limit, used}`): provisioned memory, functions, upload size,
+ * versions per function (the oldest non-latest versions are pruned to make
+ * room, and their code collected when nothing else refers to it) and stored
+ * code bytes.
  */
 export async function createVersion(
   db: Database,
@@ -126,9 +154,25 @@ export async function createVersion(
   settings: VersionSettings,
   code: NewCode,
   limits: FunctionStoreLimits = DEFAULT_LIMITS,
-): Promise<FunctionView> {
-  await db.transaction(async (tx) => {
+): Promise<DeployedFunction> {
+  const pruned = await db.transaction(async (tx) => {
+    // Takes the namespace's advisory lock: every deploy in the namespace is serialised from here.
     await assertProvisionedMemoryFits(tx, namespace, name, settings, limits.defaultProvisionedMemoryMb);
+    const quotas = await quotasOf(tx, namespace, limits.quotas ?? DEFAULT_NAMESPACE_QUOTAS);
+    if (code.tarGz !== null) assertUploadFits(namespace, code.tarGz.length, quotas);
+    const [existing] = await tx
+      .select({ id: functions.id, latestVersion: functions.latestVersion })
+      .from(functions)
+      .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+      .for('update')
+      .limit(1);
+    if (!existing) await assertFunctionFits(tx, namespace, name, quotas);
+    const prune = existing ? await versionsToPrune(tx, existing, name, quotas) : [];
+    // The code locks order this against a collector deleting the same content (`code-gc.ts`).
+    await lockCode(tx, [code.sha256, ...prune.map((p) => p.codeSha256)]);
+    if (existing) await deleteVersions(tx, existing.id, prune.map((p) => p.version));
+    const sizeBytes = code.tarGz !== null ? code.tarGz.length : await storedSize(tx, code.sha256);
+    await assertCodeFits(tx, namespace, code.sha256, sizeBytes, quotas);
     // Reused code needs no write: the version's foreign key proves it is stored.
     if (code.tarGz !== null) {
       await tx
@@ -161,12 +205,30 @@ export async function createVersion(
       codeSha256: code.sha256,
       codeFormat: code.format,
     });
+    await collectCode(tx, prune.map((p) => p.codeSha256));
+    return prune.map((p) => p.version);
   });
-  const view = await getFunction(db, namespace, name);
-  return view!;
+  const [view] = await functionSummaries(db, and(eq(functions.namespace, namespace), eq(functions.name, name))!, 1);
+  return { ...view!, prunedVersions: pruned };
 }
 
-export async function listFunctions(db: Database, namespace: string): Promise<FunctionView[]> {
+/** The stored size of code reused by address (0 if absent: the version's foreign key then refuses the write). */
+async function storedSize(tx: Transaction, sha256: string): Promise<number> {
+  const [row] = await tx.select({ size: codeBlobs.sizeBytes }).from(codeBlobs).where(eq(codeBlobs.sha256, sha256)).limit(1);
+  return row?.size ?? 0;
+}
+
+/**
+ * The namespace's functions by name: every one, or the page `query` picks
+ * (the `GET /v1/functions` route asks one more than it shows, to know if
+ * another page follows).
+ */
+export async function listFunctions(db: Database, namespace: string, query?: FunctionQuery): Promise<FunctionView[]> {
+  const where = and(eq(functions.namespace, namespace), query?.after !== undefined ? gt(functions.name, query.after) : undefined)!;
+  return functionSummaries(db, where, query?.limit);
+}
+
+async function functionSummaries(db: Database, where: SQL, limit?: number): Promise<FunctionView[]> {
   const rows = await db
     .select({
       name: functions.name,
@@ -182,8 +244,9 @@ export async function listFunctions(db: Database, namespace: string): Promise<Fu
       and(eq(functionVersions.functionId, functions.id), eq(functionVersions.version, functions.latestVersion)),
     )
     .innerJoin(codeBlobs, eq(codeBlobs.sha256, functionVersions.codeSha256))
-    .where(eq(functions.namespace, namespace))
-    .orderBy(asc(functions.name));
+    .where(where)
+    .orderBy(asc(functions.name))
+    .limit(limit ?? Number.MAX_SAFE_INTEGER);
   return rows.map((r) => ({
     name: r.name,
     namespace: r.namespace,
@@ -304,13 +367,30 @@ export async function resolveVersion(
   return row ? { ...row, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'] } : null;
 }
 
-/** Deletes the function and its versions; returns its id, or null if absent. */
+/**
+ * Deletes the function and its versions, and the code no other version
+ * refers to, in one transaction; returns its id, or null if absent.
+ */
 export async function deleteFunction(db: Database, namespace: string, name: string): Promise<string | null> {
-  const [row] = await db
-    .delete(functions)
-    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
-    .returning({ id: functions.id });
-  return row?.id ?? null;
+  return db.transaction(async (tx) => {
+    // Row lock, then code locks: the order a deploy of this function takes them in too.
+    const [fn] = await tx
+      .select({ id: functions.id })
+      .from(functions)
+      .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+      .for('update')
+      .limit(1);
+    if (!fn) return null;
+    const code = await tx
+      .selectDistinct({ sha256: functionVersions.codeSha256 })
+      .from(functionVersions)
+      .where(eq(functionVersions.functionId, fn.id));
+    const sha256s = code.map((c) => c.sha256);
+    await lockCode(tx, sha256s);
+    await tx.delete(functions).where(eq(functions.id, fn.id));
+    await collectCode(tx, sha256s);
+    return fn.id;
+  });
 }
 
 /**
@@ -350,25 +430,33 @@ export async function setLatestVersion(
 
 /** The function metadata operations the gateway's routes use. */
 export interface FunctionStore {
-  createVersion(namespace: string, name: string, settings: VersionSettings, code: NewCode): Promise<FunctionView>;
-  list(namespace: string): Promise<FunctionView[]>;
+  createVersion(namespace: string, name: string, settings: VersionSettings, code: NewCode): Promise<DeployedFunction>;
+  /** Every function of the namespace by name, or the page `query` picks. */
+  list(namespace: string, query?: FunctionQuery): Promise<FunctionView[]>;
   get(namespace: string, name: string): Promise<FunctionDetails | null>;
   listVersions(namespace: string, name: string, query: VersionQuery): Promise<VersionView[] | null>;
   getVersion(namespace: string, name: string, version: number): Promise<VersionView | null>;
   resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
+  /** Deletes the function, its versions and the code nothing else refers to; returns its id, or null if absent. */
   delete(namespace: string, name: string): Promise<string | null>;
   setLatestVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version'>;
 }
 
+/**
+ * The store over `db`. Quotas `limits` leaves out come from the
+ * `HEARTH_MAX_*` variables of the environment (`namespace-quotas.ts`), then
+ * the built-in defaults.
+ */
 export function createPostgresFunctionStore(db: Database, limits: FunctionStoreLimits = DEFAULT_LIMITS): FunctionStore {
+  const full: FunctionStoreLimits = { ...limits, quotas: limits.quotas ?? namespaceQuotaDefaults(process.env) };
   return {
-    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, limits),
-    list: (ns) => listFunctions(db, ns),
+    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, full),
+    list: (ns, query) => listFunctions(db, ns, query),
     get: (ns, name) => getFunction(db, ns, name),
     listVersions: (ns, name, query) => listVersions(db, ns, name, query),
     getVersion: (ns, name, version) => getVersion(db, ns, name, version),
     resolveVersion: (ns, name, version) => resolveVersion(db, ns, name, version),
     delete: (ns, name) => deleteFunction(db, ns, name),
-    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, limits),
+    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, full),
   };
 }

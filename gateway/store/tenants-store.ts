@@ -1,5 +1,5 @@
 /** Namespaces and their API keys in Postgres (keys as SHA-256, plus a sealed copy for SigV4: `gateway/lambda/credential-seal.ts`). */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../../migrations/database.ts';
 import { apiKeys, functions, invocationRollups, invocations, namespaces } from '../../migrations/schema.ts';
 
@@ -8,6 +8,11 @@ export interface NamespaceView {
   concurrencyQuota: number | null;
   /** Most provisioned memory (minWarm × memoryMb) its functions may hold, in MB; null: the gateway's default. */
   provisionedMemoryMb: number | null;
+  /** Storage and count quotas (`namespace-quotas.ts`); null: the gateway's default. */
+  maxFunctions: number | null;
+  maxVersions: number | null;
+  maxCodeBytes: number | null;
+  maxUploadBytes: number | null;
   createdAt: string;
 }
 
@@ -15,6 +20,16 @@ export interface NamespaceView {
 export interface NamespaceChanges {
   concurrencyQuota?: number | null;
   provisionedMemoryMb?: number | null;
+  maxFunctions?: number | null;
+  maxVersions?: number | null;
+  maxCodeBytes?: number | null;
+  maxUploadBytes?: number | null;
+}
+
+/** A page of a list in its order: up to `limit` items after the one named `after` (a namespace's name, a key's id). */
+export interface ListQuery {
+  limit: number;
+  after?: string;
 }
 
 export interface KeyView {
@@ -29,11 +44,15 @@ export interface KeyView {
 export interface TenantsStore {
   createNamespace(name: string, concurrencyQuota: number | null): Promise<NamespaceView | null>;
   updateNamespace(name: string, changes: NamespaceChanges): Promise<NamespaceView | null>;
-  listNamespaces(): Promise<NamespaceView[]>;
+  /** Namespaces by name: the page `query` picks, or all. */
+  listNamespaces(query?: ListQuery): Promise<NamespaceView[]>;
   getNamespace(name: string): Promise<NamespaceView | null>;
   /** `lambda` (optional): the id to give the key and its sealed secret for SigV4 (see `gateway/lambda/credential-seal.ts`). */
   createKey(namespace: string, name: string, keyHash: string, prefix: string, lambda?: { id: string; sealedSecret: string }): Promise<KeyView>;
-  listKeys(namespace: string): Promise<KeyView[]>;
+  /** Keys oldest first (id breaks ties): the page `query` picks, or all. */
+  listKeys(namespace: string, query?: ListQuery): Promise<KeyView[]>;
+  /** Revokes every live key of the namespace; returns their hashes, to announce. */
+  revokeAllKeys(namespace: string): Promise<string[]>;
   /** Marks a key revoked; returns its hash, or null if there is no such live key. */
   revokeKey(namespace: string, id: string): Promise<string | null>;
   /** The namespace of a live key, by hash. */
@@ -64,6 +83,10 @@ const nsView = (r: typeof namespaces.$inferSelect): NamespaceView => ({
   name: r.name,
   concurrencyQuota: r.concurrencyQuota,
   provisionedMemoryMb: r.provisionedMemoryMb,
+  maxFunctions: r.maxFunctions,
+  maxVersions: r.maxVersions,
+  maxCodeBytes: r.maxCodeBytes,
+  maxUploadBytes: r.maxUploadBytes,
   createdAt: r.createdAt.toISOString(),
 });
 
@@ -87,8 +110,14 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
       const rows = await db.update(namespaces).set(changes).where(eq(namespaces.name, name)).returning();
       return rows[0] ? nsView(rows[0]) : null;
     },
-    async listNamespaces() {
-      return (await db.select().from(namespaces).orderBy(asc(namespaces.name))).map(nsView);
+    async listNamespaces(query) {
+      const rows = await db
+        .select()
+        .from(namespaces)
+        .where(query?.after !== undefined ? gt(namespaces.name, query.after) : undefined)
+        .orderBy(asc(namespaces.name))
+        .limit(query?.limit ?? Number.MAX_SAFE_INTEGER);
+      return rows.map(nsView);
     },
     async getNamespace(name) {
       const rows = await db.select().from(namespaces).where(eq(namespaces.name, name)).limit(1);
@@ -99,8 +128,30 @@ export function createPostgresTenantsStore(db: Database): TenantsStore {
       const [row] = await db.insert(apiKeys).values(values).returning();
       return keyView(row!);
     },
-    async listKeys(namespace) {
-      return (await db.select().from(apiKeys).where(eq(apiKeys.namespace, namespace)).orderBy(asc(apiKeys.createdAt))).map(keyView);
+    async listKeys(namespace, query) {
+      // The cursor is a key id; its own row holds the exact (microsecond) time to continue after.
+      const after =
+        query?.after === undefined
+          ? undefined
+          : or(
+              gt(apiKeys.createdAt, sql`(select k.created_at from ${apiKeys} k where k.id = ${query.after})`),
+              and(eq(apiKeys.createdAt, sql`(select k.created_at from ${apiKeys} k where k.id = ${query.after})`), gt(apiKeys.id, query.after)),
+            );
+      const rows = await db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.namespace, namespace), after))
+        .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+        .limit(query?.limit ?? Number.MAX_SAFE_INTEGER);
+      return rows.map(keyView);
+    },
+    async revokeAllKeys(namespace) {
+      const rows = await db
+        .update(apiKeys)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(apiKeys.namespace, namespace), isNull(apiKeys.revokedAt)))
+        .returning({ keyHash: apiKeys.keyHash });
+      return rows.map((r) => r.keyHash);
     },
     async revokeKey(namespace, id) {
       const rows = await db

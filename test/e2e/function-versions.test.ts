@@ -29,6 +29,9 @@ describe('a function with many versions', () => {
       credentials: { accessKeyId: 'HEARTHDEFAULT', secretAccessKey: platform.apiKey },
       maxAttempts: 1,
     });
+    // More versions than the default quota keeps (75): this file is about paging, not pruning.
+    const raised = await platform.api('/v1/namespaces/default', { method: 'PATCH', body: JSON.stringify({ maxVersions: VERSIONS + 10 }) });
+    expect(raised.status, await raised.clone().text()).toBe(200);
     const code = { bytes: Buffer.from('exports.handler = async () => "v";\n'), filename: 'index.js' };
     for (let i = 1; i <= VERSIONS; i++) {
       const res = await deploy(platform, name, code, { runtime: 'nodejs20', timeoutMs: 1000 + i });
@@ -40,6 +43,8 @@ describe('a function with many versions', () => {
   }, 180_000);
   afterAll(async () => {
     lambda?.destroy();
+    await platform?.api(`/v1/functions/${name}`, { method: 'DELETE' });
+    await platform?.api('/v1/namespaces/default', { method: 'PATCH', body: JSON.stringify({ maxVersions: null }) });
     await platform?.stop();
   });
 

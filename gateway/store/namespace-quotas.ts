@@ -1,0 +1,186 @@
+/**
+ * Per-namespace storage and count quotas: functions, versions per function,
+ * bytes of stored code, bytes of one deploy's archive. The admin sets them on
+ * the namespace row (`PATCH /v1/namespaces/{ns}`); a null column means the
+ * gateway's default.
+ *
+ * Checked inside the deploy's transaction under the namespace's advisory
+ * lock (the same one the provisioned-memory quota takes), so parallel
+ * deploys are serialised per namespace and cannot together pass a limit
+ * each of them alone would have been refused at.
+ */
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { codeBlobs, functions, functionVersions, namespaces } from '../../migrations/schema.ts';
+import { CODE_LIMITS } from '../../worker/code/code-limits.ts';
+import { HearthError } from '../errors.ts';
+import type { Transaction } from './provisioned-memory.ts';
+
+export interface NamespaceQuotas {
+  /** Most functions the namespace may hold. */
+  maxFunctions: number;
+  /** Most versions one function keeps; a deploy beyond it prunes the oldest unreferenced one. */
+  maxVersions: number;
+  /** Most bytes of distinct code archives the namespace's versions may refer to. */
+  maxCodeBytes: number;
+  /** Largest canonical code archive one deploy may store. */
+  maxUploadBytes: number;
+}
+
+const GiB = 1024 * 1024 * 1024;
+
+/** The defaults when neither the environment nor the namespace row sets a limit. */
+export const DEFAULT_NAMESPACE_QUOTAS: Readonly<NamespaceQuotas> = Object.freeze({
+  maxFunctions: 200,
+  maxVersions: 75,
+  maxCodeBytes: GiB,
+  maxUploadBytes: CODE_LIMITS.maxUploadBytes,
+});
+
+/** The range `PATCH /v1/namespaces/{ns}` accepts for each quota (versions: at least 2, latest and one to roll back to). */
+export const QUOTA_RANGES: Readonly<Record<keyof NamespaceQuotas, { min: number; max: number }>> = Object.freeze({
+  maxFunctions: { min: 0, max: 1_000_000 },
+  maxVersions: { min: 2, max: 100_000 },
+  maxCodeBytes: { min: 0, max: 1024 * GiB },
+  maxUploadBytes: { min: 1, max: CODE_LIMITS.maxUploadBytes },
+});
+
+const ENV_NAMES: Readonly<Record<keyof NamespaceQuotas, string>> = {
+  maxFunctions: 'HEARTH_MAX_FUNCTIONS',
+  maxVersions: 'HEARTH_MAX_VERSIONS',
+  maxCodeBytes: 'HEARTH_MAX_CODE_BYTES',
+  maxUploadBytes: 'HEARTH_MAX_UPLOAD_BYTES',
+};
+
+/**
+ * The defaults `source` (usually the gateway's environment) sets, each in its
+ * quota's range; throws one error naming every bad value. Until the
+ * gateway's config schema carries these, the store reads them here.
+ */
+export function namespaceQuotaDefaults(source: Record<string, string | undefined>): NamespaceQuotas {
+  const problems: string[] = [];
+  const out = { ...DEFAULT_NAMESPACE_QUOTAS };
+  for (const key of Object.keys(ENV_NAMES) as Array<keyof NamespaceQuotas>) {
+    const raw = source[ENV_NAMES[key]];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    const { min, max } = QUOTA_RANGES[key];
+    if (!/^\d+$/.test(raw) || n < min || n > max) problems.push(`${ENV_NAMES[key]} must be an integer from ${min} to ${max}, got "${raw.slice(0, 32)}"`);
+    else out[key] = n;
+  }
+  if (problems.length > 0) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
+  return out;
+}
+
+/** A quota a write would exceed: 409 `QuotaExceeded` with `{quota, limit, used}` (and `requested` when it applies). */
+export function quotaExceeded(quota: string, limit: number, used: number, message: string, requested?: number): HearthError {
+  return new HearthError(409, 'QuotaExceeded', message, { quota, limit, used, ...(requested !== undefined ? { requested } : {}) });
+}
+
+/** The namespace's quotas: its row's values where set, `defaults` elsewhere. */
+export async function quotasOf(tx: Transaction, namespace: string, defaults: NamespaceQuotas): Promise<NamespaceQuotas> {
+  const [row] = await tx
+    .select({
+      maxFunctions: namespaces.maxFunctions,
+      maxVersions: namespaces.maxVersions,
+      maxCodeBytes: namespaces.maxCodeBytes,
+      maxUploadBytes: namespaces.maxUploadBytes,
+    })
+    .from(namespaces)
+    .where(eq(namespaces.name, namespace))
+    .limit(1);
+  return {
+    maxFunctions: row?.maxFunctions ?? defaults.maxFunctions,
+    maxVersions: row?.maxVersions ?? defaults.maxVersions,
+    maxCodeBytes: row?.maxCodeBytes ?? defaults.maxCodeBytes,
+    maxUploadBytes: row?.maxUploadBytes ?? defaults.maxUploadBytes,
+  };
+}
+
+/** Throws `QuotaExceeded` (quota `functions`) when the namespace already holds `maxFunctions`. */
+export async function assertFunctionFits(tx: Transaction, namespace: string, name: string, quotas: NamespaceQuotas): Promise<void> {
+  const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functions).where(eq(functions.namespace, namespace));
+  const used = held?.n ?? 0;
+  if (used < quotas.maxFunctions) return;
+  throw quotaExceeded(
+    'functions',
+    quotas.maxFunctions,
+    used,
+    `namespace "${namespace}" may hold at most ${quotas.maxFunctions} functions and holds ${used}; delete one before creating "${name}"`,
+  );
+}
+
+/**
+ * The versions to delete so that one more fits under `maxVersions`: the
+ * oldest first, never the current latest (what runs now, and what
+ * provisioned containers follow). Hearth has no aliases; a version a call is
+ * pinned to and that is pruned answers `VersionNotFound` afterwards.
+ * Throws `QuotaExceeded` (quota `versions`) if not enough can go.
+ */
+export async function versionsToPrune(
+  tx: Transaction,
+  fn: { id: string; latestVersion: number },
+  name: string,
+  quotas: NamespaceQuotas,
+): Promise<Array<{ version: number; codeSha256: string }>> {
+  const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functionVersions).where(eq(functionVersions.functionId, fn.id));
+  const used = held?.n ?? 0;
+  const excess = used + 1 - quotas.maxVersions;
+  if (excess <= 0) return [];
+  const oldest = await tx
+    .select({ version: functionVersions.version, codeSha256: functionVersions.codeSha256 })
+    .from(functionVersions)
+    .where(and(eq(functionVersions.functionId, fn.id), ne(functionVersions.version, fn.latestVersion)))
+    .orderBy(asc(functionVersions.version))
+    .limit(excess);
+  if (oldest.length === excess) return oldest;
+  throw quotaExceeded(
+    'versions',
+    quotas.maxVersions,
+    used,
+    `function "${name}" may keep at most ${quotas.maxVersions} versions and none of its ${used} can be pruned (only latest is left)`,
+  );
+}
+
+/** Deletes the given versions of a function. */
+export async function deleteVersions(tx: Transaction, functionId: string, versions: number[]): Promise<void> {
+  if (versions.length === 0) return;
+  await tx.delete(functionVersions).where(and(eq(functionVersions.functionId, functionId), inArray(functionVersions.version, versions)));
+}
+
+/**
+ * Throws `QuotaExceeded` (quota `codeBytes`) when adding the archive
+ * `sha256` of `sizeBytes` would take the distinct code the namespace's
+ * versions refer to over `maxCodeBytes`. Code the namespace already refers
+ * to costs nothing more. Call it after pruning, so pruned versions' code no
+ * longer counts.
+ */
+export async function assertCodeFits(tx: Transaction, namespace: string, sha256: string, sizeBytes: number, quotas: NamespaceQuotas): Promise<void> {
+  const [usage] = await tx.execute<{ used: string; has: boolean }>(sql`
+    select coalesce(sum(b.size_bytes), 0)::bigint as used, coalesce(bool_or(b.sha256 = ${sha256}), false) as has
+    from ${codeBlobs} b
+    where b.sha256 in (
+      select v.code_sha256 from ${functionVersions} v join ${functions} f on f.id = v.function_id where f.namespace = ${namespace}
+    )`).then((r) => r.rows);
+  const used = Number(usage?.used ?? 0);
+  if (usage?.has || used + sizeBytes <= quotas.maxCodeBytes) return;
+  throw quotaExceeded(
+    'codeBytes',
+    quotas.maxCodeBytes,
+    used,
+    `namespace "${namespace}" may store at most ${quotas.maxCodeBytes} bytes of code and stores ${used}; this ${sizeBytes}-byte archive does not fit. ` +
+      `Delete functions or old versions (or ask for a higher quota).`,
+    sizeBytes,
+  );
+}
+
+/** Throws `QuotaExceeded` (quota `uploadBytes`) when one archive is larger than the namespace's `maxUploadBytes`. */
+export function assertUploadFits(namespace: string, sizeBytes: number, quotas: NamespaceQuotas): void {
+  if (sizeBytes <= quotas.maxUploadBytes) return;
+  throw quotaExceeded(
+    'uploadBytes',
+    quotas.maxUploadBytes,
+    0,
+    `namespace "${namespace}" may deploy code archives of at most ${quotas.maxUploadBytes} bytes; this one is ${sizeBytes}`,
+    sizeBytes,
+  );
+}

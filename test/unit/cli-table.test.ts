@@ -1,8 +1,10 @@
 /** The CLI's tables and lists at any length (gateway/cli/table.ts, format.ts, commands/functions.ts). */
 import { describe, expect, it } from 'vitest';
 import { readAllFunctions } from '../../gateway/cli/commands/functions.ts';
+import { renderMetrics } from '../../gateway/cli/commands/metrics.ts';
 import { sparkline } from '../../gateway/cli/format.ts';
 import { formatTable } from '../../gateway/cli/table.ts';
+import type { FunctionMetrics, Percentiles } from '../../gateway/metrics/metrics-view.ts';
 import type { FunctionView } from '../../gateway/store/functions-store.ts';
 
 /** Anything a terminal would act on, tab and newline included (a cell must stay on its row). */
@@ -52,6 +54,23 @@ describe('sparkline', () => {
     const line = sparkline(values);
     expect([...line]).toHaveLength(ROWS);
     expect(line.endsWith('█')).toBe(true);
+  });
+});
+
+describe('hearth metrics', () => {
+  it('shows a 7d window\'s 168 buckets whole: the metrics table is not cut at the default cell width', () => {
+    const none: Percentiles = { count: 0, p50: null, p95: null, p99: null };
+    const series = Array.from({ length: 168 }, (_, i) => ({
+      t: new Date(i * 3_600_000).toISOString(), invocations: i % 7, errors: 0, throttles: 0, coldStarts: 0, p50Ms: null, p99Ms: null, initP50Ms: null, gbSeconds: 0,
+    }));
+    const metrics: FunctionMetrics = {
+      function: 'f\u001b]0;title\u0007', window: '7d', from: series[0]!.t, to: series[167]!.t, bucketSeconds: 3600, invocations: 504,
+      errors: { total: 0, byCode: {} }, throttles: 0, startKinds: { cold: 0, prewarmed: 0, warm: 0 }, coldStarts: { count: 0, rate: 0 },
+      latencyMs: { all: none, cold: none, prewarmed: none, warm: none }, durationMs: none, initMs: none, queueWaitMs: none,
+      peakConcurrency: 1, usage: { billedMs: 0, gbSeconds: 0 }, series,
+    };
+    const text = renderMetrics(metrics);
+    expect(text).toMatch(/^invocations\s+504\s+[▁▂▃▄▅▆▇█]{168}$/mu);
   });
 });
 

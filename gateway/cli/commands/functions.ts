@@ -13,8 +13,9 @@ export const listCommand: Command = {
   summary: 'list functions with their latest version',
   help: `Usage: hearth list
 
-Lists every function: latest version, runtime, handler, memory, timeout and
-when it last changed.
+Lists every function (all pages of the gateway's list): latest version,
+runtime, handler, memory, timeout and when it last changed. Cells longer
+than 80 columns are cut with "…".
 `,
   async run(argv, ctx) {
     parseCommandArgs('list', argv, {}, { required: [] });

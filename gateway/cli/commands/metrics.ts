@@ -50,7 +50,7 @@ Options:
 };
 
 /** The whole report, as printed. */
-function renderMetrics(m: FunctionMetrics): string {
+export function renderMetrics(m: FunctionMetrics): string {
   const byCode = Object.entries(m.errors.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
   const kinds = m.startKinds;
   const out: string[] = [];
@@ -69,7 +69,8 @@ function renderMetrics(m: FunctionMetrics): string {
         ['billed ms', m.usage.billedMs, ''],
         ['GB-seconds', String(m.usage.gbSeconds), ''],
       ],
-      { header: false },
+      // A 7d sparkline is 168 characters, and every error code is listed: nothing here is cut.
+      { header: false, maxCellWidth: 1000 },
     ).trimEnd(),
   );
   out.push('');

@@ -7,7 +7,7 @@
  * caller). A qualifier is `$LATEST` or a version number; Hearth has no aliases.
  */
 import { LambdaError } from './lambda-errors.ts';
-import { isVersionNumber } from '../ids.ts';
+import { INT4_MAX, isVersionNumber } from '../ids.ts';
 
 /** The fixed account id in every ARN Hearth reports. */
 export const ACCOUNT_ID = '000000000000';
@@ -46,13 +46,25 @@ export function parseFunctionIdentifier(raw: string, qualifierParam?: string): F
 
 /**
  * The Hearth version a qualifier names: undefined for latest (`$LATEST` or
- * none), a number, or null when it cannot name anything (an alias).
+ * none), a number, or null when it cannot name anything (an alias). Throws
+ * InvalidParameterValueException for a qualifier Lambda would refuse: one
+ * over 128 characters or of other characters, or a version number past the
+ * largest there can be.
  */
 export function versionOf(qualifier: string | undefined): number | undefined | null {
   if (qualifier === undefined || qualifier === '$LATEST') return undefined;
-  // Ten digits can still overflow the version column: past INT4_MAX it names nothing.
-  if (!/^[1-9]\d{0,9}$/.test(qualifier) || !isVersionNumber(Number(qualifier))) return null;
-  return Number(qualifier);
+  if (!/^[a-zA-Z0-9$_-]{1,128}$/.test(qualifier)) {
+    throw new LambdaError(
+      'InvalidParameterValueException',
+      `1 validation error detected: Value '${qualifier.slice(0, 128)}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+) and have length at most 128`,
+    );
+  }
+  if (!/^\d+$/.test(qualifier)) return null;
+  const n = Number(qualifier);
+  if (!/^[1-9]/.test(qualifier) || !isVersionNumber(n)) {
+    throw new LambdaError('InvalidParameterValueException', `Qualifier '${qualifier.slice(0, 32)}' is not a version number: versions run from 1 to ${INT4_MAX}.`);
+  }
+  return n;
 }
 
 /** `arn:aws:lambda:<region>:000000000000:function:<name>[:<qualifier>]`. */

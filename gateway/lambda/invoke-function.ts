@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import { jsonText } from '../read-json-body.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
-import type { LambdaEnv } from './lambda-auth.ts';
+import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { lambdaInvokeResponse } from './invoke-response.ts';
 
@@ -19,7 +19,7 @@ type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 export function invokeFunctionRoute(deps: GatewayDeps) {
   return new Hono<LambdaEnv>().post('/2015-03-31/functions/:name/invocations', async (c) => {
     const region = c.get('region');
-    const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'), c.req.query('Qualifier'));
+    const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'), lambdaQuery(c, 'Qualifier'));
     const type = invocationType(c.req.header('x-amz-invocation-type'));
     const tail = logType(c.req.header('x-amz-log-type'));
     const version = versionOf(qualifier);

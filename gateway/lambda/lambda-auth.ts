@@ -1,15 +1,20 @@
 /**
  * The Lambda API's authentication: every request must be SigV4-signed with
- * one of Hearth's keys as the secret (`lambda-credentials.ts`). The body is
- * read here, within a per-operation size limit, because the signature covers
- * its hash; handlers take it from `c.get('body')`.
+ * one of Hearth's keys as the secret (`lambda-credentials.ts`). The order
+ * matters: the Authorization header, the credential scope, the request time
+ * and the key id are checked from the headers alone, and only a request that
+ * passes all of them has its body read (hashed as it streams, within a
+ * per-operation size limit) and its signature verified. So an anonymous
+ * client can make the gateway read no body into memory. Handlers take the
+ * body from `c.get('body')` and query parameters from `lambdaQuery` (read
+ * the way the signature read them).
  */
 import type { IncomingMessage } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
-import { readBody } from '../request-limits.ts';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { LambdaCaller } from './lambda-credentials.ts';
 import { LambdaError } from './lambda-errors.ts';
-import { SigV4Error, parseAuthorization, verifySignature } from './sigv4.ts';
+import { readSignedBody } from './signed-body.ts';
+import { SigV4Error, checkHeaders, parseAuthorization, queryParameters, verifySignature } from './sigv4.ts';
 
 export interface LambdaVariables {
   /** Sent back as `x-amzn-RequestId` (the invocation id, for Invoke). */
@@ -20,6 +25,8 @@ export interface LambdaVariables {
   region: string;
   /** The whole request body, already read and hashed. */
   body: Uint8Array;
+  /** The query's parameters, decoded as the signature covered them (`+` is a plus). */
+  query: ReadonlyMap<string, string>;
 }
 
 /** Hono environment of the Lambda routes. */
@@ -27,7 +34,7 @@ export type LambdaEnv = { Variables: LambdaVariables };
 
 export interface SigV4AuthOptions {
   resolve(accessKeyId: string): Promise<LambdaCaller>;
-  /** The largest body accepted for a request (checked before the signature, while reading). */
+  /** The largest body accepted for a request (checked while reading, after the headers passed). */
   maxBodyBytes(method: string, path: string): number;
   now?: () => Date;
 }
@@ -38,13 +45,17 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
   return async (c, next) => {
     try {
       const auth = parseAuthorization(c.req.header('authorization'));
-      const caller = await options.resolve(auth.accessKeyId);
       const { rawPath, rawQuery } = requestTarget(c.env as { incoming?: IncomingMessage } | undefined, c.req.url);
-      const body = await readBody(c, options.maxBodyBytes(c.req.method, rawPath), 'the request');
-      verifySignature({ method: c.req.method, rawPath, rawQuery, headers: c.req.raw.headers, body }, auth, caller.secret, 'lambda', now());
+      const request = { method: c.req.method, rawPath, rawQuery, headers: c.req.raw.headers };
+      const checked = checkHeaders(request, auth, 'lambda', now());
+      const query = new Map(queryParameters(rawQuery));
+      const caller = await options.resolve(auth.accessKeyId);
+      const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath));
+      verifySignature(request, auth, checked, sha256, caller.secret);
       c.set('namespace', caller.namespace);
       c.set('region', auth.region);
       c.set('body', body);
+      c.set('query', query);
     } catch (err) {
       if (!(err instanceof SigV4Error)) throw err;
       if (err.kind === 'missing') throw new LambdaError('MissingAuthenticationTokenException', err.message);
@@ -53,6 +64,15 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
     }
     await next();
   };
+}
+
+/**
+ * A query parameter as the signature read it. Hono's own `c.req.query()`
+ * turns `+` into a space, which would let a signed `+` mean something else
+ * to the route than to the signature.
+ */
+export function lambdaQuery(c: Context<LambdaEnv>, name: string): string | undefined {
+  return c.get('query').get(name);
 }
 
 /**

@@ -39,12 +39,16 @@ export function markerOf(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
-/** The page size `MaxItems` asks for, at most 50; throws InvalidParameterValueException for a bad one. */
+/**
+ * The page size `MaxItems` asks for. As in Lambda, any value from 1 to 10000
+ * is taken and a page holds at most 50 items whatever it asks (NextMarker
+ * gives the rest); throws InvalidParameterValueException for anything else.
+ */
 export function parseMaxItems(raw: string | undefined): number {
   if (raw === undefined || raw === '') return MAX_PAGE;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) {
-    throw new LambdaError('InvalidParameterValueException', `MaxItems must be an integer from 1 to 10000, got "${raw.slice(0, 16)}"`);
+  if (!/^\d{1,5}$/.test(raw) || n < 1 || n > 10_000) {
+    throw new LambdaError('InvalidParameterValueException', `MaxItems must be an integer from 1 to 10000 (a page holds at most ${MAX_PAGE} items), got "${raw.slice(0, 16)}"`);
   }
   return Math.min(n, MAX_PAGE);
 }

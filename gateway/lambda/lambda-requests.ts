@@ -8,8 +8,9 @@
  */
 import { z } from 'zod';
 import { DEFAULT_ARCHIVE_LIMITS, isZip } from '../deploy/upload-archive.ts';
-import { MEMORY_MB, TIMEOUT_MS, parseFunctionSettings, type FunctionSettings } from '../deploy/function-settings.ts';
+import { ENV_MAX_BYTES, MEMORY_MB, TIMEOUT_MS, parseFunctionSettings, type FunctionSettings } from '../deploy/function-settings.ts';
 import type { VersionSettings } from '../store/functions-store.ts';
+import { decodeBase64, scanJsonBody } from './code-request-body.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { ARCHITECTURE } from './lambda-shapes.ts';
 import { hearthRuntime } from './runtime-map.ts';
@@ -17,84 +18,128 @@ import { hearthRuntime } from './runtime-map.ts';
 /** The largest CreateFunction / UpdateFunctionCode request: a 50 MiB zip, base64-encoded, plus the other fields. */
 export const MAX_CODE_REQUEST_BYTES = Math.ceil(DEFAULT_ARCHIVE_LIMITS.maxUploadBytes / 3) * 4 + 64 * 1024;
 
+/**
+ * Every field but `ZipFile` together, in any Lambda request body: Lambda's
+ * own limits (4 KB of environment, 256-character description, a few ARNs,
+ * 50 tags) come to well under this.
+ */
+export const MAX_FIELDS_BYTES = 64 * 1024;
+/** No Lambda request nests deeper than a handful of levels. */
+const MAX_DEPTH = 16;
+
+const text = (max: number) => z.string().max(max);
+const list = <T extends z.ZodType>(max: number, item: T) => z.array(item).max(max);
+
+/** Lambda's environment: at most 4 KB of names and values together, names of its own shape. */
+const environment = z.object({
+  Variables: z
+    .record(z.string().regex(/^[a-zA-Z]\w{0,127}$/, 'environment variable names are a letter then letters, digits and _'), z.string())
+    .superRefine((vars, ctx) => {
+      const bytes = Object.entries(vars).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+      if (bytes > ENV_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `the environment comes to ${bytes} bytes; Lambda allows at most ${ENV_MAX_BYTES}` });
+    })
+    .optional(),
+});
+
 const settingsShape = {
-  Runtime: z.string().optional(),
-  Handler: z.string().optional(),
+  Runtime: text(32).optional(),
+  Handler: text(128).optional(),
   MemorySize: z.number().int().optional(),
   Timeout: z.number().int().optional(),
-  Environment: z.object({ Variables: z.record(z.string(), z.string()).optional() }).optional(),
-  Role: z.string().optional(),
-  Description: z.string().optional(),
+  Environment: environment.optional(),
+  Role: text(2048).optional(),
+  Description: text(256).optional(),
   // Refused when they ask for something Hearth does not do (see `refuseUnsupported`).
-  Layers: z.array(z.string()).optional(),
-  VpcConfig: z.object({ SubnetIds: z.array(z.string()).optional() }).optional(),
-  FileSystemConfigs: z.array(z.unknown()).optional(),
+  Layers: list(5, text(2048)).optional(),
+  VpcConfig: z.object({ SubnetIds: list(16, text(1024)).optional(), SecurityGroupIds: list(5, text(1024)).optional() }).optional(),
+  FileSystemConfigs: list(1, z.unknown()).optional(),
   ImageConfig: z.unknown().optional(),
+  // Accepted and not stored; bounded like everything else.
+  Tags: z.record(text(128), text(256)).refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags').optional(),
+  KMSKeyArn: text(2048).optional(),
 };
 
 const codeShape = {
-  ZipFile: z.string().optional(),
-  S3Bucket: z.string().optional(),
-  S3Key: z.string().optional(),
-  S3ObjectVersion: z.string().optional(),
-  ImageUri: z.string().optional(),
-  Architectures: z.array(z.string()).optional(),
+  /** '' after `scanJsonBody` took the string out; the decoded bytes travel beside the input. */
+  ZipFile: z.string().max(MAX_FIELDS_BYTES).optional(),
+  S3Bucket: text(63).optional(),
+  S3Key: text(1024).optional(),
+  S3ObjectVersion: text(1024).optional(),
+  ImageUri: text(2048).optional(),
+  Architectures: list(1, text(16)).optional(),
 };
 
 const createFunction = z.object({
-  FunctionName: z.string(),
+  FunctionName: z.string().min(1).max(140),
   ...settingsShape,
   Code: z.object(codeShape),
   Publish: z.boolean().optional(),
-  PackageType: z.string().optional(),
-  Architectures: z.array(z.string()).optional(),
+  PackageType: text(16).optional(),
+  Architectures: list(1, text(16)).optional(),
 });
 
-const updateCode = z.object({ ...codeShape, Publish: z.boolean().optional(), DryRun: z.boolean().optional(), RevisionId: z.string().optional() });
-const updateConfiguration = z.object({ ...settingsShape, RevisionId: z.string().optional() });
-const publishVersion = z.object({ CodeSha256: z.string().optional(), Description: z.string().optional(), RevisionId: z.string().optional() });
+const updateCode = z.object({ ...codeShape, Publish: z.boolean().optional(), DryRun: z.boolean().optional(), RevisionId: text(64).optional() });
+const updateConfiguration = z.object({ ...settingsShape, RevisionId: text(64).optional() });
+const publishVersion = z.object({ CodeSha256: text(64).optional(), Description: text(256).optional(), RevisionId: text(64).optional() });
 
-export type CreateFunctionInput = z.infer<typeof createFunction>;
-export type UpdateCodeInput = z.infer<typeof updateCode>;
+type CodeInput = z.infer<z.ZodObject<typeof codeShape>>;
+/** A code-carrying request, with `ZipFile`'s bytes already decoded (null when it had none inline). */
+export type WithZip<T> = T & { zip: Buffer | null };
+export type CreateFunctionInput = WithZip<z.infer<typeof createFunction>>;
+export type UpdateCodeInput = WithZip<z.infer<typeof updateCode>>;
 export type UpdateConfigurationInput = z.infer<typeof updateConfiguration>;
 export type PublishVersionInput = z.infer<typeof publishVersion>;
 
-export const parseCreateFunction = (body: Uint8Array) => parseBody(createFunction, body);
-export const parseUpdateCode = (body: Uint8Array) => parseBody(updateCode, body);
-export const parseUpdateConfiguration = (body: Uint8Array) => parseBody(updateConfiguration, body);
-export const parsePublishVersion = (body: Uint8Array) => parseBody(publishVersion, body);
+const limits = { maxFieldsBytes: MAX_FIELDS_BYTES, maxDepth: MAX_DEPTH };
 
-function parseBody<T>(schema: z.ZodType<T>, body: Uint8Array): T {
-  let json: unknown;
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    json = text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    throw new LambdaError('InvalidRequestContentException', 'Could not parse request body into json: the body is not a JSON document');
-  }
+export async function parseCreateFunction(body: Uint8Array): Promise<CreateFunctionInput> {
+  const { json, zip } = await scanJsonBody(body, ['Code', 'ZipFile'], limits);
+  const input = validate(createFunction, json);
+  return { ...input, zip: zip ?? (await inlineZip(input.Code)) };
+}
+export async function parseUpdateCode(body: Uint8Array): Promise<UpdateCodeInput> {
+  const { json, zip } = await scanJsonBody(body, ['ZipFile'], limits);
+  const input = validate(updateCode, json);
+  return { ...input, zip: zip ?? (await inlineZip(input)) };
+}
+export const parseUpdateConfiguration = async (body: Uint8Array) => validate(updateConfiguration, (await scanJsonBody(body, null, limits)).json);
+export const parsePublishVersion = async (body: Uint8Array) => validate(publishVersion, (await scanJsonBody(body, null, limits)).json);
+
+/**
+ * A ZipFile the scan did not take out (its key was written with escapes):
+ * small, as it counted against the fields' budget, and decoded the same way.
+ */
+async function inlineZip(code: CodeInput): Promise<Buffer | null> {
+  if (code.ZipFile === undefined || code.ZipFile === '') return null;
+  const quoted = Buffer.from(JSON.stringify(code.ZipFile));
+  return (await decodeBase64(quoted, 1)).bytes;
+}
+
+/** At most this many problems are listed in a validation error. */
+const MAX_PROBLEMS = 5;
+
+function validate<T>(schema: z.ZodType<T>, json: unknown): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `Value at '${i.path.join('.') || 'body'}' failed to satisfy constraint: ${i.message}`);
-    throw new LambdaError('InvalidParameterValueException', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
+    const issues = parsed.error.issues;
+    const problems = issues.slice(0, MAX_PROBLEMS).map((i) => `Value at '${i.path.join('.').slice(0, 140) || 'body'}' failed to satisfy constraint: ${i.message}`);
+    const more = issues.length > MAX_PROBLEMS ? ` (and ${issues.length - MAX_PROBLEMS} more)` : '';
+    throw new LambdaError('InvalidParameterValueException', `${issues.length} validation error${issues.length === 1 ? '' : 's'} detected: ${problems.join('; ')}${more}`);
   }
   return parsed.data;
 }
 
 /** The zip bytes of `Code.ZipFile` (or UpdateFunctionCode's `ZipFile`); only zips are taken, only inline. */
-export function zipFileOf(code: z.infer<z.ZodObject<typeof codeShape>>): Uint8Array {
+export function zipFileOf(code: CodeInput, zip: Buffer | null): Uint8Array {
   if (code.S3Bucket !== undefined || code.S3Key !== undefined || code.S3ObjectVersion !== undefined || code.ImageUri !== undefined) {
     throw new LambdaError('InvalidParameterValueException', 'Hearth takes code only inline, as ZipFile: S3Bucket/S3Key and ImageUri are not supported.');
   }
   if (code.Architectures !== undefined) refuseArchitectures(code.Architectures);
-  if (code.ZipFile === undefined || code.ZipFile === '') {
+  if (zip === null || zip.length === 0) {
     throw new LambdaError('InvalidParameterValueException', 'Please provide a source for function code: ZipFile is required.');
   }
-  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(code.ZipFile)) {
-    throw new LambdaError('InvalidParameterValueException', 'ZipFile must be base64-encoded.');
-  }
-  const bytes = Buffer.from(code.ZipFile, 'base64');
-  if (!isZip(bytes)) throw new LambdaError('InvalidParameterValueException', 'Could not unzip uploaded file. Please check your file, then try to upload again.');
-  return bytes;
+  if (!isZip(zip)) throw new LambdaError('InvalidParameterValueException', 'Could not unzip uploaded file. Please check your file, then try to upload again.');
+  return zip;
 }
 
 /** Refuses settings that would change how the function runs in ways Hearth cannot. */

@@ -15,12 +15,12 @@ import { invokeFunctionRoute } from './invoke-function.ts';
 import { sigV4Auth, type LambdaEnv } from './lambda-auth.ts';
 import { createCredentialResolver } from './lambda-credentials.ts';
 import { LambdaError, lambdaErrorOf, lambdaErrorResponse } from './lambda-errors.ts';
-import { MAX_CODE_REQUEST_BYTES } from './lambda-requests.ts';
+import { MAX_CODE_REQUEST_BYTES, MAX_FIELDS_BYTES } from './lambda-requests.ts';
 import { manageFunctionsRoute } from './manage-functions.ts';
 import { readFunctionsRoute } from './read-functions.ts';
 
-/** Bodies of the operations that carry neither code nor an event (configuration, publish). */
-const MAX_SMALL_REQUEST_BYTES = 256 * 1024;
+/** Bodies of the operations that carry neither code nor an event (configuration, publish): only small fields. */
+const MAX_SMALL_REQUEST_BYTES = MAX_FIELDS_BYTES;
 
 function maxBodyBytes(method: string, path: string): number {
   if (method === 'POST' && /\/invocations\/?$/.test(path)) return MAX_EVENT_BYTES; // Lambda's 6 MB synchronous payload, for both kinds of call

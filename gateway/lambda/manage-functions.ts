@@ -12,7 +12,7 @@ import type { GatewayDeps } from '../gateway-deps.ts';
 import { deleteFunctionAndQueuedCalls } from '../routes/delete-function.ts';
 import type { FunctionDetails, NewCode, VersionSettings, VersionView } from '../store/functions-store.ts';
 import { functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
-import type { LambdaEnv } from './lambda-auth.ts';
+import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import {
   parseCreateFunction,
@@ -38,7 +38,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
 
   return new Hono<LambdaEnv>()
     .post('/2015-03-31/functions', async (c) => {
-      const input = parseCreateFunction(c.get('body'));
+      const input = await parseCreateFunction(c.get('body'));
       const { name, qualifier } = parseFunctionIdentifier(input.FunctionName);
       if (qualifier !== undefined) throw new LambdaError('InvalidParameterValueException', 'FunctionName cannot carry a qualifier when creating a function.');
       assertFunctionName(name);
@@ -46,7 +46,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       const settings = settingsFrom(input, null);
       const namespace = c.get('namespace');
       if (await deps.functions.get(namespace, name)) throw new LambdaError('ResourceConflictException', `Function already exist: ${name}`);
-      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input.Code) });
+      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input.Code, input.zip) });
       assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
       const fn = await deps.functions.createVersion(namespace, name, settings, packed);
       deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256, via: 'lambda-api' });
@@ -61,9 +61,9 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       return c.json(configuration, 201);
     })
     .put('/2015-03-31/functions/:name/code', async (c) => {
-      const input = parseUpdateCode(c.get('body'));
+      const input = await parseUpdateCode(c.get('body'));
       const { name, fn } = await existing(c);
-      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input) });
+      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input, input.zip) });
       // The handler must still be there: Hearth refuses a package its handler cannot load.
       assertHandlerFileExists(fn.latest.runtime, fn.latest.handler, packed.files);
       if (input.DryRun) return c.json(functionConfiguration(fn.latest, { region: c.get('region'), name, as: '$LATEST' }));
@@ -73,7 +73,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       return c.json(functionConfiguration(updated.latest, { region: c.get('region'), name, as: input.Publish ? 'version' : '$LATEST' }));
     })
     .put('/2015-03-31/functions/:name/configuration', async (c) => {
-      const input = parseUpdateConfiguration(c.get('body'));
+      const input = await parseUpdateConfiguration(c.get('body'));
       refuseUnsupported(input);
       const { name, fn } = await existing(c);
       const settings = settingsFrom(input, fn.latest);
@@ -91,7 +91,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       return c.json(configuration);
     })
     .post('/2015-03-31/functions/:name/versions', async (c) => {
-      const input = parsePublishVersion(c.get('body'));
+      const input = await parsePublishVersion(c.get('body'));
       const { name, fn } = await existing(c);
       const configuration = functionConfiguration(fn.latest, {
         region: c.get('region'),
@@ -109,7 +109,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
     })
     .delete('/2015-03-31/functions/:name', async (c) => {
       const region = c.get('region');
-      const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'), c.req.query('Qualifier'));
+      const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'), lambdaQuery(c, 'Qualifier'));
       if (qualifier !== undefined) {
         throw new LambdaError('InvalidParameterValueException', 'Hearth cannot delete a single version; delete without a Qualifier to remove the function and all its versions.');
       }

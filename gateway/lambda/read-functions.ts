@@ -8,7 +8,7 @@ import type { GatewayDeps } from '../gateway-deps.ts';
 import type { FunctionView, VersionView } from '../store/functions-store.ts';
 import { isVersionNumber } from '../ids.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
-import type { LambdaEnv } from './lambda-auth.ts';
+import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { markerKey, markerOf, pageOf, parseMaxItems } from './lambda-paging.ts';
 import { functionConfiguration, type FunctionConfiguration } from './lambda-shapes.ts';
@@ -17,7 +17,7 @@ export function readFunctionsRoute(deps: GatewayDeps) {
   /** The configuration the path and `Qualifier` name: `$LATEST` (Hearth's latest) or a numbered version. */
   const configurationOf = async (c: Context<LambdaEnv>): Promise<{ name: string; configuration: FunctionConfiguration }> => {
     const region = c.get('region');
-    const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '', c.req.query('Qualifier'));
+    const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '', lambdaQuery(c, 'Qualifier'));
     const version = versionOf(qualifier);
     if (version === null) throw functionNotFound(region, name, qualifier);
     const namespace = c.get('namespace');
@@ -30,7 +30,7 @@ export function readFunctionsRoute(deps: GatewayDeps) {
   const listFunctions = async (c: Context<LambdaEnv>) => {
     const region = c.get('region');
     const all = (await deps.functions.list(c.get('namespace'))).sort((a, b) => byCodePoint(a.name, b.name));
-    const page = pageOf<FunctionView>(all, (f) => f.name, c.req.query('Marker'), c.req.query('MaxItems'));
+    const page = pageOf<FunctionView>(all, (f) => f.name, lambdaQuery(c, 'Marker'), lambdaQuery(c, 'MaxItems'));
     return c.json({
       Functions: page.items.map((f) => functionConfiguration(f.latest, { region, name: f.name, as: '$LATEST' })),
       ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}),
@@ -52,8 +52,8 @@ export function readFunctionsRoute(deps: GatewayDeps) {
       const namespace = c.get('namespace');
       const { name, qualifier } = parseFunctionIdentifier(c.req.param('name'));
       if (qualifier !== undefined) throw functionNotFound(region, name, qualifier);
-      const size = parseMaxItems(c.req.query('MaxItems'));
-      const after = versionAfterMarker(c.req.query('Marker'));
+      const size = parseMaxItems(lambdaQuery(c, 'MaxItems'));
+      const after = versionAfterMarker(lambdaQuery(c, 'Marker'));
       // `$LATEST` first, then every version in ascending order, one page read from the store at a time.
       const entries: Array<{ key: string; version: VersionView; as: '$LATEST' | 'version' }> = [];
       if (after === undefined) {

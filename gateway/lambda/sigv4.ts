@@ -3,13 +3,17 @@
  * `Authorization` header as the AWS SDKs and CLI send them. Pure functions
  * over the request's parts (no HTTP framework), built on node:crypto.
  *
- * What is checked: the header's form; a credential scope for this service
- * ending in `aws4_request` whose date is the request's; a request time
- * (`X-Amz-Date`, else `Date`) within 15 minutes of ours; that `host`, the
- * time header and every `x-amz-*` header sent are signed (so none can be
- * changed on replay); `x-amz-content-sha256`, when sent, equals the body's
- * hash; and the signature, recomputed from the canonical request and
- * compared in constant time.
+ * Verification is split in two so a request that cannot be authentic is
+ * refused before its body is read: `checkHeaders` looks only at the
+ * headers (the header's form; a credential scope for this service and a
+ * well-formed region, ending in `aws4_request`, whose date is the
+ * request's; a request time — `X-Amz-Date`, else `Date` — within 15 minutes
+ * of ours; that `host`, the time header and every `x-amz-*` header sent are
+ * signed, so none can be changed on replay; an `x-amz-content-sha256` of 64
+ * hex digits), and `verifySignature` then takes the body's hash, computed
+ * while it streamed in: it must equal `x-amz-content-sha256` when sent, and
+ * the signature, recomputed from the canonical request, is compared in
+ * constant time.
  *
  * Deliberately not supported: presigned URLs (query-string auth),
  * `UNSIGNED-PAYLOAD` and chunked `STREAMING-*` payloads, SigV4a.
@@ -24,8 +28,13 @@ const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 /** Why a request's signature was refused; the caller chooses how to answer each kind. */
 export class SigV4Error extends Error {
   constructor(
-    /** `missing`: no Authorization header; `malformed`: not a well-formed SigV4 header; `expired`: outside the clock window; `mismatch`: wrong signature or body hash. */
-    readonly kind: 'missing' | 'malformed' | 'expired' | 'mismatch',
+    /**
+     * `missing`: no Authorization header; `malformed`: not a well-formed SigV4
+     * header; `scope`: a credential scope for another service or no valid
+     * region; `expired`: outside the clock window; `mismatch`: wrong
+     * signature or body hash.
+     */
+    readonly kind: 'missing' | 'malformed' | 'scope' | 'expired' | 'mismatch',
     message: string,
   ) {
     super(message);
@@ -55,7 +64,24 @@ export interface SignedRequest {
   rawQuery: string;
   /** The request's headers (a Web `Headers` fits). */
   headers: { get(name: string): string | null; keys(): Iterable<string> };
-  body: Uint8Array;
+}
+
+/** What `checkHeaders` found, for `verifySignature`. */
+export interface CheckedHeaders {
+  /** The request time as `YYYYMMDDTHHMMSSZ`. */
+  requestTime: string;
+  /** `x-amz-content-sha256` (lower-case), when sent. */
+  declaredBodySha256: string | null;
+}
+
+/** The longest region name taken (AWS's longest today is 14 characters). */
+const MAX_REGION_LENGTH = 32;
+/** AWS's region shape: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/** Whether `region` may stand in a credential scope (and so in the ARNs Hearth reports). */
+export function isRegionName(region: string): boolean {
+  return region.length <= MAX_REGION_LENGTH && REGION.test(region);
 }
 
 /** Parses the Authorization header; throws `SigV4Error` (`missing` or `malformed`). */
@@ -88,12 +114,15 @@ export function parseAuthorization(header: string | null | undefined): SigV4Auth
 }
 
 /**
- * Verifies `request` against `auth` with `secret` at time `now`; throws
- * `SigV4Error` unless the signature is the one the secret produces.
+ * Everything that can be checked before the body is read; throws
+ * `SigV4Error` for a request that cannot carry a valid signature.
  */
-export function verifySignature(request: SignedRequest, auth: SigV4Authorization, secret: string, service: string, now: Date): void {
+export function checkHeaders(request: SignedRequest, auth: SigV4Authorization, service: string, now: Date): CheckedHeaders {
   if (auth.service !== service) {
-    throw new SigV4Error('malformed', `Credential should be scoped to correct service: '${service}'.`);
+    throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'.`);
+  }
+  if (!isRegionName(auth.region)) {
+    throw new SigV4Error('scope', `Credential should be scoped to a valid region, not '${auth.region.slice(0, MAX_REGION_LENGTH)}'.`);
   }
   const amzDate = request.headers.get('x-amz-date');
   const timeHeader = amzDate !== null ? 'x-amz-date' : 'date';
@@ -103,7 +132,7 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
     if (!signed.has(required)) throw new SigV4Error('malformed', `the '${required}' header must be signed`);
   }
   const unsigned = amzHeaderNames(request.headers).filter((name) => !signed.has(name));
-  if (unsigned.length > 0) throw new SigV4Error('malformed', `these headers must be signed: ${unsigned.join(', ')}`);
+  if (unsigned.length > 0) throw new SigV4Error('malformed', `these headers must be signed: ${unsigned.slice(0, 8).join(', ').slice(0, 256)}`);
   if (Math.abs(now.getTime() - requestTime.date.getTime()) > MAX_CLOCK_SKEW_MS) {
     throw new SigV4Error(
       'expired',
@@ -113,15 +142,25 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
   if (auth.date !== requestTime.text.slice(0, 8)) {
     throw new SigV4Error('malformed', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.date}' != '${requestTime.text.slice(0, 8)}'`);
   }
-
-  const bodyHash = sha256Hex(request.body);
   const declared = request.headers.get('x-amz-content-sha256');
-  if (declared !== null && declared.toLowerCase() !== bodyHash) {
+  if (declared !== null && !/^[0-9a-fA-F]{64}$/.test(declared)) {
+    throw new SigV4Error('malformed', `x-amz-content-sha256 must be the body's SHA-256 in hex: Hearth takes neither UNSIGNED-PAYLOAD nor chunked STREAMING-* payloads`);
+  }
+  return { requestTime: requestTime.text, declaredBodySha256: declared === null ? null : declared.toLowerCase() };
+}
+
+/**
+ * Verifies the signature of a request `checkHeaders` passed, given its
+ * body's SHA-256 (hex); throws `SigV4Error` unless it is the one `secret`
+ * produces.
+ */
+export function verifySignature(request: SignedRequest, auth: SigV4Authorization, checked: CheckedHeaders, bodySha256: string, secret: string): void {
+  if (checked.declaredBodySha256 !== null && checked.declaredBodySha256 !== bodySha256) {
     throw new SigV4Error('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const canonical = canonicalRequest(request, auth.signedHeaders, declared ?? bodyHash);
+  const canonical = canonicalRequest(request, auth.signedHeaders, bodySha256);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, requestTime.text, scope, sha256Hex(canonical)].join('\n');
+  const stringToSign = [ALGORITHM, checked.requestTime, scope, sha256Hex(canonical)].join('\n');
   const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest();
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
     throw new SigV4Error(
@@ -160,18 +199,27 @@ function canonicalPath(rawPath: string): string {
   return `/${segments.map(uriEncode).join('/')}${trailing}`;
 }
 
-/** Parameters decoded, re-encoded the AWS way and sorted by name, then value. */
-function canonicalQuery(rawQuery: string): string {
-  if (rawQuery === '') return '';
+/**
+ * The query's parameters as SigV4 reads them, in order: split on `&` and the
+ * first `=`, then percent-decoded. A `+` is a literal plus, as for AWS (the
+ * SDKs send a plus as `%2B` and a space as `%20`): the routes read the query
+ * through this too, so what is signed is what is acted on.
+ */
+export function queryParameters(rawQuery: string): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = uriEncode(decodeComponent(eq < 0 ? part : part.slice(0, eq)));
-    const value = eq < 0 ? '' : uriEncode(decodeComponent(part.slice(eq + 1)));
-    if (key === 'X-Amz-Signature') continue;
-    pairs.push([key, value]);
+    pairs.push([decodeComponent(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? '' : decodeComponent(part.slice(eq + 1))]);
   }
+  return pairs;
+}
+
+/** Parameters decoded, re-encoded the AWS way (RFC 3986) and sorted by name, then value. */
+function canonicalQuery(rawQuery: string): string {
+  const pairs = queryParameters(rawQuery)
+    .filter(([key]) => key !== 'X-Amz-Signature')
+    .map(([key, value]): [string, string] => [uriEncode(key), uriEncode(value)]);
   pairs.sort(([ka, va], [kb, vb]) => (ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0));
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }

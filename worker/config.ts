@@ -43,6 +43,8 @@ const schema = z.object({
   HEARTH_CPU_FLOOR: z.coerce.number().min(0.01).default(0.5),
   /** Fraction of the memory budget one namespace's provisioned (minWarm) containers may hold. */
   HEARTH_PROVISIONED_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+  /** Unpacked code the worker keeps on disk (least recently used evicted first). */
+  HEARTH_WORKER_CODE_CACHE_MB: z.coerce.number().int().min(64).default(2048),
   /** Prometheus `/metrics` of the worker; 0 turns it off. */
   HEARTH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEARTH_METRICS_HOST: z.string().default('127.0.0.1'),

@@ -9,7 +9,8 @@ import { RUNTIME_NAMES } from '../runtime-images/runtimes.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RedisOptions } from 'ioredis';
-import { CodeCache, type CodeSource } from './code-cache.ts';
+import type { CodeSource } from './code-cache.ts';
+import { BoundedCodeCache, DEFAULT_CODE_CACHE_BYTES } from './code/bounded-code-cache.ts';
 import { CodeLinker } from './code-linker.ts';
 import { parkedRetryMs, type ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from './container-runtime.ts';
@@ -49,6 +50,8 @@ export interface WorkerSettings {
   pauseGraceMs?: number;
   /** Fraction (0–1] of the memory budget one namespace's provisioned (`minWarm`) containers may hold. Default 0.5. */
   provisionedShare?: number;
+  /** Unpacked code kept on disk, least recently used evicted first. Default 2 GiB. */
+  codeCacheBytes?: number;
 }
 
 export interface WorkerServiceOptions {
@@ -92,7 +95,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       workerId: settings.workerId,
       startTimeoutMs: settings.startTimeoutMs,
     }),
-    codeCache: new CodeCache({ dir: join(settings.stateDir, 'code'), source: options.codeSource }),
+    codeCache: new BoundedCodeCache({
+      dir: join(settings.stateDir, 'code'),
+      source: options.codeSource,
+      maxBytes: settings.codeCacheBytes ?? DEFAULT_CODE_CACHE_BYTES,
+    }),
     linker: new CodeLinker(),
     budget: new MemoryBudget(settings.memoryBudgetMb),
     defaultKeepAliveMs: settings.keepAliveMs,

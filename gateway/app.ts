@@ -46,7 +46,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', dashboardRoute());
 
   const session = sessionRoutes(options.sessions);
-  app.route('/', session.signOut);
+  app.route('/', session.beforeAuth);
   const auth = requireApiKey({ ...deps.auth, sessions: options.sessions });
   app.use('/v1/*', auth);
   app.use('/metrics', auth);

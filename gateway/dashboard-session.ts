@@ -79,15 +79,24 @@ const isHttps = (c: { req: { url: string; header(name: string): string | undefin
   new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 
 /**
- * `POST /v1/session` (behind the key check, which must have seen a bearer
- * key), `GET /v1/session`; `DELETE /v1/session` is mounted before the key
- * check so a stale cookie can always be cleared.
+ * Mounted before the key check: `DELETE /v1/session` (so a stale cookie can
+ * always be cleared) and the credential-less case of `GET /v1/session`
+ * (`{ signedIn: false }`, so a fresh dashboard learns it must ask for the key
+ * without a 401). Behind the key check: `POST /v1/session` (which must have
+ * seen a bearer key) and `GET /v1/session` with credentials.
  */
 export function sessionRoutes(sealer: SessionSealer) {
-  const signOut = new Hono<GatewayEnv>().delete('/v1/session', (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/v1', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
-    return c.body(null, 204);
-  });
+  const beforeAuth = new Hono<GatewayEnv>()
+    .delete('/v1/session', (c) => {
+      deleteCookie(c, SESSION_COOKIE, { path: '/v1', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
+      return c.body(null, 204);
+    })
+    .get('/v1/session', async (c, next) => {
+      if (c.req.header('authorization') === undefined && sessionCookies(c.req.header('cookie')).length === 0) {
+        return c.json({ signedIn: false });
+      }
+      await next();
+    });
   const signedIn = new Hono<GatewayEnv>()
     .post('/v1/session', (c) => {
       const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
@@ -99,8 +108,8 @@ export function sessionRoutes(sealer: SessionSealer) {
         secure: isHttps(c),
         maxAge: Math.floor(SESSION_TTL_MS / 1000),
       });
-      return c.json({ namespace: c.get('namespace'), admin: c.get('admin') });
+      return c.json({ signedIn: true, namespace: c.get('namespace'), admin: c.get('admin') });
     })
-    .get('/v1/session', (c) => c.json({ namespace: c.get('namespace'), admin: c.get('admin') }));
-  return { signOut, signedIn };
+    .get('/v1/session', (c) => c.json({ signedIn: true, namespace: c.get('namespace'), admin: c.get('admin') }));
+  return { beforeAuth, signedIn };
 }

@@ -39,7 +39,7 @@ export const signIn = (key) => {
   return call('/v1/session', { method: 'POST', headers: { authorization: `Bearer ${key}` } });
 };
 
-/** `GET /v1/session`: resolves when signed in. */
+/** `GET /v1/session` → `{ signedIn, namespace?, admin? }` (a cookie that no longer works throws Unauthorized). */
 export const currentSession = () => call('/v1/session');
 
 /** `DELETE /v1/session`: the cookie is gone once it resolves. */

@@ -160,8 +160,9 @@ document.addEventListener('visibilitychange', () => {
 async function start() {
   const legacy = takeLegacyKey();
   try {
-    await (legacy ? signIn(legacy) : currentSession());
-    enter();
+    const session = await (legacy ? signIn(legacy) : currentSession());
+    if (session.signedIn) enter();
+    else showLogin();
   } catch (err) {
     if (!(err instanceof Unauthorized)) showLogin(`Could not reach the API: ${err.message}`);
     else showLogin(legacy ? 'The API key was not accepted. Enter a valid key.' : undefined);

@@ -211,6 +211,17 @@ describe('function endpoints off the dashboard’s origin', () => {
     const echoed = await fetchWithoutKey(`${platform.fnUrl}/fn/@${tenant}/${echo}`, { headers: { cookie: `${session}; theirs=1` } });
     expect((await echoed.json()).cookies).toEqual(['theirs=1']);
 
+    // A session ends with its key: revoked, the cookie is refused on its next use.
+    const made = await (await platform.api(`/v1/namespaces/${tenant}/keys`, { method: 'POST', body: '{"name":"short-lived"}' })).json();
+    const signedIn = await fetchWithoutKey(`${platform.url}/v1/session`, { method: 'POST', headers: { authorization: `Bearer ${made.key}` } });
+    expect(await signedIn.json()).toMatchObject({ signedIn: true, namespace: tenant, admin: false });
+    const tenantSession = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    expect((await call({ cookie: tenantSession, 'x-hearth-dashboard': '1' })).status).toBe(200);
+    expect((await platform.api(`/v1/namespaces/${tenant}/keys/${made.id}`, { method: 'DELETE' })).ok).toBe(true);
+    await waitFor('the revoked key’s session refused', async () => (await call({ cookie: tenantSession, 'x-hearth-dashboard': '1' })).status === 401);
+    // Without any credentials the dashboard learns it must ask for the key, without a 401.
+    expect(await (await fetchWithoutKey(`${platform.url}/v1/session`)).json()).toEqual({ signedIn: false });
+
     await dashboard.click('#logout');
     await dashboard.waitForSelector('#login:not([hidden])');
     await expect.poll(() => context.cookies()).toEqual([]);

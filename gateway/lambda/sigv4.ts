@@ -70,7 +70,7 @@ export interface SignedRequest {
 export interface CheckedHeaders {
   /** The request time as `YYYYMMDDTHHMMSSZ`. */
   requestTime: string;
-  /** `x-amz-content-sha256` (lower-case), when sent. */
+  /** `x-amz-content-sha256` as sent (the canonical request carries it so), when sent. */
   declaredBodySha256: string | null;
 }
 
@@ -146,7 +146,7 @@ export function checkHeaders(request: SignedRequest, auth: SigV4Authorization, s
   if (declared !== null && !/^[0-9a-fA-F]{64}$/.test(declared)) {
     throw new SigV4Error('malformed', `x-amz-content-sha256 must be the body's SHA-256 in hex: Hearth takes neither UNSIGNED-PAYLOAD nor chunked STREAMING-* payloads`);
   }
-  return { requestTime: requestTime.text, declaredBodySha256: declared === null ? null : declared.toLowerCase() };
+  return { requestTime: requestTime.text, declaredBodySha256: declared };
 }
 
 /**
@@ -155,10 +155,11 @@ export function checkHeaders(request: SignedRequest, auth: SigV4Authorization, s
  * produces.
  */
 export function verifySignature(request: SignedRequest, auth: SigV4Authorization, checked: CheckedHeaders, bodySha256: string, secret: string): void {
-  if (checked.declaredBodySha256 !== null && checked.declaredBodySha256 !== bodySha256) {
+  const declared = checked.declaredBodySha256;
+  if (declared !== null && declared.toLowerCase() !== bodySha256) {
     throw new SigV4Error('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const canonical = canonicalRequest(request, auth.signedHeaders, bodySha256);
+  const canonical = canonicalRequest(request, auth.signedHeaders, declared ?? bodySha256);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = [ALGORITHM, checked.requestTime, scope, sha256Hex(canonical)].join('\n');
   const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest();

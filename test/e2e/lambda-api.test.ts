@@ -284,6 +284,13 @@ describe('AWS Lambda API', () => {
     expect(twice.$metadata.httpStatusCode).toBe(409);
     const noVersion = await failureOf(lambda.send(new InvokeCommand({ FunctionName: name, Qualifier: '7' })));
     expect(noVersion.name).toBe('ResourceNotFoundException');
+    // Past the largest version there can be: a caller's mistake, not a platform fault.
+    const pastLast = await failureOf(lambda.send(new InvokeCommand({ FunctionName: name, Qualifier: '9999999999' })));
+    expect(pastLast.name).toBe('InvalidParameterValueException');
+    expect(pastLast.$metadata.httpStatusCode).toBe(400);
+    const badPage = await failureOf(lambda.send(new ListFunctionsCommand({ MaxItems: 10_001 })));
+    expect(badPage.name).toBe('InvalidParameterValueException');
+    expect(badPage.message).toContain('from 1 to 10000');
     const badJson = await failureOf(lambda.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode('{nope') })));
     expect(badJson.name).toBe('InvalidRequestContentException');
     const noHandler = await failureOf(createNode(lambda, uniqueName('lambda-nohandler'), { Handler: 'missing.handler' }));
@@ -337,6 +344,15 @@ describe('AWS Lambda API', () => {
     });
     const swapped = await failureOf(swapping.send(new InvokeCommand({ FunctionName: name, Payload: json({ name: 'Alice' }) })));
     expect(swapped.name).toBe('InvalidSignatureException');
+
+    // The scope's region ends up in every ARN: one not shaped like AWS's is refused.
+    for (const region of ['moon', `us-${'x'.repeat(40)}-1`]) {
+      const client = new LambdaClient({ endpoint: platform.url, region, credentials: { accessKeyId: 'HEARTHDEFAULT', secretAccessKey: platform.apiKey }, maxAttempts: 1 });
+      clients.push(client);
+      const odd = await failureOf(client.send(new ListFunctionsCommand({})));
+      expect(odd.name).toBe('InvalidSignatureException');
+      expect(odd.$metadata.httpStatusCode).toBe(403);
+    }
 
     // Signed 20 minutes ago: outside the 15-minute window.
     const stale = await failureOf(clientWith('HEARTHDEFAULT', platform.apiKey, { systemClockOffset: -20 * 60_000 }).send(new ListFunctionsCommand({})));

@@ -201,7 +201,7 @@ describe('web dashboard', () => {
     expect(await page.isVisible('#login')).toBe(true);
     expect(await page.evaluate('localStorage.getItem("hearth.apiKey")')).toBeNull();
 
-    // A stored key that stops working (a 401 on any call) also brings it back.
+    // A key an older dashboard left in localStorage is traded for a session on load and removed; one that no longer works brings the login back.
     await page.evaluate('localStorage.setItem("hearth.apiKey", "revoked-key")');
     await page.reload();
     await page.waitForSelector('#login-error:not([hidden])');

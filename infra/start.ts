@@ -13,6 +13,7 @@ import { defaultStateDir, runSetUpCli } from './setup.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = defaultStateDir();
 const port = Number(process.env.PORT ?? 8080);
+const fnPort = Number(process.env.HEARTH_FN_PORT ?? 8081);
 
 await runSetUpCli(true);
 
@@ -33,6 +34,7 @@ const env = {
   HEARTH_API_KEY: key,
   HEARTH_STATE_DIR: stateDir,
   PORT: String(port),
+  HEARTH_FN_PORT: String(fnPort),
 };
 
 for (const name of ['gateway', 'worker'] as const) {
@@ -66,7 +68,8 @@ if (!healthy) {
 
 console.log(`
 Hearth is running.
-  URL:      ${url}
+  URL:      ${url}   (dashboard and API)
+  Functions: http://127.0.0.1:${fnPort}/fn/<name>   (function endpoints: an origin of their own)
   API key:  ${key}
   Logs:     ${join(stateDir, 'logs')}
   Stop:     npm stop

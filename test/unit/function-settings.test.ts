@@ -124,10 +124,12 @@ describe('deploy settings', () => {
     }
   });
 
-  it('the Lambda front door refuses the same handlers through the same check', () => {
+  it('the Lambda front door refuses the same handlers through the same check', async () => {
     const input = (Handler: string) => ({ FunctionName: 'x', Runtime: 'nodejs20.x', Handler, Role: 'r', Code: { ZipFile: 'UEs=' } });
+    const parsed = (handler: string) => parseCreateFunction(new TextEncoder().encode(JSON.stringify(input(handler))));
     for (const handler of ['index.constructor', 'index.__proto__', 'main.__class__']) {
-      const create = () => settingsFrom(parseCreateFunction(new TextEncoder().encode(JSON.stringify(input(handler)))), null);
+      const body = await parsed(handler);
+      const create = () => settingsFrom(body, null);
       expect(codeOf(create), handler).toBe('InvalidParameter');
       // …which the Lambda API answers as its own 400.
       try {
@@ -136,7 +138,7 @@ describe('deploy settings', () => {
         expect(lambdaErrorOf(err)?.type, handler).toBe('InvalidParameterValueException');
       }
     }
-    expect(settingsFrom(parseCreateFunction(new TextEncoder().encode(JSON.stringify(input('index.bind')))), null).handler).toBe('index.bind');
+    expect(settingsFrom(await parsed('index.bind'), null).handler).toBe('index.bind');
   });
 
   it('caps the environment at 4 KiB', () => {

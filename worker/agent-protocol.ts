@@ -17,8 +17,15 @@
  * Everything an agent sends is tenant input: `agent-messages.ts` checks it.
  */
 
+import { jsonSyntaxError } from './common/json-check.ts';
+
 /** Largest frame either side accepts (result and event caps are lower). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Nesting a frame may have. The agents cannot send deeper values (their own
+ * serialisers give up first, as Runtime.MarshalError), so a deeper frame is forged.
+ */
+export const MAX_FRAME_DEPTH = 10_000;
 
 /** Per-invocation log cap the agents apply (bytes of UTF-8). */
 export const LOG_CAP_BYTES = 64 * 1024;
@@ -134,11 +141,12 @@ export class FrameDecoder {
       if (this.buffered < 4 + length) break;
       const frame = this.take(4 + length);
       const text = frame.toString('utf8', 4);
-      try {
-        messages.push(JSON.parse(text));
-      } catch {
-        throw new ProtocolError('frame is not valid JSON');
-      }
+      // Checked before it is parsed: JSON.parse of a frame of millions of
+      // nested arrays would hold the worker's event loop for seconds, and
+      // every other tenant's calls on this worker with it.
+      const problem = jsonSyntaxError(text, MAX_FRAME_DEPTH);
+      if (problem) throw new ProtocolError(`frame is not valid JSON: ${problem}`);
+      messages.push(JSON.parse(text));
     }
     return messages;
   }

@@ -57,7 +57,7 @@ exports.handler = async (event, context) => {
       return 'real';
     case 'deep-result':
       agentSocket().write(frame('{"type":"invokeResult","id":' + JSON.stringify(id) + ',"ok":true,"logs":"","logsTruncated":false,"result":'
-        + '['.repeat(1000000) + ']'.repeat(1000000) + '}'));
+        + '['.repeat(event.depth) + ']'.repeat(event.depth) + '}'));
       await sleep(2000);
       return 'real';
     case 'socket-dir': {
@@ -218,9 +218,15 @@ describe('a hostile tenant beside a clean one', () => {
   });
 
   it('a forged result nested too deeply to serialise is a MarshalError, not a platform failure', async () => {
-    const res = await call(platform, node, { mode: 'deep-result' });
+    const res = await call(platform, node, { mode: 'deep-result', depth: 8000 });
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({ code: 'FunctionError', type: 'Runtime.MarshalError' });
+  });
+
+  it('a forged frame of a million nested arrays is refused before it is parsed: a protocol violation', async () => {
+    const res = await call(platform, node, { mode: 'deep-result', depth: 1_000_000 });
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'FunctionCrashed', type: 'Runtime.ProtocolViolation' });
   });
 
   it('the same holds for Python: NUL, forged frames from the agent module, another id', async () => {

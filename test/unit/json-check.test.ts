@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSyntaxError } from '../../gateway/json-check.ts';
+import { jsonSyntaxError } from '../../worker/common/json-check.ts';
 
 const parses = (text: string) => {
   try {
@@ -57,5 +57,14 @@ describe('jsonSyntaxError: is it JSON, in one pass', () => {
     expect(jsonSyntaxError(keys)).toBeNull();
     expect(jsonSyntaxError(`"${'x'.repeat(6_000_000)}"`)).toBeNull();
     expect(jsonSyntaxError(`${' '.repeat(6_000_000)}!`)).toMatch(/unexpected character/);
+  });
+});
+
+describe('jsonSyntaxError with a depth limit', () => {
+  it('refuses values nested deeper than the limit, and only those', () => {
+    expect(jsonSyntaxError('[[[]]]', 3)).toBeNull();
+    expect(jsonSyntaxError('[[[[]]]]', 3)).toMatch(/deeper than 3 levels/);
+    expect(jsonSyntaxError('{"a":{"b":[1]}}', 3)).toBeNull();
+    expect(jsonSyntaxError('{"a":{"b":[{}]}}', 3)).toMatch(/deeper than 3 levels/);
   });
 });

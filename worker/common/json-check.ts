@@ -32,8 +32,11 @@ const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x6
 /** `"`, `\`, `/`, `b`, `f`, `n`, `r`, `t`: the one-character escapes. */
 const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
-/** `null` when `text` is one JSON value (with white space around it), else what is wrong and where. */
-export function jsonSyntaxError(text: string): string | null {
+/**
+ * `null` when `text` is one JSON value (with white space around it), else
+ * what is wrong and where; values nested deeper than `maxDepth` are wrong too.
+ */
+export function jsonSyntaxError(text: string, maxDepth = Infinity): string | null {
   // One loop over local variables (no closures: this runs on every event, up to 6 MB).
   const n = text.length;
   let i = 0;
@@ -72,6 +75,7 @@ export function jsonSyntaxError(text: string): string | null {
     }
     // A value.
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth >= maxDepth) return at(i, `nested deeper than ${maxDepth} levels`);
       if (depth === stack.length) {
         const grown = new Uint8Array(stack.length * 2);
         grown.set(stack);

@@ -14,27 +14,66 @@
  * that, or that does not end in time, is answered at once and left to the
  * server's own short drain: answering with `Connection: close` would be
  * worse, as Node then closes the socket the moment the answer is written.
+ *
+ * A caller without a valid key gets less: a smaller body, a shorter wait,
+ * and only while the anonymous bodies being discarded at once stay under a
+ * total; beyond that its answer goes out at once (and the socket soon
+ * closes). Otherwise anyone could hold sockets and the gateway's time for
+ * 30 s apiece by sending large bodies nobody will read.
  */
 import type { IncomingMessage } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 export interface EarlyAnswerOptions {
   /** The most unread body bytes read and discarded before answering. */
   maxBytes: number;
   /** The longest the answer waits for the rest of the body. */
   maxMs: number;
+  /** The same for callers without a valid key (defaults {@link ANONYMOUS_DISCARD}). */
+  anonymous?: AnonymousDiscardOptions;
+}
+
+export interface AnonymousDiscardOptions {
+  maxBytes: number;
+  maxMs: number;
+  /** Most bytes discarded for anonymous callers at once (declared, or `maxBytes` for a body without a length). */
+  maxTotalBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** Enough for a browser or CLI that sent a wrong key with an ordinary upload to read its 401. */
+export const ANONYMOUS_DISCARD: Readonly<AnonymousDiscardOptions> = Object.freeze({ maxBytes: 24 * MiB, maxMs: 5_000, maxTotalBytes: 64 * MiB });
+
+/** True once an auth middleware accepted the caller's key (Bearer: `authenticated`; SigV4: a namespace). */
+function hasValidKey(c: Context): boolean {
+  const authenticated = c.get('authenticated') as boolean | undefined;
+  return authenticated ?? c.get('namespace') !== undefined;
 }
 
 /** Middleware: runs the route, then discards what is left of the request body before the answer goes out. */
 export function discardUnreadBody(options: EarlyAnswerOptions): MiddlewareHandler {
+  const anonymous = options.anonymous ?? ANONYMOUS_DISCARD;
+  let anonymousBytes = 0;
   return async (c, next) => {
     await next();
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     // `complete`: the parser has the whole message; whatever is unread is in memory, not on the socket.
     if (!incoming || incoming.complete || incoming.destroyed) return;
     const declared = Number(incoming.headers['content-length']);
-    const fits = !Number.isFinite(declared) || declared <= options.maxBytes;
-    if (fits) await discardRest(incoming, options.maxBytes, options.maxMs);
+    const hasLength = incoming.headers['content-length'] !== undefined && Number.isFinite(declared);
+    if (hasValidKey(c)) {
+      if (!hasLength || declared <= options.maxBytes) await discardRest(incoming, options.maxBytes, options.maxMs);
+      return;
+    }
+    const charge = hasLength ? declared : anonymous.maxBytes;
+    if (charge > anonymous.maxBytes || anonymousBytes + charge > anonymous.maxTotalBytes) return;
+    anonymousBytes += charge;
+    try {
+      await discardRest(incoming, anonymous.maxBytes, anonymous.maxMs);
+    } finally {
+      anonymousBytes -= charge;
+    }
   };
 }
 

@@ -3,6 +3,7 @@
  * the canonical output is sorted, so file data is spooled to a temp file on
  * the way through and re-read in order by the writer; memory stays bounded.
  */
+import type { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { archiveTooLarge, asInvalid, invalidArchive, quoteName } from './archive-errors.ts';
@@ -18,16 +19,38 @@ import { forEachTarEntry } from '../../worker/code/tar-entries.ts';
  */
 const FRAMING_ALLOWANCE_PER_ENTRY = 8 * 1024;
 
-export async function readTarGz(upload: Buffer, tree: EntryTree, meter: UnpackMeter, limits: ArchiveLimits, spool: SpoolFile): Promise<void> {
+/** Reads the gzip stream `upload` (pieces of the uploaded file, from its start). */
+export async function readTarGz(upload: AsyncIterable<Buffer>, tree: EntryTree, meter: UnpackMeter, limits: ArchiveLimits, spool: SpoolFile): Promise<void> {
   const gunzip = createGunzip();
-  gunzip.end(upload);
+  // Fed by hand with backpressure; a failure here also fails gunzip, and so the read below.
+  const feeding = (async () => {
+    for await (const piece of upload) {
+      if (gunzip.destroyed) return;
+      if (!gunzip.write(piece)) await drained(gunzip);
+    }
+    gunzip.end();
+  })().catch((err: unknown) => gunzip.destroy(err as Error));
   try {
     await forEachTarEntry(countInflated(gunzip, limits), (entry) => readEntry(entry, tree, meter, spool));
   } catch (error) {
     throw asInvalid(error, 'not a readable tar.gz archive');
   } finally {
     gunzip.destroy();
+    await feeding;
   }
+}
+
+/** Resolves once `stream` takes more writes, or is gone. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 async function* countInflated(gunzip: AsyncIterable<Buffer>, limits: ArchiveLimits): AsyncGenerator<Buffer> {

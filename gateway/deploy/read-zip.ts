@@ -5,10 +5,11 @@
  * meter as it comes out and checked against its declared size and CRC-32.
  */
 import { crc32, inflateRawSync } from 'node:zlib';
-import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { asInvalid, invalidArchive, quoteName } from './archive-errors.ts';
 import type { UnpackMeter } from './archive-limits.ts';
 import type { EntryTree } from './entry-tree.ts';
+import type { UploadSource } from './upload-source.ts';
 import { HearthError } from '../errors.ts';
 
 // Unix file-type bits, found in the high 16 bits of a zip entry's external
@@ -34,11 +35,11 @@ const SMALL_ENTRY_BYTES = 256 * 1024;
 /** Longest symlink target we read out of a zip (Linux PATH_MAX). */
 const MAX_LINK_TARGET_BYTES = 4096;
 
-export async function readZip(upload: Buffer, tree: EntryTree, meter: UnpackMeter): Promise<void> {
+export async function readZip(upload: UploadSource, tree: EntryTree, meter: UnpackMeter): Promise<void> {
   try {
     // Backslashes are converted to "/" and then, like absolute and ".."
     // names, rejected by yauzl before we ever see the entry.
-    const zip = await yauzl.fromBufferPromise(upload, { lazyEntries: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false });
+    const zip = await upload.openZip({ lazyEntries: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false });
     tree.expectEntries(zip.entryCount);
     for await (const entry of zip.eachEntry()) await readEntry(upload, zip, entry, tree, meter);
   } catch (error) {
@@ -46,7 +47,7 @@ export async function readZip(upload: Buffer, tree: EntryTree, meter: UnpackMete
   }
 }
 
-async function readEntry(upload: Buffer, zip: ZipFile, entry: Entry, tree: EntryTree, meter: UnpackMeter): Promise<void> {
+async function readEntry(upload: UploadSource, zip: ZipFile, entry: Entry, tree: EntryTree, meter: UnpackMeter): Promise<void> {
   const name = quoteName(entry.fileName);
   const type = unixMode(entry) & S_IFMT;
   if (entry.fileName.endsWith('/') || type === S_IFDIR) {
@@ -114,15 +115,13 @@ function isSmall(entry: Entry): boolean {
   return entry.uncompressedSize <= SMALL_ENTRY_BYTES && entry.compressedSize <= SMALL_ENTRY_BYTES;
 }
 
-async function* inflateSmall(upload: Buffer, zip: ZipFile, entry: Entry, meter: UnpackMeter): AsyncGenerator<Buffer> {
+async function* inflateSmall(upload: UploadSource, zip: ZipFile, entry: Entry, meter: UnpackMeter): AsyncGenerator<Buffer> {
   const name = quoteName(entry.fileName);
   const declared = entry.uncompressedSize;
   let data: Buffer;
   try {
     const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
-    const end = fileDataStart + entry.compressedSize;
-    if (end > upload.length) throw new Error('entry data runs past the end of the file');
-    const raw = upload.subarray(fileDataStart, end);
+    const raw = await upload.read(fileDataStart, entry.compressedSize);
     // One byte of headroom so an entry holding more than it declares is detected.
     data = entry.compressionMethod === 0 ? raw : inflateRawSync(raw, { maxOutputLength: declared + 1 });
   } catch (error) {

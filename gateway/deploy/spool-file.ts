@@ -2,6 +2,7 @@
  * A private temporary file that unpacked tar data is appended to, so entries
  * can be re-read later in a different (sorted) order without holding them in
  * memory. Tar is sequential, so this is the only way to reorder a large one.
+ * An uploaded body's code part is written to one too, as it arrives.
  *
  * Writes are batched and small reads are served from a read-ahead window:
  * every file-system call is a thread-pool round trip, and a package of 20k
@@ -18,7 +19,9 @@ const WINDOW_BYTES = 64 * 1024;
 export class SpoolFile {
   #size = 0;
   #flushed = 0;
-  #pending: Uint8Array[] = [];
+  /** One write batch, reused: appended pieces are copied in, so no piece is kept and the C heap is not filled with them. */
+  #batch: Buffer | undefined;
+  #batched = 0;
   #window: { start: number; data: Buffer } | undefined;
 
   private constructor(
@@ -42,11 +45,23 @@ export class SpoolFile {
     return this.#size;
   }
 
-  /** Appends `chunk`; the spool keeps a reference until it is flushed, so do not reuse it. */
+  /** Appends a copy of `chunk` (the caller may reuse it). */
   async append(chunk: Uint8Array): Promise<void> {
-    this.#pending.push(chunk);
-    this.#size += chunk.length;
-    if (this.#size - this.#flushed >= FLUSH_BYTES) await this.#flush();
+    for (let at = 0; at < chunk.length; ) {
+      this.#batch ??= Buffer.allocUnsafeSlow(FLUSH_BYTES);
+      const n = Math.min(chunk.length - at, FLUSH_BYTES - this.#batched);
+      this.#batch.set(chunk.subarray(at, at + n), this.#batched);
+      this.#batched += n;
+      this.#size += n;
+      at += n;
+      if (this.#batched === FLUSH_BYTES) await this.#flush();
+    }
+  }
+
+  /** Writes out what is still buffered and returns the file's path, for reading it as a whole file. */
+  async finish(): Promise<string> {
+    if (this.#batched > 0) await this.#flush();
+    return join(this.dir, 'spool');
   }
 
   /** Streams back `length` bytes starting at `offset`. */
@@ -54,7 +69,7 @@ export class SpoolFile {
     const end = offset + length;
     if (end > this.#size) throw new RangeError(`spool holds ${this.#size} bytes, asked for up to ${end}`);
     if (length === 0) return;
-    if (this.#pending.length > 0) await this.#flush();
+    if (this.#batched > 0) await this.#flush();
     if (length >= WINDOW_BYTES) {
       for (let position = offset; position < end; position += WINDOW_BYTES) yield await this.#readAt(position, Math.min(WINDOW_BYTES, end - position));
       return;
@@ -69,19 +84,20 @@ export class SpoolFile {
 
   /** Closes and deletes the spool; safe to call more than once. */
   async dispose(): Promise<void> {
-    this.#pending = [];
+    this.#batch = undefined;
+    this.#batched = 0;
     await this.handle.close().catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
 
   async #flush(): Promise<void> {
-    const data = Buffer.concat(this.#pending);
-    this.#pending = [];
+    const data = this.#batch!.subarray(0, this.#batched);
     for (let done = 0; done < data.length; ) {
       const { bytesWritten } = await this.handle.write(data, done, data.length - done, this.#flushed + done);
       done += bytesWritten;
     }
     this.#flushed += data.length;
+    this.#batched = 0;
   }
 
   async #readAt(position: number, length: number): Promise<Buffer> {

@@ -22,6 +22,7 @@ import { EntryTree } from './entry-tree.ts';
 import { readTarGz } from './read-tar.ts';
 import { readZip } from './read-zip.ts';
 import { SpoolFile } from './spool-file.ts';
+import { fileSource, memorySource, type UploadSource } from './upload-source.ts';
 
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive-limits.ts';
 
@@ -40,6 +41,9 @@ export interface PackedCode {
   files: string[];
 }
 
+/** An upload held in memory, or (for large ones) a file it was spooled to, which is read but never changed or removed. */
+export type UploadInput = { filename: string; bytes: Uint8Array } | { filename: string; path: string };
+
 /**
  * Validates `upload` and re-packs it canonically. The format is detected by
  * magic bytes, never by name: zip (`PK\x03\x04`, or `PK\x05\x06` for an empty
@@ -52,24 +56,32 @@ export interface PackedCode {
  * and 413 `ArchiveTooLarge` when a cap in `limits` (defaults
  * `DEFAULT_ARCHIVE_LIMITS`) is crossed; size caps are enforced while data is
  * inflated, so a bomb is stopped early, and file data is streamed rather than
- * held in memory (tar uploads pass through a temp file to be reordered).
+ * held in memory (tar uploads pass through a temp file to be reordered). An
+ * upload given as a `path` is read from the file as needed, never whole.
  */
-export async function packUpload(upload: { filename: string; bytes: Uint8Array }, limits?: Partial<ArchiveLimits>): Promise<PackedCode> {
+export async function packUpload(upload: UploadInput, limits?: Partial<ArchiveLimits>): Promise<PackedCode> {
   const caps = resolveLimits(limits);
-  const bytes = Buffer.from(upload.bytes.buffer, upload.bytes.byteOffset, upload.bytes.byteLength);
-  if (bytes.length === 0) throw invalidArchive('the uploaded code is empty');
-  if (bytes.length > caps.maxUploadBytes) {
-    throw archiveTooLarge(`the uploaded code is ${formatBytes(bytes.length)}, over the ${formatBytes(caps.maxUploadBytes)} upload limit`);
+  const source = 'path' in upload ? await fileSource(upload.path) : memorySource(upload.bytes);
+  try {
+    if (source.size === 0) throw invalidArchive('the uploaded code is empty');
+    if (source.size > caps.maxUploadBytes) {
+      throw archiveTooLarge(`the uploaded code is ${formatBytes(source.size)}, over the ${formatBytes(caps.maxUploadBytes)} upload limit`);
+    }
+    return await pack(upload.filename, source, caps);
+  } finally {
+    await source.close();
   }
+}
 
-  const format = detectFormat(bytes);
-  const meter = new UnpackMeter(caps, bytes.length);
+async function pack(filename: string, source: UploadSource, caps: ArchiveLimits): Promise<PackedCode> {
+  const format = detectFormat(await source.read(0, Math.min(source.size, HEAD_BYTES)));
+  const meter = new UnpackMeter(caps, source.size);
   const tree = new EntryTree(caps, meter);
   const spool = format === 'tar.gz' ? await SpoolFile.create() : undefined;
   try {
-    if (format === 'zip') await readZip(bytes, tree, meter);
-    else if (spool) await readTarGz(bytes, tree, meter, caps, spool);
-    else addSingleFile(upload.filename, bytes, tree, meter);
+    if (format === 'zip') await readZip(source, tree, meter);
+    else if (spool) await readTarGz(source.stream(), tree, meter, caps, spool);
+    else addSingleFile(filename, source, tree, meter);
 
     const entries = tree.finish();
     const tarGz = await writeCanonicalTarGz(entries);
@@ -87,6 +99,9 @@ export async function packUpload(upload: { filename: string; bytes: Uint8Array }
     await spool?.dispose();
   }
 }
+
+/** Enough of the start of an upload to recognise every format we know (tar's magic sits at 257). */
+const HEAD_BYTES = 512;
 
 /**
  * Archive formats we do not take. Without this check such an upload would be
@@ -116,14 +131,16 @@ function detectFormat(bytes: Buffer): PackedCode['format'] {
   return 'file';
 }
 
-function addSingleFile(filename: string, bytes: Buffer, tree: EntryTree, meter: UnpackMeter): void {
+function addSingleFile(filename: string, source: UploadSource, tree: EntryTree, meter: UnpackMeter): void {
   tree.add(singleFileName(filename), {
     kind: 'file',
-    size: bytes.length,
+    size: source.size,
     executable: false,
     open: async function* () {
-      meter.add(bytes.length);
-      yield bytes;
+      for await (const chunk of source.stream()) {
+        meter.add(chunk.length);
+        yield chunk;
+      }
     },
   });
 }

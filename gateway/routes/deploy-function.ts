@@ -1,10 +1,13 @@
 /** `PUT /v1/functions/{name}`: upload code and settings, creating the next version. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { boundaryOf } from '../deploy/multipart-parser.ts';
+import { readDeployForm, type DeployForm } from '../deploy/read-deploy-form.ts';
 import { packUpload } from '../deploy/upload-archive.ts';
 import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } from '../deploy/function-settings.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { MAX_DEPLOY_BYTES, limitBody } from '../request-limits.ts';
+import { MAX_DEPLOY_BYTES, declaredLength, requestBodyChunks, tooLarge } from '../request-limits.ts';
+import { UploadBudgetError, sharedUploadBudget, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
 
 const TEXT_FIELDS = [
   'runtime',
@@ -19,46 +22,84 @@ const TEXT_FIELDS = [
   'public',
 ] as const;
 
-export function deployFunctionRoute(deps: GatewayDeps) {
-  return new Hono<GatewayEnv>().put('/v1/functions/:name', limitBody(MAX_DEPLOY_BYTES, 'the upload'), async (c) => {
+/** The largest text field: `env` is the only long one, and its parsed form is capped at 4 KiB. */
+const MAX_FIELD_BYTES = 64 * 1024;
+
+export interface DeployRouteOptions {
+  /** Caps upload bytes in flight (default: the process's shared budget, see `upload-budget.ts`). */
+  uploads?: UploadBudget;
+}
+
+export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptions = {}) {
+  const uploads = options.uploads ?? sharedUploadBudget();
+  // Behind the API key middleware: nothing of the body is read before the caller is known.
+  return new Hono<GatewayEnv>().put('/v1/functions/:name', async (c) => {
+    const declared = declaredLength(c);
+    if (declared !== undefined && declared > MAX_DEPLOY_BYTES) throw tooLarge('the upload', MAX_DEPLOY_BYTES);
     const name = c.req.param('name');
     assertFunctionName(name);
-    if (!/^multipart\/form-data\s*;/i.test(c.req.header('content-type') ?? '')) {
+    const contentType = c.req.header('content-type') ?? '';
+    if (!/^multipart\/form-data\s*;/i.test(contentType)) {
       throw new HearthError(
         415,
         'UnsupportedMediaType',
         'deploy with Content-Type multipart/form-data: a file field "code" and fields runtime, handler, memoryMb, timeoutMs, env',
       );
     }
-    let form: FormData;
+    const boundary = boundaryOf(contentType);
+
+    let reservation: UploadReservation;
     try {
-      form = await c.req.formData();
+      reservation = uploads.reserve(c.get('namespace'), declared ?? 0);
     } catch (err) {
-      if (err instanceof HearthError) throw err;
-      throw badRequest('InvalidMultipart', 'the multipart/form-data body could not be parsed');
+      return refuseUpload(c, err);
+    }
+    let form: DeployForm;
+    try {
+      form = await readDeployForm(requestBodyChunks(c), {
+        boundary,
+        textFields: TEXT_FIELDS,
+        maxBytes: MAX_DEPLOY_BYTES,
+        maxFieldBytes: MAX_FIELD_BYTES,
+        // A declared length is reserved whole already; a chunked body reserves as it comes.
+        onBytes: declared === undefined ? (bytes) => reservation.grow(bytes) : undefined,
+      });
+    } catch (err) {
+      reservation.release();
+      return refuseUpload(c, err);
     }
 
-    const unknown = [...new Set(form.keys())].filter((k) => k !== 'code' && !(TEXT_FIELDS as readonly string[]).includes(k));
-    if (unknown.length > 0) {
-      throw badRequest('InvalidParameter', `unknown field(s): ${unknown.join(', ')}; expected code, ${TEXT_FIELDS.join(', ')}`);
-    }
-    const code = form.get('code');
-    if (!(code instanceof File)) {
-      throw badRequest('MissingCode', 'field "code" must be a file: a .zip, a .tar.gz or a single source file');
-    }
-    const fields: Record<string, string | undefined> = {};
-    for (const key of TEXT_FIELDS) {
-      const value = form.get(key);
-      if (value instanceof File) throw badRequest('InvalidParameter', `field "${key}" must be text, not a file`);
-      fields[key] = typeof value === 'string' ? value : undefined;
-    }
+    try {
+      if (form.unknown.length > 0) {
+        throw badRequest('InvalidParameter', `unknown field(s): ${[...new Set(form.unknown)].map((k) => k.slice(0, 64)).join(', ')}; expected code, ${TEXT_FIELDS.join(', ')}`);
+      }
+      const code = form.code;
+      if (!code) {
+        throw badRequest('MissingCode', 'field "code" must be a file: a .zip, a .tar.gz or a single source file');
+      }
+      const fileField = form.filesForText[0];
+      if (fileField !== undefined) throw badRequest('InvalidParameter', `field "${fileField}" must be text, not a file`);
+      const fields: Record<string, string | undefined> = {};
+      for (const key of TEXT_FIELDS) fields[key] = form.fields[key];
 
-    const settings = parseFunctionSettings(fields);
-    const packed = await packUpload({ filename: code.name, bytes: new Uint8Array(await code.arrayBuffer()) });
-    assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
-    const fn = await deps.functions.createVersion(c.get('namespace'), name, settings, packed);
-    deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256 });
-    await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
-    return c.json({ ...fn, version: fn.latestVersion }, 201, { Location: `/v1/functions/${name}` });
+      const settings = parseFunctionSettings(fields);
+      const packed = await packUpload({ filename: code.filename, path: code.path });
+      await form.dispose();
+      assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
+      const fn = await deps.functions.createVersion(c.get('namespace'), name, settings, packed);
+      deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256 });
+      await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
+      return c.json({ ...fn, version: fn.latestVersion }, 201, { Location: `/v1/functions/${name}` });
+    } finally {
+      // Held until here: packing and storing the code cost memory in proportion to the upload too.
+      reservation.release();
+      await form.dispose();
+    }
   });
+}
+
+/** Answers a budget refusal with its Retry-After; anything else goes on to the error handler. */
+function refuseUpload(c: Context<GatewayEnv>, err: unknown): Response {
+  if (!(err instanceof UploadBudgetError)) throw err;
+  return c.json({ error: { code: err.code, message: err.message } }, err.status, { 'Retry-After': String(err.retryAfterSeconds) });
 }

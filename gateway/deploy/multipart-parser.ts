@@ -46,7 +46,8 @@ const BOUNDARY_CHARS = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]
 
 /** The boundary of a `multipart/form-data` Content-Type, or a 400 `InvalidMultipart`. */
 export function boundaryOf(contentType: string): string {
-  const params = parseParams(contentType.slice(contentType.indexOf(';') + 1), 'the Content-Type');
+  const semi = contentType.indexOf(';');
+  const params = parseParams(semi < 0 ? '' : contentType.slice(semi + 1), 'the Content-Type');
   const boundary = params.get('boundary');
   if (boundary === undefined) throw invalidMultipart('the Content-Type names no boundary');
   if (!BOUNDARY_CHARS.test(boundary)) throw invalidMultipart('the boundary must be 1 to 70 characters of RFC 2046');

@@ -1,7 +1,6 @@
 /** Request size limits, enforced while the body streams in. */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { CODE_LIMITS } from '../worker/code/code-limits.ts';
 import { HearthError } from './errors.ts';
 
@@ -9,16 +8,6 @@ import { HearthError } from './errors.ts';
 export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 /** The largest archive plus room for the multipart envelope and fields. */
 export const MAX_DEPLOY_BYTES = CODE_LIMITS.maxUploadBytes + 256 * 1024;
-
-/** Middleware form, for routes that hand the whole Request on (multipart parsing). */
-export function limitBody(maxSize: number, what: string) {
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw tooLarge(what, maxSize);
-    },
-  });
-}
 
 /** 413 `PayloadTooLarge` for a body over `maxSize` bytes. */
 export function tooLarge(what: string, maxSize: number): HearthError {

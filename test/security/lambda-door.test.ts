@@ -14,10 +14,11 @@
  */
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { request } from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, zipOf } from '../helpers/packages.ts';
+import { pollHealth } from '../helpers/health-poll.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 
 const MiB = 1024 * 1024;
@@ -83,42 +84,6 @@ function send(url: string, method: string, path: string, headers: Record<string,
     });
     pump();
   });
-}
-
-/**
- * Polls `/healthz` every 10 ms until stopped. The worst wait is the longest
- * a client arriving at any moment waited for an answer: from when the next
- * poll was due (10 ms after the last answer) to its answer, so a stall
- * between polls counts too.
- */
-function pollHealth(url: string) {
-  let stopped = false;
-  let worst = 0;
-  let failures = 0;
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const loop = (async () => {
-    let due = performance.now();
-    while (!stopped) {
-      try {
-        const res = await fetch(`${url}/healthz`);
-        await res.arrayBuffer();
-        if (res.status !== 200) failures++;
-      } catch {
-        failures++;
-      }
-      const answered = performance.now();
-      worst = Math.max(worst, answered - due);
-      await new Promise((r) => setTimeout(r, 10));
-      due = answered + 10;
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    delay.disable();
-    return { worstHealthMs: Math.round(worst), worstLoopDelayMs: Math.round(delay.max / 1e6), failures };
-  };
 }
 
 describe('the Lambda front door under hostile input', () => {
@@ -312,4 +277,45 @@ describe('the Lambda front door under hostile input', () => {
     await platform.api(`/v1/functions/${name}`, { method: 'DELETE' });
   });
 
+  it('two code uploads of 65 MiB at once in one namespace: the second is throttled before its body is read, and the share comes back', async () => {
+    const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const headers = {
+      host,
+      'content-type': 'application/json',
+      'content-length': String(65 * MiB),
+      'x-amz-date': date,
+      authorization: `AWS4-HMAC-SHA256 Credential=HEARTHDEFAULT/${date.slice(0, 8)}/${REGION}/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+    };
+    /** Sends the headers and one MiB, then holds the upload open until an answer comes. */
+    const hold = () => {
+      const req = request(`${platform.url}/2015-03-31/functions`, { method: 'POST', headers });
+      const answered = new Promise<{ status: number; type: string | undefined }>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, type: res.headers['x-amzn-errortype'] as string | undefined });
+        });
+      });
+      req.on('error', () => {});
+      req.write(Buffer.alloc(MiB, 0x41));
+      return { req, answered };
+    };
+    const first = hold();
+    const second = hold();
+    // The namespace's share is 128 MiB: whichever came second cannot have its 65.
+    const refused = await Promise.race([first.answered, second.answered]);
+    expect(refused).toEqual({ status: 429, type: 'TooManyRequestsException' });
+    first.req.destroy();
+    second.req.destroy();
+    // Both shares are released when the connections end: a small valid upload goes through.
+    const zip = await zipOf({ 'index.js': 'exports.handler = async () => "ok";' });
+    const bytes = createBody({ zipFile: zip.toString('base64') });
+    let answer: Answer | undefined;
+    for (let attempt = 0; attempt < 50 && answer?.status !== 201; attempt++) {
+      answer = await send(platform.url, 'POST', '/2015-03-31/functions', await signed('POST', '/2015-03-31/functions', bytes), bytes);
+      if (answer.status === 429) await new Promise((r) => setTimeout(r, 100));
+      else break;
+    }
+    expect(answer?.status, answer?.body).toBe(201);
+    await platform.api(`/v1/functions/${JSON.parse(answer!.body).FunctionName as string}`, { method: 'DELETE' });
+  }, 60_000);
 });

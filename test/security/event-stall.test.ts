@@ -1,0 +1,59 @@
+/**
+ * Invoke bodies a hostile caller would send to stall the platform: 6 MB
+ * events of millions of nested arrays or hundreds of thousands of keys,
+ * valid and not. The gateway only checks that an event is JSON (a linear
+ * scan; it never builds the value), and the worker splices the text into
+ * its frame, so neither holds the event loop while `/healthz` is polled.
+ * The gateway and the worker share this process: a stall in either shows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollHealth } from '../helpers/health-poll.ts';
+import { uniqueName } from '../helpers/packages.ts';
+import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { deployFunction } from './security-harness.ts';
+
+/** The worst `/healthz` wait allowed (JSON.parse of the deep event held the loop ~900 ms). */
+const MAX_STALL_MS = 250;
+
+let platform: Platform;
+const name = uniqueName('event-stall');
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  await deployFunction(platform, name, { 'index.js': 'exports.handler = async (event) => ({ kind: Array.isArray(event) ? "array" : typeof event });' }, {
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    memoryMb: 1024,
+    timeoutMs: 20_000,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.api(`/v1/functions/${name}`, { method: 'DELETE' });
+  await platform?.stop();
+});
+
+const deep = '['.repeat(3_000_000) + ']'.repeat(3_000_000);
+const keys = '{' + Array.from({ length: 350_000 }, (_, k) => `"k${k}":${k}`).join(',') + '}';
+
+describe('hostile invoke events', () => {
+  for (const { label, body, status } of [
+    { label: '3 million nested arrays, one short of closing', body: deep.slice(0, -1), status: 400 },
+    { label: '350,000 keys and a stray comma', body: keys.slice(0, -1) + ',}', status: 400 },
+    { label: '3 million nested arrays (valid)', body: deep, status: 200 },
+    { label: '350,000 keys (valid)', body: keys, status: 200 },
+  ]) {
+    it(`${label}: ${status}, and /healthz keeps answering`, async () => {
+      const stop = pollHealth(platform.url);
+      const res = await platform.api(`/v1/functions/${name}/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = await res.json();
+      const health = await stop();
+      console.log(`[event-stall] ${label}: ${res.status}; worst /healthz ${health.worstHealthMs} ms, worst loop delay ${health.worstLoopDelayMs} ms`);
+      expect(res.status, JSON.stringify(answer)).toBe(status);
+      if (status === 400) expect(answer.error.code).toBe('InvalidJson');
+      else expect(answer.kind).toBe(body.startsWith('[') ? 'array' : 'object');
+      expect(health.failures).toBe(0);
+      expect(health.worstHealthMs).toBeLessThan(MAX_STALL_MS);
+    }, 60_000);
+  }
+});

@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { CONNECTION_ENV, parseEnv } from '../worker/parse-env.ts';
 import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../worker/queued-call-quota.ts';
+import { DEFAULT_NAMESPACE_QUOTAS, QUOTA_RANGES, type NamespaceQuotas } from './store/namespace-quotas.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
+import { DEFAULT_UPLOAD_BUDGET, type UploadBudgetLimits } from './upload-budget.ts';
 
 const MB = 1024 * 1024;
 
@@ -31,7 +33,20 @@ const schema = z.object({
   /** The same for all of a namespace's functions together. */
   HEARTH_QUEUED_CALLS_PER_NAMESPACE: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perNamespace.calls),
   HEARTH_QUEUED_MB_PER_NAMESPACE: z.coerce.number().int().min(1).default(DEFAULT_QUEUED_CALL_LIMITS.perNamespace.bytes / MB),
+  /** Namespace quotas unless the namespace's row sets its own (`PATCH /v1/namespaces/{ns}`). */
+  HEARTH_MAX_FUNCTIONS: quota('maxFunctions'),
+  HEARTH_MAX_VERSIONS: quota('maxVersions'),
+  HEARTH_MAX_CODE_BYTES: quota('maxCodeBytes'),
+  HEARTH_MAX_UPLOAD_BYTES: quota('maxUploadBytes'),
+  /** Upload bytes in flight at once, across the gateway and for one namespace (503 UploadCapacity / 429 TooManyUploads beyond). */
+  HEARTH_UPLOAD_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_BUDGET.gatewayBytes),
+  HEARTH_UPLOAD_INFLIGHT_NS_BYTES: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_BUDGET.namespaceBytes),
 });
+
+function quota(key: keyof NamespaceQuotas) {
+  const { min, max } = QUOTA_RANGES[key];
+  return z.coerce.number().int().min(min).max(max).default(DEFAULT_NAMESPACE_QUOTAS[key]);
+}
 
 export type GatewayConfig = z.infer<typeof schema>;
 
@@ -52,6 +67,10 @@ export interface GatewayLimits {
   /** Provisioned memory a namespace may hold when its row sets none (`namespaces.provisioned_memory_mb`). */
   defaultProvisionedMemoryMb: number;
   queued: QueuedCallLimits;
+  /** Namespace quotas whose row sets none; omitted: `HEARTH_MAX_*` of the environment, else the defaults. */
+  quotas?: NamespaceQuotas;
+  /** Upload bytes in flight; omitted: `HEARTH_UPLOAD_INFLIGHT_*` of the environment, else the defaults. */
+  uploads?: UploadBudgetLimits;
 }
 
 /** The limits `config` sets. */
@@ -62,5 +81,12 @@ export function gatewayLimits(config: GatewayConfig): GatewayLimits {
       perFunction: { calls: config.HEARTH_QUEUED_CALLS_PER_FUNCTION, bytes: config.HEARTH_QUEUED_MB_PER_FUNCTION * MB },
       perNamespace: { calls: config.HEARTH_QUEUED_CALLS_PER_NAMESPACE, bytes: config.HEARTH_QUEUED_MB_PER_NAMESPACE * MB },
     },
+    quotas: {
+      maxFunctions: config.HEARTH_MAX_FUNCTIONS,
+      maxVersions: config.HEARTH_MAX_VERSIONS,
+      maxCodeBytes: config.HEARTH_MAX_CODE_BYTES,
+      maxUploadBytes: config.HEARTH_MAX_UPLOAD_BYTES,
+    },
+    uploads: { gatewayBytes: config.HEARTH_UPLOAD_INFLIGHT_BYTES, namespaceBytes: config.HEARTH_UPLOAD_INFLIGHT_NS_BYTES },
   };
 }

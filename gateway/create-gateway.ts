@@ -24,6 +24,7 @@ import { WorkerDirectory } from './invoke/worker-directory.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
+import { UploadBudget, uploadBudgetLimitsFrom } from './upload-budget.ts';
 
 export interface GatewayOptions {
   db: Database;
@@ -58,8 +59,12 @@ export async function createGateway(options: GatewayOptions) {
   const control = createControlPublisher(redis, options.queuePrefix);
   const functions = createPostgresFunctionStore(
     options.db,
-    options.limits ? { defaultProvisionedMemoryMb: options.limits.defaultProvisionedMemoryMb } : undefined,
+    options.limits
+      ? { defaultProvisionedMemoryMb: options.limits.defaultProvisionedMemoryMb, ...(options.limits.quotas ? { quotas: options.limits.quotas } : {}) }
+      : undefined,
   );
+  // One budget for every upload route of this gateway (deploy, Lambda CreateFunction and UpdateFunctionCode).
+  const uploads = new UploadBudget(options.limits?.uploads ?? uploadBudgetLimitsFrom(process.env));
   const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
   const tenants = createPostgresTenantsStore(options.db);
   // Revocation reaches every gateway by broadcast; the TTL bounds it if one is missed.
@@ -120,6 +125,7 @@ export async function createGateway(options: GatewayOptions) {
     metrics,
     prometheus,
     announce,
+    uploads,
     log: options.log,
   };
   const origin = options.functionOrigin ?? {};

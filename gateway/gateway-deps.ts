@@ -11,6 +11,7 @@ import type { AuthOptions, AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
 import type { FunctionStore } from './store/functions-store.ts';
 import type { TenantsStore } from './store/tenants-store.ts';
+import type { UploadBudget } from './upload-budget.ts';
 
 /** Reads behind the metrics, logs and history routes. */
 export interface MetricsReader {
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   prometheus: GatewayPrometheus;
   /** Tells every gateway and worker that a function, key or namespace changed (best effort, never throws). */
   announce(message: ControlMessage): Promise<void>;
+  /** Upload bytes in flight, per gateway and per namespace (`upload-budget.ts`). */
+  uploads: UploadBudget;
   log: Logger;
 }
 

@@ -119,17 +119,3 @@ export function uploadBudgetLimitsFrom(source: Record<string, string | undefined
     namespaceBytes: read('HEARTH_UPLOAD_INFLIGHT_NS_BYTES', DEFAULT_UPLOAD_BUDGET.namespaceBytes),
   };
 }
-
-let shared: UploadBudget | undefined;
-
-/**
- * The process's one budget, shared by every upload route (deploy, Lambda
- * CreateFunction and UpdateFunctionCode), its limits read from
- * `process.env` on first use. A composition root that builds its own
- * `UploadBudget` and passes it to the routes is the better seam; until the
- * gateway's config carries these entries, this is where they are read.
- */
-export function sharedUploadBudget(): UploadBudget {
-  shared ??= new UploadBudget(uploadBudgetLimitsFrom(process.env));
-  return shared;
-}

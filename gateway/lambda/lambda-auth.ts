@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { LambdaCaller } from './lambda-credentials.ts';
 import { LambdaError } from './lambda-errors.ts';
+import { UploadBudgetError, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
 import { readSignedBody } from './signed-body.ts';
 import { SigV4Error, checkHeaders, parseAuthorization, queryParameters, verifySignature } from './sigv4.ts';
 
@@ -36,6 +37,9 @@ export interface SigV4AuthOptions {
   resolve(accessKeyId: string): Promise<LambdaCaller>;
   /** The largest body accepted for a request (checked while reading, after the headers passed). */
   maxBodyBytes(method: string, path: string): number;
+  /** Whether the request uploads code: its body then takes a share of `uploads` while it is handled. */
+  isUpload(method: string, path: string): boolean;
+  uploads: UploadBudget;
   now?: () => Date;
 }
 
@@ -43,6 +47,7 @@ export interface SigV4AuthOptions {
 export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEnv> {
   const now = options.now ?? (() => new Date());
   return async (c, next) => {
+    let reservation: UploadReservation | undefined;
     try {
       const auth = parseAuthorization(c.req.header('authorization'));
       const { rawPath, rawQuery } = requestTarget(c.env as { incoming?: IncomingMessage } | undefined, c.req.url);
@@ -50,20 +55,46 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
       const checked = checkHeaders(request, auth, 'lambda', now());
       const query = new Map(queryParameters(rawQuery));
       const caller = await options.resolve(auth.accessKeyId);
-      const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath));
+      if (options.isUpload(c.req.method, rawPath)) reservation = reserveUpload(options.uploads, caller.namespace, c.req.header('content-length'));
+      const grow = reservation && c.req.header('content-length') === undefined ? reservation.grow : undefined;
+      const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath), grow);
       verifySignature(request, auth, checked, sha256, caller.secret);
       c.set('namespace', caller.namespace);
       c.set('region', auth.region);
       c.set('body', body);
       c.set('query', query);
     } catch (err) {
+      reservation?.release();
+      if (err instanceof UploadBudgetError) throw uploadRefusal(err);
       if (!(err instanceof SigV4Error)) throw err;
       if (err.kind === 'missing') throw new LambdaError('MissingAuthenticationTokenException', err.message);
       if (err.kind === 'malformed') throw new LambdaError('IncompleteSignatureException', err.message);
       throw new LambdaError('InvalidSignatureException', err.message);
     }
-    await next();
+    try {
+      await next();
+    } finally {
+      // Held until the code is stored: unpacking and storing it cost memory in proportion too.
+      reservation?.release();
+    }
   };
+}
+
+/** Reserves the declared length (a chunked body reserves as it arrives); an unreadable length reserves nothing and is refused by the reader. */
+function reserveUpload(uploads: UploadBudget, namespace: string, contentLength: string | undefined): UploadReservation {
+  const declared = contentLength === undefined ? 0 : Number(contentLength);
+  return uploads.reserve(namespace, Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
+}
+
+/**
+ * The budget's refusal as Lambda answers throttling: 429
+ * TooManyRequestsException (which the AWS SDKs retry with backoff), whether
+ * the namespace holds its share or the gateway is full.
+ */
+function uploadRefusal(err: UploadBudgetError): LambdaError {
+  return new LambdaError('TooManyRequestsException', err.message, {
+    Reason: err.status === 429 ? 'ConcurrentUploadLimitExceeded' : 'GatewayUploadCapacityExceeded',
+  });
 }
 
 /**

@@ -22,9 +22,14 @@ import { readFunctionsRoute } from './read-functions.ts';
 /** Bodies of the operations that carry neither code nor an event (configuration, publish): only small fields. */
 const MAX_SMALL_REQUEST_BYTES = MAX_FIELDS_BYTES;
 
+/** CreateFunction and UpdateFunctionCode: the requests that carry code. */
+function isUpload(method: string, path: string): boolean {
+  return (method === 'POST' && /^\/2015-03-31\/functions\/?$/.test(path)) || (method === 'PUT' && /\/code\/?$/.test(path));
+}
+
 function maxBodyBytes(method: string, path: string): number {
   if (method === 'POST' && /\/invocations\/?$/.test(path)) return MAX_EVENT_BYTES; // Lambda's 6 MB synchronous payload, for both kinds of call
-  if ((method === 'POST' && /^\/2015-03-31\/functions\/?$/.test(path)) || (method === 'PUT' && /\/code\/?$/.test(path))) return MAX_CODE_REQUEST_BYTES;
+  if (isUpload(method, path)) return MAX_CODE_REQUEST_BYTES;
   return MAX_SMALL_REQUEST_BYTES;
 }
 
@@ -44,7 +49,7 @@ export function lambdaRoutes(deps: GatewayDeps) {
     await next();
     if (!c.res.headers.has('x-amzn-RequestId')) c.res.headers.set('x-amzn-RequestId', c.get('requestId'));
   });
-  app.use('/2015-03-31/*', sigV4Auth({ resolve, maxBodyBytes }));
+  app.use('/2015-03-31/*', sigV4Auth({ resolve, maxBodyBytes, isUpload, uploads: deps.uploads }));
   app.route('/', manageFunctionsRoute(deps));
   app.route('/', readFunctionsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));

@@ -19,8 +19,12 @@ function tooLarge(maxBytes: number): LambdaError {
   return new LambdaError('RequestTooLargeException', `Request must be smaller than ${maxBytes} bytes for this operation.`);
 }
 
-/** Reads the body of `c`, at most `maxBytes`; throws RequestTooLargeException past it (a declared length over it before reading). */
-export async function readSignedBody(c: Context, maxBytes: number): Promise<SignedBody> {
+/**
+ * Reads the body of `c`, at most `maxBytes`; throws RequestTooLargeException
+ * past it (a declared length over it before reading). `onBytes` sees each
+ * piece before it is kept (an upload budget; it may throw to stop reading).
+ */
+export async function readSignedBody(c: Context, maxBytes: number, onBytes?: (bytes: number) => void): Promise<SignedBody> {
   const declaredText = c.req.header('content-length');
   const declared = declaredText === undefined ? null : Number(declaredText);
   if (declared !== null && !(Number.isSafeInteger(declared) && declared >= 0)) {
@@ -34,6 +38,7 @@ export async function readSignedBody(c: Context, maxBytes: number): Promise<Sign
   const pieces: Uint8Array[] = [];
   let size = 0;
   const take = (chunk: Uint8Array) => {
+    onBytes?.(chunk.length);
     size += chunk.length;
     if (size > (into ? into.length : maxBytes)) throw into ? new LambdaError('InvalidRequestContentException', 'The body is longer than its Content-Length.') : tooLarge(maxBytes);
     hash.update(chunk);

@@ -7,7 +7,7 @@ import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } fr
 import { HearthError, badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { MAX_DEPLOY_BYTES, declaredLength, requestBodyChunks, tooLarge } from '../request-limits.ts';
-import { UploadBudgetError, sharedUploadBudget, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
+import { UploadBudgetError, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
 
 const TEXT_FIELDS = [
   'runtime',
@@ -31,7 +31,7 @@ export interface DeployRouteOptions {
 }
 
 export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptions = {}) {
-  const uploads = options.uploads ?? sharedUploadBudget();
+  const uploads = options.uploads ?? deps.uploads;
   // Behind the API key middleware: nothing of the body is read before the caller is known.
   return new Hono<GatewayEnv>().put('/v1/functions/:name', async (c) => {
     const declared = declaredLength(c);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './prerequisites.ts';
+import { GATEWAY_MALLOC_ENV } from '../gateway/memory-env.ts';
 import { logFile, runningPid, startProcess, stopProcess } from './processes.ts';
 import { defaultStateDir, runSetUpCli } from './setup.ts';
 
@@ -44,7 +45,7 @@ for (const name of ['gateway', 'worker'] as const) {
   }
 }
 startProcess(stateDir, 'worker', 'worker/main.ts', env, root);
-startProcess(stateDir, 'gateway', 'gateway/main.ts', env, root);
+startProcess(stateDir, 'gateway', 'gateway/main.ts', { ...env, ...GATEWAY_MALLOC_ENV }, root);
 
 const url = `http://127.0.0.1:${port}`;
 const until = Date.now() + 30_000;

@@ -8,4 +8,6 @@ if [ -f /etc/hearth/hearth.env ]; then set -a; . /etc/hearth/hearth.env; set +a;
 : "${HEARTH_API_KEY:?set HEARTH_API_KEY}"
 bash infra/install-deps.sh
 node --import tsx infra/setup.ts --role=gateway
+# glibc malloc: large upload buffers in their own mappings, returned on free (gateway/memory-env.ts).
+export MALLOC_MMAP_THRESHOLD_=131072 MALLOC_ARENA_MAX=2
 exec node --import tsx gateway/main.ts

@@ -23,6 +23,7 @@ import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
 import { waitUntil } from '../helpers/wait.ts';
+import { GATEWAY_MALLOC_ENV } from '../../gateway/memory-env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hearth_bench';
@@ -163,7 +164,7 @@ export class BenchStack {
       stack.gateway = await stack.spawn(
         'gateway',
         'gateway/main.ts',
-        { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536' },
+        { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536', ...GATEWAY_MALLOC_ENV },
         'gateway listening',
       );
       await stack.waitForHealth();

@@ -19,6 +19,7 @@ import { freePort } from '../helpers/ports.ts';
 import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { PostgresServer } from './services.ts';
+import { GATEWAY_MALLOC_ENV } from '../../gateway/memory-env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export type Log = (line: string) => void;
@@ -94,7 +95,7 @@ export class ChaosStack {
     const gateway = await this.spawn(
       'gateway',
       'gateway/main.ts',
-      { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1' },
+      { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', ...GATEWAY_MALLOC_ENV },
       'gateway listening',
     );
     this.gateway = gateway;

@@ -367,6 +367,17 @@ export async function resolveVersion(
   return row ? { ...row, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'] } : null;
 }
 
+/** The function's row, locked for the rest of `tx` (null when it does not exist). */
+async function lockFunctionRow(tx: Transaction, namespace: string, name: string): Promise<{ id: string } | null> {
+  const [fn] = await tx
+    .select({ id: functions.id })
+    .from(functions)
+    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
+    .for('update')
+    .limit(1);
+  return fn ?? null;
+}
+
 /**
  * Deletes the function and its versions, and the code no other version
  * refers to, in one transaction; returns its id, or null if absent.
@@ -374,12 +385,7 @@ export async function resolveVersion(
 export async function deleteFunction(db: Database, namespace: string, name: string): Promise<string | null> {
   return db.transaction(async (tx) => {
     // Row lock, then code locks: the order a deploy of this function takes them in too.
-    const [fn] = await tx
-      .select({ id: functions.id })
-      .from(functions)
-      .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
-      .for('update')
-      .limit(1);
+    const fn = await lockFunctionRow(tx, namespace, name);
     if (!fn) return null;
     const code = await tx
       .selectDistinct({ sha256: functionVersions.codeSha256 })
@@ -406,12 +412,7 @@ export async function setLatestVersion(
   limits: FunctionStoreLimits = DEFAULT_LIMITS,
 ): Promise<'ok' | 'no-function' | 'no-version'> {
   return db.transaction(async (tx) => {
-    const [fn] = await tx
-      .select({ id: functions.id })
-      .from(functions)
-      .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
-      .for('update')
-      .limit(1);
+    const fn = await lockFunctionRow(tx, namespace, name);
     if (!fn) return 'no-function';
     const [found] = await tx
       .select({ version: functionVersions.version, minWarm: functionVersions.minWarm, memoryMb: functionVersions.memoryMb })

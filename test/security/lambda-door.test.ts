@@ -12,33 +12,20 @@
  * The gateway runs in this process, so a stall of its loop stalls the poller
  * too: the worst `/healthz` round trip is the worst stall.
  */
-import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, zipOf } from '../helpers/packages.ts';
 import { pollHealth } from '../helpers/health-poll.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
+import { lambdaSigner } from '../helpers/sigv4-signer.ts';
 
 const MiB = 1024 * 1024;
 const REGION = 'us-east-1';
 /** The worst `/healthz` round trip allowed while a hostile body is handled (the old base64 check stalled ~1.9 s on 40 KB). */
 const MAX_STALL_MS = 250;
-
-/** The hash the SDK's signer takes: SHA-256, or HMAC-SHA256 when given a secret (what `@smithy/hash-node` does). */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array) {
-    this.hash.update(data);
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-}
 
 interface Answer {
   status: number;
@@ -94,12 +81,7 @@ describe('the Lambda front door under hostile input', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     host = new URL(platform.url).host;
-    signer = new SignatureV4({
-      credentials: { accessKeyId: 'HEARTHDEFAULT', secretAccessKey: platform.apiKey },
-      region: REGION,
-      service: 'lambda',
-      sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
-    });
+    signer = lambdaSigner('HEARTHDEFAULT', platform.apiKey, REGION);
   });
   afterAll(async () => {
     await platform?.stop();

@@ -4,9 +4,9 @@
  * one), a `+` in the query is the same plus to the signature and to the
  * routes, and the region in the scope has AWS's shape.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { lambdaSigner } from '../helpers/sigv4-signer.ts';
 import {
   SigV4Error,
   checkHeaders,
@@ -17,30 +17,12 @@ import {
   type SignedRequest,
 } from '../../gateway/lambda/sigv4.ts';
 
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array) {
-    this.hash.update(data);
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
 const SECRET = 'test-secret-key';
 const NOW = new Date('2024-05-01T12:00:00Z');
 const sha256Hex = (body: Uint8Array) => createHash('sha256').update(body).digest('hex');
 
 async function sdkSigned(options: { query?: Record<string, string>; body?: string; region?: string; service?: string }) {
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: 'HEARTHDEFAULT', secretAccessKey: SECRET },
-    region: options.region ?? 'us-east-1',
-    service: options.service ?? 'lambda',
-    sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
-  });
+  const signer = lambdaSigner('HEARTHDEFAULT', SECRET, options.region ?? 'us-east-1', options.service ?? 'lambda');
   const body = Buffer.from(options.body ?? '');
   const signed = await signer.sign(
     { method: 'GET', protocol: 'http:', hostname: 'localhost', port: 8080, path: '/2015-03-31/functions/f', query: options.query ?? {}, headers: { host: 'localhost:8080' }, body },

@@ -9,26 +9,6 @@ import { LambdaError } from './lambda-errors.ts';
 /** Lambda returns at most 50 items a page, whatever MaxItems asks. */
 const MAX_PAGE = 50;
 
-export interface Page<T> {
-  items: T[];
-  nextMarker?: string;
-}
-
-/**
- * The page of `items` (already in their list order, with keys ascending by
- * code point) after `marker`. Throws InvalidParameterValueException for a
- * bad `MaxItems`.
- */
-export function pageOf<T>(items: readonly T[], keyOf: (item: T) => string, marker: string | undefined, maxItems: string | undefined): Page<T> {
-  const size = parseMaxItems(maxItems);
-  const after = markerKey(marker);
-  const start = after === undefined ? 0 : items.findIndex((item) => keyOf(item) > after);
-  const rest = start < 0 ? [] : items.slice(start);
-  const page = rest.slice(0, size);
-  const last = page[page.length - 1];
-  return rest.length > size && last !== undefined ? { items: page, nextMarker: markerOf(keyOf(last)) } : { items: page };
-}
-
 /** The key a `Marker` holds, or undefined for none. */
 export function markerKey(marker: string | undefined): string | undefined {
   return marker === undefined || marker === '' ? undefined : Buffer.from(marker, 'base64url').toString('utf8');

@@ -5,12 +5,12 @@
  */
 import { Hono, type Context } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
-import type { FunctionView, VersionView } from '../store/functions-store.ts';
+import type { VersionView } from '../store/functions-store.ts';
 import { isVersionNumber } from '../ids.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
-import { markerKey, markerOf, pageOf, parseMaxItems } from './lambda-paging.ts';
+import { markerKey, markerOf, parseMaxItems } from './lambda-paging.ts';
 import { functionConfiguration, type FunctionConfiguration } from './lambda-shapes.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
@@ -29,11 +29,15 @@ export function readFunctionsRoute(deps: GatewayDeps) {
 
   const listFunctions = async (c: Context<LambdaEnv>) => {
     const region = c.get('region');
-    const all = (await deps.functions.list(c.get('namespace'))).sort((a, b) => byCodePoint(a.name, b.name));
-    const page = pageOf<FunctionView>(all, (f) => f.name, lambdaQuery(c, 'Marker'), lambdaQuery(c, 'MaxItems'));
+    const size = parseMaxItems(lambdaQuery(c, 'MaxItems'));
+    const after = markerKey(lambdaQuery(c, 'Marker'));
+    // One page read from the store (in its name order), one more to know whether another page follows.
+    const found = await deps.functions.list(c.get('namespace'), { limit: size + 1, ...(after !== undefined ? { after } : {}) });
+    const page = found.slice(0, size);
+    const last = page[page.length - 1];
     return c.json({
-      Functions: page.items.map((f) => functionConfiguration(f.latest, { region, name: f.name, as: '$LATEST' })),
-      ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}),
+      Functions: page.map((f) => functionConfiguration(f.latest, { region, name: f.name, as: '$LATEST' })),
+      ...(found.length > size && last ? { NextMarker: markerOf(last.name) } : {}),
     });
   };
 
@@ -75,10 +79,6 @@ export function readFunctionsRoute(deps: GatewayDeps) {
         ...(entries.length > size && last ? { NextMarker: markerOf(last.key) } : {}),
       });
     });
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** ListVersionsByFunction's marker keys: `$LATEST`, then versions zero-padded so they sort as text too ('$' < '0'). */

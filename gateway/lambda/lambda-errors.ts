@@ -23,6 +23,7 @@ const STATUS = {
   MissingAuthenticationTokenException: 403,
   UnknownOperationException: 404,
   TooManyRequestsException: 429,
+  CodeStorageExceededException: 400,
   ServiceException: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -70,6 +71,10 @@ export function lambdaErrorOf(err: unknown): LambdaError | null {
       return new LambdaError('InvalidRequestContentException', `Could not parse request body into json: ${err.message}`);
     }
     if (err.status === 413) return new LambdaError('RequestTooLargeException', err.message);
+    // Lambda's own answer when a deploy would pass the account's code storage (Hearth: a namespace quota).
+    if (err.code === 'QuotaExceeded' && (err.details?.quota === 'codeBytes' || err.details?.quota === 'uploadBytes')) {
+      return new LambdaError('CodeStorageExceededException', err.message, err.details);
+    }
     if (err.status === 404) return new LambdaError('ResourceNotFoundException', err.message);
     if (err.status === 409) return new LambdaError('ResourceConflictException', err.message);
     if (err.status === 429) return new LambdaError('TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });

@@ -12,18 +12,17 @@
  */
 import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { ProtocolViolation, checkAgentMessage } from './agent-messages.ts';
+import { ProtocolViolation, checkAgentMessage, type CheckedAgentMessage, type CheckedInvokeResult } from './agent-messages.ts';
 import {
   FrameDecoder,
   ProtocolError,
-  type AgentMessage,
   type HelloMessage,
   type InitMessage,
   type InitResultMessage,
-  type InvokeResultMessage,
   encodeFrame,
   encodeInvokeFrame,
 } from './agent-protocol.ts';
+import { readFrame } from './frame-reader.ts';
 
 /** Raised when the agent's connection ends before it answered. */
 export class AgentClosedError extends Error {
@@ -36,10 +35,10 @@ export class AgentStartTimeoutError extends Error {
 }
 
 interface Pending {
-  expect: AgentMessage['type'];
+  expect: CheckedAgentMessage['type'];
   /** The invocation id an `invokeResult` must carry. */
   id?: string;
-  resolve(message: AgentMessage): void;
+  resolve(message: CheckedAgentMessage): void;
   reject(err: Error): void;
 }
 
@@ -47,6 +46,8 @@ export class AgentChannel {
   private socket: net.Socket | null = null;
   private readonly decoder = new FrameDecoder();
   private pending: Pending | null = null;
+  /** The frames being read, in order (see `frame-reader.ts`). */
+  private reading: Promise<void> = Promise.resolve();
   private closed = false;
   private helloWaiter: Pending | null = null;
   private hello: HelloMessage | null = null;
@@ -117,8 +118,8 @@ export class AgentChannel {
   }
 
   /** Sends one invocation (event as validated JSON text) and resolves with its result. */
-  invoke(id: string, eventJson: string, deadlineMs: number): Promise<InvokeResultMessage> {
-    return this.request(encodeInvokeFrame(id, eventJson, deadlineMs), { expect: 'invokeResult', id }) as Promise<InvokeResultMessage>;
+  invoke(id: string, eventJson: string, deadlineMs: number): Promise<CheckedInvokeResult> {
+    return this.request(encodeInvokeFrame(id, eventJson, deadlineMs), { expect: 'invokeResult', id }) as Promise<CheckedInvokeResult>;
   }
 
   /** Closes the connection and the listener; the agent exits when it sees this. */
@@ -127,7 +128,7 @@ export class AgentChannel {
     await rm(this.socketPath, { force: true });
   }
 
-  private request(frame: Buffer, what: Pick<Pending, 'expect' | 'id'>): Promise<AgentMessage> {
+  private request(frame: Buffer, what: Pick<Pending, 'expect' | 'id'>): Promise<CheckedAgentMessage> {
     if (this.closed || !this.socket) return Promise.reject(new AgentClosedError('agent is not connected'));
     if (this.pending) return Promise.reject(new Error('agent channel already has a request in flight'));
     const socket = this.socket;
@@ -146,16 +147,26 @@ export class AgentChannel {
     this.socket = socket;
     // No further connections are needed; stop listening but keep this one.
     this.server.close();
+    const violated = (err: unknown) => {
+      this.shutdown(err instanceof ProtocolViolation ? err : new ProtocolViolation(err instanceof ProtocolError ? err.message : String(err)));
+    };
     socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
       try {
-        for (const message of this.decoder.push(chunk)) {
-          if (this.closed) return;
-          this.dispatch(checkAgentMessage(message));
-        }
+        frames = this.decoder.frames(chunk);
       } catch (err) {
-        const violation =
-          err instanceof ProtocolViolation ? err : new ProtocolViolation(err instanceof ProtocolError ? err.message : String(err));
-        this.shutdown(violation);
+        violated(err);
+        return;
+      }
+      // Large frames are parsed off the event loop; each is handed on in the order it came.
+      for (const frame of frames) {
+        this.reading = this.reading
+          .then(async () => {
+            if (this.closed) return;
+            const read = await readFrame(frame);
+            if (!this.closed) this.dispatch(checkAgentMessage(read.message, read.result));
+          })
+          .catch(violated);
       }
     });
     socket.on('error', () => this.shutdown(new AgentClosedError('agent connection failed')));
@@ -163,7 +174,7 @@ export class AgentChannel {
   }
 
   /** Hands a checked message to whoever asked for it; throws ProtocolViolation when nobody did. */
-  private dispatch(message: AgentMessage): void {
+  private dispatch(message: CheckedAgentMessage): void {
     if (message.type === 'hello') {
       if (this.hello) throw new ProtocolViolation('the agent said hello twice');
       this.hello = message;

@@ -9,7 +9,8 @@
  * checks the id against the call in flight).
  */
 import { z } from 'zod';
-import { LOG_CAP_BYTES, type AgentMessage } from './agent-protocol.ts';
+import { LOG_CAP_BYTES, type HelloMessage, type InitResultMessage, type InvokeResultMessage } from './agent-protocol.ts';
+import type { ReadFrame } from './frame-reader.ts';
 import { storableText } from './storable.ts';
 
 /** Caps on what an agent's error may carry (bytes of UTF-8). */
@@ -57,7 +58,6 @@ const invokeResult = z.object({
   id: z.string().max(ID_CAP_CHARS),
   ok: z.boolean(),
   fatal: z.boolean().optional(),
-  result: z.unknown().optional(),
   error: errorInfo.optional(),
   ...logFields,
 });
@@ -65,11 +65,24 @@ const invokeResult = z.object({
 const agentMessage = z.discriminatedUnion('type', [hello, initResult, invokeResult]);
 
 /**
- * Checks one decoded frame and returns it with every text field capped and
- * made storable; throws ProtocolViolation when it is not a message an agent
- * may send. `durationMs`, if sent, is dropped: the worker keeps its own time.
+ * An `invokeResult` as the worker holds it: the result is JSON text the
+ * worker serialised itself (the tenant's value is never kept), or the
+ * reason it could not be serialised.
  */
-export function checkAgentMessage(value: unknown): AgentMessage {
+export interface CheckedInvokeResult extends Omit<InvokeResultMessage, 'result' | 'durationMs'> {
+  resultJson: string | Error;
+}
+
+export type CheckedAgentMessage = HelloMessage | InitResultMessage | CheckedInvokeResult;
+
+/**
+ * Checks one read frame (`frame-reader.ts`: the message without its
+ * result, and the result as JSON text) and returns it with every text field
+ * capped and made storable; throws ProtocolViolation when it is not a
+ * message an agent may send. `durationMs`, if sent, is dropped: the worker
+ * keeps its own time. An `invokeResult` without a result stands for `null`.
+ */
+export function checkAgentMessage(value: unknown, result?: ReadFrame['result']): CheckedAgentMessage {
   const parsed = agentMessage.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -79,5 +92,8 @@ export function checkAgentMessage(value: unknown): AgentMessage {
   const message = parsed.data;
   if (message.type === 'hello') return message;
   const logs = storableText(message.logs, LOG_CAP_BYTES);
-  return { ...message, logs: logs.text, logsTruncated: message.logsTruncated || logs.truncated };
+  const checked = { ...message, logs: logs.text, logsTruncated: message.logsTruncated || logs.truncated };
+  if (checked.type === 'initResult') return checked;
+  const resultJson = result === undefined ? 'null' : 'json' in result ? result.json : new Error(result.unserialisable);
+  return { ...checked, resultJson };
 }

@@ -17,15 +17,8 @@
  * Everything an agent sends is tenant input: `agent-messages.ts` checks it.
  */
 
-import { jsonSyntaxError } from './common/json-check.ts';
-
 /** Largest frame either side accepts (result and event caps are lower). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
-/**
- * Nesting a frame may have. The agents cannot send deeper values (their own
- * serialisers give up first, as Runtime.MarshalError), so a deeper frame is forged.
- */
-export const MAX_FRAME_DEPTH = 10_000;
 
 /** Per-invocation log cap the agents apply (bytes of UTF-8). */
 export const LOG_CAP_BYTES = 64 * 1024;
@@ -123,32 +116,40 @@ export class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
 
-/** Accumulates stream chunks and yields complete decoded messages. */
+/**
+ * Accumulates stream chunks and yields complete frames. The worker reads
+ * agents' frames with `frames` (parsing them off its event loop, see
+ * `frame-reader.ts`); `push` parses them at once, for the other direction.
+ */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
   /** Feeds a chunk; returns every message completed by it, in order. */
   push(chunk: Buffer): unknown[] {
+    return this.frames(chunk).map((body) => {
+      try {
+        return JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new ProtocolError('frame is not valid JSON');
+      }
+    });
+  }
+
+  /** Feeds a chunk; returns the body of every frame completed by it, in order. */
+  frames(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const messages: unknown[] = [];
+    const frames: Buffer[] = [];
     for (;;) {
       if (this.buffered < 4) break;
       const head = this.peek(4);
       const length = head.readUInt32BE(0);
       if (length > MAX_FRAME_BYTES) throw new ProtocolError(`frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
       if (this.buffered < 4 + length) break;
-      const frame = this.take(4 + length);
-      const text = frame.toString('utf8', 4);
-      // Checked before it is parsed: JSON.parse of a frame of millions of
-      // nested arrays would hold the worker's event loop for seconds, and
-      // every other tenant's calls on this worker with it.
-      const problem = jsonSyntaxError(text, MAX_FRAME_DEPTH);
-      if (problem) throw new ProtocolError(`frame is not valid JSON: ${problem}`);
-      messages.push(JSON.parse(text));
+      frames.push(this.take(4 + length).subarray(4));
     }
-    return messages;
+    return frames;
   }
 
   private peek(n: number): Buffer {

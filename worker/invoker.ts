@@ -7,11 +7,11 @@
  * engine refuses to start a container, the store is unreachable) throw.
  */
 import { performance } from 'node:perf_hooks';
-import { LOG_CAP_BYTES, type FunctionErrorInfo, type InvokeResultMessage } from './agent-protocol.ts';
+import { LOG_CAP_BYTES, type FunctionErrorInfo } from './agent-protocol.ts';
 import { Counts } from './counts.ts';
 import { TIMED_OUT, withDeadline } from './deadline.ts';
 import { AgentClosedError } from './agent-channel.ts';
-import { ProtocolViolation } from './agent-messages.ts';
+import { ProtocolViolation, type CheckedInvokeResult } from './agent-messages.ts';
 import {
   INIT_TIMEOUT_MS,
   billedDuration,
@@ -39,7 +39,7 @@ export interface InvokerOptions {
 
 type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
 /** `durationMs` is the worker's own measure, from sending `invoke` to its answer. */
-type Attempt = { kind: 'result'; message: InvokeResultMessage; durationMs: number } | Failed;
+type Attempt = { kind: 'result'; message: CheckedInvokeResult; durationMs: number } | Failed;
 
 export class Invoker {
   /** Calls in progress per function, for each record's `concurrency`. */
@@ -220,7 +220,7 @@ function toOutcome(
     durationMs = attempt.durationMs;
     logs = m.logs;
     logsTruncated = m.logsTruncated;
-    const text = m.ok ? resultText(m.result) : null;
+    const text = m.ok ? m.resultJson : null;
     if (text instanceof Error) {
       status = 'failed';
       error = { code: 'FunctionError', type: 'Runtime.MarshalError', message: `the function's result cannot be stored: ${text.message}` };
@@ -286,14 +286,6 @@ function httpProblem(resultJson: string): FunctionFailure | null {
 }
 
 /** The result as JSON text; a value nested too deeply to serialise is an Error, not a crash of the worker. */
-function resultText(result: unknown): string | Error {
-  try {
-    return JSON.stringify(result ?? null);
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
-  }
-}
-
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

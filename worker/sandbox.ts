@@ -13,7 +13,8 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUNTIMES, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { AgentChannel } from './agent-channel.ts';
-import type { InitResultMessage, InvokeResultMessage } from './agent-protocol.ts';
+import type { CheckedInvokeResult } from './agent-messages.ts';
+import type { InitResultMessage } from './agent-protocol.ts';
 import type { CodeLinker } from './code-linker.ts';
 import { SANDBOX_LABELS, SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo } from './container-runtime.ts';
 import { sandboxKey } from './worker-registry.ts';
@@ -110,7 +111,7 @@ export class Sandbox {
     return result;
   }
 
-  invoke(invocationId: string, eventJson: string, deadlineMs: number): Promise<InvokeResultMessage> {
+  invoke(invocationId: string, eventJson: string, deadlineMs: number): Promise<CheckedInvokeResult> {
     return this.channel.invoke(invocationId, eventJson, deadlineMs);
   }
 

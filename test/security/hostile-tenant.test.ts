@@ -12,6 +12,7 @@ import { LOG_CAP_BYTES } from '../../worker/agent-protocol.ts';
 import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
 import { invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { pollHealth } from '../helpers/health-poll.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { call, deployFunction } from './security-harness.ts';
 
@@ -49,6 +50,11 @@ exports.handler = async (event, context) => {
       return 'real';
     case 'garbage':
       agentSocket().write(Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from('{{{{{')]));
+      await sleep(2000);
+      return 'real';
+    case 'flat-frame':
+      agentSocket().write(frame('{"type":"invokeResult","id":' + JSON.stringify(id) + ',"ok":true,"logs":"","logsTruncated":false,"result":['
+        + Array(4000000).fill('[]').join(',') + ']}'));
       await sleep(2000);
       return 'real';
     case 'huge-frame':
@@ -223,10 +229,22 @@ describe('a hostile tenant beside a clean one', () => {
     expect(res.body.error).toMatchObject({ code: 'FunctionError', type: 'Runtime.MarshalError' });
   });
 
-  it('a forged frame of a million nested arrays is refused before it is parsed: a protocol violation', async () => {
+  it('a forged frame of a million nested arrays, too deep for the parsing thread, is a protocol violation', async () => {
     const res = await call(platform, node, { mode: 'deep-result', depth: 1_000_000 });
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({ code: 'FunctionCrashed', type: 'Runtime.ProtocolViolation' });
+  });
+
+  it('a forged 12 MB frame of four million empty arrays is parsed off the worker\'s event loop: /healthz never waits for it', async () => {
+    const stop = pollHealth(platform.url);
+    const res = await call(platform, node, { mode: 'flat-frame' });
+    const health = await stop();
+    console.log(`[hostile-tenant] 12 MB flat frame: ${res.status}; worst /healthz ${health.worstHealthMs} ms, worst loop delay ${health.worstLoopDelayMs} ms`);
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'FunctionError', type: 'Runtime.ResponseSizeTooLarge' });
+    expect(health.failures).toBe(0);
+    // JSON.parse of this frame on the loop takes ~0.8 s on this machine.
+    expect(health.worstHealthMs).toBeLessThan(250);
   });
 
   it('the same holds for Python: NUL, forged frames from the agent module, another id', async () => {

@@ -12,6 +12,8 @@
  * and the gateway builds the answer with it.
  */
 
+import { jsonSyntaxError, objectMembers } from './common/json-check.ts';
+
 /** Why a result could not be sent (the `type` of its 502 `FunctionError`). */
 export type HttpResultProblem =
   /** The result is not JSON text (the worker should never pass one on; refused here rather than answered with a 500). */
@@ -74,15 +76,30 @@ const fail = (type: HttpResultProblem, message: string): HttpResult => ({ ok: fa
  * `statusCode` is a response; anything else is sent as a 200 JSON body.
  */
 export function fromHttpResult(resultJson: string): HttpResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(resultJson);
-  } catch {
-    return fail('Runtime.InvalidResponse', 'the function returned something that is not JSON');
-  }
-  if (!isResponseShape(value)) {
+  if (jsonSyntaxError(resultJson) !== null) return fail('Runtime.InvalidResponse', 'the function returned something that is not JSON');
+  // Read member by member, never parsed whole: a 6 MB result of nested
+  // values would hold the event loop while JSON.parse built it.
+  const members = objectMembers(resultJson);
+  const statusText = members?.get('statusCode');
+  if (!members || statusText === undefined || !/^-?\d/.test(statusText)) {
     return { ok: true, status: 200, headers: [['content-type', 'application/json']], body: resultJson };
   }
+  for (const [field, text] of [['headers', members.get('headers')], ['cookies', members.get('cookies')]] as const) {
+    // Far larger than headers may be in all: refused without being parsed.
+    if (text !== undefined && text.length > 4 * MAX_RESPONSE_HEADER_BYTES) {
+      return fail('Runtime.HeadersTooLarge', `a response's ${field} may hold at most ${MAX_RESPONSE_HEADER_BYTES} bytes`);
+    }
+  }
+  const small = (text: string | undefined): unknown => (text === undefined || text.length > 4 * MAX_RESPONSE_HEADER_BYTES ? undefined : JSON.parse(text));
+  const bodyText = members.get('body');
+  const value: ResponseShape = {
+    statusCode: JSON.parse(statusText) as number,
+    headers: small(members.get('headers')),
+    cookies: small(members.get('cookies')),
+    isBase64Encoded: small(members.get('isBase64Encoded')),
+    // A string body is parsed (cheaply: one string); any other value is sent as its JSON text.
+    body: bodyText === undefined || bodyText === 'null' ? undefined : bodyText.startsWith('"') ? JSON.parse(bodyText) : new RawJson(bodyText),
+  };
   const status = value.statusCode;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     return fail('Runtime.InvalidStatusCode', `statusCode must be an integer from 200 to 599, got ${String(status).slice(0, 32)}`);
@@ -97,8 +114,8 @@ export function fromHttpResult(resultJson: string): HttpResult {
     body = Buffer.from(value.body, 'base64');
   } else if (typeof value.body === 'string') {
     body = value.body;
-  } else if (value.body !== undefined && value.body !== null) {
-    body = JSON.stringify(value.body);
+  } else if (value.body instanceof RawJson) {
+    body = value.body.text;
   }
   if (NO_BODY.has(status)) body = null;
   if (body !== null && body.length > 0 && typeof body === 'string' && !headers.some(([k]) => k === 'content-type')) {
@@ -168,11 +185,7 @@ interface ResponseShape {
   isBase64Encoded?: unknown;
 }
 
-function isResponseShape(value: unknown): value is ResponseShape {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    typeof (value as { statusCode?: unknown }).statusCode === 'number'
-  );
+/** A member's value kept as the JSON text it was (a non-string body). */
+class RawJson {
+  constructor(readonly text: string) {}
 }

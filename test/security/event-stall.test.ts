@@ -17,6 +17,14 @@ const MAX_STALL_MS = 250;
 
 let platform: Platform;
 const name = uniqueName('event-stall');
+const http = uniqueName('result-stall');
+
+/** A function-URL handler answering 1.5 million empty arrays (~4.5 MB), as the body or as the whole result. */
+const HTTP_HOSTILE = `
+exports.handler = async (event) => {
+  const many = Array.from({ length: 1500000 }, () => []);
+  return event.rawPath === '/whole' ? many : { statusCode: 201, headers: { 'x-kind': 'many' }, body: many };
+};`;
 
 beforeAll(async () => {
   platform = await startPlatform();
@@ -26,10 +34,12 @@ beforeAll(async () => {
     memoryMb: 1024,
     timeoutMs: 20_000,
   });
+  await deployFunction(platform, http, { 'index.js': HTTP_HOSTILE }, { runtime: 'nodejs20', handler: 'index.handler', memoryMb: 1024, timeoutMs: 20_000 });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.api(`/v1/functions/${name}`, { method: 'DELETE' });
+  await platform?.api(`/v1/functions/${http}`, { method: 'DELETE' });
   await platform?.stop();
 });
 
@@ -52,6 +62,21 @@ describe('hostile invoke events', () => {
       expect(res.status, JSON.stringify(answer)).toBe(status);
       if (status === 400) expect(answer.error.code).toBe('InvalidJson');
       else expect(answer.kind).toBe(body.startsWith('[') ? 'array' : 'object');
+      expect(health.failures).toBe(0);
+      expect(health.worstHealthMs).toBeLessThan(MAX_STALL_MS);
+    }, 60_000);
+  }
+
+  for (const path of ['/body', '/whole']) {
+    it(`a function URL answering 1.5 million empty arrays (${path.slice(1)}) is sent without being parsed whole: /healthz keeps answering`, async () => {
+      const stop = pollHealth(platform.url);
+      const res = await platform.fn(`/fn/${http}${path}`);
+      const text = await res.text();
+      const health = await stop();
+      console.log(`[event-stall] function URL, ${path.slice(1)}: ${res.status}, ${text.length} bytes; worst /healthz ${health.worstHealthMs} ms, worst loop delay ${health.worstLoopDelayMs} ms`);
+      expect(res.status).toBe(path === '/body' ? 201 : 200);
+      if (path === '/body') expect(res.headers.get('x-kind')).toBe('many');
+      expect(text).toBe(JSON.stringify(Array.from({ length: 1_500_000 }, () => [])));
       expect(health.failures).toBe(0);
       expect(health.worstHealthMs).toBeLessThan(MAX_STALL_MS);
     }, 60_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSyntaxError } from '../../worker/common/json-check.ts';
+import { jsonSyntaxError, objectMembers } from '../../worker/common/json-check.ts';
 
 const parses = (text: string) => {
   try {
@@ -66,5 +66,17 @@ describe('jsonSyntaxError with a depth limit', () => {
     expect(jsonSyntaxError('[[[[]]]]', 3)).toMatch(/deeper than 3 levels/);
     expect(jsonSyntaxError('{"a":{"b":[1]}}', 3)).toBeNull();
     expect(jsonSyntaxError('{"a":{"b":[{}]}}', 3)).toMatch(/deeper than 3 levels/);
+  });
+});
+
+describe("objectMembers: an object's members as JSON texts", () => {
+  it('agrees with JSON.parse member by member, the last of a repeated name winning', () => {
+    const text = ' { "a" : [1, {"x": "]}\\"" }] , "b":"s\\"}" ,"c": -1.5e3, "d" : {"e":[[]]}, "a" : true, "n": null, "f":false } ';
+    const members = objectMembers(text)!;
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    expect([...members.keys()].sort()).toEqual(Object.keys(parsed).sort());
+    for (const [key, value] of members) expect(JSON.parse(value), key).toEqual(parsed[key]);
+    expect(objectMembers('{}')).toEqual(new Map());
+    for (const notObject of ['[1]', '"x"', '3', 'null']) expect(objectMembers(notObject)).toBeNull();
   });
 });

@@ -159,3 +159,69 @@ function numberEnd(text: string, start: number): number {
   }
   return i;
 }
+
+/**
+ * The members of a JSON object text, each value as its own JSON text, read
+ * without building anything (the last of a repeated name wins, as in
+ * `JSON.parse`); null when `text` is not an object. `text` must be valid
+ * JSON (the worker's own serialisation, or checked by `jsonSyntaxError`).
+ */
+export function objectMembers(text: string): Map<string, string> | null {
+  const n = text.length;
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_OBJECT) return null;
+  const members = new Map<string, string>();
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) === CLOSE_OBJECT) return members;
+  while (i < n) {
+    const keyEnd = stringEnd(text, i);
+    if (keyEnd < 0) return null;
+    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    i = skipSpace(text, keyEnd);
+    if (text.charCodeAt(i) !== COLON) return null;
+    const start = skipSpace(text, i + 1);
+    const end = valueEnd(text, start);
+    if (end < 0) return null;
+    members.set(key, text.slice(start, end));
+    i = skipSpace(text, end);
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+    else break;
+  }
+  return members;
+}
+
+function skipSpace(text: string, from: number): number {
+  let i = from;
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  return i;
+}
+
+/** The index after the (valid) value starting at `start`, or a negative number. */
+function valueEnd(text: string, start: number): number {
+  const c = text.charCodeAt(start);
+  if (c === QUOTE) return stringEnd(text, start);
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    let depth = 0;
+    let i = start;
+    while (i < text.length) {
+      const d = text.charCodeAt(i);
+      if (d === QUOTE) {
+        i = stringEnd(text, i);
+        if (i < 0) return i;
+        continue;
+      }
+      if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
+      else if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return -text.length;
+  }
+  if (c === MINUS || isDigit(c)) return numberEnd(text, start);
+  if (text.startsWith('true', start) || text.startsWith('null', start)) return start + 4;
+  if (text.startsWith('false', start)) return start + 5;
+  return -start;
+}

@@ -1,5 +1,6 @@
 /** The JSON shapes of an invocation as callers see it, from a record or an outcome. */
 import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import { jsonSyntaxError } from '../../worker/common/json-check.ts';
 import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 
 /** Rebuilds an outcome from its record (when the queue's event was missed). */
@@ -34,22 +35,16 @@ export function outcomeFromRow(row: InvocationRow): InvocationOutcome {
   };
 }
 
-/** `GET /v1/invocations/{id}` for a finished invocation. */
-export function finishedInvocationView(row: InvocationRow) {
-  let result: unknown = null;
-  if (row.result !== null) {
-    // A cut result is no longer JSON; hand it back as the text it is. So is
-    // any other stored text that does not parse: a record must always be readable.
-    result = row.result;
-    if (!row.resultTruncated) {
-      try {
-        result = JSON.parse(row.result);
-      } catch {
-        // keep the text
-      }
-    }
-  }
-  return {
+/**
+ * `GET /v1/invocations/{id}` for a finished invocation, as JSON text. The
+ * stored result (up to 1 MB of the tenant's JSON) goes in as the text it was
+ * stored as, never parsed and re-serialised here: that would hold the
+ * event loop for every caller of this gateway on each read. A cut result is
+ * no longer JSON, and is handed back as a string; so is any other stored
+ * text that is not JSON (a record must always be readable).
+ */
+export function finishedInvocationJson(row: InvocationRow): string {
+  const head = {
     invocationId: row.id,
     functionName: row.functionName,
     version: row.version,
@@ -57,7 +52,8 @@ export function finishedInvocationView(row: InvocationRow) {
     status: row.status,
     coldStart: row.coldStart,
     startKind: row.startKind,
-    result,
+  };
+  const tail = {
     resultTruncated: row.resultTruncated,
     error: row.errorCode ? { code: row.errorCode, type: row.errorType, message: row.errorMessage } : null,
     timings: {
@@ -74,4 +70,7 @@ export function finishedInvocationView(row: InvocationRow) {
     logs: row.logs,
     logsTruncated: row.logsTruncated,
   };
+  const result =
+    row.result === null ? 'null' : !row.resultTruncated && jsonSyntaxError(row.result) === null ? row.result : JSON.stringify(row.result);
+  return `${JSON.stringify(head).slice(0, -1)},"result":${result},${JSON.stringify(tail).slice(1)}`;
 }

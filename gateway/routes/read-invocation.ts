@@ -1,12 +1,18 @@
 /** `GET /v1/invocations/{id}`: status, and once finished the result, error, timings and logs. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { InvocationRow } from '../../worker/store/invocations-store.ts';
 import { notFound } from '../errors.ts';
 import { UUID } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { finishedInvocationView } from '../invoke/invocation-view.ts';
+import { finishedInvocationJson } from '../invoke/invocation-view.ts';
 
 /** How long a lookup waits for the record of a call already answered (Postgres slow or away: then `running`). */
 const ANSWERED_RECORD_WAIT_MS = 2000;
+
+/** A finished invocation's answer (its JSON text built by `finishedInvocationJson`). */
+function finished(c: Context, row: InvocationRow): Response {
+  return c.body(finishedInvocationJson(row), 200, { 'Content-Type': 'application/json' });
+}
 
 /** Re-reads until the record is there or the wait is over. */
 async function waitForRecord<T>(find: () => Promise<T | null>): Promise<T | null> {
@@ -25,19 +31,19 @@ export function readInvocationRoute(deps: GatewayDeps) {
     if (!UUID.test(id)) throw missing();
     const namespace = c.get('namespace');
     const row = await deps.invocations.find(namespace, id);
-    if (row) return c.json(finishedInvocationView(row));
+    if (row) return finished(c, row);
     // Not recorded yet: ask the queue whether it is waiting or running.
     const state = await deps.queue.state(id, namespace);
     if (state === 'answered') {
       // Its caller has the answer; the record follows within milliseconds (read-your-writes).
       const recorded = await waitForRecord(() => deps.invocations.find(namespace, id));
-      if (recorded) return c.json(finishedInvocationView(recorded));
+      if (recorded) return finished(c, recorded);
       return c.json({ invocationId: id, status: 'running' });
     }
     if (state === 'queued' || state === 'running') return c.json({ invocationId: id, status: state });
     // It may have finished (and left the queue) between the two looks: look once more.
     const late = await deps.invocations.find(namespace, id);
-    if (late) return c.json(finishedInvocationView(late));
+    if (late) return finished(c, late);
     throw missing();
   });
 }

@@ -22,6 +22,7 @@ const http = uniqueName('result-stall');
 /** A function-URL handler answering 1.5 million empty arrays (~4.5 MB), as the body or as the whole result. */
 const HTTP_HOSTILE = `
 exports.handler = async (event) => {
+  if (event.count) return Array.from({ length: event.count }, () => []);
   const many = Array.from({ length: 1500000 }, () => []);
   return event.rawPath === '/whole' ? many : { statusCode: 201, headers: { 'x-kind': 'many' }, body: many };
 };`;
@@ -81,4 +82,19 @@ describe('hostile invoke events', () => {
       expect(health.worstHealthMs).toBeLessThan(MAX_STALL_MS);
     }, 60_000);
   }
+
+  it('reading back a stored result of 300,000 empty arrays splices its text, never parsing it', async () => {
+    const call = await platform.api(`/v1/functions/${http}/invoke`, { method: 'POST', body: JSON.stringify({ count: 300_000 }) });
+    expect(call.status).toBe(200);
+    const id = call.headers.get('x-invocation-id')!;
+    await call.arrayBuffer();
+    const stop = pollHealth(platform.url);
+    let record: { status: string; result: unknown; resultTruncated: boolean } | undefined;
+    for (let n = 0; n < 5; n++) record = await (await platform.api(`/v1/invocations/${id}`)).json();
+    const health = await stop();
+    console.log(`[event-stall] 5 reads of a 900 KB stored result: worst /healthz ${health.worstHealthMs} ms`);
+    expect(record).toMatchObject({ status: 'succeeded', resultTruncated: false });
+    expect(record!.result).toEqual(Array.from({ length: 300_000 }, () => []));
+    expect(health.worstHealthMs).toBeLessThan(MAX_STALL_MS);
+  }, 60_000);
 });

@@ -5,6 +5,7 @@
  */
 import { serve } from '@hono/node-server';
 import { openDatabase } from '../migrations/database.ts';
+import { setRedisLogger } from '../worker/common/redis-client.ts';
 import { createLogger } from '../worker/logger.ts';
 import type { Server } from 'node:http';
 import { answerClientErrors } from './client-errors.ts';
@@ -12,6 +13,7 @@ import { gatewayLimits, loadGatewayConfig } from './config.ts';
 import { createGateway } from './create-gateway.ts';
 
 const log = createLogger('gateway');
+setRedisLogger(log);
 const config = loadGatewayConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20 });
 const gateway = await createGateway({

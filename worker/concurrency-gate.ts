@@ -13,6 +13,7 @@
  * delay (a growing back-off) only covers a wake that was lost.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -91,8 +92,7 @@ type GateRedis = Redis & {
 };
 
 export function createRedisConcurrencyGate(options: RedisOptions, prefix: string): ConcurrencyGate {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 3 }) as GateRedis;
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'concurrency gate', 'patient') as GateRedis;
   redis.defineCommand('hearthAcquire', { numberOfKeys: 1, lua: ACQUIRE });
   redis.defineCommand('hearthPark', { numberOfKeys: 2, lua: PARK });
   redis.defineCommand('hearthRelease', { numberOfKeys: 2, lua: RELEASE });

@@ -5,7 +5,8 @@
  * containers would otherwise linger only until their keep-alive ends, and a
  * changed `minWarm` would otherwise wait for the next periodic reconcile.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 
 export type ControlMessage =
   | {
@@ -30,8 +31,7 @@ export interface ControlPublisher {
 }
 
 export function createControlPublisher(options: RedisOptions, prefix: string): ControlPublisher {
-  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'control publisher', 'commands', { lazyConnect: true });
   return {
     async publish(message) {
       await redis.publish(channelName(prefix), JSON.stringify(message));
@@ -51,8 +51,7 @@ export async function subscribeControl(
   prefix: string,
   onMessage: (message: ControlMessage) => void,
 ): Promise<ControlSubscription> {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'control subscriber', 'waiting');
   redis.on('message', (_channel: string, text: string) => {
     try {
       onMessage(JSON.parse(text) as ControlMessage);

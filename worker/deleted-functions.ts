@@ -14,7 +14,8 @@
  * name never reuses, and live far longer than any call can stay queued
  * (the maximum event age, 6 h by default, plus retries).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 
 /** How long a tombstone lives: longer than any call can wait in a queue. */
 export const DELETED_FUNCTION_TTL_S = 7 * 24 * 3600;
@@ -37,8 +38,7 @@ export interface DeletedFunctions {
 const MAX_REMEMBERED = 10_000;
 
 export function createDeletedFunctions(options: RedisOptions, prefix: string): DeletedFunctions {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'deleted functions', 'commands');
   const known = new Set<string>();
   const remember = (functionId: string) => {
     if (known.size >= MAX_REMEMBERED) known.delete(known.values().next().value!);

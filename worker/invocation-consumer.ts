@@ -4,7 +4,8 @@
  * queue module with `invocation-queue.ts`: the only code that imports BullMQ.
  */
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis, reportOutages } from './common/redis-client.ts';
 import {
   INVOCATION_QUEUE_NAME,
   RetryLater,
@@ -90,11 +91,10 @@ export function startInvocationConsumer(
     let queue = queues.get(name);
     if (!queue) {
       if (!shared) {
-        shared = new Redis({ ...options.connection, maxRetriesPerRequest: 1 });
-        shared.on('error', () => {});
+        shared = openRedis(options.connection, 'parked-call queues', 'commands');
       }
       queue = new Queue(name, { connection: shared, prefix: options.prefix });
-      queue.on('error', () => {});
+      reportOutages(queue, `queue ${name}`);
       queues.set(name, queue);
     }
     return queue;

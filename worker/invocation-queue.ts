@@ -12,7 +12,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { openRedis, reportOutages } from './common/redis-client.ts';
 import type { InvocationMode, InvocationOutcome } from './invocation-outcome.ts';
 import { DELETED_FUNCTION_TTL_S, deletedFunctionKey } from './deleted-functions.ts';
 import { answeredKey, subscribeReplies, type Reply, type ReplySubscription } from './invocation-replies.ts';
@@ -186,14 +187,13 @@ export async function openInvocationQueue(
   },
 ): Promise<InvocationQueue> {
   // One connection serves every Queue object (none of them blocks).
-  const shared = new Redis({ ...options.connection, maxRetriesPerRequest: null });
-  shared.on('error', () => {});
+  const shared = openRedis(options.connection, 'invocation queues', 'waiting');
   const queues = new Map<string, Queue<InvocationJob, JobReceipt>>();
   const queueNamed = (name: string) => {
     let queue = queues.get(name);
     if (!queue) {
       queue = new Queue<InvocationJob, JobReceipt>(name, { connection: shared, prefix: options.prefix });
-      queue.on('error', () => {});
+      reportOutages(queue, `queue ${name}`);
       queues.set(name, queue);
     }
     return queue;
@@ -264,8 +264,7 @@ export async function openInvocationQueue(
 
   await queueFor(null).waitUntilReady();
   // Idempotency keys and lock checks: a plain connection that fails at once while Redis is away.
-  const keys = new Redis({ ...options.connection, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-  keys.on('error', () => {});
+  const keys = openRedis(options.connection, 'idempotency keys', 'immediate');
   const queued = createQueuedCallQuota(keys, options.prefix);
   const unreachable = (err: unknown) => new QueueUnavailableError(`the queue is unreachable (${(err as Error).message})`);
 

@@ -11,7 +11,8 @@
  * after its answer finds the job still active, sees the key, and waits the
  * moment it takes for the record rather than reading `running`.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 import type { InvocationOutcome } from './invocation-outcome.ts';
 
 export type Reply =
@@ -36,8 +37,7 @@ export interface ReplyPublisher {
 }
 
 export function createReplyPublisher(options: RedisOptions, prefix: string): ReplyPublisher {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'reply publisher', 'commands');
   return {
     send(replyTo, reply) {
       const pipeline = redis.pipeline();
@@ -61,8 +61,7 @@ export async function subscribeReplies(
   gatewayId: string,
   onReply: (reply: Reply) => void,
 ): Promise<ReplySubscription> {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'reply subscriber', 'waiting');
   redis.on('message', (_channel: string, text: string) => {
     let reply: Reply;
     try {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../migrations/database.ts';
 import { loadWorkerConfig } from './config.ts';
 import { DockerContainerRuntime } from './docker-container-runtime.ts';
+import { setRedisLogger } from './common/redis-client.ts';
 import { createLogger } from './logger.ts';
 import { redisOptionsFromUrl } from './redis-connection.ts';
 import { createPostgresCodeSource } from './store/code-store.ts';
@@ -16,6 +17,7 @@ import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from '../infra/egress-network.ts';
 
 const log = createLogger('worker');
+setRedisLogger(log);
 const config = loadWorkerConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20 });
 const redis = redisOptionsFromUrl(config.REDIS_URL, {

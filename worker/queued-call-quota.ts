@@ -14,6 +14,7 @@
  * expires, so the figures cannot drift for ever.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 
 export interface QueuedCallLimit {
   calls: number;
@@ -142,7 +143,6 @@ export function createQueuedCallQuota(redis: Redis, prefix: string): QueuedCallQ
 
 /** A worker's releasing side, on a connection of its own. */
 export function openQueuedCallQuota(options: RedisOptions, prefix: string): QueuedCallQuota & { close(): Promise<void> } {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'queued-call quota', 'commands');
   return { ...createQueuedCallQuota(redis, prefix), close: async () => redis.disconnect() };
 }

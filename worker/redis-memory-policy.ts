@@ -34,6 +34,7 @@ export function redisMemoryWarnings(info: string): string[] {
 export async function checkRedisMemoryPolicy(target: string | RedisOptions): Promise<string[]> {
   const probe = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 };
   const redis = typeof target === 'string' ? new Redis(target, probe) : new Redis({ ...target, ...probe });
+  // A probe: its failure is the answer (no warnings), seen from connect() below; the event only must not go unhandled.
   redis.on('error', () => {});
   try {
     await redis.connect();

@@ -4,7 +4,8 @@
  * hash every few seconds. Readers ignore reports older than `STALE_MS`, so a
  * worker that died drops out on its own.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { openRedis } from './common/redis-client.ts';
 import type { PoolStats } from './sandbox-pool.ts';
 
 export const REPORT_INTERVAL_MS = 2000;
@@ -60,8 +61,7 @@ export interface WorkerRegistry {
 }
 
 export function openWorkerRegistry(options: RedisOptions, prefix: string): WorkerRegistry {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'worker registry', 'commands', { lazyConnect: true });
   return {
     async list() {
       const all = await redis.hgetall(key(prefix));
@@ -99,8 +99,7 @@ export function openWorkerRegistry(options: RedisOptions, prefix: string): Worke
 
 /** Starts reporting `report()` every REPORT_INTERVAL_MS; stopping removes the entry. */
 export function startReporting(options: RedisOptions, prefix: string, workerId: string, report: () => WorkerReport) {
-  const redis = new Redis({ ...options, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const redis = openRedis(options, 'worker reports', 'commands');
   const send = () => redis.hset(key(prefix), workerId, JSON.stringify(report())).catch(() => {});
   void redis.sadd(idsKey(prefix), workerId).catch(() => {});
   void send();

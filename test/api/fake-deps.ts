@@ -240,7 +240,10 @@ export class InMemoryTenantsStore implements TenantsStore {
 
   async updateNamespace(name: string, changes: Partial<Omit<NamespaceView, 'name' | 'createdAt'>>): Promise<NamespaceView | null> {
     refuseUnstorable('name', name);
-    for (const value of Object.values(changes)) if (value !== null && value !== undefined) refuseUnstorable('quota', value);
+    for (const [field, value] of Object.entries(changes)) {
+      // `max_code_bytes` is a bigint column; the others are integers.
+      if (typeof value === 'number' && !(field === 'maxCodeBytes' && Number.isSafeInteger(value))) refuseUnstorable(field, value);
+    }
     const found = this.namespaces.get(name);
     if (!found) return null;
     const updated = { ...found, ...changes };
@@ -306,6 +309,8 @@ export class InMemoryTenantsStore implements TenantsStore {
     if (held > 0) return { result: 'has-functions', functions: held };
     const live = this.keys.filter((k) => k.namespace === name && k.revokedAt === null).map((k) => k.keyHash);
     this.namespaces.delete(name);
+    // Its keys go with it (`on delete cascade`).
+    for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i]!.namespace === name) this.keys.splice(i, 1);
     return { result: 'deleted', keyHashes: live };
   }
 }

@@ -252,6 +252,18 @@ describe('PUT /v1/functions/{name}', () => {
     await expectError(await g.app.request('/v1/functions/hello', { method: 'PUT', headers: bearer(PLATFORM_KEY), body: form }), 400);
   });
 
+  it('answers an upload over the namespace\'s in-flight budget 429 TooManyUploads with Retry-After', async () => {
+    const { UploadBudget } = await import('../../gateway/upload-budget.ts');
+    g = await createFakeGateway({ uploads: new UploadBudget({ namespaceBytes: 100, gatewayBytes: 1000 }) });
+    const res = await g.app.request('/v1/functions/hello', {
+      method: 'PUT',
+      headers: bearer(PLATFORM_KEY, { 'Content-Type': 'multipart/form-data; boundary=xyz', 'Content-Length': '500' }),
+      body: 'x'.repeat(500),
+    });
+    expect(res.headers.get('retry-after')).toBe('5');
+    await expectError(res, 429, 'TooManyUploads');
+  });
+
   it('answers an empty code file with 400', async () => {
     await expectError(await deploy('hello', { runtime: 'nodejs20', code: new Blob([]) }), 400);
   });

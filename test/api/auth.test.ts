@@ -187,7 +187,7 @@ describe('dashboard sessions', () => {
     ['with the header set to something else', (c: string) => ({ Cookie: `${SESSION_COOKIE}=${c}`, 'X-Hearth-Dashboard': 'yes' })],
     ['from another site', (c: string) => ({ Cookie: `${SESSION_COOKIE}=${c}`, 'X-Hearth-Dashboard': '1', 'Sec-Fetch-Site': 'cross-site' })],
     ['twice (a planted cookie)', (c: string) => ({ Cookie: `${SESSION_COOKIE}=${c}; ${SESSION_COOKIE}=${c}`, 'X-Hearth-Dashboard': '1' })],
-    ['altered', (c: string) => ({ Cookie: `${SESSION_COOKIE}=${c.slice(0, -2)}AA`, 'X-Hearth-Dashboard': '1' })],
+    ['altered', (c: string) => ({ Cookie: `${SESSION_COOKIE}=${c.slice(0, 20)}${c[20] === 'A' ? 'B' : 'A'}${c.slice(21)}`, 'X-Hearth-Dashboard': '1' })],
     ['not base64url', () => ({ Cookie: `${SESSION_COOKIE}=%%%`, 'X-Hearth-Dashboard': '1' })],
     ['huge', () => ({ Cookie: `${SESSION_COOKIE}=${'A'.repeat(5000)}`, 'X-Hearth-Dashboard': '1' })],
     ['empty', () => ({ Cookie: `${SESSION_COOKIE}=`, 'X-Hearth-Dashboard': '1' })],

@@ -109,6 +109,8 @@ const fieldsSchema = z.object({
         else if (reservedEnv.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${key}" is reserved by the platform` });
         if (typeof value !== 'string') ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" must be a string` });
         else if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" contains a NUL byte` });
+        // Postgres refuses a lone surrogate in jsonb: the caller's mistake, said as such.
+        else if (!value.isWellFormed()) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" is not well-formed Unicode (a lone surrogate)` });
         else env[key] = value;
       }
       if (Buffer.byteLength(JSON.stringify(env)) > ENV_MAX_BYTES) {

@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import type { VersionView } from '../store/functions-store.ts';
-import { isVersionNumber } from '../ids.ts';
+import { DNS_LABEL, isVersionNumber } from '../ids.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
@@ -31,6 +31,10 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     const region = c.get('region');
     const size = parseMaxItems(lambdaQuery(c, 'MaxItems'));
     const after = markerKey(lambdaQuery(c, 'Marker'));
+    // The marker names the last function of the previous page; anything else was not given by this list.
+    if (after !== undefined && !DNS_LABEL.test(after)) {
+      throw new LambdaError('InvalidParameterValueException', 'Marker is not valid: pass the NextMarker of the previous page.');
+    }
     // One page read from the store (in its name order), one more to know whether another page follows.
     const found = await deps.functions.list(c.get('namespace'), { limit: size + 1, ...(after !== undefined ? { after } : {}) });
     const page = found.slice(0, size);

@@ -230,9 +230,9 @@ describe('PUT /v1/functions/{name}', () => {
     await expectError(await deploy('hello', { ...fields, code: source() }), 400, 'InvalidParameter');
   });
 
-  // The env is stored as jsonb, and Postgres refuses a lone surrogate in JSON text (`"\ud800"`: "invalid input syntax for type json"),
-  // so today this is a 500; the check belongs beside the NUL check in gateway/deploy/function-settings.ts.
-  it.fails('answers an env value holding a lone surrogate with 400, not 500', async () => {
+  // The env is stored as jsonb, and Postgres refuses a lone surrogate in JSON text (`"\ud800"`: "invalid input syntax for type json"):
+  // it was a 500 until function-settings.ts checked it beside NUL.
+  it('answers an env value holding a lone surrogate with 400, not 500', async () => {
     await expectError(await deploy('hello', { runtime: 'nodejs20', env: '{"A":"\\ud800"}', code: source() }), 400, 'InvalidParameter');
   });
 

@@ -211,16 +211,16 @@ describe('signed Lambda requests', () => {
     await expectLambdaError(await signed('PUT', '/2015-03-31/functions/f/configuration', { body: '{"MemorySize":1e12}' }), 400, 'InvalidParameterValueException');
   });
 
-  // ListFunctions takes any Marker and hands what it decodes to the store as the name to continue after
-  // (gateway/lambda/lambda-paging.ts `markerKey`, gateway/lambda/read-functions.ts): a NUL in it fails the
-  // Postgres query ("invalid byte sequence for encoding UTF8: 0x00"), so today this is a 500 ServiceException.
-  it.fails('answers ListFunctions with a Marker holding a NUL 400, not 500', async () => {
+  // ListFunctions hands the Marker it decodes to the store as the name to continue after: a NUL in it failed
+  // the Postgres query ("invalid byte sequence for encoding UTF8: 0x00") as a 500 ServiceException until the
+  // marker was checked to be a function name.
+  it('answers ListFunctions with a Marker holding a NUL 400, not 500', async () => {
     const marker = Buffer.from('a\u0000b').toString('base64url');
     await expectLambdaError(await signed('GET', `/2015-03-31/functions?Marker=${marker}`), 400, 'InvalidParameterValueException');
   });
 
-  // The environment is stored as jsonb, which refuses a lone surrogate (gateway/deploy/function-settings.ts checks NUL only).
-  it.fails('answers UpdateFunctionConfiguration with a lone surrogate in the environment 400, not 500', async () => {
+  // The environment is stored as jsonb, which refuses a lone surrogate: checked in gateway/deploy/function-settings.ts (was a 500).
+  it('answers UpdateFunctionConfiguration with a lone surrogate in the environment 400, not 500', async () => {
     g.functions.seed('default', 'f');
     const res = await signed('PUT', '/2015-03-31/functions/f/configuration', { body: '{"Environment":{"Variables":{"A":"\\ud800"}}}' });
     await expectLambdaError(res, 400, 'InvalidParameterValueException');

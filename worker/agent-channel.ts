@@ -48,6 +48,8 @@ export class AgentChannel {
   private pending: Pending | null = null;
   /** The frames being read, in order (see `frame-reader.ts`). */
   private reading: Promise<void> = Promise.resolve();
+  /** Frames taken off the socket and not yet read; the socket is paused while there are any. */
+  private unread = 0;
   private closed = false;
   private helloWaiter: Pending | null = null;
   private hello: HelloMessage | null = null;
@@ -158,15 +160,25 @@ export class AgentChannel {
         violated(err);
         return;
       }
-      // Large frames are parsed off the event loop; each is handed on in the order it came.
+      if (frames.length === 0) return;
+      // No more is read from the agent while its frames are being read: a
+      // sandbox cannot pile up frames in the worker's memory, or in the
+      // parsing thread ahead of other sandboxes' results.
+      socket.pause();
+      this.unread += frames.length;
       for (const frame of frames) {
         this.reading = this.reading
           .then(async () => {
             if (this.closed) return;
+            // Only a hello or the answer someone waits for may come: anything else is refused unread.
+            if (this.hello && !this.pending) throw new ProtocolViolation('the agent sent a frame nobody asked for');
             const read = await readFrame(frame);
             if (!this.closed) this.dispatch(checkAgentMessage(read.message, read.result));
           })
-          .catch(violated);
+          .catch(violated)
+          .finally(() => {
+            if (--this.unread === 0 && !this.closed) socket.resume();
+          });
       }
     });
     socket.on('error', () => this.shutdown(new AgentClosedError('agent connection failed')));

@@ -12,8 +12,12 @@
 import { Worker } from 'node:worker_threads';
 import { ProtocolError } from './agent-protocol.ts';
 
-/** Frames up to this size are parsed on the event loop (well under a millisecond whatever they hold). */
-export const INLINE_FRAME_BYTES = 64 * 1024;
+/**
+ * Frames up to this size are parsed on the event loop: ~20 ms at worst
+ * whatever they hold, and an ordinary result never waits behind another
+ * sandbox's large frames in the one parsing thread.
+ */
+export const INLINE_FRAME_BYTES = 256 * 1024;
 
 /** A frame as read: the message without its `result`, and the result as the worker serialised it. */
 export interface ReadFrame {

@@ -57,6 +57,14 @@ exports.handler = async (event, context) => {
         + Array(4000000).fill('[]').join(',') + ']}'));
       await sleep(2000);
       return 'real';
+    case 'flood': {
+      // Forty 12 MB frames at once: only the first may be read; the worker must not buffer the rest.
+      const one = frame('{"type":"invokeResult","id":' + JSON.stringify(id) + ',"ok":true,"logs":"","logsTruncated":false,"result":['
+        + Array(4000000).fill('[]').join(',') + ']}');
+      for (let n = 0; n < 40; n++) agentSocket().write(one);
+      await sleep(5000);
+      return 'real';
+    }
     case 'huge-frame':
       agentSocket().write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
       await sleep(2000);
@@ -246,6 +254,30 @@ describe('a hostile tenant beside a clean one', () => {
     // JSON.parse of this frame on the loop takes ~0.8 s on this machine.
     expect(health.worstHealthMs).toBeLessThan(250);
   });
+
+  it('a sandbox flooding its socket with 480 MB of frames gets one read; the worker buffers none of the rest and a neighbour keeps answering', async () => {
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const flood = call(platform, node, { mode: 'flood' });
+    const neighbour: number[] = [];
+    let done = false;
+    void flood.finally(() => {
+      done = true;
+    });
+    while (!done) neighbour.push((await call(platform, clean, { n: neighbour.length })).status);
+    const res = await flood;
+    clearInterval(sampler);
+    const grewMiB = (peak - before) / 1024 / 1024;
+    console.log(`[hostile-tenant] flood: ${res.status} ${res.body?.error?.type} ${res.body?.error?.message}; ${neighbour.length} neighbour calls meanwhile; test process RSS +${grewMiB.toFixed(0)} MiB at peak`);
+    expect(res.status).toBe(502);
+    expect(neighbour.every((s) => s === 200)).toBe(true);
+    // One frame and its parse on the thread (~350 MB for four million arrays), not forty frames: without
+    // the pause the worker read all 480 MB besides.
+    expect(grewMiB).toBeLessThan(500);
+  }, 60_000);
 
   it('the same holds for Python: NUL, forged frames from the agent module, another id', async () => {
     const nul = await call(platform, py, { mode: 'nul' });

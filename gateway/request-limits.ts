@@ -25,7 +25,12 @@ export function tooLarge(what: string, maxSize: number): HearthError {
 export async function* requestBodyChunks(c: Context): AsyncGenerator<Uint8Array> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming && !incoming.readableDidRead) {
-    for await (const chunk of incoming.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    const stopWatching = watchIdleBody(incoming);
+    try {
+      for await (const chunk of incoming.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    } finally {
+      stopWatching();
+    }
     return;
   }
   const stream = c.req.raw.body;
@@ -44,6 +49,24 @@ export async function* requestBodyChunks(c: Context): AsyncGenerator<Uint8Array>
   } finally {
     if (!done) await reader.cancel().catch(() => {});
   }
+}
+
+/** How long a request body may send nothing before its connection is closed. */
+export const BODY_IDLE_TIMEOUT_MS = 10_000;
+
+/**
+ * Closes the connection of a request whose body stops arriving for
+ * `BODY_IDLE_TIMEOUT_MS` (a client holding an upload's share, or a socket,
+ * by sending nothing); returns the function that stops watching, to call
+ * once the body is read.
+ */
+export function watchIdleBody(incoming: IncomingMessage, idleMs = BODY_IDLE_TIMEOUT_MS): () => void {
+  incoming.setTimeout(idleMs, () => {
+    incoming.destroy(new HearthError(408, 'RequestTimeout', `no body bytes arrived for ${idleMs / 1000} s`));
+  });
+  return () => {
+    incoming.setTimeout(0);
+  };
 }
 
 /** The declared Content-Length, or undefined for a body without one (chunked); a malformed one is a 400. */

@@ -55,7 +55,12 @@ export class UploadBudget {
     return namespace === undefined ? this.#total : (this.#byNamespace.get(namespace) ?? 0);
   }
 
-  /** Starts an upload for `namespace`, reserving `initialBytes` (its declared length, or 0). */
+  /** Throws the refusal `reserve` would give for `bytes` more, reserving nothing (a declared length that cannot fit). */
+  assertFits(namespace: string, bytes: number): void {
+    this.#check(namespace, bytes);
+  }
+
+  /** Starts an upload for `namespace`, reserving `initialBytes` (0: it reserves as its bytes arrive). */
   reserve(namespace: string, initialBytes = 0): UploadReservation {
     let held = 0;
     let released = false;

@@ -10,6 +10,7 @@
  * the way the signature read them).
  */
 import type { IncomingMessage } from 'node:http';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { LambdaCaller } from './lambda-credentials.ts';
 import { LambdaError } from './lambda-errors.ts';
@@ -37,9 +38,15 @@ export interface SigV4AuthOptions {
   resolve(accessKeyId: string): Promise<LambdaCaller>;
   /** The largest body accepted for a request (checked while reading, after the headers passed). */
   maxBodyBytes(method: string, path: string): number;
-  /** Whether the request uploads code: its body then takes a share of `uploads` while it is handled. */
+  /** Whether the request uploads code: once verified, its body then takes its namespace's share of `uploads` while it is handled. */
   isUpload(method: string, path: string): boolean;
   uploads: UploadBudget;
+  /**
+   * Bytes of bodies read but not yet verified, across the gateway and per
+   * client address: an access key id is no secret (`HEARTHDEFAULT` is
+   * fixed), so until the signature is checked a body is anyone's.
+   */
+  unverified: UploadBudget;
   now?: () => Date;
 }
 
@@ -48,6 +55,8 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
   const now = options.now ?? (() => new Date());
   return async (c, next) => {
     let reservation: UploadReservation | undefined;
+    let unverified: UploadReservation | undefined;
+    let verified = false;
     try {
       const auth = parseAuthorization(c.req.header('authorization'));
       const { rawPath, rawQuery } = requestTarget(c.env as { incoming?: IncomingMessage } | undefined, c.req.url);
@@ -55,17 +64,24 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
       const checked = checkHeaders(request, auth, 'lambda', now());
       const query = new Map(queryParameters(rawQuery));
       const caller = await options.resolve(auth.accessKeyId);
-      if (options.isUpload(c.req.method, rawPath)) reservation = reserveUpload(options.uploads, caller.namespace, c.req.header('content-length'));
-      const grow = reservation && c.req.header('content-length') === undefined ? reservation.grow : undefined;
-      const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath), grow);
+      // Counted as its bytes arrive (never by what it declares), against what unverified bodies may hold.
+      const held = options.unverified.reserve(clientAddress(c), 0);
+      unverified = held;
+      const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath), held.grow);
       verifySignature(request, auth, checked, sha256, caller.secret);
+      verified = true;
+      held.release();
+      // Verified: now the body is the namespace's, and takes its share while the code is unpacked and stored.
+      if (options.isUpload(c.req.method, rawPath)) reservation = options.uploads.reserve(caller.namespace, body.length);
       c.set('namespace', caller.namespace);
       c.set('region', auth.region);
       c.set('body', body);
       c.set('query', query);
     } catch (err) {
+      unverified?.release();
       reservation?.release();
-      if (err instanceof UploadBudgetError) throw uploadRefusal(err);
+      // Before the signature was verified, a refusal is the unverified budget's; after, the namespace's.
+      if (err instanceof UploadBudgetError) throw verified ? uploadRefusal(err) : unverifiedRefusal(err);
       if (!(err instanceof SigV4Error)) throw err;
       if (err.kind === 'missing') throw new LambdaError('MissingAuthenticationTokenException', err.message);
       if (err.kind === 'malformed') throw new LambdaError('IncompleteSignatureException', err.message);
@@ -80,10 +96,16 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
   };
 }
 
-/** Reserves the declared length (a chunked body reserves as it arrives); an unreadable length reserves nothing and is refused by the reader. */
-function reserveUpload(uploads: UploadBudget, namespace: string, contentLength: string | undefined): UploadReservation {
-  const declared = contentLength === undefined ? 0 : Number(contentLength);
-  return uploads.reserve(namespace, Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
+/** Unverified bytes in flight: across the gateway (as much as verified uploads may hold) and from one client address (one code upload and a little). */
+export const DEFAULT_UNVERIFIED_LIMITS = { gatewayBytes: 256 * 1024 * 1024, namespaceBytes: 96 * 1024 * 1024 } as const;
+
+/** The client's address as the socket says (behind a proxy, the proxy's: then the gateway-wide cap is what holds). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**
@@ -91,6 +113,16 @@ function reserveUpload(uploads: UploadBudget, namespace: string, contentLength: 
  * TooManyRequestsException (which the AWS SDKs retry with backoff), whether
  * the namespace holds its share or the gateway is full.
  */
+function unverifiedRefusal(err: UploadBudgetError): LambdaError {
+  return new LambdaError(
+    'TooManyRequestsException',
+    err.status === 429
+      ? 'Too many request bytes from this client are waiting for their signatures to be checked: retry when one has finished.'
+      : 'The gateway is reading as many unverified request bodies as it can take right now: retry shortly.',
+    { Reason: 'CallerRateLimitExceeded' },
+  );
+}
+
 function uploadRefusal(err: UploadBudgetError): LambdaError {
   return new LambdaError('TooManyRequestsException', err.message, {
     Reason: err.status === 429 ? 'ConcurrentUploadLimitExceeded' : 'GatewayUploadCapacityExceeded',

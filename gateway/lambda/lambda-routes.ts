@@ -12,7 +12,8 @@ import type { GatewayDeps } from '../gateway-deps.ts';
 import { MAX_EVENT_BYTES } from '../request-limits.ts';
 import { createCredentialSealer } from './credential-seal.ts';
 import { invokeFunctionRoute } from './invoke-function.ts';
-import { sigV4Auth, type LambdaEnv } from './lambda-auth.ts';
+import { UploadBudget } from '../upload-budget.ts';
+import { DEFAULT_UNVERIFIED_LIMITS, sigV4Auth, type LambdaEnv } from './lambda-auth.ts';
 import { createCredentialResolver } from './lambda-credentials.ts';
 import { LambdaError, lambdaErrorOf, lambdaErrorResponse } from './lambda-errors.ts';
 import { MAX_CODE_REQUEST_BYTES, MAX_FIELDS_BYTES } from './lambda-requests.ts';
@@ -43,13 +44,15 @@ export function lambdaRoutes(deps: GatewayDeps) {
     ...(deps.auth.missTtlMs !== undefined ? { missTtlMs: deps.auth.missTtlMs } : {}),
   });
 
+  // One per gateway: bodies read before their signature is checked (see lambda-auth.ts).
+  const unverified = new UploadBudget(DEFAULT_UNVERIFIED_LIMITS);
   const app = new Hono<LambdaEnv>();
   app.use('/2015-03-31/*', async (c, next) => {
     c.set('requestId', randomUUID());
     await next();
     if (!c.res.headers.has('x-amzn-RequestId')) c.res.headers.set('x-amzn-RequestId', c.get('requestId'));
   });
-  app.use('/2015-03-31/*', sigV4Auth({ resolve, maxBodyBytes, isUpload, uploads: deps.uploads }));
+  app.use('/2015-03-31/*', sigV4Auth({ resolve, maxBodyBytes, isUpload, uploads: deps.uploads, unverified }));
   app.route('/', manageFunctionsRoute(deps));
   app.route('/', readFunctionsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));

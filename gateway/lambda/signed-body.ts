@@ -1,12 +1,14 @@
 /**
  * Reading the body of a SigV4 request whose headers already passed: it is
- * hashed as it streams in and counted against the operation's limit, and
- * kept once (copied into one buffer of the declared length as it arrives,
- * so no list of chunks and no concatenated copy are held beside it).
+ * hashed as it streams in and counted against the operation's limit (and by
+ * `onBytes`, the budget of bodies not yet verified) as its bytes arrive —
+ * never reserved or allocated by the length a client merely declares — and
+ * a body that stops arriving closes its connection (`watchIdleBody`).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { watchIdleBody } from '../request-limits.ts';
 import { LambdaError } from './lambda-errors.ts';
 
 export interface SignedBody {
@@ -33,23 +35,26 @@ export async function readSignedBody(c: Context, maxBytes: number, onBytes?: (by
   if (declared !== null && declared > maxBytes) throw tooLarge(maxBytes);
 
   const hash = createHash('sha256');
-  // With a declared length the body goes straight into its one buffer; without, pieces are kept until the end.
-  const into = declared !== null ? Buffer.allocUnsafe(declared) : null;
   const pieces: Uint8Array[] = [];
   let size = 0;
   const take = (chunk: Uint8Array) => {
+    const limit = declared ?? maxBytes;
+    if (size + chunk.length > limit) throw declared !== null ? new LambdaError('InvalidRequestContentException', 'The body is longer than its Content-Length.') : tooLarge(maxBytes);
     onBytes?.(chunk.length);
     size += chunk.length;
-    if (size > (into ? into.length : maxBytes)) throw into ? new LambdaError('InvalidRequestContentException', 'The body is longer than its Content-Length.') : tooLarge(maxBytes);
     hash.update(chunk);
-    if (into) into.set(chunk, size - chunk.length);
-    else pieces.push(chunk);
+    pieces.push(chunk);
   };
 
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming && !incoming.readableDidRead) {
-    // Not destroyed on the way out: the refusal must still reach the client (see early-answer.ts).
-    for await (const chunk of incoming.iterator({ destroyOnReturn: false })) take(chunk as Buffer);
+    const stopWatching = watchIdleBody(incoming);
+    try {
+      // Not destroyed on the way out: the refusal must still reach the client (see early-answer.ts).
+      for await (const chunk of incoming.iterator({ destroyOnReturn: false })) take(chunk as Buffer);
+    } finally {
+      stopWatching();
+    }
   } else {
     const stream = c.req.raw.body;
     if (stream) {
@@ -66,7 +71,7 @@ export async function readSignedBody(c: Context, maxBytes: number, onBytes?: (by
       }
     }
   }
-  if (into && size !== into.length) throw new LambdaError('InvalidRequestContentException', 'The body is shorter than its Content-Length.');
-  const body = into ?? (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+  if (declared !== null && size !== declared) throw new LambdaError('InvalidRequestContentException', 'The body is shorter than its Content-Length.');
+  const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);
   return { body, sha256: hash.digest('hex') };
 }

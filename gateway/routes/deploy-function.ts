@@ -50,7 +50,10 @@ export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptio
 
     let reservation: UploadReservation;
     try {
-      reservation = uploads.reserve(c.get('namespace'), declared ?? 0);
+      // A declared length that cannot fit is refused before reading; what is held is what has arrived,
+      // never what a client merely declares (a client declaring 50 MB and sending nothing holds nothing).
+      uploads.assertFits(c.get('namespace'), declared ?? 0);
+      reservation = uploads.reserve(c.get('namespace'), 0);
     } catch (err) {
       return refuseUpload(c, err);
     }
@@ -61,8 +64,7 @@ export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptio
         textFields: TEXT_FIELDS,
         maxBytes: MAX_DEPLOY_BYTES,
         maxFieldBytes: MAX_FIELD_BYTES,
-        // A declared length is reserved whole already; a chunked body reserves as it comes.
-        onBytes: declared === undefined ? (bytes) => reservation.grow(bytes) : undefined,
+        onBytes: (bytes) => reservation.grow(bytes),
       });
     } catch (err) {
       reservation.release();

@@ -285,7 +285,7 @@ describe('gateway memory under large uploads', () => {
     expect(maxMs).toBeLessThan(200);
   });
 
-  it('refuses an upload whose declared length does not fit the namespace budget, with Retry-After, and frees the share when an upload ends', { timeout: 60_000 }, async () => {
+  it('refuses an upload whose declared length does not fit beside the bytes others hold, with Retry-After, and frees the share when an upload ends', { timeout: 60_000 }, async () => {
     const { url } = await startGateway('gateway-budget', {
       HEARTH_UPLOAD_INFLIGHT_BYTES: String(40 * MiB),
       HEARTH_UPLOAD_INFLIGHT_NS_BYTES: String(30 * MiB),
@@ -313,9 +313,13 @@ describe('gateway memory under large uploads', () => {
       return { req, answer };
     };
     const first = headOnly();
-    first.req.write('--hearth-budget\r\n');
     void first.answer.catch(() => {});
-    // The first holds 25 of the namespace's 30 MiB until it ends: the second is refused on its declared length
+    // The first sends 20 of its 25 MiB and holds: a share is what has arrived, never what was only declared.
+    const write = (data: string | Buffer) => new Promise<void>((resolve) => first.req.write(data, () => resolve()));
+    await write('--hearth-budget\r\nContent-Disposition: form-data; name="code"; filename="a.zip"\r\nContent-Type: application/zip\r\n\r\n');
+    const piece = Buffer.alloc(MiB, 0x42);
+    for (let n = 0; n < 20; n++) await write(piece);
+    // The second is refused on its declared length, 20 + 25 MiB being over the namespace's 30
     // (its body is read only to be thrown away, so that the client reads the answer).
     const second = await fetch(`${url}/v1/functions/budget-${run}`, { method: 'PUT', headers, body: Buffer.alloc(25 * MiB) });
     expect({ status: second.status, retryAfter: second.headers.get('retry-after'), code: ((await second.json()) as { error: { code: string } }).error.code }).toEqual({
@@ -323,7 +327,10 @@ describe('gateway memory under large uploads', () => {
       retryAfter: '5',
       code: 'TooManyUploads',
     });
-    first.req.destroy();
+    // The first now sends nothing: the gateway closes it after 10 s without a byte (a slowloris holds nothing for long).
+    const idleFrom = Date.now();
+    await new Promise<void>((resolve) => (first.req.destroyed ? resolve() : first.req.on('close', () => resolve())));
+    expect(Date.now() - idleFrom).toBeLessThan(20_000);
     // Released when the first went away: a third fits again (and is refused only for its bad body).
     let third: { status: number; code?: string } | undefined;
     await waitUntil(async () => {

@@ -69,7 +69,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       });
     }
     // The platform's headers come last, so a function's value can never stand in for them.
-    const headers = fenceFunctionHeaders(result.headers);
+    const headers = fenceFunctionHeaders(result.headers, `/fn/${namedNamespace !== undefined ? `@${namespace}/` : ''}${name}`);
     for (const [key, value] of Object.entries(invocationHeaders(outcome))) headers.set(key, value);
     const answer = c.req.method === 'HEAD' ? null : result.body;
     return new Response(answer as ConstructorParameters<typeof Response>[0], { status: result.status, headers });
@@ -92,20 +92,27 @@ const DROPPED = new Set(['service-worker-allowed', 'clear-site-data']);
  * A function's headers as they go out. Dropped: `Service-Worker-Allowed` (a
  * worker scope wider than the script's path), `Clear-Site-Data` (would wipe
  * the whole host's storage, dashboard included, as cookies ignore ports),
- * and a `Set-Cookie` that names a `Domain` (a cookie for sibling hosts, e.g.
- * the dashboard's) or the dashboard's session cookie (which a function could
- * otherwise plant or overwrite: cookies are shared by every port of a host).
- * Other cookies stay: they are host-only and the API ignores them. CORS
+ * and every `Set-Cookie` but a function's own: cookies are shared by every
+ * port of a host, so a cookie for `/` or `/v1` would ride on the dashboard's
+ * requests (a few large ones lock it out with 431s) and one for `/fn` on
+ * other tenants' functions. A function's cookie has a name (not the
+ * dashboard's session cookie), no `Domain`, and a `Path` within the
+ * function's own base path `basePath` (given that path when it names none,
+ * as the browser's default would be wider). CORS
  * headers stay too: functions are APIs, and the function origin holds
  * nothing of the dashboard's. Added: the sandbox policy, `nosniff`, and
  * `Cross-Origin-Resource-Policy: same-site` unless the function chose one.
  */
-export function fenceFunctionHeaders(fromFunction: Iterable<readonly [string, string]>): Headers {
+export function fenceFunctionHeaders(fromFunction: Iterable<readonly [string, string]>, basePath: string): Headers {
   const headers = new Headers();
   for (const [key, value] of fromFunction) {
     const name = key.toLowerCase();
     if (DROPPED.has(name)) continue;
-    if (name === 'set-cookie' && !isHostOnlyFunctionCookie(value)) continue;
+    if (name === 'set-cookie') {
+      const own = ownCookie(value, basePath);
+      if (own !== null) headers.append(key, own);
+      continue;
+    }
     headers.append(key, value);
   }
   headers.append('Content-Security-Policy', FUNCTION_CSP);
@@ -114,12 +121,23 @@ export function fenceFunctionHeaders(fromFunction: Iterable<readonly [string, st
   return headers;
 }
 
-function isHostOnlyFunctionCookie(setCookie: string): boolean {
+/** `setCookie` as a cookie of the function at `basePath` may be set (with that path when it names none), or null. */
+function ownCookie(setCookie: string, basePath: string): string | null {
   const [pair = '', ...attributes] = setCookie.split(';');
   const name = pair.slice(0, Math.max(pair.indexOf('='), 0)).trim().toLowerCase();
+  // A nameless cookie (`=value`) is one browsers may read as a name of its own.
+  if (name === '') return null;
   // `__Host-`/`__Secure-` prefixes do not make a different cookie to the API's parser, so they are compared without them.
-  if (name.replace(/^__(host|secure)-/, '') === SESSION_COOKIE) return false;
-  return !attributes.some((a) => a.trim().toLowerCase().startsWith('domain'));
+  if (name.replace(/^__(host|secure)-/, '') === SESSION_COOKIE) return null;
+  let path: string | undefined;
+  for (const attribute of attributes) {
+    const [attrName = '', ...rest] = attribute.split('=');
+    const lower = attrName.trim().toLowerCase();
+    if (lower === 'domain') return null;
+    if (lower === 'path') path = rest.join('=').trim();
+  }
+  if (path === undefined || path === '') return `${setCookie}; Path=${basePath}`;
+  return path === basePath || path.startsWith(`${basePath}/`) ? setCookie : null;
 }
 
 /** The platform's key and the dashboard's session are for the platform; the function never sees them. */

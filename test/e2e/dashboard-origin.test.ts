@@ -257,7 +257,7 @@ describe('function endpoints off the dashboard’s origin', () => {
           'clear-site-data': '"*"',
           'access-control-allow-origin': '*',
         },
-        c: ['mine=1; Path=/', 'wide=1; Domain=127.0.0.1', 'hearth_session=planted; Path=/v1', '__Host-hearth_session=x; Path=/; Secure'],
+        c: ['mine=1', 'root=1; Path=/', 'dashboard=1; Path=/v1', 'wide=1; Domain=127.0.0.1', 'hearth_session=planted; Path=/v1', '__Host-hearth_session=x; Path=/; Secure'],
       },
     );
     expect(res.status).toBe(200);
@@ -270,7 +270,8 @@ describe('function endpoints off the dashboard’s origin', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('same-site');
-    expect(res.headers.getSetCookie()).toEqual(['mine=1; Path=/']);
+    // Only its own cookies, under its own path: none rides on the dashboard's requests (cookies ignore ports).
+    expect(res.headers.getSetCookie()).toEqual([`mine=1; Path=/fn/@${tenant}/${echo}`]);
 
     // A service worker's script is never served, from either origin.
     const script = await fn({}, { headers: { 'service-worker': 'script' } });

@@ -40,7 +40,7 @@ const HTTP_APP = `
 export const handler = async (event) => ({
   statusCode: 201,
   headers: { 'x-echo-method': event.requestContext.http.method, 'content-type': 'application/json' },
-  cookies: ['a=1; Path=/'],
+  cookies: ['a=1', 'wide=1; Path=/'],
   body: JSON.stringify({ path: event.rawPath, query: event.queryStringParameters, body: event.body, b64: event.isBase64Encoded }),
 });
 `;
@@ -181,7 +181,8 @@ describe('invoking functions', () => {
     invocationIds.push(res.headers.get('x-invocation-id')!);
     expect(res.status, await res.clone().text()).toBe(201);
     expect(res.headers.get('x-echo-method')).toBe('POST');
-    expect(res.headers.get('set-cookie')).toContain('a=1');
+    // A function's cookies stay under its own path; one for the whole host is dropped.
+    expect(res.headers.getSetCookie()).toEqual([`a=1; Path=/fn/${name}`]);
     expect(await res.json()).toEqual({ path: '/some/path', query: { x: '1', y: '2' }, body: 'hello body', b64: false });
 
     const binary = await platform.fn(`/fn/${name}`, {

@@ -32,25 +32,33 @@ describe('dashboard session cookie', () => {
 });
 
 describe('function answer headers', () => {
-  it('always sandboxes, drops worker scopes, site-wide wipes and cookies aimed beyond the function', () => {
+  it('always sandboxes, drops worker scopes, site-wide wipes and every cookie but the function\'s own', () => {
     const headers = fenceFunctionHeaders([
       ['content-security-policy', "img-src 'self'"],
       ['Service-Worker-Allowed', '/'],
       ['clear-site-data', '"cookies"'],
       ['set-cookie', 'a=1; Path=/'],
+      ['set-cookie', 'big=x; Path=/v1; Max-Age=999999'],
+      ['set-cookie', 'other=1; Path=/fn/another'],
+      ['set-cookie', 'prefix=1; Path=/fn/f2'],
+      ['set-cookie', '=hearth_session=x'],
+      ['set-cookie', 'own=1; Path=/fn/f/app; HttpOnly'],
+      ['set-cookie', 'exact=1; path=/fn/f'],
+      ['set-cookie', 'none=1; Max-Age=60'],
       ['set-cookie', 'b=1; domain=example.com'],
       ['set-cookie', 'Hearth_Session=x'],
       ['set-cookie', '__Secure-hearth_session=x; Secure'],
       ['access-control-allow-origin', 'https://app.example'],
-    ]);
+    ], '/fn/f');
     expect(headers.get('content-security-policy')).toBe("img-src 'self', sandbox allow-scripts allow-forms allow-popups allow-downloads");
     expect(headers.get('service-worker-allowed')).toBeNull();
     expect(headers.get('clear-site-data')).toBeNull();
-    expect(headers.getSetCookie()).toEqual(['a=1; Path=/']);
+    // Only the function's own cookies, under its own path: the dashboard's `/v1` and other functions get none.
+    expect(headers.getSetCookie()).toEqual(['own=1; Path=/fn/f/app; HttpOnly', 'exact=1; path=/fn/f', 'none=1; Max-Age=60; Path=/fn/f']);
     expect(headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(headers.get('x-content-type-options')).toBe('nosniff');
     expect(headers.get('cross-origin-resource-policy')).toBe('same-site');
-    expect(fenceFunctionHeaders([['cross-origin-resource-policy', 'cross-origin']]).get('cross-origin-resource-policy')).toBe('cross-origin');
+    expect(fenceFunctionHeaders([['cross-origin-resource-policy', 'cross-origin']], '/fn/f').get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 });
 

@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { createApp } from '../../gateway/app.ts';
 import { sha256Hex } from '../../gateway/auth.ts';
 import { createSessionSealer, type SessionSealer } from '../../gateway/dashboard-session.ts';
-import type { FunctionSettings } from '../../gateway/deploy/function-settings.ts';
+import { parseFunctionSettings, type FunctionSettings } from '../../gateway/deploy/function-settings.ts';
 import { createFunctionApp } from '../../gateway/function-app.ts';
 import type { GatewayDeps, MetricsReader } from '../../gateway/gateway-deps.ts';
 import { UUID } from '../../gateway/ids.ts';
@@ -84,18 +84,7 @@ interface StoredFunction {
 }
 
 /** The settings a test deploys with unless it says otherwise. */
-export const DEFAULT_SETTINGS: FunctionSettings = {
-  runtime: 'nodejs20',
-  handler: 'index.handler',
-  memoryMb: 128,
-  timeoutMs: 3000,
-  env: {},
-  keepAliveMs: null,
-  minWarm: 0,
-  maxConcurrency: null,
-  network: 'none',
-  public: false,
-};
+export const DEFAULT_SETTINGS: FunctionSettings = parseFunctionSettings({ runtime: 'nodejs20' });
 
 /** Functions and versions in memory, by namespace then name. */
 export class InMemoryFunctionStore implements FunctionStore {

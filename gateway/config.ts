@@ -67,9 +67,9 @@ export interface GatewayLimits {
   /** Provisioned memory a namespace may hold when its row sets none (`namespaces.provisioned_memory_mb`). */
   defaultProvisionedMemoryMb: number;
   queued: QueuedCallLimits;
-  /** Namespace quotas whose row sets none; omitted: `HEARTH_MAX_*` of the environment, else the defaults. */
+  /** Namespace quotas whose row sets none (omitted: the built-in defaults). */
   quotas?: NamespaceQuotas;
-  /** Upload bytes in flight; omitted: `HEARTH_UPLOAD_INFLIGHT_*` of the environment, else the defaults. */
+  /** Upload bytes in flight (omitted: the built-in defaults). */
   uploads?: UploadBudgetLimits;
 }
 

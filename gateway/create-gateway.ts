@@ -24,7 +24,7 @@ import { WorkerDirectory } from './invoke/worker-directory.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
-import { UploadBudget, uploadBudgetLimitsFrom } from './upload-budget.ts';
+import { UploadBudget } from './upload-budget.ts';
 
 export interface GatewayOptions {
   db: Database;
@@ -64,7 +64,7 @@ export async function createGateway(options: GatewayOptions) {
       : undefined,
   );
   // One budget for every upload route of this gateway (deploy, Lambda CreateFunction and UpdateFunctionCode).
-  const uploads = new UploadBudget(options.limits?.uploads ?? uploadBudgetLimitsFrom(process.env));
+  const uploads = new UploadBudget(options.limits?.uploads);
   const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
   const tenants = createPostgresTenantsStore(options.db);
   // Revocation reaches every gateway by broadcast; the TTL bounds it if one is missed.

@@ -16,7 +16,8 @@ const pathOf = (c: Context) => new URL(c.req.url).pathname;
 export function answerErrors(log: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof HearthError) {
-      return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
+      const retry = err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+      return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status, retry);
     }
     if (isTransientDatabaseError(err)) {
       log.warn('database unavailable', { method: c.req.method, path: pathOf(c), err });

@@ -7,6 +7,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
  * Anything else reaching `onError` is a server fault (500, logged).
  */
 export class HearthError extends Error {
+  /** Seconds a refused caller is told to wait (`Retry-After`), for refusals that pass. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,

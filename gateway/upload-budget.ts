@@ -29,7 +29,7 @@ const RETRY_AFTER_SECONDS = 5;
 
 /** A refusal by the budget: 503 `UploadCapacity` or 429 `TooManyUploads`, to be answered with `Retry-After`. */
 export class UploadBudgetError extends HearthError {
-  readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
 }
 
 /** One upload's share of the budget; `release` is idempotent. */
@@ -105,22 +105,3 @@ export class UploadBudget {
 }
 
 const formatMiB = (bytes: number) => `${+(bytes / MiB).toFixed(1)} MiB`;
-
-/**
- * The budget's limits from the environment: HEARTH_UPLOAD_INFLIGHT_BYTES
- * (gateway) and HEARTH_UPLOAD_INFLIGHT_NS_BYTES (per namespace), positive
- * integers, defaults {@link DEFAULT_UPLOAD_BUDGET}. Throws on a bad value.
- */
-export function uploadBudgetLimitsFrom(source: Record<string, string | undefined>): UploadBudgetLimits {
-  const read = (name: string, fallback: number): number => {
-    const text = source[name];
-    if (text === undefined || text === '') return fallback;
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of bytes, got ${JSON.stringify(text)}`);
-    return value;
-  };
-  return {
-    gatewayBytes: read('HEARTH_UPLOAD_INFLIGHT_BYTES', DEFAULT_UPLOAD_BUDGET.gatewayBytes),
-    namespaceBytes: read('HEARTH_UPLOAD_INFLIGHT_NS_BYTES', DEFAULT_UPLOAD_BUDGET.namespaceBytes),
-  };
-}

@@ -4,7 +4,7 @@
  * from the base name, the runtime from marker files and extensions, the
  * handler from the one obvious source file.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { RUNTIMES, RUNTIME_NAMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { inputError } from './cli-error.ts';

@@ -10,10 +10,10 @@
  * the way the signature read them).
  */
 import type { IncomingMessage } from 'node:http';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { LambdaCaller } from './lambda-credentials.ts';
 import { LambdaError } from './lambda-errors.ts';
+import { clientAddress } from '../client-address.ts';
 import { UploadBudgetError, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
 import { readSignedBody } from './signed-body.ts';
 import { SigV4Error, checkHeaders, parseAuthorization, queryParameters, verifySignature } from './sigv4.ts';
@@ -64,7 +64,8 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
       const checked = checkHeaders(request, auth, 'lambda', now());
       const query = new Map(queryParameters(rawQuery));
       const caller = await options.resolve(auth.accessKeyId);
-      // Counted as its bytes arrive (never by what it declares), against what unverified bodies may hold.
+      // Counted as its bytes arrive (never by what it declares), against what unverified bodies may hold
+      // (per client address: behind a proxy, the proxy's, and then the gateway-wide cap is what holds).
       const held = options.unverified.reserve(clientAddress(c), 0);
       unverified = held;
       const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath), held.grow);
@@ -99,14 +100,6 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
 /** Unverified bytes in flight: across the gateway (as much as verified uploads may hold) and from one client address (one code upload and a little). */
 export const DEFAULT_UNVERIFIED_LIMITS = { gatewayBytes: 256 * 1024 * 1024, namespaceBytes: 96 * 1024 * 1024 } as const;
 
-/** The client's address as the socket says (behind a proxy, the proxy's: then the gateway-wide cap is what holds). */
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * The budget's refusal as Lambda answers throttling: 429

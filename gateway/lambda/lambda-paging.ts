@@ -19,6 +19,19 @@ export function markerOf(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
+/** The refusal of a `Marker` this list never gave. */
+export const invalidMarker = () => new LambdaError('InvalidParameterValueException', 'Marker is not valid: pass the NextMarker of the previous page.');
+
+/**
+ * The first `size` of `rows` (read one beyond the page, to know whether
+ * another follows) and the `NextMarker` after them when there is more.
+ */
+export function pageOf<T>(rows: readonly T[], size: number, keyOf: (item: T) => string): { items: T[]; next: { NextMarker: string } | Record<string, never> } {
+  const items = rows.slice(0, size);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > size && last !== undefined ? { NextMarker: markerOf(keyOf(last)) } : {} };
+}
+
 /**
  * The page size `MaxItems` asks for. As in Lambda, any value from 1 to 10000
  * is taken and a page holds at most 50 items whatever it asks (NextMarker

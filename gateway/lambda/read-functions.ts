@@ -9,8 +9,7 @@ import type { VersionView } from '../store/functions-store.ts';
 import { DNS_LABEL, isVersionNumber } from '../ids.ts';
 import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
-import { LambdaError } from './lambda-errors.ts';
-import { markerKey, markerOf, parseMaxItems } from './lambda-paging.ts';
+import { invalidMarker, markerKey, pageOf, parseMaxItems } from './lambda-paging.ts';
 import { functionConfiguration, type FunctionConfiguration } from './lambda-shapes.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
@@ -32,16 +31,13 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     const size = parseMaxItems(lambdaQuery(c, 'MaxItems'));
     const after = markerKey(lambdaQuery(c, 'Marker'));
     // The marker names the last function of the previous page; anything else was not given by this list.
-    if (after !== undefined && !DNS_LABEL.test(after)) {
-      throw new LambdaError('InvalidParameterValueException', 'Marker is not valid: pass the NextMarker of the previous page.');
-    }
+    if (after !== undefined && !DNS_LABEL.test(after)) throw invalidMarker();
     // One page read from the store (in its name order), one more to know whether another page follows.
     const found = await deps.functions.list(c.get('namespace'), { limit: size + 1, ...(after !== undefined ? { after } : {}) });
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
+    const page = pageOf(found, size, (f) => f.name);
     return c.json({
-      Functions: page.map((f) => functionConfiguration(f.latest, { region, name: f.name, as: '$LATEST' })),
-      ...(found.length > size && last ? { NextMarker: markerOf(last.name) } : {}),
+      Functions: page.items.map((f) => functionConfiguration(f.latest, { region, name: f.name, as: '$LATEST' })),
+      ...page.next,
     });
   };
 
@@ -76,11 +72,10 @@ export function readFunctionsRoute(deps: GatewayDeps) {
       });
       if (!versions) throw functionNotFound(region, name);
       entries.push(...versions.map((v) => ({ key: versionKey(v.version), version: v, as: 'version' as const })));
-      const page = entries.slice(0, size);
-      const last = page[page.length - 1];
+      const page = pageOf(entries, size, (e) => e.key);
       return c.json({
-        Versions: page.map((e) => functionConfiguration(e.version, { region, name, as: e.as })),
-        ...(entries.length > size && last ? { NextMarker: markerOf(last.key) } : {}),
+        Versions: page.items.map((e) => functionConfiguration(e.version, { region, name, as: e.as })),
+        ...page.next,
       });
     });
 }
@@ -99,5 +94,5 @@ function versionAfterMarker(marker: string | undefined): number | undefined {
   if (key === undefined) return undefined;
   if (key === LATEST_KEY) return 0;
   if (/^\d{10}$/.test(key) && isVersionNumber(Number(key))) return Number(key);
-  throw new LambdaError('InvalidParameterValueException', 'Marker is not valid: pass the NextMarker of the previous page.');
+  throw invalidMarker();
 }

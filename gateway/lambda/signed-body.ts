@@ -6,9 +6,8 @@
  * a body that stops arriving closes its connection (`watchIdleBody`).
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { watchIdleBody } from '../request-limits.ts';
+import { requestBodyChunks } from '../request-limits.ts';
 import { LambdaError } from './lambda-errors.ts';
 
 export interface SignedBody {
@@ -46,31 +45,9 @@ export async function readSignedBody(c: Context, maxBytes: number, onBytes?: (by
     pieces.push(chunk);
   };
 
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.readableDidRead) {
-    const stopWatching = watchIdleBody(incoming);
-    try {
-      // Not destroyed on the way out: the refusal must still reach the client (see early-answer.ts).
-      for await (const chunk of incoming.iterator({ destroyOnReturn: false })) take(chunk as Buffer);
-    } finally {
-      stopWatching();
-    }
-  } else {
-    const stream = c.req.raw.body;
-    if (stream) {
-      const reader = stream.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        try {
-          take(value);
-        } catch (err) {
-          await reader.cancel().catch(() => {});
-          throw err;
-        }
-      }
-    }
-  }
+  // The shared reader: an idle body closes its connection, and stopping early leaves the message intact
+  // so the refusal still reaches the client (see early-answer.ts).
+  for await (const chunk of requestBodyChunks(c)) take(chunk);
   if (declared !== null && size !== declared) throw new LambdaError('InvalidRequestContentException', 'The body is shorter than its Content-Length.');
   const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);
   return { body, sha256: hash.digest('hex') };

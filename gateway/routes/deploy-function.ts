@@ -1,5 +1,5 @@
 /** `PUT /v1/functions/{name}`: upload code and settings, creating the next version. */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { boundaryOf } from '../deploy/multipart-parser.ts';
 import { readDeployForm, type DeployForm } from '../deploy/read-deploy-form.ts';
 import { packUpload } from '../deploy/upload-archive.ts';
@@ -7,7 +7,6 @@ import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } fr
 import { HearthError, badRequest } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { MAX_DEPLOY_BYTES, declaredLength, requestBodyChunks, tooLarge } from '../request-limits.ts';
-import { UploadBudgetError, type UploadBudget, type UploadReservation } from '../upload-budget.ts';
 
 const TEXT_FIELDS = [
   'runtime',
@@ -25,13 +24,8 @@ const TEXT_FIELDS = [
 /** The largest text field: `env` is the only long one, and its parsed form is capped at 4 KiB. */
 const MAX_FIELD_BYTES = 64 * 1024;
 
-export interface DeployRouteOptions {
-  /** Caps upload bytes in flight (default: the process's shared budget, see `upload-budget.ts`). */
-  uploads?: UploadBudget;
-}
-
-export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptions = {}) {
-  const uploads = options.uploads ?? deps.uploads;
+export function deployFunctionRoute(deps: GatewayDeps) {
+  const uploads = deps.uploads;
   // Behind the API key middleware: nothing of the body is read before the caller is known.
   return new Hono<GatewayEnv>().put('/v1/functions/:name', async (c) => {
     const declared = declaredLength(c);
@@ -48,15 +42,10 @@ export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptio
     }
     const boundary = boundaryOf(contentType);
 
-    let reservation: UploadReservation;
-    try {
-      // A declared length that cannot fit is refused before reading; what is held is what has arrived,
-      // never what a client merely declares (a client declaring 50 MB and sending nothing holds nothing).
-      uploads.assertFits(c.get('namespace'), declared ?? 0);
-      reservation = uploads.reserve(c.get('namespace'), 0);
-    } catch (err) {
-      return refuseUpload(c, err);
-    }
+    // A declared length that cannot fit is refused before reading (429/503 with Retry-After); what is held
+    // is what has arrived, never what a client merely declares (declaring 50 MB and sending nothing holds nothing).
+    uploads.assertFits(c.get('namespace'), declared ?? 0);
+    const reservation = uploads.reserve(c.get('namespace'), 0);
     let form: DeployForm;
     try {
       form = await readDeployForm(requestBodyChunks(c), {
@@ -68,7 +57,7 @@ export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptio
       });
     } catch (err) {
       reservation.release();
-      return refuseUpload(c, err);
+      throw err;
     }
 
     try {
@@ -98,10 +87,4 @@ export function deployFunctionRoute(deps: GatewayDeps, options: DeployRouteOptio
       await form.dispose();
     }
   });
-}
-
-/** Answers a budget refusal with its Retry-After; anything else goes on to the error handler. */
-function refuseUpload(c: Context<GatewayEnv>, err: unknown): Response {
-  if (!(err instanceof UploadBudgetError)) throw err;
-  return c.json({ error: { code: err.code, message: err.message } }, err.status, { 'Retry-After': String(err.retryAfterSeconds) });
 }

@@ -6,9 +6,9 @@
  * shared with something worth stealing.
  */
 import { randomUUID } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { unauthorized } from '../auth.ts';
+import { clientAddress } from '../client-address.ts';
 import { SESSION_COOKIE } from '../dashboard-session.ts';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { notFound } from '../errors.ts';
@@ -50,7 +50,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       rawQueryString: url.search.replace(/^\?/, ''),
       headers: withoutCredentials(c.req.raw.headers),
       body,
-      sourceIp: sourceIp(c),
+      sourceIp: clientAddress(c),
       host: url.host,
       functionName: name,
       requestId: randomUUID(),
@@ -151,12 +151,4 @@ function withoutCredentials(headers: Headers): Headers {
     else copy.delete('cookie');
   }
   return copy;
-}
-
-function sourceIp(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? '';
-  } catch {
-    return '';
-  }
 }

@@ -15,7 +15,6 @@ import {
   assertFunctionFits,
   assertUploadFits,
   deleteVersions,
-  namespaceQuotaDefaults,
   quotasOf,
   versionsToPrune,
   DEFAULT_NAMESPACE_QUOTAS,
@@ -443,21 +442,16 @@ export interface FunctionStore {
   setLatestVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version'>;
 }
 
-/**
- * The store over `db`. Quotas `limits` leaves out come from the
- * `HEARTH_MAX_*` variables of the environment (`namespace-quotas.ts`), then
- * the built-in defaults.
- */
+/** The store over `db`; quotas `limits` leaves out are the built-in defaults (the gateway's config sets them: `HEARTH_MAX_*`). */
 export function createPostgresFunctionStore(db: Database, limits: FunctionStoreLimits = DEFAULT_LIMITS): FunctionStore {
-  const full: FunctionStoreLimits = { ...limits, quotas: limits.quotas ?? namespaceQuotaDefaults(process.env) };
   return {
-    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, full),
+    createVersion: (ns, name, settings, code) => createVersion(db, ns, name, settings, code, limits),
     list: (ns, query) => listFunctions(db, ns, query),
     get: (ns, name) => getFunction(db, ns, name),
     listVersions: (ns, name, query) => listVersions(db, ns, name, query),
     getVersion: (ns, name, version) => getVersion(db, ns, name, version),
     resolveVersion: (ns, name, version) => resolveVersion(db, ns, name, version),
     delete: (ns, name) => deleteFunction(db, ns, name),
-    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, full),
+    setLatestVersion: (ns, name, version) => setLatestVersion(db, ns, name, version, limits),
   };
 }

@@ -44,33 +44,6 @@ export const QUOTA_RANGES: Readonly<Record<keyof NamespaceQuotas, { min: number;
   maxUploadBytes: { min: 1, max: CODE_LIMITS.maxUploadBytes },
 });
 
-const ENV_NAMES: Readonly<Record<keyof NamespaceQuotas, string>> = {
-  maxFunctions: 'HEARTH_MAX_FUNCTIONS',
-  maxVersions: 'HEARTH_MAX_VERSIONS',
-  maxCodeBytes: 'HEARTH_MAX_CODE_BYTES',
-  maxUploadBytes: 'HEARTH_MAX_UPLOAD_BYTES',
-};
-
-/**
- * The defaults `source` (usually the gateway's environment) sets, each in its
- * quota's range; throws one error naming every bad value. Until the
- * gateway's config schema carries these, the store reads them here.
- */
-export function namespaceQuotaDefaults(source: Record<string, string | undefined>): NamespaceQuotas {
-  const problems: string[] = [];
-  const out = { ...DEFAULT_NAMESPACE_QUOTAS };
-  for (const key of Object.keys(ENV_NAMES) as Array<keyof NamespaceQuotas>) {
-    const raw = source[ENV_NAMES[key]];
-    if (raw === undefined || raw === '') continue;
-    const n = Number(raw);
-    const { min, max } = QUOTA_RANGES[key];
-    if (!/^\d+$/.test(raw) || n < min || n > max) problems.push(`${ENV_NAMES[key]} must be an integer from ${min} to ${max}, got "${raw.slice(0, 32)}"`);
-    else out[key] = n;
-  }
-  if (problems.length > 0) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
-  return out;
-}
-
 /** A quota a write would exceed: 409 `QuotaExceeded` with `{quota, limit, used}` (and `requested` when it applies). */
 export function quotaExceeded(quota: string, limit: number, used: number, message: string, requested?: number): HearthError {
   return new HearthError(409, 'QuotaExceeded', message, { quota, limit, used, ...(requested !== undefined ? { requested } : {}) });

@@ -35,6 +35,7 @@ import type { KeyView, LambdaCredentialRow, ListQuery, NamespaceDeletion, Namesp
 import { UploadBudget } from '../../gateway/upload-budget.ts';
 import type { ControlMessage } from '../../worker/control-channel.ts';
 import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import { INT4_MAX } from '../../worker/storable.ts';
 import type { InvocationJob, InvocationQueue, InvocationState, WaitResult } from '../../worker/invocation-queue.ts';
 import { silentLogger, type Logger } from '../../worker/logger.ts';
 import type { QueuedCallRefusal } from '../../worker/queued-call-quota.ts';
@@ -47,7 +48,6 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const TENANT_KEY = `hk_${'acme'.repeat(8)}`;
 export const TENANT_NAMESPACE = 'acme';
 
-const INT4_MAX = 2_147_483_647;
 
 /** What Postgres (through `pg`) would throw for a value it cannot store or compare. */
 function refuseUnstorable(what: string, value: unknown): void {

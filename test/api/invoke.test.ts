@@ -1,7 +1,7 @@
 /** Invoking, and reading what calls left behind: invocations, logs, history, metrics. No services. */
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, PLATFORM_KEY, TENANT_KEY, bearer, createFakeGateway, expectError, invocationRow, type FakeGateway } from './fake-deps.ts';
+import { ADMIN_KEY, PLATFORM_KEY, TENANT_KEY, bearer, createFakeGateway, expectError, invocationRow, succeeded, type FakeGateway } from './fake-deps.ts';
 
 let g: FakeGateway;
 beforeEach(async () => {
@@ -123,26 +123,10 @@ describe('POST /v1/functions/{name}/invoke', () => {
 
   it('answers a function failure as the function\'s outcome (502), not a platform 500', async () => {
     g.queue.respond = (job) => ({
-      invocationId: job.invocationId,
-      functionName: job.functionName,
-      version: job.version,
+      ...succeeded(job),
       status: 'failed',
       result: null,
       error: { code: 'FunctionError', type: 'TypeError', message: 'boom' },
-      coldStart: false,
-      startKind: 'warm',
-      queuedAt: job.enqueuedAt,
-      startedAt: job.enqueuedAt,
-      finishedAt: job.enqueuedAt,
-      queueWaitMs: 0,
-      acquireMs: 0,
-      initMs: 0,
-      durationMs: 1,
-      billedMs: 1,
-      memoryMb: 128,
-      logs: '',
-      logsTruncated: false,
-      concurrency: 1,
     });
     await expectError(await invoke('/v1/functions/echo/invoke', '{}'), 502, 'FunctionError');
   });

@@ -17,7 +17,10 @@ import type { GatewayLimits } from '../../gateway/config.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
 import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
+import { DEFAULT_NAMESPACE_QUOTAS } from '../../gateway/store/namespace-quotas.ts';
+import { DEFAULT_PROVISIONED_MEMORY_MB } from '../../gateway/store/provisioned-memory.ts';
 import { silentLogger, type Logger } from '../../worker/logger.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/queued-call-quota.ts';
 import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
 import { createPostgresCodeSource } from '../../worker/store/code-store.ts';
 import { createRedisConcurrencyGate } from '../../worker/concurrency-gate.ts';
@@ -26,6 +29,18 @@ import { BatchingRecorder } from '../../worker/batching-recorder.ts';
 import { insertInvocations } from '../../worker/store/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/store/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
+
+/**
+ * The gateway's limits in tests: the defaults, but namespace function and
+ * code quotas the suite itself would reach (every file deploys into the
+ * run's one database, most into `default`); test/e2e/quotas.test.ts sets
+ * its own per namespace.
+ */
+const SUITE_LIMITS: GatewayLimits = {
+  defaultProvisionedMemoryMb: DEFAULT_PROVISIONED_MEMORY_MB,
+  queued: DEFAULT_QUEUED_CALL_LIMITS,
+  quotas: { ...DEFAULT_NAMESPACE_QUOTAS, maxFunctions: 100_000, maxCodeBytes: 1024 ** 4 },
+};
 
 export interface PlatformOptions {
   workerId?: string;
@@ -124,7 +139,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),
     syncGraceMs: 30_000,
     throttleWaitMs: options.throttleWaitMs ?? 2000,
-    ...(options.gatewayLimits ? { limits: options.gatewayLimits } : {}),
+    limits: { ...SUITE_LIMITS, ...options.gatewayLimits },
     functionOrigin: { port: () => fnPort },
     log,
   });

@@ -180,6 +180,9 @@ describe('gateway memory under large uploads', () => {
         HOST: '127.0.0.1',
         // As infra/start.ts starts it.
         ...GATEWAY_MALLOC_ENV,
+        // The run's one database holds the whole suite's functions, most in `default`.
+        HEARTH_MAX_FUNCTIONS: '100000',
+        HEARTH_MAX_CODE_BYTES: String(1024 ** 4),
         ...env,
       },
       logFile,

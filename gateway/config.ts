@@ -1,7 +1,7 @@
 /** The gateway's configuration, read once from the environment and validated. */
 import { z } from 'zod';
-import { CONNECTION_ENV, parseEnv } from '../worker/parse-env.ts';
-import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../worker/queued-call-quota.ts';
+import { CONNECTION_ENV, parseEnv } from '../worker/common/parse-env.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../worker/contract/limits.ts';
 import { DEFAULT_NAMESPACE_QUOTAS, QUOTA_RANGES, type NamespaceQuotas } from './store/namespace-quotas.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 import { DEFAULT_UPLOAD_BUDGET, type UploadBudgetLimits } from './upload-budget.ts';

@@ -3,13 +3,14 @@
  * records, BullMQ for the queue, Redis pub/sub for broadcasts. Used by
  * `main.ts` and by the end-to-end tests, so both run the same assembly.
  */
-import type { Database } from '../migrations/database.ts';
-import { createControlPublisher, subscribeControl, type ControlMessage } from '../worker/control-channel.ts';
-import { openInvocationQueue } from '../worker/invocation-queue.ts';
-import type { Logger } from '../worker/logger.ts';
-import { redisOptionsFromUrl } from '../worker/redis-connection.ts';
-import { findInvocation, insertInvocation } from '../worker/store/invocations-store.ts';
-import { openWorkerRegistry } from '../worker/worker-registry.ts';
+import type { Database } from '../worker/common/database.ts';
+import { createControlPublisher, subscribeControl } from '../worker/common/redis/control-channel.ts';
+import type { ControlMessage } from '../worker/contract/messages.ts';
+import { openInvocationQueue } from '../worker/common/redis/invocation-queue.ts';
+import type { Logger } from '../worker/common/logger.ts';
+import { redisOptionsFromUrl } from '../worker/common/redis/connection-options.ts';
+import { findInvocation, insertInvocation } from '../worker/common/invocations-store.ts';
+import { openWorkerRegistry } from '../worker/common/redis/worker-registry.ts';
 import { createApp } from './app.ts';
 import type { GatewayLimits } from './config.ts';
 import { createSessionSealer } from './dashboard-session.ts';

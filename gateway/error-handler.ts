@@ -6,8 +6,8 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isTransientDatabaseError } from '../migrations/database.ts';
-import type { Logger } from '../worker/logger.ts';
+import { isTransientDatabaseError } from '../worker/common/database.ts';
+import type { Logger } from '../worker/common/logger.ts';
 import { HearthError } from './errors.ts';
 
 const pathOf = (c: Context) => new URL(c.req.url).pathname;

@@ -1,9 +1,9 @@
 /** The ports the gateway's routes are built from; `main.ts` (or a test) supplies them. */
-import type { ControlMessage } from '../worker/control-channel.ts';
-import type { InvocationQueue } from '../worker/invocation-queue.ts';
-import type { Logger } from '../worker/logger.ts';
-import type { InvocationRow } from '../worker/store/invocations-store.ts';
-import type { WorkerReport } from '../worker/worker-registry.ts';
+import type { ControlMessage } from '../worker/contract/messages.ts';
+import type { InvocationQueue } from '../worker/common/redis/invocation-queue.ts';
+import type { Logger } from '../worker/common/logger.ts';
+import type { InvocationRow } from '../worker/common/invocations-store.ts';
+import type { WorkerReport } from '../worker/contract/worker-report.ts';
 import type { BucketRow } from './metrics/compute-metrics.ts';
 import type { GatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-store.ts';

@@ -1,5 +1,5 @@
 /** The shapes of the names and ids the API accepts. */
-import { INT4_MAX } from '../worker/storable.ts';
+import { INT4_MAX } from '../worker/common/storable.ts';
 
 /** A function or namespace name: a DNS label (lowercase letters, digits, inner dashes; 1–63 characters). */
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

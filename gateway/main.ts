@@ -4,9 +4,9 @@
  * on HEARTH_FN_PORT (a separate origin).
  */
 import { serve } from '@hono/node-server';
-import { openDatabase } from '../migrations/database.ts';
-import { setRedisLogger } from '../worker/common/redis-client.ts';
-import { createLogger } from '../worker/logger.ts';
+import { openDatabase } from '../worker/common/database.ts';
+import { setRedisLogger } from '../worker/common/redis/redis-client.ts';
+import { createLogger } from '../worker/common/logger.ts';
 import type { Server } from 'node:http';
 import { answerClientErrors } from './client-errors.ts';
 import { gatewayLimits, loadGatewayConfig } from './config.ts';

@@ -1,7 +1,7 @@
 /** Request size limits, enforced while the body streams in. */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { CODE_LIMITS } from '../worker/code/code-limits.ts';
+import { CODE_LIMITS } from '../worker/contract/limits.ts';
 import { HearthError } from './errors.ts';
 
 /** Lambda's synchronous payload limit. */

@@ -14,7 +14,7 @@ import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { adminUrl } from '../migrations/database.ts';
-import { checkRedisMemoryPolicy } from '../worker/redis-memory-policy.ts';
+import { checkRedisMemoryPolicy } from '../worker/common/redis/memory-policy.ts';
 
 const run = promisify(execFile);
 
@@ -139,7 +139,7 @@ export async function ensurePostgres(url: string, log: Log): Promise<void> {
 /**
  * Makes sure the Redis server in `url` answers (installing and starting a
  * local one if none, with a memory ceiling and no eviction), and warns when
- * an existing one has no `maxmemory` or evicts (`worker/redis-memory-policy.ts`).
+ * an existing one has no `maxmemory` or evicts (`worker/common/redis/memory-policy.ts`).
  */
 export async function ensureRedis(url: string, stateDir: string, log: Log): Promise<void> {
   await ensureRedisAnswers(url, stateDir, log);

@@ -8,7 +8,7 @@
 import { createAndMigrate } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureChromium } from './browser.ts';
-import { ensureEgressNetwork } from './egress-network.ts';
+import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import {
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,

@@ -134,7 +134,7 @@ export const invocations = pgTable(
   ],
 );
 
-/** Latency histograms: int4 counts per log-scale bucket (see `worker/histogram.ts`). */
+/** Latency histograms: int4 counts per log-scale bucket (see `gateway/metrics/histogram.ts`). */
 const histogram = (name: string) => integer(name).array().notNull().default(sql`'{}'::int4[]`);
 
 /**

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import type { TestProject } from 'vitest/node';
 import { createAndMigrate, dropDatabase } from '../migrations/database.ts';
-import { ensureEgressNetwork } from '../infra/egress-network.ts';
+import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../infra/prerequisites.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 

@@ -2,9 +2,9 @@
 import { hostname, totalmem } from 'node:os';
 import { z } from 'zod';
 import { isRuntimeName, type RuntimeName } from '../runtime-images/runtimes.ts';
-import { MEMORY_MB } from './memory-limits.ts';
-import { CONNECTION_ENV, parseEnv } from './parse-env.ts';
-import type { PrewarmTarget } from './sandbox-pool.ts';
+import { MEMORY_MB } from './contract/limits.ts';
+import { CONNECTION_ENV, parseEnv } from './common/parse-env.ts';
+import type { PrewarmTarget } from './pool/sandbox-pool.ts';
 
 const schema = z.object({
   ...CONNECTION_ENV,

@@ -1,20 +1,20 @@
 /** The worker process: reads configuration, creates real clients, runs until signalled. */
 import { join } from 'node:path';
-import { openDatabase } from '../migrations/database.ts';
+import { openDatabase } from './common/database.ts';
 import { loadWorkerConfig } from './config.ts';
-import { DockerContainerRuntime } from './docker-container-runtime.ts';
-import { setRedisLogger } from './common/redis-client.ts';
-import { createLogger } from './logger.ts';
-import { redisOptionsFromUrl } from './redis-connection.ts';
-import { createPostgresCodeSource } from './store/code-store.ts';
-import { insertInvocations } from './store/invocations-store.ts';
-import { BatchingRecorder } from './batching-recorder.ts';
-import { listProvisionedVersions } from './store/provisioned-store.ts';
-import { createRedisConcurrencyGate } from './concurrency-gate.ts';
-import { checkRedisMemoryPolicy } from './redis-memory-policy.ts';
-import { startWorkerService } from './worker-service.ts';
+import { DockerContainerRuntime } from './engine/docker-container-runtime.ts';
+import { setRedisLogger } from './common/redis/redis-client.ts';
+import { createLogger } from './common/logger.ts';
+import { redisOptionsFromUrl } from './common/redis/connection-options.ts';
+import { createPostgresCodeSource } from './records/code-store.ts';
+import { insertInvocations } from './common/invocations-store.ts';
+import { BatchingRecorder } from './records/batching-recorder.ts';
+import { listProvisionedVersions } from './records/provisioned-store.ts';
+import { createRedisConcurrencyGate } from './run/concurrency-gate.ts';
+import { checkRedisMemoryPolicy } from './common/redis/memory-policy.ts';
+import { startWorkerService } from './run/worker-service.ts';
 import Dockerode from 'dockerode';
-import { ensureEgressNetwork } from '../infra/egress-network.ts';
+import { ensureEgressNetwork } from './engine/egress-network.ts';
 
 const log = createLogger('worker');
 setRedisLogger(log);

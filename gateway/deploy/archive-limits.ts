@@ -4,7 +4,7 @@
  * an obvious bomb fail before anything is inflated) and against the bytes that
  * actually come out of the decompressor, because declared sizes can lie.
  */
-import { CODE_LIMITS } from '../../worker/code/code-limits.ts';
+import { CODE_LIMITS } from '../../worker/contract/limits.ts';
 import { archiveTooLarge } from './archive-errors.ts';
 
 export interface ArchiveLimits {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { RUNTIME_NAMES, RUNTIMES, isRuntimeName, type RuntimeName } from '../../runtime-images/runtimes.ts';
-import { MEMORY_MB } from '../../worker/memory-limits.ts';
+import { MEMORY_MB } from '../../worker/contract/limits.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { DNS_LABEL } from '../ids.ts';
 

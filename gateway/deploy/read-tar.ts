@@ -10,7 +10,7 @@ import { archiveTooLarge, asInvalid, invalidArchive, quoteName } from './archive
 import { formatBytes, type ArchiveLimits, type UnpackMeter } from './archive-limits.ts';
 import type { EntryTree } from './entry-tree.ts';
 import type { SpoolFile } from './spool-file.ts';
-import { forEachTarEntry } from '../../worker/code/tar-entries.ts';
+import { forEachTarEntry } from '../../worker/common/tar-entries.ts';
 
 /**
  * Room per entry for tar framing (header, pax record, padding) on top of file

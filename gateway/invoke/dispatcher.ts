@@ -4,13 +4,16 @@
  * one path records them all.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import { InvocationPlatformError, QueueUnavailableError, type InvocationJob, type InvocationQueue } from '../../worker/invocation-queue.ts';
-import { DEFAULT_QUEUED_CALL_LIMITS, queuedCallBytes, type QueuedCallLimits, type QueuedCallRefusal } from '../../worker/queued-call-quota.ts';
-import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
+import { InvocationPlatformError, QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
+import { queuedCallBytes, type QueuedCallRefusal } from '../../worker/common/redis/queued-call-quota.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../../worker/contract/limits.ts';
+import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { ResolvedVersion } from '../store/functions-store.ts';
-import { sandboxKey, type WorkerReport } from '../../worker/worker-registry.ts';
+import { sandboxKey } from '../../worker/contract/function-version.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { RouteBook, chooseWorker } from './router.ts';
 import { outcomeFromRow } from './invocation-view.ts';
 

@@ -2,7 +2,7 @@
  * The `/fn/{name}` endpoint speaks Lambda's function-URL protocol (payload
  * format 2.0), so handlers written for function URLs run unchanged: a request
  * becomes an event, and a returned `{ statusCode, headers, body,
- * isBase64Encoded, cookies }` becomes the response (`worker/http-result.ts`).
+ * isBase64Encoded, cookies }` becomes the response (`worker/common/http-result.ts`).
  */
 
 export interface HttpRequestParts {

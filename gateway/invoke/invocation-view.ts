@@ -1,7 +1,7 @@
 /** The JSON shapes of an invocation as callers see it, from a record or an outcome. */
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
 import { jsonSyntaxError } from '../../worker/common/json-check.ts';
-import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 
 /** Rebuilds an outcome from its record (when the queue's event was missed). */
 export function outcomeFromRow(row: InvocationRow): InvocationOutcome {

@@ -3,7 +3,7 @@
  * own failure keeps the invocation headers and uses the gateway statuses
  * Lambda-fronting proxies use: 502 for errors and crashes, 504 for timeouts.
  */
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
 
 const FAILURE_STATUS = {
   FunctionError: 502,

@@ -7,9 +7,9 @@
  * the shared queue gets them only if it does not come back in time.
  */
 import { randomBytes } from 'node:crypto';
-import type { InvocationQueue } from '../../worker/invocation-queue.ts';
-import type { Logger } from '../../worker/logger.ts';
-import type { WorkerRegistry } from '../../worker/worker-registry.ts';
+import type { InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import type { Logger } from '../../worker/common/logger.ts';
+import type { WorkerRegistry } from '../../worker/common/redis/worker-registry.ts';
 
 export const REAP_INTERVAL_MS = 3000;
 /** Forget a dead worker's id after this long with nothing left to move. */

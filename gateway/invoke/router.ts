@@ -7,8 +7,8 @@
  * without shared state: every gateway computes the same ranking.
  */
 import { createHash } from 'node:crypto';
-import { Counts } from '../../worker/counts.ts';
-import type { WorkerReport } from '../../worker/worker-registry.ts';
+import { Counts } from '../../worker/common/counts.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 
 /**
  * What this gateway has sent each worker that its last report may not show

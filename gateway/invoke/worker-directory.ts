@@ -3,7 +3,8 @@
  * Redis twice a second (routing reads it on every call, so it must not wait
  * on Redis). While Redis is away, the last view is kept.
  */
-import type { WorkerRegistry, WorkerReport } from '../../worker/worker-registry.ts';
+import type { WorkerRegistry } from '../../worker/common/redis/worker-registry.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 
 /** How often the view is refreshed: a newly reported worker is routed to within this long. */
 export const DIRECTORY_REFRESH_MS = 500;

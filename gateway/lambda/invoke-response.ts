@@ -5,7 +5,7 @@
  * as the payload; only a call that never ran is an API error (429 when
  * throttled, 500 when the platform gave up on it).
  */
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
 import { invocationHeaders } from '../invoke/outcome-response.ts';
 import { reportLine } from '../metrics/report-line.ts';
 import { LambdaError } from './lambda-errors.ts';

@@ -7,7 +7,7 @@
  */
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isTransientDatabaseError } from '../../migrations/database.ts';
+import { isTransientDatabaseError } from '../../worker/common/database.ts';
 import { HearthError } from '../errors.ts';
 
 const STATUS = {

@@ -2,7 +2,7 @@
  * Turning rollup rows (already summed per series bucket by the store) into
  * the metrics answer. Pure: the same rows always give the same numbers.
  */
-import { addHistograms, countOf, quantile } from '../../worker/histogram.ts';
+import { addHistograms, countOf, quantile } from './histogram.ts';
 import type { WindowPlan } from './metrics-windows.ts';
 import type { FunctionMetrics, Percentiles, SeriesPoint } from './metrics-view.ts';
 

@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REQUEST_SECONDS_BUCKETS } from '../../worker/worker-prometheus.ts';
+import { REQUEST_SECONDS_BUCKETS } from '../../worker/contract/metric-buckets.ts';
 
 export interface GatewayPrometheus {
   /** Middleware that counts and times every request by its route pattern. */

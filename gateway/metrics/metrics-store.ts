@@ -1,6 +1,6 @@
 /** Reading rollups (for metrics) and records (for logs and invocation lists) from Postgres. */
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../migrations/database.ts';
+import type { Database } from '../../worker/common/database.ts';
 import type { BucketRow } from './compute-metrics.ts';
 
 const SUMS = `

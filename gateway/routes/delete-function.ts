@@ -7,11 +7,11 @@ import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
 import { HearthError, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { QueueUnavailableError } from '../../worker/invocation-queue.ts';
+import { QueueUnavailableError } from '../../worker/common/redis/invocation-queue.ts';
 
 /**
  * Deletes the function so that none of its queued calls ever starts: the
- * tombstone (`worker/deleted-functions.ts`) is written first, then the rows
+ * tombstone (`worker/common/redis/deleted-functions.ts`) is written first, then the rows
  * go. Returns the function's id, or null if there is no such function.
  * Redis away: 503 and nothing is deleted. Used by the Lambda API's delete too.
  */

@@ -14,7 +14,7 @@ import { assertFunctionName } from '../deploy/function-settings.ts';
 import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { toHttpEvent } from '../invoke/http-event.ts';
-import { fromHttpResult } from '../../worker/http-result.ts';
+import { fromHttpResult } from '../../worker/common/http-result.ts';
 import { failureResponse, invocationHeaders } from '../invoke/outcome-response.ts';
 import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 

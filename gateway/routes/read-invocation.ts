@@ -1,6 +1,6 @@
 /** `GET /v1/invocations/{id}`: status, and once finished the result, error, timings and logs. */
 import { Hono, type Context } from 'hono';
-import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import { notFound } from '../errors.ts';
 import { UUID } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';

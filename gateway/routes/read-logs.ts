@@ -13,7 +13,7 @@ import type { RecordRow } from '../metrics/metrics-store.ts';
 import { sinceFrom, type InvocationSummary, type LogEntry, type Page } from '../metrics/metrics-view.ts';
 import { reportLine } from '../metrics/report-line.ts';
 
-/** Every status a record can have (`worker/invocation-outcome.ts`). */
+/** Every status a record can have (`worker/contract/invocation-outcome.ts`). */
 const STATUSES = ['succeeded', 'failed', 'throttled', 'expired', 'dead-letter'];
 
 /** The id of the namespace's function `name`; 400 for a bad name, 404 for none. */

@@ -1,10 +1,10 @@
 /**
  * Function metadata in Postgres: functions, their immutable versions and the
  * content-addressed code they point to. The gateway owns these tables; workers
- * only read code blobs (see `worker/store/code-store.ts`).
+ * only read code blobs (see `worker/records/code-store.ts`).
  */
 import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../migrations/database.ts';
+import type { Database } from '../../worker/common/database.ts';
 import { codeBlobs, functions, functionVersions } from '../../migrations/schema.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { FunctionSettings } from '../deploy/function-settings.ts';

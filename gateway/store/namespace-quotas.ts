@@ -11,7 +11,7 @@
  */
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { codeBlobs, functions, functionVersions, namespaces } from '../../migrations/schema.ts';
-import { CODE_LIMITS } from '../../worker/code/code-limits.ts';
+import { CODE_LIMITS } from '../../worker/contract/limits.ts';
 import { HearthError } from '../errors.ts';
 import type { Transaction } from './provisioned-memory.ts';
 

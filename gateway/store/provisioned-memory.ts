@@ -11,7 +11,7 @@
  * see room for themselves and together exceed it.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import type { Database } from '../../migrations/database.ts';
+import type { Database } from '../../worker/common/database.ts';
 import { functions, functionVersions, namespaces } from '../../migrations/schema.ts';
 import { HearthError } from '../errors.ts';
 

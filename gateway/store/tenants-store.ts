@@ -1,6 +1,6 @@
 /** Namespaces and their API keys in Postgres (keys as SHA-256, plus a sealed copy for SigV4: `gateway/lambda/credential-seal.ts`). */
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import type { Database } from '../../migrations/database.ts';
+import type { Database } from '../../worker/common/database.ts';
 import { apiKeys, functions, invocationRollups, invocations, namespaces } from '../../migrations/schema.ts';
 
 export interface NamespaceView {

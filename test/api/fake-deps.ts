@@ -33,14 +33,15 @@ import {
 } from '../../gateway/store/functions-store.ts';
 import type { KeyView, LambdaCredentialRow, ListQuery, NamespaceDeletion, NamespaceView, TenantsStore } from '../../gateway/store/tenants-store.ts';
 import { UploadBudget } from '../../gateway/upload-budget.ts';
-import type { ControlMessage } from '../../worker/control-channel.ts';
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import { INT4_MAX } from '../../worker/storable.ts';
-import type { InvocationJob, InvocationQueue, InvocationState, WaitResult } from '../../worker/invocation-queue.ts';
-import { silentLogger, type Logger } from '../../worker/logger.ts';
-import type { QueuedCallRefusal } from '../../worker/queued-call-quota.ts';
-import type { InvocationRow } from '../../worker/store/invocations-store.ts';
-import type { WorkerReport } from '../../worker/worker-registry.ts';
+import type { ControlMessage } from '../../worker/contract/messages.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
+import { INT4_MAX } from '../../worker/common/storable.ts';
+import type { InvocationQueue, WaitResult } from '../../worker/common/redis/invocation-queue.ts';
+import type { InvocationJob, InvocationState } from '../../worker/contract/invocation-job.ts';
+import { silentLogger, type Logger } from '../../worker/common/logger.ts';
+import type { QueuedCallRefusal } from '../../worker/common/redis/queued-call-quota.ts';
+import type { InvocationRow } from '../../worker/common/invocations-store.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 
 export const PLATFORM_KEY = 'test-platform-key-0123456789';
 export const ADMIN_KEY = 'test-admin-key-0123456789';

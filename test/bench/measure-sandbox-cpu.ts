@@ -16,9 +16,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { CodeLinker } from '../../worker/code-linker.ts';
-import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
-import { SandboxFactory } from '../../worker/sandbox.ts';
+import { CodeLinker } from '../../worker/sandbox/code-linker.ts';
+import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
+import { SandboxFactory } from '../../worker/sandbox/sandbox.ts';
 
 const docker = new Docker();
 const SAMPLES = Number(process.env.SAMPLES ?? 8);

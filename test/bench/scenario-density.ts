@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { sleep } from '../helpers/wait.ts';
 import type { BenchContext } from './stack.ts';
 import { atMost, countBy, exactly, fmt, mean, summarize, type ScenarioResult } from './stats.ts';

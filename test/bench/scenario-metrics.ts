@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { openDatabase } from '../../migrations/database.ts';
-import { billedDuration, type InvocationOutcome, type StartKind } from '../../worker/invocation-outcome.ts';
-import type { InvocationJob } from '../../worker/invocation-queue.ts';
-import { insertInvocations } from '../../worker/store/invocations-store.ts';
+import { openDatabase } from '../../worker/common/database.ts';
+import { billedDuration, type InvocationOutcome, type StartKind } from '../../worker/contract/invocation-outcome.ts';
+import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
+import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { BENCH_DATABASE_URL, httpCall, type BenchContext } from './stack.ts';
 import { SUMMARY_HEADER, atMost, summarize, summaryRow, type ScenarioResult } from './stats.ts';
 

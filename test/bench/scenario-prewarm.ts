@@ -8,7 +8,7 @@
  */
 import { bareColdStart, BaselineNetwork } from './baselines.ts';
 import { deployAndCallOnce } from './scenario-cold.ts';
-import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { httpCall, type BenchContext } from './stack.ts';
 import {

@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { INVOCATION_QUEUE_NAME } from '../../worker/invocation-queue.ts';
-import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import { INVOCATION_QUEUE_NAME } from '../../worker/contract/invocation-job.ts';
+import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
 import { sleep } from '../helpers/wait.ts';
 import { REDIS_URL, type BenchStack, type HttpAnswer } from './stack.ts';
 

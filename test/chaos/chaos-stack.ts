@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import pg from 'pg';
 import { createAndMigrate } from '../../migrations/database.ts';
-import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
 import { RedisServer } from '../helpers/redis-server.ts';

@@ -10,7 +10,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 
 export const EXECUTION_MARKER = 'chaos-exec';
 

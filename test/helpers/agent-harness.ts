@@ -24,8 +24,8 @@ import {
   type InitMessage,
   type InitResultMessage,
   type InvokeResultMessage,
-} from '../../worker/agent-protocol.ts';
-import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
+} from '../../worker/sandbox/agent-protocol.ts';
+import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
 import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../../runtime-images/runtimes.ts';
 
 export const TEST_LABEL = 'io.hearth.test';

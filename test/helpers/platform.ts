@@ -15,20 +15,20 @@ import type { Server } from 'node:http';
 import { answerClientErrors } from '../../gateway/client-errors.ts';
 import type { GatewayLimits } from '../../gateway/config.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
-import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
-import { DockerContainerRuntime } from '../../worker/docker-container-runtime.ts';
+import { openDatabase, type DatabaseHandle } from '../../worker/common/database.ts';
+import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
 import { DEFAULT_NAMESPACE_QUOTAS } from '../../gateway/store/namespace-quotas.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB } from '../../gateway/store/provisioned-memory.ts';
-import { silentLogger, type Logger } from '../../worker/logger.ts';
-import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/queued-call-quota.ts';
-import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
-import { createPostgresCodeSource } from '../../worker/store/code-store.ts';
-import { createRedisConcurrencyGate } from '../../worker/concurrency-gate.ts';
-import type { PrewarmTarget } from '../../worker/sandbox-pool.ts';
-import { BatchingRecorder } from '../../worker/batching-recorder.ts';
-import { insertInvocations } from '../../worker/store/invocations-store.ts';
-import { listProvisionedVersions } from '../../worker/store/provisioned-store.ts';
-import { startWorkerService, type WorkerService } from '../../worker/worker-service.ts';
+import { silentLogger, type Logger } from '../../worker/common/logger.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/contract/limits.ts';
+import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
+import { createPostgresCodeSource } from '../../worker/records/code-store.ts';
+import { createRedisConcurrencyGate } from '../../worker/run/concurrency-gate.ts';
+import type { PrewarmTarget } from '../../worker/pool/sandbox-pool.ts';
+import { BatchingRecorder } from '../../worker/records/batching-recorder.ts';
+import { insertInvocations } from '../../worker/common/invocations-store.ts';
+import { listProvisionedVersions } from '../../worker/records/provisioned-store.ts';
+import { startWorkerService, type WorkerService } from '../../worker/run/worker-service.ts';
 
 /**
  * The gateway's limits in tests: the defaults, but namespace function and

@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../migrations/database.ts';
-import { BatchingRecorder } from '../../worker/batching-recorder.ts';
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import type { InvocationJob } from '../../worker/invocation-queue.ts';
-import { insertInvocations } from '../../worker/store/invocations-store.ts';
+import { openDatabase, type DatabaseHandle } from '../../worker/common/database.ts';
+import { BatchingRecorder } from '../../worker/records/batching-recorder.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
+import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
+import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { hostileNumber, hostileString, isStorable, seededRandom } from '../helpers/hostile-values.ts';
 
 let database: DatabaseHandle;

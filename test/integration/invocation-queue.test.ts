@@ -7,17 +7,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import { startInvocationConsumer, type InvocationConsumer } from '../../worker/invocation-consumer.ts';
-import {
-  InvocationPlatformError,
-  RetryLater,
-  openInvocationQueue,
-  type InvocationJob,
-  type InvocationQueue,
-} from '../../worker/invocation-queue.ts';
-import { createReplyPublisher } from '../../worker/invocation-replies.ts';
-import { redisOptionsFromUrl } from '../../worker/redis-connection.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
+import { startInvocationConsumer, type InvocationConsumer } from '../../worker/run/invocation-consumer.ts';
+import { InvocationPlatformError, RetryLater, openInvocationQueue, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
+import { createReplyPublisher } from '../../worker/common/redis/invocation-replies.ts';
+import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const redis = () => redisOptionsFromUrl(inject('redisUrl'));

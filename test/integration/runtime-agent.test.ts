@@ -8,7 +8,7 @@
 import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
-import { LOG_CAP_BYTES, type InitMessage } from '../../worker/agent-protocol.ts';
+import { LOG_CAP_BYTES, type InitMessage } from '../../worker/sandbox/agent-protocol.ts';
 import { agentSessions, fixture, type CodeFiles } from '../helpers/agent-harness.ts';
 
 const docker = new Dockerode();

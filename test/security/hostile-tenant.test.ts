@@ -8,8 +8,8 @@
  * by the tenant's own figures, or be blamed on the platform.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_CAP_BYTES } from '../../worker/agent-protocol.ts';
-import { SANDBOX_LABELS } from '../../worker/container-runtime.ts';
+import { LOG_CAP_BYTES } from '../../worker/sandbox/agent-protocol.ts';
+import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { pollHealth } from '../helpers/health-poll.ts';

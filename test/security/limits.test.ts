@@ -10,7 +10,7 @@ import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { call, deployFunction } from './security-harness.ts';
 
 const MiB = 1024 * 1024;
-/** The sandbox limits set by worker/docker-container-runtime.ts. */
+/** The sandbox limits set by worker/engine/docker-container-runtime.ts. */
 const TMP_MB = 64;
 const PIDS_LIMIT = 64;
 const NOFILE = 1024;

@@ -5,7 +5,7 @@
  * metadata or another sandbox.
  *
  * "timeout" below means the SYN was silently dropped by the host firewall
- * (infra/egress-network.ts). Without those rules the same connects answer:
+ * (worker/engine/egress-network.ts). Without those rules the same connects answer:
  * `ECONNREFUSED` from a host address where nothing listens on it, or
  * `connected` (this test's own listener binds every host address).
  */
@@ -16,7 +16,7 @@ import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { uniqueName } from '../helpers/packages.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
-import { EGRESS_GATEWAY, EGRESS_SUBNET, dockerResolvers, hostIpv4Addresses } from '../../infra/egress-network.ts';
+import { EGRESS_GATEWAY, EGRESS_SUBNET, dockerResolvers, hostIpv4Addresses } from '../../worker/engine/egress-network.ts';
 import { NET_PROBE, call, deployFunction } from './security-harness.ts';
 
 const INTERNET_HOST = 'registry.npmjs.org';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/queued-call-quota.ts';
+import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/contract/limits.ts';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';

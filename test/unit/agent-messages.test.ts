@@ -5,9 +5,9 @@ import {
   ERROR_TYPE_CAP_BYTES,
   ProtocolViolation,
   checkAgentMessage,
-} from '../../worker/agent-messages.ts';
-import { LOG_CAP_BYTES } from '../../worker/agent-protocol.ts';
-import { storableFloat, storableInt, storableText } from '../../worker/storable.ts';
+} from '../../worker/sandbox/agent-messages.ts';
+import { LOG_CAP_BYTES } from '../../worker/sandbox/agent-protocol.ts';
+import { storableFloat, storableInt, storableText } from '../../worker/common/storable.ts';
 import { hostileNumber, hostileString, isStorable, seededRandom } from '../helpers/hostile-values.ts';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

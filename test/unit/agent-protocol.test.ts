@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError, encodeFrame, encodeInvokeFrame } from '../../worker/agent-protocol.ts';
+import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError, encodeFrame, encodeInvokeFrame } from '../../worker/sandbox/agent-protocol.ts';
 
 describe('agent frames', () => {
   it('round-trips messages split at every byte boundary', () => {

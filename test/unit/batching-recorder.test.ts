@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BatchingRecorder, type RecordEntry } from '../../worker/batching-recorder.ts';
-import type { InvocationOutcome } from '../../worker/invocation-outcome.ts';
-import type { InvocationJob } from '../../worker/invocation-queue.ts';
+import { BatchingRecorder, type RecordEntry } from '../../worker/records/batching-recorder.ts';
+import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
+import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
 
 const entry = (id: string) => ({ job: { invocationId: id } as InvocationJob, outcome: { invocationId: id } as InvocationOutcome });
 

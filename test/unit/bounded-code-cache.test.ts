@@ -3,7 +3,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packUpload } from '../../gateway/deploy/upload-archive.ts';
-import { BoundedCodeCache } from '../../worker/code/bounded-code-cache.ts';
+import { BoundedCodeCache } from '../../worker/sandbox/bounded-code-cache.ts';
 import { removeTempDirs, tempDir, zipOf } from '../helpers/code-fixtures.ts';
 
 afterAll(removeTempDirs);

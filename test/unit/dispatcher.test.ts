@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, type DispatchStore } from '../../gateway/invoke/dispatcher.ts';
 import type { ResolvedVersion } from '../../gateway/store/functions-store.ts';
-import type { InvocationQueue } from '../../worker/invocation-queue.ts';
-import type { InvocationRow } from '../../worker/store/invocations-store.ts';
+import type { InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 
 const version: ResolvedVersion = {
   functionId: '00000000-0000-0000-0000-000000000001',
@@ -102,7 +102,7 @@ describe('idempotent async calls', () => {
       enqueue: async (job: { invocationId: string }) => {
         if (failNext) {
           failNext = false;
-          throw new (await import('../../worker/invocation-queue.ts')).QueueUnavailableError('redis away');
+          throw new (await import('../../worker/common/redis/invocation-queue.ts')).QueueUnavailableError('redis away');
         }
         // BullMQ ignores a second add of the same job id.
         if (!queued.includes(job.invocationId)) queued.push(job.invocationId);

@@ -2,7 +2,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packUpload } from '../../gateway/deploy/upload-archive.ts';
-import { extractCode, UnsafeCodeArchiveError } from '../../worker/code/extract-code.ts';
+import { extractCode, UnsafeCodeArchiveError } from '../../worker/sandbox/extract-code.ts';
 import { removeTempDirs, snapshot, tempDir, zipOf, type FixtureFile } from '../helpers/code-fixtures.ts';
 import { rawTarGz, type RawTarEntry } from '../helpers/raw-tar.ts';
 

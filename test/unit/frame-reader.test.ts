@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { checkAgentMessage } from '../../worker/agent-messages.ts';
-import { ProtocolError } from '../../worker/agent-protocol.ts';
-import { INLINE_FRAME_BYTES, readFrame } from '../../worker/frame-reader.ts';
+import { checkAgentMessage } from '../../worker/sandbox/agent-messages.ts';
+import { ProtocolError } from '../../worker/sandbox/agent-protocol.ts';
+import { INLINE_FRAME_BYTES, readFrame } from '../../worker/sandbox/frame-reader.ts';
 
 const frame = (text: string) => Buffer.from(text, 'utf8');
 const result = (value: string, pad = 0) => frame(`{"type":"invokeResult","id":"i","ok":true,"logs":"${'x'.repeat(pad)}","logsTruncated":false,"result":${value}}`);

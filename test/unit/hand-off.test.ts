@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HandOff } from '../../worker/hand-off.ts';
+import { HandOff } from '../../worker/pool/hand-off.ts';
 
 describe('hand-off to waiting calls', () => {
   beforeEach(() => vi.useFakeTimers());

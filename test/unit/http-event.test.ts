@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHttpEvent } from '../../gateway/invoke/http-event.ts';
-import { fromHttpResult, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, type HttpResult } from '../../worker/http-result.ts';
+import { fromHttpResult, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, type HttpResult } from '../../worker/common/http-result.ts';
 
 const base = {
   method: 'POST',

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IdleFreezer } from '../../worker/idle-freezer.ts';
-import { silentLogger } from '../../worker/logger.ts';
+import { IdleFreezer } from '../../worker/pool/idle-freezer.ts';
+import { silentLogger } from '../../worker/common/logger.ts';
 
 /** A fake engine: records calls; each pause/unpause resolves when the test says. */
 function fakeRuntime() {

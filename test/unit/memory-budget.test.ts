@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBudget } from '../../worker/memory-budget.ts';
+import { MemoryBudget } from '../../worker/pool/memory-budget.ts';
 
 describe('memory budget', () => {
   it('never reserves past the total', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parkedRetryMs } from '../../worker/concurrency-gate.ts';
+import { parkedRetryMs } from '../../worker/run/concurrency-gate.ts';
 
 describe('parked retry delay', () => {
   const middle = () => 0.5;

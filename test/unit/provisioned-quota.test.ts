@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allotProvisioned, type ProvisionedDemand } from '../../worker/provisioned-quota.ts';
-import { cpuCeiling } from '../../worker/cpu-limit.ts';
-import { procMeminfo, procStat } from '../../worker/proc-files.ts';
+import { allotProvisioned, type ProvisionedDemand } from '../../worker/pool/provisioned-quota.ts';
+import { cpuCeiling } from '../../worker/engine/cpu-limit.ts';
+import { procMeminfo, procStat } from '../../worker/engine/proc-files.ts';
 
 const demand = (key: string, namespace: string, memoryMb: number, minWarm: number): ProvisionedDemand => ({ key, namespace, memoryMb, minWarm });
 const held = (allotted: Map<string, number>, demands: ProvisionedDemand[], namespace?: string) =>

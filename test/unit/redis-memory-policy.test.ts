@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisMemoryWarnings } from '../../worker/redis-memory-policy.ts';
+import { redisMemoryWarnings } from '../../worker/common/redis/memory-policy.ts';
 
 describe('Redis memory policy check', () => {
   it('is quiet for a ceiling with noeviction', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RouteBook, chooseWorker } from '../../gateway/invoke/router.ts';
-import type { WorkerReport } from '../../worker/worker-registry.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 
 const now = new Date().toISOString();
 function worker(id: string, options: { inFlight?: number; concurrency?: number; warm?: Array<[string, number]>; runtimes?: string[] } = {}): WorkerReport {

@@ -9,7 +9,7 @@ import yazl from 'yazl';
 import { HearthError } from '../../gateway/errors.ts';
 import { UnpackMeter, DEFAULT_ARCHIVE_LIMITS as LIMITS } from '../../gateway/deploy/archive-limits.ts';
 import { DEFAULT_ARCHIVE_LIMITS, packUpload, type PackedCode } from '../../gateway/deploy/upload-archive.ts';
-import { extractCode } from '../../worker/code/extract-code.ts';
+import { extractCode } from '../../worker/sandbox/extract-code.ts';
 import { collect, listTar, removeTempDirs, snapshot, tarGzOf, tempDir, zeros, zipOf, type FixtureFile } from '../helpers/code-fixtures.ts';
 import { rawTarGz, tarEntry } from '../helpers/raw-tar.ts';
 import { rawZip } from '../helpers/raw-zip.ts';

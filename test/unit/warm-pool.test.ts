@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WarmPool } from '../../worker/warm-pool.ts';
+import { WarmPool } from '../../worker/pool/warm-pool.ts';
 
 type Member = { key: string; id: number };
 

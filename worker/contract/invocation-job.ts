@@ -1,0 +1,46 @@
+/**
+ * The job a gateway queues and a worker runs: the queues' names and what one
+ * job carries. Self-contained on purpose: a worker runs it without reading
+ * any metadata, so the gateway decides everything (version, limits) once.
+ */
+import { z } from 'zod';
+import { functionVersionSchema } from './function-version.ts';
+
+/** The queue any worker takes calls from. */
+export const INVOCATION_QUEUE_NAME = 'invocations';
+
+/** The queue only `workerId` takes calls from (calls routed to it). */
+export function workerQueueName(workerId: string): string {
+  return `${INVOCATION_QUEUE_NAME}-${workerId}`;
+}
+
+const nullableCount = z.number().int().min(0).max(2_147_483_647).nullable();
+
+export const invocationJobSchema = functionVersionSchema.extend({
+  invocationId: z.string().min(1).max(64),
+  /** Idle time before this version's containers are removed; null: the worker's default. */
+  keepAliveMs: nullableCount,
+  /** Most invocations of this function running at once; null: no limit. */
+  maxConcurrency: nullableCount,
+  /** Most invocations of all the namespace's functions running at once; null: no quota. */
+  namespaceQuota: nullableCount,
+  codeSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  mode: z.enum(['sync', 'async', 'http']),
+  /** The event as JSON text, already validated by the gateway. */
+  event: z.string(),
+  /** Epoch milliseconds when the gateway accepted the call. */
+  enqueuedAt: z.number().int().min(0),
+  /** The gateway waiting for this call (sync calls), or null. */
+  replyTo: z.string().min(1).max(64).nullable(),
+});
+
+/** Everything a worker needs to run one invocation. */
+export type InvocationJob = z.infer<typeof invocationJobSchema>;
+
+/** `answered`: still active in the queue, but its outcome was sent (the record is a moment away). */
+export type InvocationState = 'queued' | 'running' | 'answered' | 'finished' | 'unknown';
+
+/** What a completed job returns: just that its record is written (the outcome went by reply). */
+export interface JobReceipt {
+  status: 'succeeded' | 'failed' | 'throttled' | 'expired' | 'dead-letter';
+}

@@ -1,0 +1,49 @@
+/**
+ * What each worker tells everyone every few seconds (`worker-registry.ts`
+ * stores it): that it is alive, its pool by state and runtime, and which
+ * function versions it holds warm. Gateways route and pre-warm by it.
+ */
+
+export const REPORT_INTERVAL_MS = 2000;
+/** A report older than this is from a worker presumed dead. */
+export const STALE_MS = 10_000;
+
+/** Sandboxes of one kind by state. */
+export interface StateCounts {
+  busy: number;
+  warm: number;
+  prewarmed: number;
+}
+
+/** A worker's pool: sandboxes by state, overall and per runtime, and memory held. */
+export interface PoolStats extends StateCounts {
+  byRuntime: Record<string, StateCounts>;
+  memoryUsedMb: number;
+  memoryBudgetMb: number;
+}
+
+/** Idle and total containers of one function version on a worker. */
+export interface WarmEntry {
+  /** `functionId@version`, the pool key (`sandboxKey`). */
+  key: string;
+  namespace: string;
+  functionName: string;
+  version: number;
+  idle: number;
+  total: number;
+}
+
+export interface WorkerReport {
+  workerId: string;
+  host: string;
+  startedAt: string;
+  /** ISO time of this report. */
+  seenAt: string;
+  /** Most invocations it runs at once. */
+  concurrency: number;
+  /** Invocations running now. */
+  inFlight: number;
+  runtimes: string[];
+  pool: PoolStats;
+  warm: WarmEntry[];
+}

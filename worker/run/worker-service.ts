@@ -1,0 +1,291 @@
+/**
+ * A worker: consumes the invocation queue and runs each call in a sandbox
+ * from its pool (warm, pre-warmed or cold), within per-function concurrency
+ * limits and the worker's memory budget. Takes its ports as arguments;
+ * `main.ts` is what wires real clients in.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { RUNTIME_NAMES } from '../../runtime-images/runtimes.ts';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { RedisOptions } from 'ioredis';
+import type { CodeSource } from '../sandbox/code-cache.ts';
+import { BoundedCodeCache, DEFAULT_CODE_CACHE_BYTES } from '../sandbox/bounded-code-cache.ts';
+import { CodeLinker } from '../sandbox/code-linker.ts';
+import { parkedRetryMs, type ConcurrencyGate } from './concurrency-gate.ts';
+import { SANDBOX_LABELS, type ContainerRuntime } from '../engine/container-runtime.ts';
+import { subscribeControl, type ControlSubscription } from '../common/redis/control-channel.ts';
+import { createDeletedFunctions } from '../common/redis/deleted-functions.ts';
+import { openQueuedCallQuota } from '../common/redis/queued-call-quota.ts';
+import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from '../contract/invocation-outcome.ts';
+import { startInvocationConsumer } from './invocation-consumer.ts';
+import { RetryLater, type QueueConnection } from '../common/redis/invocation-queue.ts';
+import type { InvocationJob, JobReceipt } from '../contract/invocation-job.ts';
+import { createReplyPublisher } from '../common/redis/invocation-replies.ts';
+import { Invoker, type InvocationRecorder } from './invoker.ts';
+import type { Logger } from '../common/logger.ts';
+import { MemoryBudget } from '../pool/memory-budget.ts';
+import { SandboxFactory } from '../sandbox/sandbox.ts';
+import { SandboxPool, type PrewarmTarget, type ProvisionedVersion } from '../pool/sandbox-pool.ts';
+import type { PoolStats } from '../contract/worker-report.ts';
+import { createWorkerPrometheus } from '../records/worker-prometheus.ts';
+import { startReporting } from '../common/redis/worker-registry.ts';
+
+export interface WorkerSettings {
+  workerId: string;
+  /** Host directory for the code cache and sandbox sockets. */
+  stateDir: string;
+  concurrency: number;
+  keepAliveMs: number;
+  startTimeoutMs: number;
+  /** Sum of container memory limits this worker may hold. */
+  memoryBudgetMb: number;
+  prewarm: PrewarmTarget[];
+  /** How often to re-read which versions want `minWarm` containers. */
+  provisionIntervalMs: number;
+  /** An async call queued longer than this is not run but recorded as `expired`. */
+  maxEventAgeMs: number;
+  /** Where to serve Prometheus metrics (`/metrics`); undefined: not served (0: any free port). */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Idle time before a sandbox is frozen (docker pause); negative: never. Default 50 ms. */
+  pauseGraceMs?: number;
+  /** Fraction (0–1] of the memory budget one namespace's provisioned (`minWarm`) containers may hold. Default 0.5. */
+  provisionedShare?: number;
+  /** Unpacked code kept on disk, least recently used evicted first. Default 2 GiB. */
+  codeCacheBytes?: number;
+}
+
+export interface WorkerServiceOptions {
+  settings: WorkerSettings;
+  runtime: ContainerRuntime;
+  codeSource: CodeSource;
+  recorder: InvocationRecorder;
+  /** Versions whose `minWarm` containers this worker keeps. */
+  provisioned: () => Promise<ProvisionedVersion[]>;
+  gate: ConcurrencyGate;
+  queue: QueueConnection;
+  /** Where to listen for control broadcasts (deletions, deploys). */
+  redis: RedisOptions;
+  log: Logger;
+}
+
+export interface WorkerService {
+  /** Sandboxes by state, and memory held. */
+  stats(): PoolStats;
+  /** The port `/metrics` is served on, if it is. */
+  metricsPort: number | undefined;
+  /** Re-reads provisioned versions now and starts what is missing. */
+  reconcileProvisioned(): Promise<void>;
+  /** Stops taking work, lets running calls finish, removes every container. */
+  stop(): Promise<void>;
+}
+
+const receipt = (outcome: InvocationOutcome): JobReceipt => ({ status: outcome.status });
+
+export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
+  const { settings, runtime, log, gate } = options;
+  await runtime.ping();
+  const sandboxesDir = join(settings.stateDir, 'sandboxes', settings.workerId);
+  await removeLeftovers(runtime, settings.workerId, sandboxesDir, log);
+
+  await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
+  const pool = new SandboxPool({
+    factory: new SandboxFactory({
+      runtime,
+      sandboxesDir,
+      workerId: settings.workerId,
+      startTimeoutMs: settings.startTimeoutMs,
+    }),
+    codeCache: new BoundedCodeCache({
+      dir: join(settings.stateDir, 'code'),
+      source: options.codeSource,
+      maxBytes: settings.codeCacheBytes ?? DEFAULT_CODE_CACHE_BYTES,
+    }),
+    linker: new CodeLinker(),
+    budget: new MemoryBudget(settings.memoryBudgetMb),
+    defaultKeepAliveMs: settings.keepAliveMs,
+    prewarm: settings.prewarm,
+    log,
+    runtime,
+    ...(settings.pauseGraceMs !== undefined ? { pauseGraceMs: settings.pauseGraceMs } : {}),
+    ...(settings.provisionedShare !== undefined ? { provisionedShare: settings.provisionedShare } : {}),
+  });
+  const replies = createReplyPublisher(options.redis, options.queue.prefix);
+  const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
+  /** Tells a waiting caller the outcome and counts it (callers record first). */
+  const announce = (job: InvocationJob, outcome: InvocationOutcome) => {
+    if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
+    prometheus.observe(job, outcome);
+  };
+  /** A call that never ran: recorded first, then its caller told (read-your-writes, as the invoker does). */
+  const settleUnstarted = async (job: InvocationJob, outcome: InvocationOutcome) => {
+    await options.recorder.record(job, outcome);
+    announce(job, outcome);
+    return outcome;
+  };
+  const invoker = new Invoker({ pool, recorder: options.recorder, reply: announce });
+  const metricsPort =
+    settings.metricsPort === undefined ? undefined : await prometheus.listen(settings.metricsHost ?? '127.0.0.1', settings.metricsPort);
+
+  let reconciling: Promise<void> | null = null;
+  const reconcileProvisioned = () => {
+    reconciling ??= options
+      .provisioned()
+      .then((versions) => pool.setProvisioned(versions))
+      .catch((err: unknown) => log.warn('could not reconcile provisioned containers', { err }))
+      .finally(() => {
+        reconciling = null;
+      });
+    return reconciling;
+  };
+
+  const deleted = createDeletedFunctions(options.redis, options.queue.prefix);
+  const queuedQuota = openQueuedCallQuota(options.redis, options.queue.prefix);
+  const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
+    if (message.type === 'function-deleted' && message.functionId) {
+      deleted.noteDeleted(message.functionId);
+      pool.retire(message.functionId);
+      // Its parked calls would wait out their back-off; woken now, each ends as FunctionDeleted at once.
+      const scope = `function:${message.functionId}`;
+      gate
+        .takeAllParked(scope)
+        .then((parked) => Promise.all(parked.map((wakeName) => consumer.wake(wakeName))))
+        .catch(() => {});
+    }
+    if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
+  });
+
+  pool.replenish();
+  await reconcileProvisioned();
+  const provisionTimer = setInterval(() => void reconcileProvisioned(), settings.provisionIntervalMs);
+  provisionTimer.unref();
+
+  let inFlight = 0;
+  const consumer = startInvocationConsumer({
+    workerId: settings.workerId,
+    ...options.queue,
+    concurrency: settings.concurrency,
+    process: async (job) => {
+      inFlight++;
+      try {
+        // Checked first and for every call: the job carries all it needs to run, so only this stops a deleted function's queued calls.
+        if (await deleted.isDeleted(job.functionId)) {
+          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'failed', 'FunctionDeleted', `function "${job.functionName}" was deleted while this call was queued: not run`)));
+        }
+        const age = Date.now() - job.enqueuedAt;
+        if (job.replyTo === null && age > settings.maxEventAgeMs) {
+          const message = `queued for ${age} ms, past the maximum event age of ${settings.maxEventAgeMs} ms: not run`;
+          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'expired', 'Expired', message)));
+        }
+        // Limits that apply: the namespace's quota, then the function's own maximum.
+        const limits: Array<[scope: string, max: number]> = [];
+        if (job.namespaceQuota !== null) limits.push([`namespace:${job.namespace}`, job.namespaceQuota]);
+        if (job.maxConcurrency !== null) limits.push([`function:${job.functionId}`, job.maxConcurrency]);
+        if (limits.length === 0) return receipt(await invoker.run(job));
+        const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
+        const held: string[] = [];
+        // A freed slot wakes the oldest call parked on it (skipping any that started or went meanwhile).
+        const wakeParked = async (scope: string, first: string | null) => {
+          let next = first;
+          for (let tries = 0; next !== null && tries < 5; tries++) {
+            if (await consumer.wake(next)) return;
+            next = await gate.nextParked(scope);
+          }
+        };
+        const releaseAll = () =>
+          Promise.all(held.map((scope) => gate.release(scope, job.invocationId).then((next) => wakeParked(scope, next)).catch(() => {})));
+        for (const [scope, max] of limits) {
+          if (!(await gate.tryAcquire(scope, job.invocationId, max, leaseMs))) {
+            await releaseAll();
+            // Parked until a release wakes it; its own delay only covers a lost wake.
+            const delayMs = parkedRetryMs(Date.now() - job.enqueuedAt, job.replyTo !== null);
+            throw new RetryLater(delayMs, (wakeName) => gate.park(scope, wakeName, max, job.enqueuedAt));
+          }
+          held.push(scope);
+        }
+        try {
+          if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
+          return receipt(await invoker.run(job));
+        } finally {
+          await releaseAll();
+        }
+      } catch (err) {
+        if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
+        throw err;
+      } finally {
+        inFlight--;
+      }
+    },
+    onFinalFailure: (job, reason) => {
+      const dead = unstartedOutcome(job, 'dead-letter', 'PlatformError', `the platform failed this call on every attempt: ${reason}`);
+      settleUnstarted(job, dead).catch((err: unknown) => {
+        log.error('could not record a dead letter', { invocationId: job.invocationId, err });
+        announce(job, dead);
+      });
+    },
+    // Async calls were counted against their queued-call quotas by the gateway; a lost release expires on its own.
+    onLeft: (job) => {
+      if (job.replyTo === null) queuedQuota.release(job).catch((err: unknown) => log.warn('could not release a queued call', { invocationId: job.invocationId, err }));
+    },
+    onError: (err) => log.warn('queue consumer error', { err }),
+  });
+  const startedAt = new Date().toISOString();
+  const reporting = startReporting(options.redis, options.queue.prefix, settings.workerId, () => ({
+    workerId: settings.workerId,
+    host: hostname(),
+    startedAt,
+    seenAt: new Date().toISOString(),
+    concurrency: settings.concurrency,
+    inFlight,
+    runtimes: RUNTIME_NAMES,
+    pool: pool.stats(),
+    warm: pool.warmEntries().map((e) => ({
+      key: e.key,
+      namespace: e.fn.namespace,
+      functionName: e.fn.functionName,
+      version: e.fn.version,
+      idle: e.idle,
+      total: e.total,
+    })),
+  }));
+  log.info('worker started', {
+    workerId: settings.workerId,
+    concurrency: settings.concurrency,
+    memoryBudgetMb: settings.memoryBudgetMb,
+    prewarm: settings.prewarm,
+  });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    stats: () => pool.stats(),
+    metricsPort,
+    reconcileProvisioned,
+    stop() {
+      stopped ??= (async () => {
+        const t0 = Date.now();
+        clearInterval(provisionTimer);
+        await reporting.stop();
+        await consumer.close();
+        await control.close();
+        await deleted.close();
+        await queuedQuota.close();
+        await reconciling;
+        await gate.close();
+        await replies.close();
+        await prometheus.close();
+        await pool.close();
+        log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Removes containers and socket directories a previous run of this worker left. */
+async function removeLeftovers(runtime: ContainerRuntime, workerId: string, sandboxesDir: string, log: Logger): Promise<void> {
+  const ids = await runtime.list({ [SANDBOX_LABELS.managed]: 'true', [SANDBOX_LABELS.worker]: workerId });
+  await Promise.all(ids.map((id) => runtime.remove(id)));
+  if (ids.length > 0) log.info('removed containers left by a previous run', { count: ids.length });
+  await rm(sandboxesDir, { recursive: true, force: true });
+}

@@ -6,7 +6,8 @@
  */
 import { Hono } from 'hono';
 import { requireApiKey } from './auth.ts';
-import { sessionRoutes, type SessionSealer } from './dashboard-session.ts';
+import type { SessionSealer } from './dashboard-session.ts';
+import { sessionRoutes } from './routes/session-routes.ts';
 import { discardUnreadBody } from './early-answer.ts';
 import { answerErrors, routeNotFound } from './error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from './gateway-deps.ts';

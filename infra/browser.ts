@@ -4,7 +4,8 @@
  * browser of their own (playwright-core only drives this one).
  */
 import { existsSync } from 'node:fs';
-import { PrerequisiteError, aptInstall } from './prerequisites.ts';
+import { PrerequisiteError } from '../worker/common/host-binaries.ts';
+import { aptInstall } from './prerequisites.ts';
 
 /** Where the dashboard test expects the browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';

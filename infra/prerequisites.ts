@@ -6,7 +6,7 @@
  * is missing and how to fix it.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,24 +15,15 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { adminUrl } from '../migrations/database.ts';
 import { checkRedisMemoryPolicy } from '../worker/common/redis/memory-policy.ts';
+import { binaryPath, PrerequisiteError } from '../worker/common/host-binaries.ts';
 
 const run = promisify(execFile);
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hearth';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A prerequisite that cannot be had; the message says what to do. */
-export class PrerequisiteError extends Error {
-  override name = 'PrerequisiteError';
-}
-
 type Log = (line: string) => void;
 
-/** Where `binary` is, looking on PATH and in the sbin directories root's PATH may lack. */
-export function binaryPath(binary: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  return dirs.filter(Boolean).map((dir) => join(dir, binary)).find((path) => existsSync(path)) ?? null;
-}
 
 const onPath = (binary: string) => binaryPath(binary) !== null;
 

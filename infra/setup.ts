@@ -12,12 +12,12 @@ import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import {
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
-  PrerequisiteError,
   ensureDocker,
   ensurePostgres,
   ensureRedis,
   redact,
 } from './prerequisites.ts';
+import { PrerequisiteError } from '../worker/common/host-binaries.ts';
 
 export interface SetupOptions {
   databaseUrl: string;

@@ -34,7 +34,7 @@ import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { EGRESS_NETWORK } from './docker-container-runtime.ts';
-import { PrerequisiteError, binaryPath } from '../../infra/prerequisites.ts';
+import { PrerequisiteError, binaryPath } from '../common/host-binaries.ts';
 
 const run = promisify(execFile);
 

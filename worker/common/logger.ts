@@ -1,22 +1,39 @@
-/** One JSON object per line on stderr: small, greppable, no dependency. */
+import { pino } from 'pino';
+
+/**
+ * One JSON object per line on stderr: `time` (ISO), `level` (`info`, `warn`,
+ * `error`), `component`, `message` and the fields. Scripts read these lines
+ * (a process counts as started once it logs `"message":"worker started"`; the
+ * chaos report counts `level` and `message`), so the keys stay as they are.
+ * An error goes under `err` and is written with its type, message, stack and
+ * `cause` chain.
+ */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+// One pino for the process, each component a child. process.stderr, not
+// pino.destination: there, writes to a pipe or a file are synchronous, so the
+// last line before an exit is not lost.
+const root = pino(
+  {
+    base: undefined,
+    messageKey: 'message',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (level) => ({ level }) },
+    serializers: { err: pino.stdSerializers.errWithCause },
+  },
+  process.stderr,
+);
+
 export function createLogger(component: string): Logger {
-  const emit = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, component, message, ...fields };
-    for (const [key, value] of Object.entries(entry)) {
-      if (value instanceof Error) entry[key] = { name: value.name, message: value.message, stack: value.stack };
-    }
-    process.stderr.write(`${JSON.stringify(entry)}\n`);
-  };
+  const log = root.child({ component });
   return {
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
+    info: (m, f) => log.info(f ?? {}, m),
+    warn: (m, f) => log.warn(f ?? {}, m),
+    error: (m, f) => log.error(f ?? {}, m),
   };
 }
 

@@ -53,7 +53,7 @@ export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').upd
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 export function unauthorized(): HearthError {
-  return new HearthError(401, 'Unauthorized', 'missing or invalid API key: send "Authorization: Bearer <key>"');
+  return new HearthError('Unauthorized', 'missing or invalid API key: send "Authorization: Bearer <key>"');
 }
 
 /** The bearer token of a request, if it sent one. */
@@ -79,10 +79,10 @@ function sessionToken(c: Context, sessions: SessionSealer | undefined): string |
   if (values.length === 0) return null;
   const site = c.req.header('sec-fetch-site');
   if (values.length > 1 || c.req.header(DASHBOARD_HEADER) !== '1' || (site !== undefined && site !== 'same-origin')) {
-    throw new HearthError(401, 'Unauthorized', `a session cookie counts only on the dashboard's own requests (${DASHBOARD_HEADER}: 1, same origin)`);
+    throw new HearthError('Unauthorized', `a session cookie counts only on the dashboard's own requests (${DASHBOARD_HEADER}: 1, same origin)`);
   }
   const token = sessions.open(values[0]!);
-  if (token === null) throw new HearthError(401, 'Unauthorized', 'the dashboard session has expired or is not valid: sign in again');
+  if (token === null) throw new HearthError('Unauthorized', 'the dashboard session has expired or is not valid: sign in again');
   return token;
 }
 
@@ -96,7 +96,7 @@ function createKeyResolver(options: AuthOptions) {
     if (admin && timingSafeEqual(presented, admin)) {
       const namespace = requestedNamespace ?? 'default';
       if (!DNS_LABEL.test(namespace) || !(await options.keys.namespaceExists(namespace))) {
-        throw new HearthError(404, 'NamespaceNotFound', `namespace "${namespace.slice(0, 64)}" does not exist`);
+        throw new HearthError('NamespaceNotFound', `namespace "${namespace.slice(0, 64)}" does not exist`);
       }
       return { namespace, admin: true };
     }
@@ -143,5 +143,5 @@ export function optionalApiKey(options: AuthOptions): MiddlewareHandler<{ Variab
 
 /** Throws 403 unless the caller holds the admin key. */
 export function assertAdmin(c: Context<{ Variables: AuthVariables }>): void {
-  if (!c.get('admin')) throw new HearthError(403, 'Forbidden', 'this needs the admin key');
+  if (!c.get('admin')) throw new HearthError('Forbidden', 'this needs the admin key');
 }

@@ -3,15 +3,15 @@
  * over 16 KiB, malformed request lines) still get a JSON error body, never a
  * bare reset.
  */
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { statusOf, type ErrorCode } from './error-table.ts';
 
-const bodyFor = (code: string, message: string) => JSON.stringify({ error: { code, message } });
-
-function respond(socket: Duplex, status: string, code: string, message: string): void {
-  const body = bodyFor(code, message);
+function respond(socket: Duplex, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const status = statusOf(code);
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -22,11 +22,11 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     if (err.code === 'HPE_HEADER_OVERFLOW') {
-      respond(socket, '431 Request Header Fields Too Large', 'HeadersTooLarge', 'request headers are larger than 16 KiB');
+      respond(socket, 'HeadersTooLarge', 'request headers are larger than 16 KiB');
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      respond(socket, '408 Request Timeout', 'RequestTimeout', 'the request took too long to arrive');
+      respond(socket, 'RequestTimeout', 'the request took too long to arrive');
     } else {
-      respond(socket, '400 Bad Request', 'MalformedRequest', 'the HTTP request could not be parsed');
+      respond(socket, 'MalformedRequest', 'the HTTP request could not be parsed');
     }
   });
 }

@@ -14,7 +14,7 @@ import { HearthError } from './errors.ts';
 export function refuseServiceWorkerScripts(): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.header('service-worker') !== undefined) {
-      throw new HearthError(403, 'ServiceWorkerRefused', 'this gateway serves no service-worker scripts');
+      throw new HearthError('ServiceWorkerRefused', 'this gateway serves no service-worker scripts');
     }
     await next();
   };
@@ -29,7 +29,7 @@ export function functionsLiveElsewhere(functionBaseUrl: (requestUrl: URL) => str
   return async (c) => {
     const url = new URL(c.req.url);
     const base = functionBaseUrl(url);
-    throw new HearthError(421, 'WrongOrigin', `function endpoints are served on ${base}, not on the dashboard's origin`, {
+    throw new HearthError('WrongOrigin', `function endpoints are served on ${base}, not on the dashboard's origin`, {
       functionUrl: `${base}${url.pathname}${url.search}`.slice(0, 2048),
     });
   };

@@ -11,7 +11,7 @@ import { jsonSyntaxError } from '../worker/common/json-check.ts';
  */
 export function jsonText(bytes: Uint8Array, contentType: string | undefined): string {
   if (/^multipart\//i.test(contentType ?? '')) {
-    throw new HearthError(415, 'UnsupportedMediaType', 'send the event as a JSON body (Content-Type: application/json)');
+    throw new HearthError('UnsupportedMediaType', 'send the event as a JSON body (Content-Type: application/json)');
   }
   let text: string;
   try {

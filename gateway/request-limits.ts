@@ -11,7 +11,7 @@ export const MAX_DEPLOY_BYTES = CODE_LIMITS.maxUploadBytes + 256 * 1024;
 
 /** 413 `PayloadTooLarge` for a body over `maxSize` bytes. */
 export function tooLarge(what: string, maxSize: number): HearthError {
-  return new HearthError(413, 'PayloadTooLarge', `${what} is larger than ${maxSize} bytes`);
+  return new HearthError('PayloadTooLarge', `${what} is larger than ${maxSize} bytes`);
 }
 
 /**
@@ -62,7 +62,7 @@ export const BODY_IDLE_TIMEOUT_MS = 10_000;
  */
 export function watchIdleBody(incoming: IncomingMessage, idleMs = BODY_IDLE_TIMEOUT_MS): () => void {
   incoming.setTimeout(idleMs, () => {
-    incoming.destroy(new HearthError(408, 'RequestTimeout', `no body bytes arrived for ${idleMs / 1000} s`));
+    incoming.destroy(new HearthError('RequestTimeout', `no body bytes arrived for ${idleMs / 1000} s`));
   });
   return () => {
     incoming.setTimeout(0);
@@ -73,7 +73,7 @@ export function watchIdleBody(incoming: IncomingMessage, idleMs = BODY_IDLE_TIME
 export function declaredLength(c: Context): number | undefined {
   const declared = c.req.header('content-length');
   if (declared === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(declared.trim())) throw new HearthError(400, 'BadRequest', 'the Content-Length header is not a number');
+  if (!/^\d{1,15}$/.test(declared.trim())) throw new HearthError('BadRequest', 'the Content-Length header is not a number');
   return Number(declared);
 }
 

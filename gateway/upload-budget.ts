@@ -93,13 +93,12 @@ export class UploadBudget {
     if (bytes <= 0) return;
     if (this.inFlight(namespace) + bytes > this.limits.namespaceBytes) {
       throw new UploadBudgetError(
-        429,
         'TooManyUploads',
         `namespace "${namespace}" has ${formatMiB(this.inFlight(namespace))} of uploads in progress, and takes at most ${formatMiB(this.limits.namespaceBytes)} at once: retry when one has finished`,
       );
     }
     if (this.#total + bytes > this.limits.gatewayBytes) {
-      throw new UploadBudgetError(503, 'UploadCapacity', 'the gateway is receiving as many uploads as it can take right now; retry shortly');
+      throw new UploadBudgetError('UploadCapacity', 'the gateway is receiving as many uploads as it can take right now; retry shortly');
     }
   }
 }

@@ -6,12 +6,12 @@ import { HearthError } from '../errors.ts';
 
 /** 400 `InvalidArchive`: unreadable, or holds an entry we will not unpack. */
 export function invalidArchive(message: string): HearthError {
-  return new HearthError(400, 'InvalidArchive', message);
+  return new HearthError('InvalidArchive', message);
 }
 
 /** 413 `ArchiveTooLarge`: a size, count or compression-ratio cap was crossed. */
 export function archiveTooLarge(message: string): HearthError {
-  return new HearthError(413, 'ArchiveTooLarge', message);
+  return new HearthError('ArchiveTooLarge', message);
 }
 
 /** Keeps our own errors; wraps library errors (yauzl, tar parsing, zlib) as `InvalidArchive`. */

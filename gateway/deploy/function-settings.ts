@@ -144,11 +144,11 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
   const parsed = fieldsSchema.safeParse(fields);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => i.message);
-    throw new HearthError(400, 'InvalidParameter', problems.join('; '), { problems });
+    throw new HearthError('InvalidParameter', problems.join('; '), { problems });
   }
   const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
   if (maxConcurrency !== null && minWarm > maxConcurrency) {
-    throw new HearthError(400, 'InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
+    throw new HearthError('InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
       problems: [`minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`],
     });
   }

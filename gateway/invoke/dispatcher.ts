@@ -66,7 +66,7 @@ export class Dispatcher {
   /**
    * Queues the call and returns its id at once. With an idempotency key, a
    * repeat of the key (on the same function) within a day returns the first
-   * call's id and queues nothing. Throws 429 `TooManyQueuedCalls` when the
+   * call's id and queues nothing. Throws `TooManyQueuedCalls` when the
    * function or namespace has its quota of async calls queued.
    */
   async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
@@ -88,15 +88,15 @@ export class Dispatcher {
         throw err;
       }
     };
-    const enqueue = () => unavailableAs503(admitAndEnqueue());
+    const enqueue = () => namingWhatWasQueued(admitAndEnqueue());
     if (
       idempotencyKey !== undefined &&
-      !(await unavailableAs503(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey)))
+      !(await namingWhatWasQueued(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey)))
     ) {
       // Seen before. If an earlier attempt never got its job queued (it
-      // answered 503), queue it now: under the same id, a job already
+      // answered QueueUnavailable), queue it now: under the same id, a job already
       // queued is not added twice and a record is never written twice.
-      const state = await unavailableAs503(this.options.queue.state(invocationId, target.namespace));
+      const state = await namingWhatWasQueued(this.options.queue.state(invocationId, target.namespace));
       if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) await enqueue();
       return { invocationId, repeated: true };
     }
@@ -112,10 +112,10 @@ export class Dispatcher {
     const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
     let outcome: Awaited<ReturnType<InvocationQueue['enqueueAndWait']>>;
     try {
-      outcome = await unavailableAs503(this.waitWithRecordFallback(job, waitMs, throttleWaitMs));
+      outcome = await namingWhatWasQueued(this.waitWithRecordFallback(job, waitMs, throttleWaitMs));
     } catch (err) {
       if (!(err instanceof InvocationPlatformError)) throw err;
-      throw new HearthError(503, 'PlatformError', `the platform could not run invocation ${job.invocationId}: ${err.message}`, {
+      throw new HearthError('PlatformError', `the platform could not run invocation ${job.invocationId}: ${err.message}`, {
         invocationId: job.invocationId,
       });
     }
@@ -129,7 +129,6 @@ export class Dispatcher {
     const row = await this.options.store.findInvocation(target.namespace, job.invocationId);
     if (row) return outcomeFromRow(row);
     throw new HearthError(
-      503,
       'InvocationPending',
       `invocation ${job.invocationId} did not finish within ${waitMs} ms; it may still run: GET /v1/invocations/${job.invocationId}`,
       { invocationId: job.invocationId },
@@ -214,12 +213,11 @@ function throttledOutcome(job: InvocationJob, waitedMs: number): InvocationOutco
   );
 }
 
-/** 429: the function or its namespace has as many async calls (or bytes of events) queued as its quota allows. */
+/** `TooManyQueuedCalls`: the function or its namespace has as many async calls (or bytes of events) queued as its quota allows. */
 function tooManyQueued(job: InvocationJob, refusal: QueuedCallRefusal): HearthError {
   const owner = refusal.scope === 'function' ? `function "${job.functionName}"` : `namespace "${job.namespace}"`;
   const amount = refusal.what === 'calls' ? `${refusal.limit} async calls` : `${Math.floor(refusal.limit / (1024 * 1024))} MB of async events`;
   return new HearthError(
-    429,
     'TooManyQueuedCalls',
     `${owner} already has ${amount} queued, its quota; nothing was queued: retry once some of its calls have run`,
     { scope: refusal.scope, limit: refusal.limit, quota: refusal.what },
@@ -237,8 +235,8 @@ export function idempotentId(namespace: string, functionId: string, key: string)
 /** How often a sync call with no reply yet looks for its record. */
 const RECORD_POLL_MS = 1000;
 
-/** Redis away: the caller gets a definite 503 at once, and can retry. */
-async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
+/** Redis away: the caller is told at once (`QueueUnavailable`) whether anything was queued, and can retry. */
+async function namingWhatWasQueued<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
@@ -246,7 +244,6 @@ async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
       // A timed-out add may still land; only an unreachable queue is certain to hold nothing.
       const certain = !err.mayHaveQueued;
       throw new HearthError(
-        503,
         'QueueUnavailable',
         certain
           ? `${err.message}; nothing was queued, retry shortly`

@@ -5,29 +5,11 @@
  * thrown inside the Lambda routes ends here (`lambdaErrorOf`), never in the
  * platform's `{ "error": { code, message } }` shape.
  */
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isTransientDatabaseError } from '../../worker/common/database.ts';
-import { HearthError } from '../errors.ts';
+import { LAMBDA_ERROR_STATUS, lambdaTypeOf, type LambdaErrorType } from '../error-table.ts';
+import { knownError } from '../known-error.ts';
 
-const STATUS = {
-  ResourceNotFoundException: 404,
-  InvalidParameterValueException: 400,
-  ResourceConflictException: 409,
-  PreconditionFailedException: 412,
-  InvalidRequestContentException: 400,
-  RequestTooLargeException: 413,
-  UnrecognizedClientException: 403,
-  InvalidSignatureException: 403,
-  IncompleteSignatureException: 400,
-  MissingAuthenticationTokenException: 403,
-  UnknownOperationException: 404,
-  TooManyRequestsException: 429,
-  CodeStorageExceededException: 400,
-  ServiceException: 500,
-} as const satisfies Record<string, ContentfulStatusCode>;
-
-export type LambdaErrorType = keyof typeof STATUS;
+export type { LambdaErrorType };
 
 /** A Lambda API error; `extra` fields join the body (e.g. `Reason` for throttling). */
 export class LambdaError extends Error {
@@ -41,7 +23,7 @@ export class LambdaError extends Error {
   }
 
   get status(): ContentfulStatusCode {
-    return STATUS[this.type];
+    return LAMBDA_ERROR_STATUS[this.type];
   }
 }
 
@@ -61,33 +43,22 @@ export function lambdaErrorResponse(err: LambdaError, requestId: string): Respon
 
 /**
  * Translates what the shared platform code throws (validation, archives,
- * dispatch, body limits) into the nearest Lambda error. Returns null for an
- * unexpected fault, which the caller logs and answers as ServiceException.
+ * dispatch, body limits) into its Lambda error, by the error table's code
+ * (`error-table.ts`). Returns null for an unexpected fault, which the caller
+ * logs and answers as ServiceException.
  */
 export function lambdaErrorOf(err: unknown): LambdaError | null {
   if (err instanceof LambdaError) return err;
-  if (err instanceof HearthError) {
-    if (err.code === 'InvalidJson' || err.code === 'UnsupportedMediaType') {
-      return new LambdaError('InvalidRequestContentException', `Could not parse request body into json: ${err.message}`);
-    }
-    if (err.status === 413) return new LambdaError('RequestTooLargeException', err.message);
-    // Lambda's own answer when a deploy would pass the account's code storage (Hearth: a namespace quota).
-    if (err.code === 'QuotaExceeded' && (err.details?.quota === 'codeBytes' || err.details?.quota === 'uploadBytes')) {
-      return new LambdaError('CodeStorageExceededException', err.message, err.details);
-    }
-    if (err.status === 404) return new LambdaError('ResourceNotFoundException', err.message);
-    if (err.status === 409) return new LambdaError('ResourceConflictException', err.message);
-    if (err.status === 429) return new LambdaError('TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
-    if (err.status >= 400 && err.status < 500) return new LambdaError('InvalidParameterValueException', err.message);
-    return new LambdaError('ServiceException', err.message);
+  const known = knownError(err);
+  if (!known) return null;
+  const type = lambdaTypeOf(known.code, known.details);
+  switch (type) {
+    case 'CodeStorageExceededException':
+      return new LambdaError(type, known.message, known.details);
+    case 'TooManyRequestsException':
+      return new LambdaError(type, known.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    default:
+      // Lambda's own wording for a body it cannot read as JSON.
+      return new LambdaError(type, known.code === 'InvalidJson' || known.code === 'UnsupportedMediaType' ? `Could not parse request body into json: ${known.message}` : known.message);
   }
-  if (isTransientDatabaseError(err)) {
-    return new LambdaError('ServiceException', 'the platform database is unreachable right now; retry shortly');
-  }
-  if (err instanceof HTTPException) {
-    return err.status === 413
-      ? new LambdaError('RequestTooLargeException', err.message)
-      : new LambdaError('InvalidRequestContentException', err.message);
-  }
-  return null;
 }

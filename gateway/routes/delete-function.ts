@@ -22,7 +22,7 @@ export async function deleteFunctionAndQueuedCalls(deps: Pick<GatewayDeps, 'func
     await deps.queue.markFunctionDeleted(existing.functionId);
   } catch (err) {
     if (!(err instanceof QueueUnavailableError)) throw err;
-    throw new HearthError(503, 'QueueUnavailable', `${err.message}; the function was not deleted, retry shortly`);
+    throw new HearthError('QueueUnavailable', `${err.message}; the function was not deleted, retry shortly`);
   }
   return deps.functions.delete(namespace, name);
 }

@@ -35,7 +35,6 @@ export function deployFunctionRoute(deps: GatewayDeps) {
     const contentType = c.req.header('content-type') ?? '';
     if (!/^multipart\/form-data\s*;/i.test(contentType)) {
       throw new HearthError(
-        415,
         'UnsupportedMediaType',
         'deploy with Content-Type multipart/form-data: a file field "code" and fields runtime, handler, memoryMb, timeoutMs, env',
       );

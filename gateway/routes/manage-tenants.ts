@@ -74,7 +74,7 @@ export function manageTenantsRoute(deps: GatewayDeps) {
         throw badRequest('InvalidName', 'name must be 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit');
       }
       const created = await deps.tenants.createNamespace(name, parseQuota(body.concurrencyQuota));
-      if (!created) throw new HearthError(409, 'NamespaceExists', `namespace "${name}" already exists`);
+      if (!created) throw new HearthError('NamespaceExists', `namespace "${name}" already exists`);
       // Gateways that looked for it a moment ago remember it as absent.
       await deps.announce({ type: 'namespace-changed', namespace: name });
       return c.json(created, 201);
@@ -118,7 +118,7 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       const deletion = await deps.tenants.deleteNamespace(ns);
       if (deletion.result === 'not-found') throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       if (deletion.result === 'has-functions') {
-        throw new HearthError(409, 'NamespaceNotEmpty', `namespace "${ns}" still holds ${deletion.functions} function(s); delete them first`, {
+        throw new HearthError('NamespaceNotEmpty', `namespace "${ns}" still holds ${deletion.functions} function(s); delete them first`, {
           functions: deletion.functions,
         });
       }

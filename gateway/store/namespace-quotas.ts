@@ -46,7 +46,7 @@ export const QUOTA_RANGES: Readonly<Record<keyof NamespaceQuotas, { min: number;
 
 /** A quota a write would exceed: 409 `QuotaExceeded` with `{quota, limit, used}` (and `requested` when it applies). */
 export function quotaExceeded(quota: string, limit: number, used: number, message: string, requested?: number): HearthError {
-  return new HearthError(409, 'QuotaExceeded', message, { quota, limit, used, ...(requested !== undefined ? { requested } : {}) });
+  return new HearthError('QuotaExceeded', message, { quota, limit, used, ...(requested !== undefined ? { requested } : {}) });
 }
 
 /** The namespace's quotas: its row's values where set, `defaults` elsewhere. */

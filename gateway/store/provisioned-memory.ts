@@ -55,7 +55,6 @@ export async function assertProvisionedMemoryFits(
   const limit = row?.limit ?? defaultLimitMb;
   if (others + wanted <= limit) return;
   throw new HearthError(
-    409,
     'QuotaExceeded',
     `namespace "${namespace}" may hold at most ${limit} MB of provisioned memory (minWarm × memoryMb over its functions' latest versions); ` +
       `its other functions hold ${others} MB and "${name}" would hold ${wanted} MB (minWarm ${next.minWarm} × ${next.memoryMb} MB). ` +

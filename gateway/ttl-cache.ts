@@ -1,41 +1,45 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * A small cache of async lookups with a time to live, for answers the hot
- * path needs on every call (key → namespace, namespace → quota). Failures
- * and misses are not kept, except that a lookup that fails while a stale
+ * path needs on every call (key → namespace, namespace → quota). Callers
+ * asking for one key at once share one lookup. Failures and misses (`null`,
+ * `undefined`) are not kept, except that a lookup that fails while a stale
  * value exists returns the stale value (Postgres briefly away must not stop
- * calls that were working a moment ago).
+ * calls that were working a moment ago); each call while it fails tries the
+ * lookup again. Past `maxEntries` the least recently used answer goes.
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
-  private readonly inFlight = new Map<string, Promise<V>>();
+  // Boxed, so a miss is an answer like any other to lru-cache (it treats an
+  // undefined result as an aborted fetch) and `get` can drop it.
+  private readonly entries: LRUCache<string, { value: V }>;
 
-  constructor(
-    private readonly load: (key: string) => Promise<V>,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
+  constructor(load: (key: string) => Promise<V>, ttlMs: number, maxEntries = 10_000) {
+    this.entries = new LRUCache<string, { value: V }>({
+      max: maxEntries,
+      ttl: ttlMs,
+      // Date.now looked up at each call (lru-cache keeps the `performance` it
+      // found at load, and takes a start time of 0 for "no TTL"), so a test's
+      // fake clock moves it.
+      perf: { now: () => Date.now() },
+      fetchMethod: async (key) => ({ value: await load(key) }),
+      // A failed reload leaves the expired entry in place for the fallback.
+      noDeleteOnFetchRejection: true,
+      // delete() during a lookup: its callers still get the answer; the cache does not keep it.
+      ignoreFetchAbort: true,
+    });
+  }
 
   async get(key: string): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > Date.now()) return hit.value;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.load(key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    try {
-      const value = await pending;
-      if (value !== null && value !== undefined) {
-        if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-        this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
-      } else {
-        this.entries.delete(key);
-      }
-      return value;
-    } catch (err) {
-      if (hit) return hit.value;
+    const box = await this.entries.fetch(key).catch((err: unknown) => {
+      const stale = this.entries.peek(key, { allowStale: true });
+      if (stale) return stale;
       throw err;
-    }
+    });
+    // Never undefined: the fetch method always resolves to a box.
+    const { value } = box!;
+    if (value === null || value === undefined) this.entries.delete(key);
+    return value;
   }
 
   delete(key: string): void {

@@ -1,9 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { BatchingRecorder, type RecordEntry } from '../../worker/records/batching-recorder.ts';
-import type { InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
 import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
+import { succeeded } from '../api/fakes/invocation-queue.ts';
 
-const entry = (id: string) => ({ job: { invocationId: id } as InvocationJob, outcome: { invocationId: id } as InvocationOutcome });
+/** A whole job of call `id`: the recorder only reads its id, but gets what a worker would hand it. */
+const job = (id: string): InvocationJob => ({
+  invocationId: id,
+  functionId: '00000000-0000-4000-8000-000000000001',
+  namespace: 'default',
+  functionName: 'f',
+  version: 1,
+  runtime: 'nodejs20',
+  handler: 'index.handler',
+  memoryMb: 128,
+  timeoutMs: 1000,
+  env: {},
+  network: 'none',
+  keepAliveMs: null,
+  maxConcurrency: null,
+  namespaceQuota: null,
+  codeSha256: '0'.repeat(64),
+  mode: 'async',
+  event: '{}',
+  enqueuedAt: 0,
+  replyTo: null,
+});
+const entry = (id: string) => ({ job: job(id), outcome: succeeded(job(id)) });
 
 describe('batching recorder', () => {
   it('writes a lone record at once and batches what arrives while a write is in flight', async () => {
@@ -45,12 +67,11 @@ describe('batching recorder', () => {
       },
       { onRefused: (_err, e) => refused.push(e.job.invocationId) },
     );
-    const outcome = (id: string, logs: string) =>
-      ({ invocationId: id, logs, result: '"r"', error: null, logsTruncated: false }) as unknown as InvocationOutcome;
-    const first = recorder.record({ invocationId: 'first' } as InvocationJob, outcome('first', 'ok'));
+    const outcome = (id: string, logs: string) => ({ ...succeeded(job(id), '"r"'), logs });
+    const first = recorder.record(job('first'), outcome('first', 'ok'));
     const ids = Array.from({ length: 9 }, (_, i) => `c${i}`);
     const all = ids.map((id, i) =>
-      recorder.record({ invocationId: id } as InvocationJob, outcome(id, i === 4 ? 'poison' : `clean ${id}`)),
+      recorder.record(job(id), outcome(id, i === 4 ? 'poison' : `clean ${id}`)),
     );
     release();
     await Promise.all([first, ...all]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, type DispatchStore } from '../../gateway/invoke/dispatcher.ts';
 import type { ResolvedVersion } from '../../gateway/store/functions-store.ts';
-import type { InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
-import type { InvocationRow } from '../../worker/common/invocations-store.ts';
+import { QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import { FakeInvocationQueue, invocationRow } from '../api/fakes/invocation-queue.ts';
 
 const version: ResolvedVersion = {
   functionId: '00000000-0000-0000-0000-000000000001',
@@ -22,29 +22,9 @@ const version: ResolvedVersion = {
   codeSha256: '0'.repeat(64),
 };
 
-const row = (id: string): InvocationRow =>
-  ({
-    id,
-    functionName: 'f',
-    version: 1,
-    status: 'succeeded',
-    result: '"from the record"',
-    errorCode: null,
-    coldStart: false,
-    startKind: 'warm',
-    queuedAt: new Date(),
-    startedAt: new Date(),
-    finishedAt: new Date(),
-    queueWaitMs: 0,
-    acquireMs: 0,
-    initMs: 0,
-    durationMs: 1,
-    billedMs: 1,
-    memoryMb: 128,
-    logs: '',
-    logsTruncated: false,
-    concurrency: 1,
-  }) as unknown as InvocationRow;
+/** A finished record of call `id`, as the store finds it when the reply was lost. */
+const row = (id: string) =>
+  invocationRow({ id, namespace: 'default', functionId: version.functionId, functionName: 'f', result: '"from the record"', logs: '' });
 
 
 /** A store that resolves every call to `version` and has no records, but for what a test overrides. */
@@ -64,13 +44,11 @@ function fakes(recordAfterMs: number) {
     findInvocation: async (_ns, id) => (Date.now() - started >= recordAfterMs && id === enqueued ? row(id) : null),
   });
   // A queue whose replies never arrive.
-  const queue = {
-    replyTo: 'gw',
-    enqueueAndWait: (job: { invocationId: string }, waitMs: number) => {
-      enqueued = job.invocationId;
-      return new Promise((resolve) => setTimeout(() => resolve(null), waitMs));
-    },
-  } as unknown as InvocationQueue;
+  const queue: InvocationQueue = new FakeInvocationQueue();
+  queue.enqueueAndWait = (job, waitMs) => {
+    enqueued = job.invocationId;
+    return new Promise((resolve) => setTimeout(() => resolve(null), waitMs));
+  };
   return { store, queue };
 }
 
@@ -91,26 +69,23 @@ describe('idempotent async calls', () => {
     const queued: string[] = [];
     const released: string[] = [];
     let failNext = true;
-    const queue = {
-      replyTo: 'gw',
-      claimIdempotencyKey: async (ns: string, functionId: string, key: string) => {
-        const k = `${ns}/${functionId}/${key}`;
-        if (claimed.has(k)) return false;
-        claimed.add(k);
-        return true;
-      },
-      enqueue: async (job: { invocationId: string }) => {
-        if (failNext) {
-          failNext = false;
-          throw new (await import('../../worker/common/redis/invocation-queue.ts')).QueueUnavailableError('redis away');
-        }
-        // BullMQ ignores a second add of the same job id.
-        if (!queued.includes(job.invocationId)) queued.push(job.invocationId);
-      },
-      state: async (id: string) => (queued.includes(id) ? 'queued' : 'unknown'),
-      admitQueued: async () => null,
-      releaseQueued: async (job: { invocationId: string }) => void released.push(job.invocationId),
-    } as unknown as InvocationQueue;
+    const queue: InvocationQueue = new FakeInvocationQueue();
+    queue.claimIdempotencyKey = async (ns, functionId, key) => {
+      const k = `${ns}/${functionId}/${key}`;
+      if (claimed.has(k)) return false;
+      claimed.add(k);
+      return true;
+    };
+    queue.enqueue = async (job) => {
+      if (failNext) {
+        failNext = false;
+        throw new QueueUnavailableError('redis away');
+      }
+      // BullMQ ignores a second add of the same job id.
+      if (!queued.includes(job.invocationId)) queued.push(job.invocationId);
+    };
+    queue.state = async (id) => (queued.includes(id) ? 'queued' : 'unknown');
+    queue.releaseQueued = async (job) => void released.push(job.invocationId);
     const store = storeWith();
     const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
     const target = { namespace: 'default', name: 'f' };
@@ -133,11 +108,9 @@ describe('idempotent async calls', () => {
 describe('queued-call quotas', () => {
   it('refuses an async call with 429 TooManyQueuedCalls when a quota is full, and queues nothing', async () => {
     const queued: string[] = [];
-    const queue = {
-      replyTo: 'gw',
-      admitQueued: async () => ({ scope: 'function', what: 'bytes', limit: 64 * 1024 * 1024 }),
-      enqueue: async (job: { invocationId: string }) => void queued.push(job.invocationId),
-    } as unknown as InvocationQueue;
+    const queue: InvocationQueue = new FakeInvocationQueue();
+    queue.admitQueued = async () => ({ scope: 'function', what: 'bytes', limit: 64 * 1024 * 1024 });
+    queue.enqueue = async (job) => void queued.push(job.invocationId);
     const store = storeWith();
     const dispatcher = new Dispatcher({ store, queue, syncGraceMs: 1000, throttleWaitMs: 0 });
     const refused = dispatcher.dispatchAsync({ namespace: 'default', name: 'f' }, '{}');

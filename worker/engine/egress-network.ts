@@ -33,6 +33,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
+import ipaddr from 'ipaddr.js';
 import { EGRESS_NETWORK } from './docker-container-runtime.ts';
 import { PrerequisiteError, binaryPath } from '../common/host-binaries.ts';
 
@@ -273,7 +274,7 @@ export function dockerResolvers(): string[] {
   };
   let servers = read('/etc/resolv.conf');
   if (servers.length > 0 && servers.every((s) => s === '127.0.0.53')) servers = read('/run/systemd/resolve/resolv.conf');
-  return servers.filter((s) => ipv4ToInt(s) !== null);
+  return servers.filter((s) => ipaddr.IPv4.isValidFourPartDecimal(s));
 }
 
 /** One IPv4 address of this host, with its interface and prefix length. */
@@ -308,11 +309,12 @@ async function hostNetworks(): Promise<string[]> {
   const nets = new Set<string>();
   for (const a of await hostIpv4Addresses()) {
     if (a.interface === EGRESS_BRIDGE || isBlocked(a.address, [])) continue;
-    nets.add(a.prefix >= 16 ? networkOf(a.address, a.prefix) : `${a.address}/32`);
+    nets.add(a.prefix >= 16 ? `${ipaddr.IPv4.networkAddressFromCIDR(`${a.address}/${a.prefix}`)}/${a.prefix}` : `${a.address}/32`);
   }
   return [...nets].sort();
 }
 
+/** In a blocked range or in one of `extra` (CIDR); false for anything that is not a dotted-quad IPv4 address. */
 function isBlocked(ip: string, extra: string[]): boolean {
   return [...BLOCKED_IPV4_RANGES, ...extra].some((cidr) => inCidr(ip, cidr));
 }
@@ -321,26 +323,6 @@ function isLoopback(ip: string): boolean {
   return inCidr(ip, '127.0.0.0/8');
 }
 
-function ipv4ToInt(ip: string): number | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
 function inCidr(ip: string, cidr: string): boolean {
-  const [base = '', bits = '32'] = cidr.split('/');
-  const a = ipv4ToInt(ip);
-  const b = ipv4ToInt(base);
-  if (a === null || b === null) return false;
-  const mask = maskOf(Number(bits));
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
-}
-
-function networkOf(ip: string, prefix: number): string {
-  const n = ((ipv4ToInt(ip) ?? 0) & maskOf(prefix)) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.')}/${prefix}`;
+  return ipaddr.IPv4.isValidFourPartDecimal(ip) && ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parseCIDR(cidr));
 }

@@ -6,11 +6,10 @@
  * and PublishVersion only names the version `$LATEST` already is.
  */
 import { Hono, type Context } from 'hono';
-import { assertFunctionName, assertHandlerFileExists } from '../deploy/function-settings.ts';
-import { packUpload } from '../deploy/upload-archive.ts';
+import { assertFunctionName } from '../deploy/function-settings.ts';
+import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps } from '../gateway-deps.ts';
-import { deleteFunctionAndQueuedCalls } from '../routes/delete-function.ts';
-import type { FunctionDetails, NewCode, VersionSettings, VersionView } from '../store/functions-store.ts';
+import type { FunctionDetails } from '../store/functions-store.ts';
 import { functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
@@ -26,6 +25,13 @@ import {
 import { functionConfiguration } from './lambda-shapes.ts';
 
 export function manageFunctionsRoute(deps: GatewayDeps) {
+  const service = createFunctionService({
+    functions: deps.functions,
+    queue: deps.queue,
+    announce: (message) => deps.announce(message),
+    log: deps.log,
+    via: 'lambda-api',
+  });
   /** The unqualified function a path names, and its current state. */
   const existing = async (c: Context<LambdaEnv>): Promise<{ name: string; fn: FunctionDetails }> => {
     const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '');
@@ -34,7 +40,6 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
     if (!fn) throw functionNotFound(c.get('region'), name);
     return { name, fn };
   };
-  const changed = (c: Context<LambdaEnv>, name: string) => deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
 
   return new Hono<LambdaEnv>()
     .post('/2015-03-31/functions', async (c) => {
@@ -46,11 +51,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       const settings = settingsFrom(input, null);
       const namespace = c.get('namespace');
       if (await deps.functions.get(namespace, name)) throw new LambdaError('ResourceConflictException', `Function already exist: ${name}`);
-      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input.Code, input.zip) });
-      assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
-      const fn = await deps.functions.createVersion(namespace, name, settings, packed);
-      deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256, via: 'lambda-api' });
-      await changed(c, name);
+      const fn = await service.deploy({ namespace, name, settings, code: { filename: 'function.zip', bytes: zipFileOf(input.Code, input.zip) } });
       const configuration = functionConfiguration(fn.latest, {
         region: c.get('region'),
         name,
@@ -63,13 +64,13 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
     .put('/2015-03-31/functions/:name/code', async (c) => {
       const input = await parseUpdateCode(c.get('body'));
       const { name, fn } = await existing(c);
-      const packed = await packUpload({ filename: 'function.zip', bytes: zipFileOf(input, input.zip) });
+      const code = { filename: 'function.zip', bytes: zipFileOf(input, input.zip) };
       // The handler must still be there: Hearth refuses a package its handler cannot load.
-      assertHandlerFileExists(fn.latest.runtime, fn.latest.handler, packed.files);
-      if (input.DryRun) return c.json(functionConfiguration(fn.latest, { region: c.get('region'), name, as: '$LATEST' }));
-      const updated = await deps.functions.createVersion(c.get('namespace'), name, settingsOf(fn.latest), packed);
-      deps.log.info('function deployed', { name, version: updated.latestVersion, sha256: packed.sha256, via: 'lambda-api' });
-      await changed(c, name);
+      if (input.DryRun) {
+        await service.checkCode(fn.latest, code);
+        return c.json(functionConfiguration(fn.latest, { region: c.get('region'), name, as: '$LATEST' }));
+      }
+      const updated = await service.updateCode({ namespace: c.get('namespace'), name, current: fn.latest, code });
       return c.json(functionConfiguration(updated.latest, { region: c.get('region'), name, as: input.Publish ? 'version' : '$LATEST' }));
     })
     .put('/2015-03-31/functions/:name/configuration', async (c) => {
@@ -77,10 +78,7 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       refuseUnsupported(input);
       const { name, fn } = await existing(c);
       const settings = settingsFrom(input, fn.latest);
-      // Lambda does not look for the handler's file on a configuration change either: a wrong one fails at invoke.
-      const updated = await deps.functions.createVersion(c.get('namespace'), name, settings, sameCodeAs(fn.latest));
-      deps.log.info('function reconfigured', { name, version: updated.latestVersion, via: 'lambda-api' });
-      await changed(c, name);
+      const updated = await service.updateSettings({ namespace: c.get('namespace'), name, current: fn.latest, settings });
       const configuration = functionConfiguration(updated.latest, {
         region: c.get('region'),
         name,
@@ -113,37 +111,8 @@ export function manageFunctionsRoute(deps: GatewayDeps) {
       if (qualifier !== undefined) {
         throw new LambdaError('InvalidParameterValueException', 'Hearth cannot delete a single version; delete without a Qualifier to remove the function and all its versions.');
       }
-      const namespace = c.get('namespace');
-      const functionId = await deleteFunctionAndQueuedCalls(deps, namespace, name);
+      const functionId = await service.delete({ namespace: c.get('namespace'), name });
       if (!functionId) throw functionNotFound(region, name);
-      // Best effort, as for DELETE /v1/functions: a worker that misses this drops the containers at keep-alive.
-      await deps.announce({ type: 'function-deleted', namespace, name, functionId });
-      deps.log.info('function deleted', { name, via: 'lambda-api' });
       return c.body(null, 204);
     });
-}
-
-/** A version's settings, exactly the fields a new version is created from. */
-function settingsOf(v: VersionView): VersionSettings {
-  return {
-    runtime: v.runtime,
-    handler: v.handler,
-    memoryMb: v.memoryMb,
-    timeoutMs: v.timeoutMs,
-    env: v.env,
-    keepAliveMs: v.keepAliveMs,
-    minWarm: v.minWarm,
-    maxConcurrency: v.maxConcurrency,
-    network: v.network,
-    public: v.public,
-  };
-}
-
-/**
- * The code of an existing version, to create a version with new settings and
- * the same code: only its address (`tarGz: null` reuses the stored blob, and
- * the new version's foreign key fails if it were ever gone).
- */
-function sameCodeAs(v: VersionView): NewCode {
-  return { sha256: v.codeSha256, tarGz: null, format: v.codeFormat, fileCount: 0, unpackedBytes: 0 };
 }

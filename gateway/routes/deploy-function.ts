@@ -2,9 +2,9 @@
 import { Hono } from 'hono';
 import { boundaryOf } from '../deploy/multipart-parser.ts';
 import { readDeployForm, type DeployForm } from '../deploy/read-deploy-form.ts';
-import { packUpload } from '../deploy/upload-archive.ts';
-import { assertFunctionName, assertHandlerFileExists, parseFunctionSettings } from '../deploy/function-settings.ts';
+import { assertFunctionName, parseFunctionSettings } from '../deploy/function-settings.ts';
 import { HearthError, badRequest } from '../errors.ts';
+import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { MAX_DEPLOY_BYTES, declaredLength, requestBodyChunks, tooLarge } from '../request-limits.ts';
 
@@ -26,6 +26,7 @@ const MAX_FIELD_BYTES = 64 * 1024;
 
 export function deployFunctionRoute(deps: GatewayDeps) {
   const uploads = deps.uploads;
+  const service = createFunctionService(deps);
   // Behind the API key middleware: nothing of the body is read before the caller is known.
   return new Hono<GatewayEnv>().put('/v1/functions/:name', async (c) => {
     const declared = declaredLength(c);
@@ -73,15 +74,11 @@ export function deployFunctionRoute(deps: GatewayDeps) {
       for (const key of TEXT_FIELDS) fields[key] = form.fields[key];
 
       const settings = parseFunctionSettings(fields);
-      const packed = await packUpload({ filename: code.filename, path: code.path });
-      await form.dispose();
-      assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
-      const fn = await deps.functions.createVersion(c.get('namespace'), name, settings, packed);
-      deps.log.info('function deployed', { name, version: fn.latestVersion, sha256: packed.sha256 });
-      await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
+      const fn = await service.deploy({ namespace: c.get('namespace'), name, settings, code: { filename: code.filename, path: code.path } });
       return c.json({ ...fn, version: fn.latestVersion }, 201, { Location: `/v1/functions/${name}` });
     } finally {
-      // Held until here: packing and storing the code cost memory in proportion to the upload too.
+      // Held until here: packing and storing the code cost memory in proportion to the upload too
+      // (and the spooled upload, which packing reads, goes only now).
       reservation.release();
       await form.dispose();
     }

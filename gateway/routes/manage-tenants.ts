@@ -14,12 +14,12 @@ import { assertAdmin, sha256Hex } from '../auth.ts';
 import { HearthError, badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { DNS_LABEL, UUID } from '../ids.ts';
+import { createFunctionService } from '../functions/function-service.ts';
 import { createCredentialSealer } from '../lambda/credential-seal.ts';
 import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import { QUOTA_RANGES, type NamespaceQuotas } from '../store/namespace-quotas.ts';
 import type { NamespaceChanges } from '../store/tenants-store.ts';
-import { deleteFunctionAndQueuedCalls } from './delete-function.ts';
 import { pageOf, pageRequest } from './list-paging.ts';
 
 /** The fields `PATCH /v1/namespaces/{ns}` takes. */
@@ -174,17 +174,17 @@ export function manageTenantsRoute(deps: GatewayDeps) {
 async function emptyNamespace(deps: GatewayDeps, ns: string): Promise<void> {
   if (!(await deps.tenants.getNamespace(ns))) return;
   for (const keyHash of await deps.tenants.revokeAllKeys(ns)) await deps.announce({ type: 'key-revoked', keyHash });
+  const service = createFunctionService(deps);
   let removed = 0;
   // A page at a time; an admin deploying into it meanwhile is caught by the store's has-functions check (409).
   for (;;) {
     const page = await deps.functions.list(ns, { limit: 100 });
     let progress = false;
     for (const fn of page) {
-      const functionId = await deleteFunctionAndQueuedCalls(deps, ns, fn.name);
-      if (!functionId) continue;
+      // Tombstone, rows, announcement: as `DELETE /v1/functions/{name}`.
+      if (!(await service.delete({ namespace: ns, name: fn.name }))) continue;
       removed++;
       progress = true;
-      await deps.announce({ type: 'function-deleted', namespace: ns, name: fn.name, functionId });
     }
     if (!progress) break;
   }

@@ -1,12 +1,14 @@
 /** `POST /v1/functions/{name}/rollback` with `{"version": N}`: points latest at an older version. */
 import { Hono } from 'hono';
 import { assertFunctionName } from '../deploy/function-settings.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest } from '../errors.ts';
+import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { INT4_MAX, isVersionNumber } from '../ids.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
 export function rollbackFunctionRoute(deps: GatewayDeps) {
+  const service = createFunctionService(deps);
   return new Hono<GatewayEnv>().post('/v1/functions/:name/rollback', async (c) => {
     const name = c.req.param('name');
     assertFunctionName(name);
@@ -15,11 +17,6 @@ export function rollbackFunctionRoute(deps: GatewayDeps) {
     if (!isVersionNumber(version)) {
       throw badRequest('InvalidParameter', `body must be {"version": N} with N an integer from 1 to ${INT4_MAX}`);
     }
-    const result = await deps.functions.setLatestVersion(c.get('namespace'), name, version);
-    if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
-    if (result === 'no-version') throw notFound('VersionNotFound', `function "${name}" has no version ${version}`);
-    deps.log.info('function rolled back', { name, version });
-    await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
-    return c.json(await deps.functions.get(c.get('namespace'), name));
+    return c.json(await service.rollback({ namespace: c.get('namespace'), name, version }));
   });
 }

@@ -1,0 +1,138 @@
+/**
+ * The one place functions change: deploy a new version, update its code or
+ * its settings, roll back, delete, and tell every gateway and worker it
+ * happened. The REST routes (`routes/deploy-function.ts`,
+ * `delete-function.ts`, `rollback-function.ts`), the Lambda front door
+ * (`lambda/manage-functions.ts`) and a forced namespace delete all call it,
+ * so their ordering guarantees are written once.
+ *
+ * Left to the callers on purpose: reading and bounding the request (each
+ * front door holds its upload budget while the body arrives and until the
+ * call returns), parsing settings from its own wire format, and phrasing
+ * "no such function" (REST answers `FunctionNotFound`, Lambda names the
+ * ARN), which is why `delete` answers null rather than throwing.
+ */
+import type { ControlMessage } from '../../worker/contract/messages.ts';
+import type { Logger } from '../../worker/common/logger.ts';
+import { QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import { assertFunctionName, assertHandlerFileExists } from '../deploy/function-settings.ts';
+import { packUpload, type PackedCode, type UploadInput } from '../deploy/upload-archive.ts';
+import { HearthError, notFound } from '../errors.ts';
+import type { DeployedFunction, FunctionDetails, FunctionStore, VersionSettings, VersionView } from '../store/functions-store.ts';
+import { sameCodeAs, settingsOf } from './next-version.ts';
+
+/** A function of a namespace. */
+export interface FunctionRef {
+  namespace: string;
+  name: string;
+}
+
+/** The ports the service changes functions through, and how it tags its log lines. */
+export interface FunctionServiceOptions {
+  functions: FunctionStore;
+  /** Only the tombstone: queued calls of a deleted function are never started. */
+  queue: Pick<InvocationQueue, 'markFunctionDeleted'>;
+  /** Best effort, never throws (`GatewayDeps.announce`). */
+  announce(message: ControlMessage): Promise<void>;
+  log: Logger;
+  /** Added to every log line as `via` (e.g. `lambda-api`); the REST routes leave it out. */
+  via?: string;
+}
+
+export interface FunctionService {
+  /**
+   * Packs `code` canonically, refuses it if the handler's file is not in it
+   * (400 `HandlerNotFound`), stores it as the function's next version with
+   * `settings` (created when absent; the store enforces the namespace's
+   * quotas, 409 `QuotaExceeded`, pruning old versions), then announces
+   * `function-changed`. Throws 400 `InvalidName` for a name that is not a
+   * DNS label and the archive's 400/413 for an unsafe or oversized package.
+   */
+  deploy(fn: FunctionRef & { settings: VersionSettings; code: UploadInput }): Promise<DeployedFunction>;
+  /** Packs `code` and checks the handler of `settings` is in it, storing nothing (a dry run). */
+  checkCode(settings: Pick<VersionSettings, 'runtime' | 'handler'>, code: UploadInput): Promise<PackedCode>;
+  /** As `deploy`, with the settings of `current` (the version the caller read as latest). */
+  updateCode(fn: FunctionRef & { current: VersionView; code: UploadInput }): Promise<DeployedFunction>;
+  /**
+   * A new version with `settings` and the code of `current`, announced.
+   * The handler's file is not looked for (Lambda does not either: a wrong
+   * one fails at invoke).
+   */
+  updateSettings(fn: FunctionRef & { current: VersionView; settings: VersionSettings }): Promise<DeployedFunction>;
+  /**
+   * Points latest at `version` and announces `function-changed`; answers
+   * the function as it now is (null only if it was deleted in between).
+   * Throws 404 `FunctionNotFound` or `VersionNotFound`, and 409
+   * `QuotaExceeded` when the version's minWarm does not fit the namespace.
+   */
+  rollback(fn: FunctionRef & { version: number }): Promise<FunctionDetails | null>;
+  /**
+   * Deletes the function so that none of its queued calls ever starts: the
+   * tombstone (`markFunctionDeleted`) is written first, then the rows (and
+   * the code nothing else refers to) go, then `function-deleted` is
+   * announced, so workers drop its containers; a worker that misses it
+   * drops them at keep-alive. Calls already running finish. Returns the
+   * function's id, or null when there is no such function (nothing written,
+   * nothing announced). Redis away: 503 `QueueUnavailable` and nothing is deleted.
+   */
+  delete(fn: FunctionRef): Promise<string | null>;
+}
+
+export function createFunctionService(options: FunctionServiceOptions): FunctionService {
+  const { functions, queue, log } = options;
+  const tagged = (fields: Record<string, unknown>) => (options.via === undefined ? fields : { ...fields, via: options.via });
+  const changed = ({ namespace, name }: FunctionRef) => options.announce({ type: 'function-changed', namespace, name });
+
+  const checkCode: FunctionService['checkCode'] = async (settings, code) => {
+    const packed = await packUpload(code);
+    assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
+    return packed;
+  };
+
+  const deploy: FunctionService['deploy'] = async ({ namespace, name, settings, code }) => {
+    assertFunctionName(name);
+    const packed = await checkCode(settings, code);
+    const fn = await functions.createVersion(namespace, name, settings, packed);
+    log.info('function deployed', tagged({ name, version: fn.latestVersion, sha256: packed.sha256 }));
+    await changed({ namespace, name });
+    return fn;
+  };
+
+  return {
+    deploy,
+    checkCode,
+    updateCode: ({ current, ...rest }) => deploy({ ...rest, settings: settingsOf(current) }),
+
+    async updateSettings({ namespace, name, current, settings }) {
+      const fn = await functions.createVersion(namespace, name, settings, sameCodeAs(current));
+      log.info('function reconfigured', tagged({ name, version: fn.latestVersion }));
+      await changed({ namespace, name });
+      return fn;
+    },
+
+    async rollback({ namespace, name, version }) {
+      const result = await functions.setLatestVersion(namespace, name, version);
+      if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      if (result === 'no-version') throw notFound('VersionNotFound', `function "${name}" has no version ${version}`);
+      log.info('function rolled back', tagged({ name, version }));
+      await changed({ namespace, name });
+      return functions.get(namespace, name);
+    },
+
+    async delete({ namespace, name }) {
+      const existing = await functions.resolveVersion(namespace, name);
+      if (!existing) return null;
+      try {
+        await queue.markFunctionDeleted(existing.functionId);
+      } catch (err) {
+        if (!(err instanceof QueueUnavailableError)) throw err;
+        throw new HearthError('QueueUnavailable', `${err.message}; the function was not deleted, retry shortly`);
+      }
+      const functionId = await functions.delete(namespace, name);
+      if (!functionId) return null;
+      await options.announce({ type: 'function-deleted', namespace, name, functionId });
+      log.info('function deleted', tagged({ name }));
+      return functionId;
+    },
+  };
+}

@@ -50,7 +50,7 @@ export async function tarGzOf(files: FixtureFile[]): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-test-'));
   try {
     await writeTree(dir, files);
-    return await collect(create({ gzip: true, cwd: dir }, ['.']) as unknown as Readable);
+    return await collect(create({ gzip: true, cwd: dir }, ['.']));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, uniqueName } from '../helpers/packages.ts';
 import { fetchWithoutKey, recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { waitForBusy } from '../helpers/worker-state.ts';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 const source = (text: string) => ({
@@ -195,7 +196,7 @@ describe('tenants', () => {
       await as(tenantKey)(`/v1/functions/${name}/invoke`, { method: 'POST', body: '{}' });
     }
     const busy = as(tenantKey)(`/v1/functions/${a}/invoke`, { method: 'POST', body: '{"sleepMs": 1500}' });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForBusy(platform.worker, 1); // it holds the namespace's one slot
     const blocked = await as(tenantKey)(`/v1/functions/${b}/invoke`, { method: 'POST', body: '{}' });
     expect(blocked.status).toBe(429);
     expect((await blocked.json()).error.code).toBe('Throttled');

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform, type PlatformOptions } from '../helpers/platform.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { waitForBusy } from '../helpers/worker-state.ts';
 
 const APP = `
 exports.handler = async (e) => {
@@ -53,7 +55,7 @@ describe('delivery guarantees', () => {
     await deploy(p, name, { bytes: Buffer.from(APP), filename: 'index.js' }, { runtime: 'nodejs20', maxConcurrency: 1, timeoutMs: 5000 });
     await invoke(p, name, {});
     const busy = invoke(p, name, { sleepMs: 2500 });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForBusy(p.worker, 1); // the slow call holds the only slot
     const { invocationId } = await (await invoke(p, name, { seq: 'late' }, '?async=true')).json();
     expect((await busy).status).toBe(200);
     const record = await recordOf(p, invocationId, 10_000);
@@ -93,9 +95,10 @@ describe('delivery guarantees', () => {
 
     // Work queued behind a slow call is still there after Redis restarts.
     const slow = invoke(p, name, { sleepMs: 1500 });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForBusy(p.worker, 1); // the slow call holds the only slot
     const queued = await (await invoke(p, name, { seq: 'survivor' }, '?async=true')).json();
-    await new Promise((r) => setTimeout(r, 100));
+    const stateOf = async (id: string) => (await (await p.api(`/v1/invocations/${id}`)).json()).status;
+    await waitFor('the survivor to wait in the queue', async () => (await stateOf(queued.invocationId)) === 'queued', 10_000, 20);
     await redis.stop();
 
     const t0 = Date.now();

@@ -13,7 +13,7 @@ import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 
 const APP = `exports.handler = async (e) => { if (e.sleepMs) await new Promise((r) => setTimeout(r, e.sleepMs)); return e.seq ?? 'ok'; };`;
 
@@ -125,7 +125,9 @@ describe('several workers', () => {
         expect(res.status).toBe(202);
         ids.push((await res.json()).invocationId);
       }
-      await new Promise((r) => setTimeout(r, 400));
+      // Killed mid-run: once it is running some of them, with the rest still queued.
+      const running = async (id: string) => (await (await platform.api(`/v1/invocations/${id}`)).json()).status === 'running';
+      await waitFor('the victim to be running a call', async () => (await Promise.all(ids.slice(0, 8).map(running))).some(Boolean), 20_000, 20);
       child.kill('SIGKILL');
 
       // Reports stop; once it is stale the reaper moves its calls (queued, and running ones whose locks expire).

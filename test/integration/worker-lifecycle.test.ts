@@ -10,6 +10,7 @@ import { RUNTIMES } from '../../runtime-images/runtimes.ts';
 import { deploy, invoke, uniqueName } from '../helpers/packages.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { waitUntil } from '../helpers/wait.ts';
+import { waitForBusy } from '../helpers/worker-state.ts';
 
 const docker = new Dockerode();
 const containersOf = (workerId: string) =>
@@ -74,14 +75,14 @@ describe('worker container lifecycle', () => {
     );
     expect((await invoke(platform, name, { ms: 1 })).status).toBe(200);
     const slow = invoke(platform, name, { ms: 1500 });
-    await new Promise((r) => setTimeout(r, 400));
+    await waitForBusy(platform.worker, 1);
     const stopAskedAt = Date.now();
     const stopping = platform.worker.stop().then(() => Date.now());
     const res = await slow;
     expect(res.status).toBe(200);
     expect(await res.json()).toBe(1500);
     const stoppedAt = await stopping;
-    // It waited for the call in flight (about 1.1 s of it remained).
+    // It waited for the call in flight (well over a second of it remained).
     expect(stoppedAt - stopAskedAt).toBeGreaterThan(800);
     expect(await containersOf(platform.workerId)).toHaveLength(0);
     await platform.stop().catch(() => {});

@@ -235,7 +235,7 @@ describe('the Lambda front door under hostile input', () => {
       const bytes = body();
       const headers = await signed('POST', '/2015-03-31/functions', bytes);
       const stop = pollHealth(platform.url);
-      await new Promise((r) => setTimeout(r, 50));
+      await stop.ready;
       const answer = await send(platform.url, 'POST', '/2015-03-31/functions', headers, bytes);
       const health = await stop();
       console.log(`[lambda-door] ${name}: ${answer.status} ${answer.type} in ${Math.round(answer.ms)} ms; worst /healthz ${health.worstHealthMs} ms, worst loop delay ${health.worstLoopDelayMs} ms`);

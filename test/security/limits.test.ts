@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { call, deployFunction } from './security-harness.ts';
 
 const MiB = 1024 * 1024;
@@ -177,7 +178,12 @@ describe('resource limits', () => {
       bombDoneAt = Date.now();
       return res;
     });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The neighbour is asked while the bomb's children are alive: once its container holds most of the pids limit.
+    const processesOf = async (name: string) => {
+      const [found] = await platform.docker.listContainers({ filters: { label: [`io.hearth.worker=${platform.workerId}`, `io.hearth.function=${name}`] } });
+      return found ? ((await platform.docker.getContainer(found.Id).top()).Processes?.length ?? 0) : 0;
+    };
+    await waitFor('the bomb to fork', async () => (await processesOf(bomb)) > PIDS_LIMIT / 2, 20_000, 50);
     const answers: { status: number; body: unknown; at: number }[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await call(platform, neighbour);

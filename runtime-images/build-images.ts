@@ -91,12 +91,10 @@ async function planNode(): Promise<ImagePlan> {
   const node = '/usr/bin/node';
   const { stdout: version } = await run(node, ['--version']);
   if (!version.startsWith('v20.')) throw new Error(`${node} is ${version.trim()}, the nodejs20 runtime needs Node 20`);
-  const agent = await readFile(join(here, 'nodejs20/agent/bootstrap.mjs'));
   const entries: RootfsEntry[] = [
     await hostFile(node),
     ...(await Promise.all((await sharedLibraries([node])).map((lib) => hostFile(lib)))),
-    { kind: 'data', path: '/opt/hearth/bootstrap.mjs', data: agent, mode: 0o444 },
-    { kind: 'data', path: '/opt/hearth/warmup.cjs', data: await readFile(join(here, 'nodejs20/agent/warmup.cjs')), mode: 0o444 },
+    ...(await agentEntries('nodejs20/agent', ['.mjs', '.cjs'], '/opt/hearth/bootstrap.mjs')),
     ...(await baseEntries()),
   ];
   return {
@@ -131,14 +129,13 @@ async function planPython(log: (line: string) => void): Promise<ImagePlan> {
   const { stdout: version } = await run(PYTHON, ['-I', '-S', '-c', 'import sys; print(sys.version.split()[0])']);
   const stdlib = await walkTree(PYTHON_LIB, (path, name) => !PYTHON_LIB_SKIP.has(path) && !TEST_EXTENSION.test(name));
   const extensions = stdlib.flatMap((e) => (e.kind === 'file' && e.path.endsWith('.so') ? [e.source] : []));
-  const agent = await readFile(join(here, 'python3/agent/bootstrap.py'));
+  const agent = await agentEntries('python3/agent', ['.py'], '/opt/hearth/bootstrap.py');
   const entries: RootfsEntry[] = [
     await hostFile(PYTHON),
     { kind: 'symlink', path: '/usr/bin/python3', target: 'python3.11' },
     ...stdlib,
     ...(await Promise.all((await sharedLibraries([PYTHON, ...extensions])).map((lib) => hostFile(lib)))),
-    { kind: 'data', path: '/opt/hearth/bootstrap.py', data: agent, mode: 0o444 },
-    { kind: 'data', path: '/opt/hearth/shallow_json.py', data: await readFile(join(here, 'python3/agent/shallow_json.py')), mode: 0o444 },
+    ...agent,
     // Where OpenSSL (hence Python's ssl) looks for the CA bundle by default.
     { kind: 'symlink', path: '/usr/lib/ssl/cert.pem', target: '/etc/ssl/certs/ca-certificates.crt' },
     { kind: 'symlink', path: '/usr/lib/ssl/certs', target: '/etc/ssl/certs' },
@@ -151,6 +148,25 @@ async function planPython(log: (line: string) => void): Promise<ImagePlan> {
     entrypoint: [PYTHON, '-I', '-B', '/opt/hearth/bootstrap.py'],
     identity: `python ${version.trim()}`,
   };
+}
+
+/**
+ * The agent: every file in `dir` (under runtime-images/) whose name ends in
+ * one of `extensions`, read-only at /opt/hearth/<name>, by content (so the
+ * inputs hash covers each). Taken by extension, not listed, so a new module
+ * cannot be left out; anything else there (a __pycache__, an editor's backup)
+ * stays out. Throws unless `entrypoint` is among them.
+ */
+async function agentEntries(dir: string, extensions: readonly string[], entrypoint: string): Promise<RootfsEntry[]> {
+  const names = (await readdir(join(here, dir), { withFileTypes: true }))
+    .filter((dirent) => dirent.isFile() && extensions.some((ext) => dirent.name.endsWith(ext)))
+    .map((dirent) => dirent.name)
+    .sort();
+  const entries: RootfsEntry[] = await Promise.all(
+    names.map(async (name) => ({ kind: 'data' as const, path: `/opt/hearth/${name}`, data: await readFile(join(here, dir, name)), mode: 0o444 })),
+  );
+  if (!entries.some((entry) => entry.path === entrypoint)) throw new Error(`runtime-images/${dir} has no ${entrypoint.split('/').pop()}`);
+  return entries;
 }
 
 /** What every runtime image has besides its interpreter. */

@@ -12,7 +12,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,7 +23,7 @@ import { Header, Pax, type HeaderData } from 'tar';
 import { RUNTIMES, SANDBOX_UID, type RuntimeName } from './runtimes.ts';
 
 /** Bump when this script changes what goes into an image. */
-const BUILD_SCRIPT_VERSION = 1;
+const BUILD_SCRIPT_VERSION = 2;
 /** Label holding the hash of everything an image was built from. */
 const INPUTS_LABEL = 'io.hearth.inputs';
 /** Label naming the runtime an image serves. */
@@ -136,6 +137,7 @@ async function planPython(log: (line: string) => void): Promise<ImagePlan> {
     ...stdlib,
     ...(await Promise.all((await sharedLibraries([PYTHON, ...extensions])).map((lib) => hostFile(lib)))),
     ...agent,
+    ...(await agentBytecode(agent.filter((entry) => entry.path !== '/opt/hearth/bootstrap.py'))),
     // Where OpenSSL (hence Python's ssl) looks for the CA bundle by default.
     { kind: 'symlink', path: '/usr/lib/ssl/cert.pem', target: '/etc/ssl/certs/ca-certificates.crt' },
     { kind: 'symlink', path: '/usr/lib/ssl/certs', target: '/etc/ssl/certs' },
@@ -167,6 +169,42 @@ async function agentEntries(dir: string, extensions: readonly string[], entrypoi
   );
   if (!entries.some((entry) => entry.path === entrypoint)) throw new Error(`runtime-images/${dir} has no ${entrypoint.split('/').pop()}`);
   return entries;
+}
+
+/**
+ * Bytecode for the agent's modules, compiled by the image's own interpreter
+ * into /opt/hearth/__pycache__ (read-only, like the sources). The agent runs
+ * with `-B` on a read-only root, so Python never writes these itself: without
+ * them every start would compile every module again (bootstrap.py, the script,
+ * is compiled at each start regardless, so it is not passed here). They are
+ * checked-hash pycs: Python compares each with its source's hash and ignores a
+ * stale one, so they can make a start faster but never run old code.
+ */
+async function agentBytecode(modules: RootfsEntry[]): Promise<RootfsEntry[]> {
+  const scratch = await mkdtemp(join(tmpdir(), 'hearth-pyc-'));
+  try {
+    const sources = modules.map((entry, i) => {
+      if (entry.kind !== 'data') throw new Error(`${entry.path}: expected agent source`);
+      return { path: entry.path, source: join(scratch, `${i}.py`), data: entry.data };
+    });
+    await Promise.all(sources.map((s) => writeFile(s.source, s.data)));
+    // Prints, per module, where its pyc goes in the image; the pyc is written next to its source.
+    const compile = [
+      'import importlib.util, json, py_compile, sys',
+      'jobs = json.loads(sys.argv[1])',
+      'for job in jobs:',
+      '    py_compile.compile(job["source"], cfile=job["source"] + "c", dfile=job["path"], doraise=True,',
+      '                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)',
+      'print(json.dumps([importlib.util.cache_from_source(job["path"]) for job in jobs]))',
+    ].join('\n');
+    const { stdout } = await run(PYTHON, ['-I', '-c', compile, JSON.stringify(sources.map(({ path, source }) => ({ path, source })))]);
+    const targets = JSON.parse(stdout) as string[];
+    return Promise.all(
+      sources.map(async (s, i) => ({ kind: 'data' as const, path: targets[i]!, data: await readFile(`${s.source}c`), mode: 0o444 })),
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 /** What every runtime image has besides its interpreter. */

@@ -69,7 +69,7 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
       const held = options.unverified.reserve(clientAddress(c), 0);
       unverified = held;
       const { body, sha256 } = await readSignedBody(c, options.maxBodyBytes(c.req.method, rawPath), held.grow);
-      verifySignature(request, auth, checked, sha256, caller.secret);
+      await verifySignature(request, auth, checked, sha256, caller.secret);
       verified = true;
       held.release();
       // Verified: now the body is the namespace's, and takes its share while the code is unpacked and stored.

@@ -13,15 +13,18 @@
  * hex digits), and `verifySignature` then takes the body's hash, computed
  * while it streamed in: it must equal `x-amz-content-sha256` when sent, and
  * the signature, recomputed from the canonical request, is compared in
- * constant time.
+ * constant time. The canonical request and the signing key are the AWS
+ * SDK's own (`@smithy/signature-v4`, as the SDK signs), so what verifies is
+ * what an SDK signs; the checks around them are Hearth's.
  *
  * Deliberately not supported: presigned URLs (query-string auth),
  * `UNSIGNED-PAYLOAD` and chunked `STREAMING-*` payloads, SigV4a.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from '../auth.ts';
+import { ALGORITHM_IDENTIFIER, SignatureV4, createScope, getCanonicalHeaders, getSigningKey } from '@smithy/signature-v4';
+import { NodeSha256 } from './node-sha256.ts';
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
+const ALGORITHM = ALGORITHM_IDENTIFIER;
 /** How far a request's time may be from ours, either way. */
 const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 
@@ -151,18 +154,19 @@ export function checkHeaders(request: SignedRequest, auth: SigV4Authorization, s
 
 /**
  * Verifies the signature of a request `checkHeaders` passed, given its
- * body's SHA-256 (hex); throws `SigV4Error` unless it is the one `secret`
- * produces.
+ * body's SHA-256 (hex); rejects with `SigV4Error` unless it is the one
+ * `secret` produces.
  */
-export function verifySignature(request: SignedRequest, auth: SigV4Authorization, checked: CheckedHeaders, bodySha256: string, secret: string): void {
+export async function verifySignature(request: SignedRequest, auth: SigV4Authorization, checked: CheckedHeaders, bodySha256: string, secret: string): Promise<void> {
   const declared = checked.declaredBodySha256;
   if (declared !== null && declared.toLowerCase() !== bodySha256) {
     throw new SigV4Error('mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const canonical = canonicalRequest(request, auth.signedHeaders, declared ?? bodySha256);
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, checked.requestTime, scope, sha256Hex(canonical)].join('\n');
-  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest();
+  const scope = createScope(auth.date, auth.region, auth.service);
+  const stringToSign = await canonical.stringToSign(request, auth.signedHeaders, declared ?? bodySha256, checked.requestTime, scope);
+  // The key from the scope's date as written, and the request time as sent, exactly as the client signed them.
+  const key = await getSigningKey(NodeSha256, { accessKeyId: auth.accessKeyId, secretAccessKey: secret }, auth.date, auth.region, auth.service);
+  const expected = createHmac('sha256', key).update(stringToSign).digest();
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
     throw new SigV4Error(
       'mismatch',
@@ -171,34 +175,37 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
   }
 }
 
-/** The canonical request of SigV4. */
-function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
-  const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers.get(name) ?? '')}\n`).join('');
-  return [
-    request.method.toUpperCase(),
-    canonicalPath(request.rawPath),
-    canonicalQuery(request.rawQuery),
-    headerLines,
-    signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
-}
+type SdkRequest = Parameters<typeof getCanonicalHeaders>[0];
 
 /**
- * The path as the SDKs sign it for every service but S3: dot segments
- * resolved, empty segments dropped, then URI-encoded once more (so the
- * percent-encoding the client already applied is encoded again).
+ * The SDK signer's string to sign for a request as received. Its canonical
+ * request is protected (the signer builds it only for requests it signs
+ * itself, setting X-Amz-Date and dropping Date), hence the subclass.
  */
-function canonicalPath(rawPath: string): string {
-  const segments: string[] = [];
-  for (const segment of rawPath.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
+class CanonicalRequests extends SignatureV4 {
+  constructor() {
+    super({ credentials: { accessKeyId: '', secretAccessKey: '' }, region: '', service: '', sha256: NodeSha256 });
   }
-  const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
-  return `/${segments.map(uriEncode).join('/')}${trailing}`;
+
+  stringToSign(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string, requestTime: string, scope: string): Promise<string> {
+    // Null-prototype bags, so a parameter or header named __proto__ is an entry like any other.
+    const headers: Record<string, string> = Object.create(null);
+    // Every header the client named, '' when absent, hop-by-hop ones included if it signed them.
+    for (const name of signedHeaders) headers[name] = request.headers.get(name) ?? '';
+    const query: Record<string, string[]> = Object.create(null);
+    for (const [key, value] of queryParameters(request.rawQuery)) {
+      // The SDK's canonical query loses a parameter of this name (it lands on a plain object's
+      // prototype), so its value would go unsigned: refused rather than acted on unsigned.
+      if (key === '__proto__') throw new SigV4Error('malformed', 'a query parameter may not be named __proto__');
+      (query[key] ??= []).push(value);
+    }
+    const sdkRequest: SdkRequest = { method: request.method.toUpperCase(), protocol: 'https:', hostname: '', path: request.rawPath, query, headers };
+    const canonicalHeaders = getCanonicalHeaders(sdkRequest, undefined, new Set(signedHeaders));
+    return this.createStringToSign(requestTime, scope, this.createCanonicalRequest(sdkRequest, canonicalHeaders, payloadHash), ALGORITHM);
+  }
 }
+
+const canonical = new CanonicalRequests();
 
 /**
  * The query's parameters as SigV4 reads them, in order: split on `&` and the
@@ -216,38 +223,12 @@ export function queryParameters(rawQuery: string): Array<[string, string]> {
   return pairs;
 }
 
-/** Parameters decoded, re-encoded the AWS way (RFC 3986) and sorted by name, then value. */
-function canonicalQuery(rawQuery: string): string {
-  const pairs = queryParameters(rawQuery)
-    .filter(([key]) => key !== 'X-Amz-Signature')
-    .map(([key, value]): [string, string] => [uriEncode(key), uriEncode(value)]);
-  pairs.sort(([ka, va], [kb, vb]) => (ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
-}
-
-/** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const dateKey = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  const regionKey = createHmac('sha256', dateKey).update(region).digest();
-  const serviceKey = createHmac('sha256', regionKey).update(service).digest();
-  return createHmac('sha256', serviceKey).update('aws4_request').digest();
-}
-
-/** RFC 3986 encoding with only the unreserved characters left as they are. */
-function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function decodeComponent(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
     throw new SigV4Error('malformed', 'the query string is not validly percent-encoded');
   }
-}
-
-function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
 }
 
 function amzHeaderNames(headers: SignedRequest['headers']): string[] {

@@ -36,15 +36,15 @@ function request(headers: Headers, rawQuery = ''): SignedRequest {
   return { method: 'GET', rawPath: '/2015-03-31/functions/f', rawQuery, headers };
 }
 
-function verify(req: SignedRequest, body: Uint8Array, now = NOW) {
+async function verify(req: SignedRequest, body: Uint8Array, now = NOW) {
   const auth = parseAuthorization(req.headers.get('authorization'));
   const checked = checkHeaders(req, auth, 'lambda', now);
-  verifySignature(req, auth, checked, sha256Hex(body), SECRET);
+  await verifySignature(req, auth, checked, sha256Hex(body), SECRET);
 }
 
-const kindOf = (work: () => void) => {
+const kindOf = async (work: () => unknown) => {
   try {
-    work();
+    await work();
   } catch (err) {
     if (err instanceof SigV4Error) return err.kind;
     throw err;
@@ -55,42 +55,48 @@ const kindOf = (work: () => void) => {
 describe('SigV4 verification', () => {
   it("accepts the SDK's signature and refuses a changed body", async () => {
     const { headers, body } = await sdkSigned({ body: '{"a":1}' });
-    expect(kindOf(() => verify(request(headers), body))).toBe('passed');
-    expect(kindOf(() => verify(request(headers), Buffer.from('{"a":2}')))).toBe('mismatch');
+    expect(await kindOf(() => verify(request(headers), body))).toBe('passed');
+    expect(await kindOf(() => verify(request(headers), Buffer.from('{"a":2}')))).toBe('mismatch');
   });
 
   it('reads a + in the query as a plus, the same whether sent raw or as %2B', async () => {
     const { headers, body } = await sdkSigned({ query: { Marker: 'a+b c' } });
     // The SDK sends RFC 3986 encoding; a client sending the plus raw means the same plus.
-    expect(kindOf(() => verify(request(headers, 'Marker=a%2Bb%20c'), body))).toBe('passed');
-    expect(kindOf(() => verify(request(headers, 'Marker=a+b%20c'), body))).toBe('passed');
+    expect(await kindOf(() => verify(request(headers, 'Marker=a%2Bb%20c'), body))).toBe('passed');
+    expect(await kindOf(() => verify(request(headers, 'Marker=a+b%20c'), body))).toBe('passed');
     expect(queryParameters('Marker=a+b%20c')).toEqual([['Marker', 'a+b c']]);
     expect(queryParameters('Marker=a%2Bb%20c')).toEqual([['Marker', 'a+b c']]);
     // A space is not a plus: signed as 'a b', a raw '+' does not verify.
     const spaced = await sdkSigned({ query: { Marker: 'a b' } });
-    expect(kindOf(() => verify(request(spaced.headers, 'Marker=a+b'), spaced.body))).toBe('mismatch');
+    expect(await kindOf(() => verify(request(spaced.headers, 'Marker=a+b'), spaced.body))).toBe('mismatch');
+  });
+
+  it('refuses a query parameter named __proto__, whose value the canonical query would leave unsigned', async () => {
+    const { headers, body } = await sdkSigned({ query: { Marker: 'a' } });
+    expect(await kindOf(() => verify(request(headers, 'Marker=a&__proto__=x'), body))).toBe('malformed');
+    expect(await kindOf(() => verify(request(headers, 'Marker=a&%5F_proto__=x'), body))).toBe('malformed');
   });
 
   it('refuses from the headers alone: expired, another service, a malformed region, an unsigned payload', async () => {
     const check = (headers: Headers, now = NOW) => () => checkHeaders(request(headers), parseAuthorization(headers.get('authorization')), 'lambda', now);
     const { headers } = await sdkSigned({});
-    expect(kindOf(check(headers))).toBe('passed');
-    expect(kindOf(check(headers, new Date(NOW.getTime() + 16 * 60_000)))).toBe('expired');
-    expect(kindOf(check((await sdkSigned({ service: 's3' })).headers))).toBe('scope');
-    expect(kindOf(check((await sdkSigned({ region: 'x'.repeat(8000) })).headers))).toBe('scope');
-    expect(kindOf(check((await sdkSigned({ region: 'us-east-1x' })).headers))).toBe('scope');
+    expect(await kindOf(check(headers))).toBe('passed');
+    expect(await kindOf(check(headers, new Date(NOW.getTime() + 16 * 60_000)))).toBe('expired');
+    expect(await kindOf(check((await sdkSigned({ service: 's3' })).headers))).toBe('scope');
+    expect(await kindOf(check((await sdkSigned({ region: 'x'.repeat(8000) })).headers))).toBe('scope');
+    expect(await kindOf(check((await sdkSigned({ region: 'us-east-1x' })).headers))).toBe('scope');
     const unsigned = new Headers(headers);
     unsigned.set('x-amz-content-sha256', 'UNSIGNED-PAYLOAD');
-    expect(kindOf(check(unsigned))).toBe('malformed');
+    expect(await kindOf(check(unsigned))).toBe('malformed');
   });
 
   it('honours X-Amz-Content-Sha256: it must be the body hash', async () => {
     const { headers, body } = await sdkSigned({ body: 'payload' });
     const declared = new Headers(headers);
     declared.set('x-amz-content-sha256', sha256Hex(Buffer.from('other')));
-    expect(kindOf(() => verify(request(declared), body))).toBe('mismatch');
+    expect(await kindOf(() => verify(request(declared), body))).toBe('mismatch');
     declared.set('x-amz-content-sha256', sha256Hex(body));
-    expect(kindOf(() => verify(request(declared), body))).toBe('passed');
+    expect(await kindOf(() => verify(request(declared), body))).toBe('passed');
   });
 
   it('takes AWS-shaped regions only', () => {

@@ -23,6 +23,7 @@ import { prometheusRoute } from './routes/prometheus.ts';
 import { readLogsRoute } from './routes/read-logs.ts';
 import { readMetricsRoute } from './routes/read-metrics.ts';
 import { manageTenantsRoute } from './routes/manage-tenants.ts';
+import { openApiRoute } from './routes/openapi.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 import { MAX_DEPLOY_BYTES } from './request-limits.ts';
@@ -41,6 +42,8 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.use('*', deps.prometheus.middleware);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // The API's description is public: it is what client generators and API tools fetch first.
+  app.route('/', openApiRoute());
   app.use('*', refuseServiceWorkerScripts());
   app.all('/fn/*', functionsLiveElsewhere(options.functionBaseUrl));
   // Dashboard pages and assets: public (they hold no data; the API calls they make need the key).

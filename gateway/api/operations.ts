@@ -1,0 +1,43 @@
+/**
+ * Every REST operation of the API origin, in the order `/openapi.json`
+ * lists them. A route added without its operation here is caught by
+ * `test/api/openapi.test.ts`, which compares this list with the app's routes.
+ * (Not here: the dashboard's files, `/fn/*` on the function origin, and the
+ * Lambda API, which speaks the Lambda API's own contract.)
+ */
+import * as functions from './functions-api.ts';
+import * as history from './history-api.ts';
+import * as invoke from './invoke-api.ts';
+import type { Operation } from './operation.ts';
+import * as platform from './platform-api.ts';
+import * as tenants from './tenants-api.ts';
+
+export const API_OPERATIONS: readonly Operation[] = [
+  functions.listFunctions,
+  functions.getFunction,
+  functions.deployFunction,
+  functions.deleteFunction,
+  functions.listFunctionVersions,
+  functions.rollbackFunction,
+  invoke.invokeFunction,
+  invoke.getInvocation,
+  invoke.getInvocationLogs,
+  history.listFunctionLogs,
+  history.listFunctionInvocations,
+  history.getFunctionMetrics,
+  history.getMetricsSummary,
+  tenants.createNamespace,
+  tenants.listNamespaces,
+  tenants.updateNamespace,
+  tenants.deleteNamespace,
+  tenants.createKey,
+  tenants.listKeys,
+  tenants.revokeKey,
+  platform.createSession,
+  platform.getSession,
+  platform.deleteSession,
+  history.listWorkers,
+  history.getPrometheusMetrics,
+  platform.health,
+  platform.openApi,
+];

@@ -2,10 +2,13 @@
  * A small terminal table: columns padded to their widest cell, numbers
  * right-aligned. Cells usually hold the server's words (function names,
  * handlers, error codes), so each is shown with control characters, tabs
- * and newlines escaped, and cut to `maxCellWidth` with an ellipsis. Any
- * number of rows: widths are found with loops, never `Math.max(...cells)`,
- * which throws past about 100,000 arguments.
+ * and newlines escaped, and cut to `maxCellWidth` with an ellipsis. Widths
+ * are display columns as a terminal draws them (`string-width`: a CJK
+ * character or an emoji takes two, a combining mark none). Any number of
+ * rows: widths are found with loops, never `Math.max(...cells)`, which
+ * throws past about 100,000 arguments.
  */
+import stringWidth from 'string-width';
 import { escapeCell } from './terminal-text.ts';
 
 export interface Column {
@@ -41,9 +44,9 @@ export function formatTable(columns: Array<Column | string>, rows: readonly Cell
   const showHeader = options.header ?? true;
 
   const widths = cols.map((_, i) => {
-    let widest = showHeader ? width(headers[i]!) : 0;
+    let widest = showHeader ? stringWidth(headers[i]!) : 0;
     for (const r of text) {
-      const w = width(r[i]!);
+      const w = stringWidth(r[i]!);
       if (w > widest) widest = w;
     }
     return widest;
@@ -53,7 +56,7 @@ export function formatTable(columns: Array<Column | string>, rows: readonly Cell
   const line = (cells: string[]) =>
     (options.indent ?? '') +
     cells
-      .map((c, i) => (aligns[i] === 'right' ? c.padStart(widths[i]! + c.length - width(c)) : c.padEnd(widths[i]! + c.length - width(c))))
+      .map((c, i) => (aligns[i] === 'right' ? c.padStart(widths[i]! + c.length - stringWidth(c)) : c.padEnd(widths[i]! + c.length - stringWidth(c))))
       .join(gap)
       .trimEnd();
   let out = showHeader ? `${line(headers)}\n` : '';
@@ -61,18 +64,19 @@ export function formatTable(columns: Array<Column | string>, rows: readonly Cell
   return out;
 }
 
-/** At most `max` code points, the last one "…" when something was cut. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  // Twice `max` UTF-16 units hold at least `max` code points; a megabyte cell is not split whole.
-  const head = Array.from(text.slice(0, 2 * max));
-  if (head.length <= max && text.length <= 2 * max) return text;
-  return `${head.slice(0, max - 1).join('')}…`;
-}
+const graphemes = new Intl.Segmenter();
 
-/** Display width, counting code points (the box and block characters used here are one column each). */
-function width(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
+/** At most `max` columns, the last one "…" when something was cut. */
+function truncate(text: string, max: number): string {
+  // Only a head is measured, so a megabyte cell is not segmented whole.
+  const head = text.slice(0, 8 * max);
+  if (head.length === text.length && stringWidth(text) <= max) return text;
+  let kept = '';
+  let columns = 0;
+  for (const { segment } of graphemes.segment(head)) {
+    columns += stringWidth(segment);
+    if (columns > max - 1) break;
+    kept += segment;
+  }
+  return `${kept}…`;
 }

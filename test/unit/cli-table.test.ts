@@ -37,12 +37,15 @@ describe('formatTable', () => {
     expect(lines[3]).toContain('\\u202eexe.txt');
   });
 
-  it('cuts very long cells with an ellipsis, counting code points, and keeps columns aligned', () => {
+  it('cuts very long cells with an ellipsis and aligns columns by display width (an emoji or a CJK character is two, a combining mark none)', () => {
     const long = '😀'.repeat(10_000);
-    const text = formatTable(['A', 'B'], [[long, 'x'], ['short', 'y']], { maxCellWidth: 20 });
-    const [, first, second] = text.split('\n');
-    expect(first).toBe(`${'😀'.repeat(19)}…  x`);
-    expect(second).toBe(`short${' '.repeat(15)}  y`);
+    const text = formatTable(['A', 'B'], [[long, 'x'], ['short', 'y'], ['日本語', 'z'], ['e\u0301te\u0301', 'w']], { maxCellWidth: 20 });
+    const [, first, second, third, fourth] = text.split('\n');
+    // Nine emoji and the ellipsis are 19 columns: a tenth emoji would pass 20.
+    expect(first).toBe(`${'😀'.repeat(9)}…  x`);
+    expect(second).toBe(`short${' '.repeat(14)}  y`);
+    expect(third).toBe(`日本語${' '.repeat(13)}  z`);
+    expect(fourth).toBe(`e\u0301te\u0301${' '.repeat(16)}  w`);
     const huge = 'h'.repeat(5_000_000);
     expect(formatTable(['H'], [[huge]]).split('\n')[1]).toBe(`${'h'.repeat(79)}…`);
   });

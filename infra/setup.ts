@@ -3,8 +3,10 @@
  * Docker, Postgres, Redis, the schema, the runtime images. Idempotent: on a
  * machine that already has it all, it only checks.
  *
- * CLI: `npx tsx infra/setup.ts` (prints what it did).
+ * CLI: `npx tsx infra/setup.ts [--no-migrate] [--with-browser]
+ * [--role all|gateway|worker]` (prints what it did).
  */
+import { parseArgs } from 'node:util';
 import { createAndMigrate } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureChromium } from './browser.ts';
@@ -66,16 +68,34 @@ export async function setUp(options: SetupOptions): Promise<void> {
   }
 }
 
-/** Runs `setUp` for a CLI entry point, turning a PrerequisiteError into a clear exit. */
-export async function runSetUpCli(migrate: boolean): Promise<void> {
+/** The set-up CLI's flags, from this process's arguments; a wrong one is a usage error (exit 2). */
+function setUpFlags(): { migrate: boolean; withBrowser: boolean; role: 'all' | 'gateway' | 'worker' } {
+  try {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { 'no-migrate': { type: 'boolean', default: false }, 'with-browser': { type: 'boolean', default: false }, role: { type: 'string', default: 'all' } },
+      strict: true,
+    });
+    const role = values.role;
+    if (role !== 'all' && role !== 'gateway' && role !== 'worker') throw new Error(`--role must be all, gateway or worker, got "${role}"`);
+    return { migrate: !values['no-migrate'], withBrowser: values['with-browser'], role };
+  } catch (err) {
+    console.error(`[hearth] ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+
+/** Runs `setUp` for a CLI entry point with this process's flags, turning a PrerequisiteError into a clear exit. */
+export async function runSetUpCli(): Promise<void> {
+  const flags = setUpFlags();
   try {
     await setUp({
       databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
       redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
       stateDir: defaultStateDir(),
-      migrate,
-      withBrowser: process.argv.includes('--with-browser'),
-      role: roleFromArgs(),
+      migrate: flags.migrate,
+      withBrowser: flags.withBrowser,
+      role: flags.role,
       log: (line) => console.log(`[hearth] ${line}`),
     });
   } catch (err) {
@@ -87,16 +107,6 @@ export async function runSetUpCli(migrate: boolean): Promise<void> {
   }
 }
 
-function roleFromArgs(): 'all' | 'gateway' | 'worker' {
-  const arg = process.argv.find((a) => a.startsWith('--role='));
-  const role = arg?.slice('--role='.length) ?? 'all';
-  if (role !== 'all' && role !== 'gateway' && role !== 'worker') {
-    console.error(`[hearth] --role must be all, gateway or worker, got "${role}"`);
-    process.exit(2);
-  }
-  return role;
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runSetUpCli(!process.argv.includes('--no-migrate'));
+  await runSetUpCli();
 }

@@ -16,7 +16,7 @@ const stateDir = defaultStateDir();
 const port = Number(process.env.PORT ?? 8080);
 const fnPort = Number(process.env.HEARTH_FN_PORT ?? 8081);
 
-await runSetUpCli(true);
+await runSetUpCli();
 
 function apiKey(): string {
   if (process.env.HEARTH_API_KEY) return process.env.HEARTH_API_KEY;

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runCold } from './scenario-cold.ts';
 import { runDensity } from './scenario-density.ts';
 import { runMetrics } from './scenario-metrics.ts';
@@ -37,26 +38,23 @@ const SCENARIOS = {
 type ScenarioName = keyof typeof SCENARIOS;
 const NAMES = Object.keys(SCENARIOS) as ScenarioName[];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: ScenarioName[] } {
-  let quick = false;
-  let only: ScenarioName[] = NAMES;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--quick') quick = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
-      const list = arg.includes('=') ? arg.slice('--only='.length) : (argv[++i] ?? '');
-      const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-      const unknown = names.filter((n) => !(NAMES as string[]).includes(n));
-      if (unknown.length > 0 || names.length === 0) {
-        throw new Error(`--only takes a comma list of ${NAMES.join(', ')}; got "${list}"`);
-      }
-      only = NAMES.filter((n) => names.includes(n));
-    } else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: npm run bench -- [--quick] [--only ${NAMES.join(',')}]`);
-      process.exit(0);
-    } else throw new Error(`unknown argument "${arg}" (try --help)`);
+const USAGE = `usage: npm run bench -- [--quick] [--only ${NAMES.join(',')}]`;
+
+function benchArgs(argv: string[]): { quick: boolean; only: ScenarioName[] } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  return { quick, only };
+  if (values.only === undefined) return { quick: values.quick, only: NAMES };
+  const names = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(NAMES as string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes a comma list of ${NAMES.join(', ')}; got "${values.only}"`);
+  return { quick: values.quick, only: NAMES.filter((n) => names.includes(n)) };
 }
 
 const startedAt = new Date();
@@ -64,7 +62,7 @@ const t0 = Date.now();
 const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 const resultsDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
-const { quick, only } = parseArgs(process.argv.slice(2));
+const { quick, only } = benchArgs(process.argv.slice(2));
 log(`scenarios: ${only.join(', ')}${quick ? ' (quick)' : ''}`);
 await prepareInfrastructure(log);
 const stack = await BenchStack.start(log, join(resultsDir, 'logs'));

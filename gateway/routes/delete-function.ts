@@ -4,16 +4,16 @@
  * Calls already running finish; the delete does not wait for them. The order that makes this so is the function service's (`functions/function-service.ts`).
  */
 import { Hono } from 'hono';
-import { assertFunctionName } from '../deploy/function-settings.ts';
+import { deleteFunction } from '../api/functions-api.ts';
+import { validated } from '../api/validated.ts';
 import { notFound } from '../errors.ts';
 import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 
 export function deleteFunctionRoute(deps: GatewayDeps) {
   const service = createFunctionService(deps);
-  return new Hono<GatewayEnv>().delete('/v1/functions/:name', async (c) => {
-    const name = c.req.param('name');
-    assertFunctionName(name);
+  return new Hono<GatewayEnv>().delete(deleteFunction.honoPath, validated(deleteFunction), async (c) => {
+    const { name } = c.req.valid('param');
     const functionId = await service.delete({ namespace: c.get('namespace'), name });
     if (!functionId) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
     return c.body(null, 204);

@@ -1,8 +1,10 @@
 /** `PUT /v1/functions/{name}`: upload code and settings, creating the next version. */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { deployFunction } from '../api/functions-api.ts';
+import { validated } from '../api/validated.ts';
 import { boundaryOf } from '../deploy/multipart-parser.ts';
 import { readDeployForm, type DeployForm } from '../deploy/read-deploy-form.ts';
-import { assertFunctionName, parseFunctionSettings } from '../deploy/function-settings.ts';
+import { parseFunctionSettings } from '../deploy/function-settings.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
@@ -24,15 +26,21 @@ const TEXT_FIELDS = [
 /** The largest text field: `env` is the only long one, and its parsed form is capped at 4 KiB. */
 const MAX_FIELD_BYTES = 64 * 1024;
 
+/** First, before the name: an upload that says it is over the limit is refused unread (413). */
+const refuseDeclaredOverLimit: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+  const declared = declaredLength(c);
+  if (declared !== undefined && declared > MAX_DEPLOY_BYTES) throw tooLarge('the upload', MAX_DEPLOY_BYTES);
+  await next();
+};
+
 export function deployFunctionRoute(deps: GatewayDeps) {
   const uploads = deps.uploads;
   const service = createFunctionService(deps);
   // Behind the API key middleware: nothing of the body is read before the caller is known.
-  return new Hono<GatewayEnv>().put('/v1/functions/:name', async (c) => {
+  // `validated` checks the name only: the multipart body is streamed here, as it arrives.
+  return new Hono<GatewayEnv>().put(deployFunction.honoPath, refuseDeclaredOverLimit, validated(deployFunction), async (c) => {
     const declared = declaredLength(c);
-    if (declared !== undefined && declared > MAX_DEPLOY_BYTES) throw tooLarge('the upload', MAX_DEPLOY_BYTES);
-    const name = c.req.param('name');
-    assertFunctionName(name);
+    const { name } = c.req.valid('param');
     const contentType = c.req.header('content-type') ?? '';
     if (!/^multipart\/form-data\s*;/i.test(contentType)) {
       throw new HearthError(

@@ -29,7 +29,7 @@ async function ready(runtime: RuntimeName, files: CodeFiles, handler: string) {
 async function waitForContainerLog(session: AgentSession, text: string, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const logs = (await session.container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const logs = await session.container.logs({ stdout: true, stderr: true, follow: false });
     if (logs.toString('utf8').includes(text)) return;
     if (Date.now() > until) throw new Error(`container log never showed ${JSON.stringify(text)}; it holds:\n${logs.toString('utf8')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

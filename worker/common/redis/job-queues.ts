@@ -1,0 +1,239 @@
+/**
+ * The job queues as two small ports over BullMQ, and the only code that
+ * imports it: `JobQueues` for whoever adds and inspects jobs (the gateway),
+ * `JobConsumers` for whoever runs them (a worker). What a job holds, which
+ * queue it goes to and how it is retried is the callers' business
+ * (`worker/contract/invocation-job.ts`, `gateway/queue/`); this file knows
+ * only how BullMQ does each operation.
+ *
+ * Left out on purpose: job names (every job is named `job`; nothing reads
+ * them), progress, events, repeatable and parent jobs — Hearth uses none.
+ */
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { reportOutages } from './redis-client.ts';
+
+/** A job's state as BullMQ keeps it; `unknown`: there is no such job (finished and removed, or never added). */
+export type JobState = 'waiting' | 'delayed' | 'prioritized' | 'waiting-children' | 'paused' | 'active' | 'completed' | 'failed' | 'unknown';
+
+/** How often a job is tried and when it leaves Redis. */
+export interface JobOptions {
+  /** Tries in all (1: no retry). */
+  attempts: number;
+  /** Wait before a retry: `delay` ms, doubling each time when exponential. */
+  backoff?: { type: 'exponential' | 'fixed'; delay: number };
+  /** True: a completed job is deleted at once. */
+  removeOnComplete: boolean;
+  /** A failed job is kept this long (seconds) for inspection. */
+  removeFailedAfterS: number;
+}
+
+/** A job as listed: its id and its data as stored (not validated). */
+export interface ListedJob {
+  id: string;
+  data: unknown;
+}
+
+/** Adding and inspecting jobs. None of it blocks; every call may reject while Redis is away. */
+export interface JobQueues {
+  /** False while the connection is not ready: a caller that must not wait fails fast instead. */
+  isReady(): boolean;
+  /** Resolves once `queue` can take commands (waits out an outage). */
+  whenReady(queue: string): Promise<void>;
+  /** Adds `data` as job `id`; a job with that id already there is left as it is (BullMQ ignores the add). */
+  add(queue: string, id: string, data: unknown, options: JobOptions): Promise<void>;
+  state(queue: string, id: string): Promise<JobState>;
+  /** The job's data as stored, or null when there is no such job. */
+  data(queue: string, id: string): Promise<unknown>;
+  /** Why the job failed, or null (not failed, or gone). */
+  failedReason(queue: string, id: string): Promise<string | null>;
+  /** Removes the job (true also when there was none); false when a worker holds its lock (it is running). */
+  remove(queue: string, id: string): Promise<boolean>;
+  /** How many jobs are in each of `states`. */
+  counts(queue: string, states: readonly JobState[]): Promise<Record<string, number>>;
+  /** Up to `limit` jobs in `states`. */
+  list(queue: string, states: readonly JobState[], limit: number): Promise<ListedJob[]>;
+  /** True while a worker holds the job's lock (it is running, and its worker alive). */
+  isLocked(queue: string, id: string): Promise<boolean>;
+  /** Moves a delayed job to waiting now; false when it is not delayed (started, finished or gone). */
+  promote(queue: string, id: string): Promise<boolean>;
+  /** Closes the queue handles; the connection is its owner's to close. */
+  close(): Promise<void>;
+}
+
+/** A job handed to a processor: its data as stored, not yet validated. */
+export interface ConsumedJob {
+  id: string;
+  queue: string;
+  data: unknown;
+}
+
+/**
+ * Thrown by a processor to put its job back in the queue, delayed by
+ * `delayMs` (not a failure: no attempt is used). `onceBack` runs once the job
+ * is delayed; resolving true makes it waiting again at once.
+ */
+export class PutBack extends Error {
+  override name = 'PutBack';
+  constructor(
+    readonly delayMs: number,
+    readonly onceBack?: () => Promise<boolean>,
+  ) {
+    super(`put back for ${delayMs} ms`);
+  }
+}
+
+/** Thrown by a processor for a job that can never run: it fails at once, whatever attempts are left. */
+export class UnrunnableJob extends Error {
+  override name = 'UnrunnableJob';
+}
+
+export interface ConsumeOptions {
+  queue: string;
+  /** Jobs of this queue run at once, at most. */
+  concurrency: number;
+  /**
+   * A worker that dies mid-job stops renewing its lock: after `lockMs`
+   * the job is stalled, found within `stalledCheckMs` and run again by
+   * another worker, at most `maxStalls` times before it fails.
+   */
+  lockMs: number;
+  stalledCheckMs: number;
+  maxStalls: number;
+  /** Runs one job; its result completes the job, a throw fails this attempt (see `PutBack`, `UnrunnableJob`). */
+  process(job: ConsumedJob): Promise<unknown>;
+  /** An attempt failed; `final` when no attempt is left (or the job is unrunnable): it leaves the queue as failed. */
+  onFailed?(job: ConsumedJob, reason: string, final: boolean): void;
+  /** The consumer's own errors (lost connection, a lock it could not renew). */
+  onError?(err: Error): void;
+}
+
+/** Running jobs from queues. */
+export interface JobConsumers {
+  /** Starts taking jobs from `options.queue`. */
+  consume(options: ConsumeOptions): { close(): Promise<void> };
+  /** As `JobQueues.promote`: wakes a job put back by `PutBack`, wherever it waits. */
+  promote(queue: string, id: string): Promise<boolean>;
+  /** Closes the handles `promote` opened (each consumer is closed by its own `close`). */
+  close(): Promise<void>;
+}
+
+/** Queue handles over one shared connection, opened on first use. */
+function queueHandles(connection: Redis, prefix: string) {
+  const queues = new Map<string, Queue>();
+  const named = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection, prefix });
+      reportOutages(queue, `queue ${name}`);
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const promote = async (queue: string, id: string) => {
+    try {
+      // A handle by id alone: promoting needs only the id, and reading the job would read its event.
+      await new Job(named(queue), 'job', null, {}, id).promote();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const close = async () => {
+    await Promise.all([...queues.values()].map((q) => q.close()));
+    queues.clear();
+  };
+  return { named, promote, close };
+}
+
+/**
+ * `JobQueues` over BullMQ on `connection` (opened by the caller with the
+ * `waiting` behaviour, as BullMQ expects) under the key prefix `prefix`.
+ */
+export function createBullMqJobQueues(connection: Redis, prefix: string): JobQueues {
+  const handles = queueHandles(connection, prefix);
+  const { named } = handles;
+  return {
+    isReady: () => connection.status === 'ready',
+    async whenReady(queue) {
+      await named(queue).waitUntilReady();
+    },
+    async add(queue, id, data, options) {
+      await named(queue).add('job', data, {
+        jobId: id,
+        attempts: options.attempts,
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        removeOnComplete: options.removeOnComplete,
+        removeOnFail: { age: options.removeFailedAfterS },
+      });
+    },
+    async state(queue, id) {
+      return (await named(queue).getJobState(id)) as JobState;
+    },
+    async data(queue, id) {
+      return (await named(queue).getJob(id))?.data ?? null;
+    },
+    async failedReason(queue, id) {
+      return (await named(queue).getJob(id))?.failedReason ?? null;
+    },
+    async remove(queue, id) {
+      return (await named(queue).remove(id)) === 1;
+    },
+    counts(queue, states) {
+      return named(queue).getJobCounts(...(states as Parameters<Queue['getJobCounts']>));
+    },
+    async list(queue, states, limit) {
+      const jobs = await named(queue).getJobs(states as Parameters<Queue['getJobs']>[0], 0, limit - 1);
+      return jobs.filter((job) => job?.id !== undefined).map((job) => ({ id: job.id!, data: job.data as unknown }));
+    },
+    async isLocked(queue, id) {
+      return (await connection.exists(`${named(queue).toKey(id)}:lock`)) === 1;
+    },
+    promote: handles.promote,
+    close: handles.close,
+  };
+}
+
+/**
+ * `JobConsumers` over BullMQ: consumers share `connection` (opened with the
+ * `waiting` behaviour; BullMQ adds a blocking duplicate per consumer), and
+ * `promote` goes over `commands` (a short command that should fail, not wait,
+ * while Redis is away).
+ */
+export function createBullMqJobConsumers(connection: Redis, commands: Redis, prefix: string): JobConsumers {
+  const handles = queueHandles(commands, prefix);
+  return {
+    consume(options) {
+      const processor = async (job: Job, token?: string) => {
+        const consumed: ConsumedJob = { id: job.id!, queue: job.queueName, data: job.data as unknown };
+        try {
+          return await options.process(consumed);
+        } catch (err) {
+          if (err instanceof UnrunnableJob) throw new UnrecoverableError(err.message);
+          if (!(err instanceof PutBack) || !token) throw err;
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
+          if (err.onceBack && (await err.onceBack().catch(() => false))) await job.promote().catch(() => {});
+          // Tells BullMQ the job was moved, not failed.
+          throw new DelayedError();
+        }
+      };
+      const worker = new Worker(options.queue, processor, {
+        connection,
+        prefix,
+        concurrency: options.concurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: options.stalledCheckMs,
+        maxStalledCount: options.maxStalls,
+      });
+      worker.on('error', (err) => options.onError?.(err));
+      worker.on('failed', (job, err) => {
+        if (!job?.id) return;
+        const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+        options.onFailed?.({ id: job.id, queue: job.queueName, data: job.data as unknown }, err.message, final);
+      });
+      return { close: () => worker.close() };
+    },
+    promote: handles.promote,
+    close: handles.close,
+  };
+}

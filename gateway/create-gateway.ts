@@ -2,15 +2,21 @@
  * Wires the gateway's ports from real clients: Postgres for metadata and
  * records, BullMQ for the queue, Redis pub/sub for broadcasts. Used by
  * `main.ts` and by the end-to-end tests, so both run the same assembly.
+ * Every Redis client of the gateway is opened here (`openGatewayRedis`).
  */
 import type { Database } from '../worker/common/database.ts';
-import { createControlPublisher, subscribeControl } from '../worker/common/redis/control-channel.ts';
-import type { ControlMessage } from '../worker/contract/messages.ts';
-import { openInvocationQueue } from '../worker/common/redis/invocation-queue.ts';
-import type { Logger } from '../worker/common/logger.ts';
+import { createControlListener, createControlPublisher } from '../worker/common/redis/control-channel.ts';
 import { redisOptionsFromUrl } from '../worker/common/redis/connection-options.ts';
+import { createFunctionTombstones } from '../worker/common/redis/deleted-functions.ts';
+import { createIdempotencyKeys } from '../worker/common/redis/idempotency-keys.ts';
+import { createReplyListener } from '../worker/common/redis/invocation-replies.ts';
+import { createBullMqJobQueues } from '../worker/common/redis/job-queues.ts';
+import { createQueuedCallQuota } from '../worker/common/redis/queued-call-quota.ts';
+import { openRedis } from '../worker/common/redis/redis-client.ts';
+import { createWorkerRegistry } from '../worker/common/redis/worker-registry.ts';
+import type { ControlMessage } from '../worker/contract/messages.ts';
+import type { Logger } from '../worker/common/logger.ts';
 import { findInvocation, insertInvocation } from '../worker/common/invocations-store.ts';
-import { openWorkerRegistry } from '../worker/common/redis/worker-registry.ts';
 import { createApp } from './app.ts';
 import type { GatewayLimits } from './config.ts';
 import { createSessionSealer } from './dashboard-session.ts';
@@ -22,6 +28,7 @@ import { Dispatcher } from './invoke/dispatcher.ts';
 import { startQueueReaper } from './invoke/queue-reaper.ts';
 import { VersionCache } from './invoke/version-cache.ts';
 import { WorkerDirectory } from './invoke/worker-directory.ts';
+import { createInvocationQueue } from './queue/invocation-queue.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -52,12 +59,11 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(options: GatewayOptions) {
-  const redis = redisOptionsFromUrl(options.redisUrl, options.redisSentinel);
-  const registry = openWorkerRegistry(redis, options.queuePrefix);
-  const queue = await openInvocationQueue({ connection: redis, prefix: options.queuePrefix, workerIds: () => registry.knownIds() });
+  const redis = openGatewayRedis(options.redisUrl, options.redisSentinel, options.queuePrefix);
+  const { registry, control } = redis.ports;
+  const queue = await createInvocationQueue({ ...redis.ports.queue, workerIds: () => registry.knownIds() });
   const directory = await WorkerDirectory.open(registry);
   const reaper = startQueueReaper(registry, queue, options.log);
-  const control = createControlPublisher(redis, options.queuePrefix);
   const functions = createPostgresFunctionStore(
     options.db,
     options.limits
@@ -79,7 +85,7 @@ export async function createGateway(options: GatewayOptions) {
     else if (m.type === 'namespace-changed') quotas.delete(m.namespace);
     else versions.invalidate(m.namespace, m.name);
   };
-  const subscription = await subscribeControl(redis, options.queuePrefix, forget);
+  const subscription = await redis.ports.broadcasts.listen(forget);
   const announce = async (message: ControlMessage) => {
     forget(message);
     await control.publish(message).catch((err: unknown) => {
@@ -148,8 +154,44 @@ export async function createGateway(options: GatewayOptions) {
       directory.close();
       await queue.close();
       await subscription.close();
-      await registry.close();
-      await control.close();
+      await redis.close();
+    },
+  };
+}
+
+/**
+ * The gateway's Redis clients, each opened once through the connection
+ * policy, and the ports over them. Five connections, each behaving as its
+ * use needs while Redis is away: the queue handles wait it out (BullMQ);
+ * keys a caller waits on (idempotency, tombstones, quotas, the answered
+ * check) fail at once, so the caller hears 503 quickly; the two subscribers
+ * wait; the registry and the broadcasts fail after a retry.
+ */
+function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: string } | undefined, prefix: string) {
+  const options = redisOptionsFromUrl(url, sentinel);
+  // One connection serves every queue handle (none of them blocks).
+  const queues = openRedis(options, 'invocation queues', 'waiting');
+  const keys = openRedis(options, 'queue keys', 'immediate');
+  const replies = openRedis(options, 'reply subscriber', 'waiting');
+  const broadcasts = openRedis(options, 'control subscriber', 'waiting');
+  const commands = openRedis(options, 'registry and broadcasts', 'commands', { lazyConnect: true });
+  const jobs = createBullMqJobQueues(queues, prefix);
+  return {
+    ports: {
+      queue: {
+        jobs,
+        replies: createReplyListener(replies, keys, prefix),
+        idempotency: createIdempotencyKeys(keys, prefix),
+        tombstones: createFunctionTombstones(keys, prefix),
+        queuedCalls: createQueuedCallQuota(keys, prefix),
+      },
+      registry: createWorkerRegistry(commands, prefix),
+      control: createControlPublisher(commands, prefix),
+      broadcasts: createControlListener(broadcasts, prefix),
+    },
+    async close() {
+      await jobs.close();
+      for (const client of [commands, broadcasts, replies, keys, queues]) client.disconnect();
     },
   };
 }

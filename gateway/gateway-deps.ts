@@ -1,6 +1,6 @@
 /** The ports the gateway's routes are built from; `main.ts` (or a test) supplies them. */
 import type { ControlMessage } from '../worker/contract/messages.ts';
-import type { InvocationQueue } from '../worker/common/redis/invocation-queue.ts';
+import type { InvocationQueue } from './queue/invocation-queue.ts';
 import type { Logger } from '../worker/common/logger.ts';
 import type { InvocationRow } from '../worker/common/invocations-store.ts';
 import type { WorkerReport } from '../worker/contract/worker-report.ts';

@@ -1,4 +1,4 @@
-/** The worker process: reads configuration, creates real clients, runs until signalled. */
+/** The worker process: reads configuration, creates real clients (Redis's through `worker-redis.ts`), runs until signalled. */
 import { join } from 'node:path';
 import { openDatabase } from './common/database.ts';
 import { loadWorkerConfig } from './config.ts';
@@ -10,9 +10,9 @@ import { createPostgresCodeSource } from './records/code-store.ts';
 import { insertInvocations } from './common/invocations-store.ts';
 import { BatchingRecorder } from './records/batching-recorder.ts';
 import { listProvisionedVersions } from './records/provisioned-store.ts';
-import { createRedisConcurrencyGate } from './run/concurrency-gate.ts';
 import { checkRedisMemoryPolicy } from './common/redis/memory-policy.ts';
 import { startWorkerService } from './run/worker-service.ts';
+import { openWorkerRedis } from './worker-redis.ts';
 import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from './engine/egress-network.ts';
 
@@ -20,13 +20,14 @@ const log = createLogger('worker');
 setRedisLogger(log);
 const config = loadWorkerConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20 });
-const redis = redisOptionsFromUrl(config.REDIS_URL, {
+const redisOptions = redisOptionsFromUrl(config.REDIS_URL, {
   ...(config.HEARTH_REDIS_SENTINELS ? { sentinels: config.HEARTH_REDIS_SENTINELS } : {}),
   ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
 });
+const redis = openWorkerRedis(redisOptions, config.HEARTH_QUEUE_PREFIX);
 
 // Redis holds every queued event: say so at once if it has no ceiling or may evict them.
-for (const warning of await checkRedisMemoryPolicy(redis)) log.warn(warning);
+for (const warning of await checkRedisMemoryPolicy(redis.commands)) log.warn(warning);
 
 const docker = new Dockerode(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {});
 await ensureEgressNetwork(docker, (line) => log.info(line));
@@ -55,9 +56,7 @@ const service = await startWorkerService({
     onRefused: (err, entry) => log.warn('Postgres refused a record; storing it stripped', { invocationId: entry.job.invocationId, err }),
   }),
   provisioned: () => listProvisionedVersions(database.db),
-  gate: createRedisConcurrencyGate(redis, config.HEARTH_QUEUE_PREFIX),
-  queue: { connection: redis, prefix: config.HEARTH_QUEUE_PREFIX },
-  redis,
+  ...redis.ports,
   log,
 });
 
@@ -69,6 +68,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     log.info('draining', { signal });
     service
       .stop()
+      .then(() => redis.close())
       .then(() => database.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {

@@ -14,7 +14,7 @@
  */
 import type { ControlMessage } from '../../worker/contract/messages.ts';
 import type { Logger } from '../../worker/common/logger.ts';
-import { QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import { QueueUnavailableError, type InvocationQueue } from '../queue/invocation-queue.ts';
 import { assertFunctionName, assertHandlerFileExists } from '../deploy/function-settings.ts';
 import { packUpload, type PackedCode, type UploadInput } from '../deploy/upload-archive.ts';
 import { HearthError, notFound } from '../errors.ts';

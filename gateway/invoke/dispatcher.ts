@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
-import { InvocationPlatformError, QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import { InvocationPlatformError, QueueUnavailableError, type InvocationQueue } from '../queue/invocation-queue.ts';
 import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
 import { queuedCallBytes, type QueuedCallRefusal } from '../../worker/common/redis/queued-call-quota.ts';
 import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../../worker/contract/limits.ts';

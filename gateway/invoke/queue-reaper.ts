@@ -7,7 +7,7 @@
  * the shared queue gets them only if it does not come back in time.
  */
 import { randomBytes } from 'node:crypto';
-import type { InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import type { InvocationQueue } from '../queue/invocation-queue.ts';
 import type { Logger } from '../../worker/common/logger.ts';
 import type { WorkerRegistry } from '../../worker/common/redis/worker-registry.ts';
 

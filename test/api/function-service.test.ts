@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../gateway/errors.ts';
 import { createFunctionService, type FunctionService } from '../../gateway/functions/function-service.ts';
 import type { FunctionStore } from '../../gateway/store/functions-store.ts';
-import { QueueUnavailableError } from '../../worker/common/redis/invocation-queue.ts';
+import { QueueUnavailableError } from '../../gateway/queue/invocation-queue.ts';
 import type { ControlMessage } from '../../worker/contract/messages.ts';
 import { DEFAULT_SETTINGS, InMemoryFunctionStore } from './fake-deps.ts';
 

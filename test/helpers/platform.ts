@@ -23,12 +23,12 @@ import { silentLogger, type Logger } from '../../worker/common/logger.ts';
 import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/contract/limits.ts';
 import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
 import { createPostgresCodeSource } from '../../worker/records/code-store.ts';
-import { createRedisConcurrencyGate } from '../../worker/run/concurrency-gate.ts';
 import type { PrewarmTarget } from '../../worker/pool/sandbox-pool.ts';
 import { BatchingRecorder } from '../../worker/records/batching-recorder.ts';
 import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/records/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/run/worker-service.ts';
+import { openWorkerRedis } from '../../worker/worker-redis.ts';
 
 /**
  * The gateway's limits in tests: the defaults, but namespace function and
@@ -105,29 +105,34 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));
   const database = openDatabase(databaseUrl);
 
-  const startWorker = (id: string) =>
-    startWorkerService({
-    settings: {
-      workerId: id,
-      stateDir,
-      concurrency: options.concurrency ?? 8,
-      keepAliveMs: options.keepAliveMs ?? 5 * 60_000,
-      startTimeoutMs: 10_000,
-      memoryBudgetMb: options.memoryBudgetMb ?? 16 * 1024,
-      prewarm: options.prewarm ?? [],
-      provisionIntervalMs: 1000,
-      maxEventAgeMs: options.maxEventAgeMs ?? 6 * 3600_000,
-      metricsPort: 0,
-    },
-    runtime: new DockerContainerRuntime(),
-    codeSource: createPostgresCodeSource(database.db),
-    recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
-    provisioned: () => listProvisionedVersions(database.db),
-    gate: createRedisConcurrencyGate(redisOptionsFromUrl(redisUrl), prefix),
-    queue: { connection: redisOptionsFromUrl(redisUrl), prefix },
-    redis: redisOptionsFromUrl(redisUrl),
-    log,
-  });
+  /** A worker as `worker/main.ts` assembles one, with its own Redis clients; stopping it closes them. */
+  const startWorker = async (id: string): Promise<WorkerService> => {
+    const redis = openWorkerRedis(redisOptionsFromUrl(redisUrl), prefix);
+    const service = await startWorkerService({
+      settings: {
+        workerId: id,
+        stateDir,
+        concurrency: options.concurrency ?? 8,
+        keepAliveMs: options.keepAliveMs ?? 5 * 60_000,
+        startTimeoutMs: 10_000,
+        memoryBudgetMb: options.memoryBudgetMb ?? 16 * 1024,
+        prewarm: options.prewarm ?? [],
+        provisionIntervalMs: 1000,
+        maxEventAgeMs: options.maxEventAgeMs ?? 6 * 3600_000,
+        metricsPort: 0,
+      },
+      runtime: new DockerContainerRuntime(),
+      codeSource: createPostgresCodeSource(database.db),
+      recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
+      provisioned: () => listProvisionedVersions(database.db),
+      ...redis.ports,
+      log,
+    }).catch(async (err: unknown) => {
+      await redis.close();
+      throw err;
+    });
+    return { ...service, stop: () => service.stop().then(() => redis.close()) };
+  };
   const worker = await startWorker(workerId);
   const extraWorkers: WorkerService[] = [];
   let fnPort = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, type DispatchStore } from '../../gateway/invoke/dispatcher.ts';
 import type { ResolvedVersion } from '../../gateway/store/functions-store.ts';
-import { QueueUnavailableError, type InvocationQueue } from '../../worker/common/redis/invocation-queue.ts';
+import { QueueUnavailableError, type InvocationQueue } from '../../gateway/queue/invocation-queue.ts';
 import { FakeInvocationQueue, invocationRow } from '../api/fakes/invocation-queue.ts';
 
 const version: ResolvedVersion = {

@@ -12,8 +12,7 @@
  * calls do not poll Redis, and a freed slot is taken at once. Their own
  * delay (a growing back-off) only covers a wake that was lost.
  */
-import { Redis, type RedisOptions } from 'ioredis';
-import { openRedis } from '../common/redis/redis-client.ts';
+import type { Redis } from 'ioredis';
 
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -65,7 +64,6 @@ export interface ConcurrencyGate {
   nextParked(scope: string): Promise<string | null>;
   /** Takes every call parked in `scope` out (its function was deleted: they end at once, unrun). */
   takeAllParked(scope: string): Promise<string[]>;
-  close(): Promise<void>;
 }
 
 /**
@@ -91,8 +89,9 @@ type GateRedis = Redis & {
   hearthRelease(leases: string, parked: string, id: string): Promise<string | null>;
 };
 
-export function createRedisConcurrencyGate(options: RedisOptions, prefix: string): ConcurrencyGate {
-  const redis = openRedis(options, 'concurrency gate', 'patient') as GateRedis;
+/** The gate over `client`, a connection of its own (opened `patient`: a lease may wait a little for a reconnect) that its owner closes. */
+export function createRedisConcurrencyGate(client: Redis, prefix: string): ConcurrencyGate {
+  const redis = client as GateRedis;
   redis.defineCommand('hearthAcquire', { numberOfKeys: 1, lua: ACQUIRE });
   redis.defineCommand('hearthPark', { numberOfKeys: 2, lua: PARK });
   redis.defineCommand('hearthRelease', { numberOfKeys: 2, lua: RELEASE });
@@ -117,9 +116,6 @@ export function createRedisConcurrencyGate(options: RedisOptions, prefix: string
     async takeAllParked(scope) {
       const results = await redis.multi().zrange(parkedKey(scope), 0, -1).del(parkedKey(scope)).exec();
       return (results?.[0]?.[1] as string[] | undefined) ?? [];
-    },
-    async close() {
-      redis.disconnect();
     },
   };
 }

@@ -1,13 +1,15 @@
 /**
  * A worker's side of the invocation queues: it takes calls routed to it (its
- * own queue) and calls any worker may take (the shared queue). Part of the
- * queue module with `invocation-queue.ts`: the only code that imports BullMQ.
+ * own queue) and calls any worker may take (the shared queue), over the
+ * `JobConsumers` port (`worker/common/redis/job-queues.ts`). Each job's data
+ * is checked with the contract's schema here, where it is read: a job that
+ * does not parse is never run.
  */
-import { DelayedError, Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { openRedis, reportOutages } from '../common/redis/redis-client.ts';
-import { RetryLater, type QueueConnection } from '../common/redis/invocation-queue.ts';
-import { INVOCATION_QUEUE_NAME, workerQueueName, type InvocationJob, type JobReceipt } from '../contract/invocation-job.ts';
+import type { ConsumedJob, JobConsumers } from '../common/redis/job-queues.ts';
+import { PutBack, UnrunnableJob } from '../common/redis/job-queues.ts';
+import type { Logger } from '../common/logger.ts';
+import { INVOCATION_QUEUE_NAME, invocationJobSchema, workerQueueName, type InvocationJob, type JobReceipt } from '../contract/invocation-job.ts';
+import { RetryLater } from './retry-later.ts';
 
 /** A worker's consumer: runs `process` for each job, within its concurrency. */
 export interface InvocationConsumer {
@@ -20,95 +22,87 @@ export interface InvocationConsumer {
   close(): Promise<void>;
 }
 
-/** A job's wake name: its queue and id (queue names hold no "/"; ids are UUIDs). */
-const wakeNameOf = (job: Job) => `${job.queueName}/${job.id}`;
+export interface InvocationConsumerOptions {
+  jobs: JobConsumers;
+  workerId: string;
+  /** Calls of the worker's own queue at once; the shared queue gets half as many. */
+  concurrency: number;
+  /**
+   * Returns a receipt once the record is written, or throws `RetryLater` to
+   * put the job back in the queue (delayed), or throws anything else for a
+   * platform failure (retried while attempts are left).
+   */
+  process: (job: InvocationJob) => Promise<JobReceipt>;
+  /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
+  onFinalFailure?: (job: InvocationJob, reason: string) => void;
+  /** A job left the queue for good: `process` returned for it, or it failed for the last time. */
+  onLeft?: (job: InvocationJob) => void;
+  onError?: (err: Error) => void;
+  log: Logger;
+}
 
-/**
- * `process` returns a receipt once the record is written, or throws
- * `RetryLater` to put the job back in the queue (delayed), or throws anything
- * else for a platform failure.
- */
-export function startInvocationConsumer(
-  options: QueueConnection & {
-    workerId: string;
-    concurrency: number;
-    process: (job: InvocationJob) => Promise<JobReceipt>;
-    /** A job failed for the last time (retries exhausted, or it stalled too often): record it. */
-    onFinalFailure?: (job: InvocationJob, reason: string) => void;
-    /** A job left the queue for good: `process` returned for it, or it failed for the last time. */
-    onLeft?: (job: InvocationJob) => void;
-    onError?: (err: Error) => void;
-  },
-): InvocationConsumer {
-  const processor = async (job: Job<InvocationJob, JobReceipt>, token?: string) => {
+/** A job's wake name: its queue and id (queue names hold no "/"; ids are UUIDs). */
+const wakeNameOf = (job: { queue: string; id: string }) => `${job.queue}/${job.id}`;
+
+export function startInvocationConsumer(options: InvocationConsumerOptions): InvocationConsumer {
+  const { jobs, log } = options;
+  const processor = async (job: ConsumedJob): Promise<JobReceipt> => {
+    const parsed = invocationJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      // Not run, and not recorded: a record needs the very fields that are wrong. It fails
+      // at once (a retry would read the same data) and stays a day among the failed jobs.
+      // The issues name fields, not values: an event or env may hold a tenant's secrets.
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(job)'}: ${issue.message}`);
+      log.error('a queued job is not a valid invocation: not run', { jobId: job.id, queue: job.queue, issues });
+      throw new UnrunnableJob(`not a valid invocation job (${issues.slice(0, 5).join('; ')})`);
+    }
+    const call = parsed.data;
     try {
-      const receipt = await options.process(job.data);
-      options.onLeft?.(job.data);
+      const receipt = await options.process(call);
+      options.onLeft?.(call);
       return receipt;
     } catch (err) {
-      if (!(err instanceof RetryLater) || !token) throw err;
-      await job.moveToDelayed(Date.now() + err.delayMs, token);
+      if (!(err instanceof RetryLater)) throw err;
       // Parked after it is delayed, so a wake never finds it still active; a slot freed in between wakes it now.
-      if (err.park && (await err.park(wakeNameOf(job)).catch(() => false))) await job.promote().catch(() => {});
-      throw new DelayedError();
+      const park = err.park;
+      throw new PutBack(err.delayMs, park && (() => park(wakeNameOf(job))));
     }
   };
-  const consume = (queueName: string, concurrency: number) => {
-    const worker = new Worker<InvocationJob, JobReceipt>(queueName, processor, {
-      connection: options.connection,
-      prefix: options.prefix,
+  const onFailed = (job: ConsumedJob, reason: string, final: boolean) => {
+    if (!final) return;
+    const parsed = invocationJobSchema.safeParse(job.data);
+    // An invalid job was logged when it was read; there is nothing to record it against.
+    if (!parsed.success) return;
+    options.onFinalFailure?.(parsed.data, reason);
+    options.onLeft?.(parsed.data);
+  };
+  const consume = (queue: string, concurrency: number) =>
+    jobs.consume({
+      queue,
       concurrency,
       // A worker that dies mid-call stops renewing its locks; within about
       // 15 s another worker (or the reaper, for a worker's own queue) finds
       // the job stalled and runs it again.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 2,
+      lockMs: 10_000,
+      stalledCheckMs: 5_000,
+      maxStalls: 2,
+      process: processor,
+      onFailed,
+      ...(options.onError ? { onError: options.onError } : {}),
     });
-    worker.on('error', (err) => options.onError?.(err));
-    worker.on('failed', (job, err) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        options.onFinalFailure?.(job.data, err.message);
-        options.onLeft?.(job.data);
-      }
-    });
-    return worker;
-  };
-  const workers = [
+  const consumers = [
     consume(workerQueueName(options.workerId), options.concurrency),
     consume(INVOCATION_QUEUE_NAME, Math.max(1, Math.floor(options.concurrency / 2))),
   ];
-  // Handles on any worker's queue (a parked call may sit in another worker's), opened on first wake.
-  let shared: Redis | null = null;
-  const queues = new Map<string, Queue>();
-  const queueNamed = (name: string) => {
-    let queue = queues.get(name);
-    if (!queue) {
-      if (!shared) {
-        shared = openRedis(options.connection, 'parked-call queues', 'commands');
-      }
-      queue = new Queue(name, { connection: shared, prefix: options.prefix });
-      reportOutages(queue, `queue ${name}`);
-      queues.set(name, queue);
-    }
-    return queue;
-  };
   return {
     async wake(wakeName) {
       const slash = wakeName.lastIndexOf('/');
       if (slash <= 0) return false;
-      try {
-        // A handle by id alone: promoting needs only the id, and reading the job would read its event.
-        await new Job(queueNamed(wakeName.slice(0, slash)), 'invoke', null, {}, wakeName.slice(slash + 1)).promote();
-        return true;
-      } catch {
-        return false;
-      }
+      // A parked call may sit in another worker's queue: promoting needs only its queue and id.
+      return jobs.promote(wakeName.slice(0, slash), wakeName.slice(slash + 1));
     },
-    close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      shared?.disconnect();
+    async close() {
+      await Promise.all(consumers.map((c) => c.close()));
     },
   };
 }

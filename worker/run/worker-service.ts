@@ -1,27 +1,30 @@
 /**
  * A worker: consumes the invocation queue and runs each call in a sandbox
  * from its pool (warm, pre-warmed or cold), within per-function concurrency
- * limits and the worker's memory budget. Takes its ports as arguments;
- * `main.ts` is what wires real clients in.
+ * limits and the worker's memory budget (`job-policy.ts`). Takes its ports
+ * as arguments, Redis's included (`WorkerRedisPorts`); `main.ts` is what
+ * wires real clients in, through `worker-redis.ts`.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { RUNTIME_NAMES } from '../../runtime-images/runtimes.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { RedisOptions } from 'ioredis';
 import type { CodeSource } from '../sandbox/code-cache.ts';
 import { BoundedCodeCache, DEFAULT_CODE_CACHE_BYTES } from '../sandbox/bounded-code-cache.ts';
 import { CodeLinker } from '../sandbox/code-linker.ts';
-import { parkedRetryMs, type ConcurrencyGate } from './concurrency-gate.ts';
+import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from '../engine/container-runtime.ts';
-import { subscribeControl, type ControlSubscription } from '../common/redis/control-channel.ts';
-import { createDeletedFunctions } from '../common/redis/deleted-functions.ts';
-import { openQueuedCallQuota } from '../common/redis/queued-call-quota.ts';
-import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationOutcome } from '../contract/invocation-outcome.ts';
+import type { ControlListener } from '../common/redis/control-channel.ts';
+import type { DeletedFunctions } from '../common/redis/deleted-functions.ts';
+import type { JobConsumers } from '../common/redis/job-queues.ts';
+import type { QueuedCallQuota } from '../common/redis/queued-call-quota.ts';
+import type { ReplyPublisher } from '../common/redis/invocation-replies.ts';
+import type { WorkerReports } from '../common/redis/worker-registry.ts';
+import { unstartedOutcome, type InvocationOutcome } from '../contract/invocation-outcome.ts';
 import { startInvocationConsumer } from './invocation-consumer.ts';
-import { RetryLater, type QueueConnection } from '../common/redis/invocation-queue.ts';
+import { createJobPolicy } from './job-policy.ts';
+import { RetryLater } from './retry-later.ts';
 import type { InvocationJob, JobReceipt } from '../contract/invocation-job.ts';
-import { createReplyPublisher } from '../common/redis/invocation-replies.ts';
 import { Invoker, type InvocationRecorder } from './invoker.ts';
 import type { Logger } from '../common/logger.ts';
 import { MemoryBudget } from '../pool/memory-budget.ts';
@@ -29,7 +32,6 @@ import { SandboxFactory } from '../sandbox/sandbox.ts';
 import { SandboxPool, type PrewarmTarget, type ProvisionedVersion } from '../pool/sandbox-pool.ts';
 import type { PoolStats } from '../contract/worker-report.ts';
 import { createWorkerPrometheus } from '../records/worker-prometheus.ts';
-import { startReporting } from '../common/redis/worker-registry.ts';
 
 export interface WorkerSettings {
   workerId: string;
@@ -56,17 +58,31 @@ export interface WorkerSettings {
   codeCacheBytes?: number;
 }
 
-export interface WorkerServiceOptions {
+/** The worker's ports onto shared Redis state, opened once per worker (`worker/worker-redis.ts`). */
+export interface WorkerRedisPorts {
+  /** Where calls come from: the worker's own queue and the shared one. */
+  queue: JobConsumers;
+  /** Concurrency slots and parked calls, shared by every worker. */
+  gate: ConcurrencyGate;
+  /** Tells a sync caller its call started, and how it went. */
+  replies: ReplyPublisher;
+  /** Broadcasts from gateways (deletions, deploys). */
+  control: ControlListener;
+  /** Where the worker says every few seconds that it is alive, and what it holds. */
+  reports: WorkerReports;
+  /** Tombstones of deleted functions, checked before every call. */
+  deleted: DeletedFunctions;
+  /** The queued-call quotas: an async call stops counting once it has left the queue. */
+  queuedCalls: Pick<QueuedCallQuota, 'release'>;
+}
+
+export interface WorkerServiceOptions extends WorkerRedisPorts {
   settings: WorkerSettings;
   runtime: ContainerRuntime;
   codeSource: CodeSource;
   recorder: InvocationRecorder;
   /** Versions whose `minWarm` containers this worker keeps. */
   provisioned: () => Promise<ProvisionedVersion[]>;
-  gate: ConcurrencyGate;
-  queue: QueueConnection;
-  /** Where to listen for control broadcasts (deletions, deploys). */
-  redis: RedisOptions;
   log: Logger;
 }
 
@@ -111,7 +127,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(settings.pauseGraceMs !== undefined ? { pauseGraceMs: settings.pauseGraceMs } : {}),
     ...(settings.provisionedShare !== undefined ? { provisionedShare: settings.provisionedShare } : {}),
   });
-  const replies = createReplyPublisher(options.redis, options.queue.prefix);
+  const { replies, deleted } = options;
   const prometheus = createWorkerPrometheus(settings.workerId, () => pool.stats());
   /** Tells a waiting caller the outcome and counts it (callers record first). */
   const announce = (job: InvocationJob, outcome: InvocationOutcome) => {
@@ -140,9 +156,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     return reconciling;
   };
 
-  const deleted = createDeletedFunctions(options.redis, options.queue.prefix);
-  const queuedQuota = openQueuedCallQuota(options.redis, options.queue.prefix);
-  const control: ControlSubscription = await subscribeControl(options.redis, options.queue.prefix, (message) => {
+  const control = await options.control.listen((message) => {
     if (message.type === 'function-deleted' && message.functionId) {
       deleted.noteDeleted(message.functionId);
       pool.retire(message.functionId);
@@ -151,7 +165,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       gate
         .takeAllParked(scope)
         .then((parked) => Promise.all(parked.map((wakeName) => consumer.wake(wakeName))))
-        .catch(() => {});
+        .catch((err: unknown) => log.warn("could not wake a deleted function's parked calls", { functionId: message.functionId, err }));
     }
     if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
   });
@@ -161,55 +175,27 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const provisionTimer = setInterval(() => void reconcileProvisioned(), settings.provisionIntervalMs);
   provisionTimer.unref();
 
+  const policy = createJobPolicy({
+    deleted,
+    gate,
+    wake: (wakeName) => consumer.wake(wakeName),
+    run: (job) => invoker.run(job),
+    settleUnstarted,
+    started: (job) => {
+      if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
+    },
+    maxEventAgeMs: settings.maxEventAgeMs,
+    startTimeoutMs: settings.startTimeoutMs,
+  });
   let inFlight = 0;
   const consumer = startInvocationConsumer({
+    jobs: options.queue,
     workerId: settings.workerId,
-    ...options.queue,
     concurrency: settings.concurrency,
     process: async (job) => {
       inFlight++;
       try {
-        // Checked first and for every call: the job carries all it needs to run, so only this stops a deleted function's queued calls.
-        if (await deleted.isDeleted(job.functionId)) {
-          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'failed', 'FunctionDeleted', `function "${job.functionName}" was deleted while this call was queued: not run`)));
-        }
-        const age = Date.now() - job.enqueuedAt;
-        if (job.replyTo === null && age > settings.maxEventAgeMs) {
-          const message = `queued for ${age} ms, past the maximum event age of ${settings.maxEventAgeMs} ms: not run`;
-          return receipt(await settleUnstarted(job, unstartedOutcome(job, 'expired', 'Expired', message)));
-        }
-        // Limits that apply: the namespace's quota, then the function's own maximum.
-        const limits: Array<[scope: string, max: number]> = [];
-        if (job.namespaceQuota !== null) limits.push([`namespace:${job.namespace}`, job.namespaceQuota]);
-        if (job.maxConcurrency !== null) limits.push([`function:${job.functionId}`, job.maxConcurrency]);
-        if (limits.length === 0) return receipt(await invoker.run(job));
-        const leaseMs = job.timeoutMs + INIT_TIMEOUT_MS + settings.startTimeoutMs + 60_000;
-        const held: string[] = [];
-        // A freed slot wakes the oldest call parked on it (skipping any that started or went meanwhile).
-        const wakeParked = async (scope: string, first: string | null) => {
-          let next = first;
-          for (let tries = 0; next !== null && tries < 5; tries++) {
-            if (await consumer.wake(next)) return;
-            next = await gate.nextParked(scope);
-          }
-        };
-        const releaseAll = () =>
-          Promise.all(held.map((scope) => gate.release(scope, job.invocationId).then((next) => wakeParked(scope, next)).catch(() => {})));
-        for (const [scope, max] of limits) {
-          if (!(await gate.tryAcquire(scope, job.invocationId, max, leaseMs))) {
-            await releaseAll();
-            // Parked until a release wakes it; its own delay only covers a lost wake.
-            const delayMs = parkedRetryMs(Date.now() - job.enqueuedAt, job.replyTo !== null);
-            throw new RetryLater(delayMs, (wakeName) => gate.park(scope, wakeName, max, job.enqueuedAt));
-          }
-          held.push(scope);
-        }
-        try {
-          if (job.replyTo) replies.send(job.replyTo, { type: 'started', id: job.invocationId });
-          return receipt(await invoker.run(job));
-        } finally {
-          await releaseAll();
-        }
+        return receipt(await policy(job));
       } catch (err) {
         if (!(err instanceof RetryLater)) log.error('invocation failed on the platform side', { invocationId: job.invocationId, err });
         throw err;
@@ -226,12 +212,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     },
     // Async calls were counted against their queued-call quotas by the gateway; a lost release expires on its own.
     onLeft: (job) => {
-      if (job.replyTo === null) queuedQuota.release(job).catch((err: unknown) => log.warn('could not release a queued call', { invocationId: job.invocationId, err }));
+      if (job.replyTo === null) {
+        options.queuedCalls.release(job).catch((err: unknown) => log.warn('could not release a queued call', { invocationId: job.invocationId, err }));
+      }
     },
     onError: (err) => log.warn('queue consumer error', { err }),
+    log,
   });
   const startedAt = new Date().toISOString();
-  const reporting = startReporting(options.redis, options.queue.prefix, settings.workerId, () => ({
+  const reporting = options.reports.start(settings.workerId, () => ({
     workerId: settings.workerId,
     host: hostname(),
     startedAt,
@@ -268,11 +257,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reporting.stop();
         await consumer.close();
         await control.close();
-        await deleted.close();
-        await queuedQuota.close();
         await reconciling;
-        await gate.close();
-        await replies.close();
         await prometheus.close();
         await pool.close();
         log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });

@@ -1,7 +1,7 @@
 /** The invocation queue without Redis, and the records and worker reports the gateway reads. */
 import type { RecordRow } from '../../../gateway/metrics/metrics-store.ts';
 import type { InvocationOutcome } from '../../../worker/contract/invocation-outcome.ts';
-import type { InvocationQueue, WaitResult } from '../../../worker/common/redis/invocation-queue.ts';
+import type { InvocationQueue, WaitResult } from '../../../gateway/queue/invocation-queue.ts';
 import type { InvocationJob, InvocationState } from '../../../worker/contract/invocation-job.ts';
 import type { QueuedCallRefusal } from '../../../worker/common/redis/queued-call-quota.ts';
 import type { InvocationRow } from '../../../worker/common/invocations-store.ts';

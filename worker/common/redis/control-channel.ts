@@ -5,55 +5,38 @@
  * containers would otherwise linger only until their keep-alive ends, and a
  * changed `minWarm` would otherwise wait for the next periodic reconcile.
  */
-import type { RedisOptions } from 'ioredis';
-import { openRedis } from './redis-client.ts';
+import type { Redis } from 'ioredis';
 import { controlMessageSchema, type ControlMessage } from '../../contract/messages.ts';
+import { subscribeChannel, type Subscription } from './channel-subscription.ts';
 
 function channelName(prefix: string): string {
   return `${prefix}:control`;
 }
 
+/** Sends broadcasts (a gateway). */
 export interface ControlPublisher {
+  /** Rejects while Redis is away: the caller decides whether that matters. */
   publish(message: ControlMessage): Promise<void>;
-  close(): Promise<void>;
 }
 
-export function createControlPublisher(options: RedisOptions, prefix: string): ControlPublisher {
-  const redis = openRedis(options, 'control publisher', 'commands', { lazyConnect: true });
+/** Hears broadcasts (workers and gateways). */
+export interface ControlListener {
+  /** Calls `onMessage` with every well-formed broadcast from now on; a malformed one is ignored (nothing depends on it arriving). */
+  listen(onMessage: (message: ControlMessage) => void): Promise<Subscription>;
+}
+
+/** Broadcasts over `redis`, a commands connection its owner closes. */
+export function createControlPublisher(redis: Redis, prefix: string): ControlPublisher {
   return {
     async publish(message) {
       await redis.publish(channelName(prefix), JSON.stringify(message));
     },
-    async close() {
-      redis.disconnect();
-    },
   };
 }
 
-export interface ControlSubscription {
-  close(): Promise<void>;
-}
-
-export async function subscribeControl(
-  options: RedisOptions,
-  prefix: string,
-  onMessage: (message: ControlMessage) => void,
-): Promise<ControlSubscription> {
-  const redis = openRedis(options, 'control subscriber', 'waiting');
-  redis.on('message', (_channel: string, text: string) => {
-    // A malformed broadcast is ignored; nothing depends on it arriving.
-    let parsed: ReturnType<typeof controlMessageSchema.safeParse>;
-    try {
-      parsed = controlMessageSchema.safeParse(JSON.parse(text));
-    } catch {
-      return;
-    }
-    if (parsed.success) onMessage(parsed.data);
-  });
-  await redis.subscribe(channelName(prefix));
+/** Broadcasts heard on `subscriber`, a connection in subscriber mode (`waiting` through outages) its owner closes. */
+export function createControlListener(subscriber: Redis, prefix: string): ControlListener {
   return {
-    async close() {
-      redis.disconnect();
-    },
+    listen: (onMessage) => subscribeChannel(subscriber, channelName(prefix), controlMessageSchema, onMessage),
   };
 }

@@ -14,15 +14,28 @@
  * name never reuses, and live far longer than any call can stay queued
  * (the maximum event age, 6 h by default, plus retries).
  */
-import type { RedisOptions } from 'ioredis';
-import { openRedis } from './redis-client.ts';
+import type { Redis } from 'ioredis';
 
 /** How long a tombstone lives: longer than any call can wait in a queue. */
-export const DELETED_FUNCTION_TTL_S = 7 * 24 * 3600;
+const DELETED_FUNCTION_TTL_S = 7 * 24 * 3600;
 
-/** The Redis key of `functionId`'s tombstone. */
-export function deletedFunctionKey(prefix: string, functionId: string): string {
+function deletedFunctionKey(prefix: string, functionId: string): string {
   return `${prefix}:deleted-function:${functionId}`;
+}
+
+/** A gateway's side: writes tombstones. */
+export interface FunctionTombstones {
+  /** From now on no worker starts a queued call of `functionId`. Rejects while Redis is away: then do not delete the rows. */
+  markDeleted(functionId: string): Promise<void>;
+}
+
+/** Tombstones written over `redis`, a commands connection its owner closes. */
+export function createFunctionTombstones(redis: Redis, prefix: string): FunctionTombstones {
+  return {
+    async markDeleted(functionId) {
+      await redis.set(deletedFunctionKey(prefix, functionId), '1', 'EX', DELETED_FUNCTION_TTL_S);
+    },
+  };
 }
 
 /** A worker's view of the tombstones. */
@@ -31,14 +44,13 @@ export interface DeletedFunctions {
   isDeleted(functionId: string): Promise<boolean>;
   /** Notes a deletion heard by broadcast, so later checks need no round trip. */
   noteDeleted(functionId: string): void;
-  close(): Promise<void>;
 }
 
 /** Known deletions kept in memory; a function id is 36 bytes, so this bounds memory to well under a megabyte. */
 const MAX_REMEMBERED = 10_000;
 
-export function createDeletedFunctions(options: RedisOptions, prefix: string): DeletedFunctions {
-  const redis = openRedis(options, 'deleted functions', 'commands');
+/** Tombstones read over `redis`, a commands connection its owner closes. */
+export function createDeletedFunctions(redis: Redis, prefix: string): DeletedFunctions {
   const known = new Set<string>();
   const remember = (functionId: string) => {
     if (known.size >= MAX_REMEMBERED) known.delete(known.values().next().value!);
@@ -56,8 +68,5 @@ export function createDeletedFunctions(options: RedisOptions, prefix: string): D
       return true;
     },
     noteDeleted: remember,
-    async close() {
-      redis.disconnect();
-    },
   };
 }

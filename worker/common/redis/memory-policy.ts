@@ -11,6 +11,8 @@
  * Read from `INFO memory` (managed Redis often refuses `CONFIG GET`).
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { redisOptionsFromUrl } from './connection-options.ts';
+import { openRedis } from './redis-client.ts';
 
 /** Warnings for the `INFO memory` text of a Redis; empty when its settings suit the queue. */
 export function redisMemoryWarnings(info: string): string[] {
@@ -30,18 +32,45 @@ export function redisMemoryWarnings(info: string): string[] {
   return warnings;
 }
 
-/** Connects to Redis (a URL or options) once and reads its memory settings; warnings as `redisMemoryWarnings`, none if it will not say. */
-export async function checkRedisMemoryPolicy(target: string | RedisOptions): Promise<string[]> {
-  const probe = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 };
-  const redis = typeof target === 'string' ? new Redis(target, probe) : new Redis({ ...target, ...probe });
-  // A probe: its failure is the answer (no warnings), seen from connect() below; the event only must not go unhandled.
-  redis.on('error', () => {});
+/** How long the check waits for Redis to answer before it gives up (saying nothing). */
+const CHECK_TIMEOUT_MS = 3000;
+
+/**
+ * Reads a Redis's memory settings: over `target` itself when it is an open
+ * client (a deployable's own), else over a probe connection opened for it
+ * (a URL or options). Warnings as `redisMemoryWarnings`; none if it will not say.
+ */
+export async function checkRedisMemoryPolicy(target: Redis | string | RedisOptions): Promise<string[]> {
+  if (target instanceof Redis) return readWarnings(target);
+  let probe: Redis | undefined;
   try {
-    await redis.connect();
-    return redisMemoryWarnings(await redis.info('memory'));
+    probe = openRedis(typeof target === 'string' ? redisOptionsFromUrl(target) : target, 'memory policy probe', 'immediate', {
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectTimeout: CHECK_TIMEOUT_MS,
+    });
+    await probe.connect();
+    return await readWarnings(probe);
   } catch {
     return [];
   } finally {
-    redis.disconnect();
+    probe?.disconnect();
+  }
+}
+
+async function readWarnings(redis: Redis): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const info = await Promise.race([
+      redis.info('memory'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return redisMemoryWarnings(info);
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
   }
 }

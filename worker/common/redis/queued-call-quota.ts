@@ -13,8 +13,7 @@
  * whose release was lost (a worker died) stops counting when its entry
  * expires, so the figures cannot drift for ever.
  */
-import { Redis, type RedisOptions } from 'ioredis';
-import { openRedis } from './redis-client.ts';
+import type { Redis } from 'ioredis';
 import { QUEUED_CALL_TTL_MS, type QueuedCallLimits } from '../../contract/limits.ts';
 
 /** What a call weighs against the byte quotas: its event and room for the rest of the job. */
@@ -95,7 +94,7 @@ export interface QueuedCallQuota {
   release(call: QueuedCall): Promise<void>;
 }
 
-/** The quota over an ioredis client the caller owns (and closes). */
+/** The quota over `redis`, a commands connection its owner closes (the gateway admits, a worker releases). */
 export function createQueuedCallQuota(redis: Redis, prefix: string): QueuedCallQuota {
   const client = redis as QuotaRedis;
   client.defineCommand('hearthAdmitQueued', { numberOfKeys: 6, lua: ADMIT });
@@ -119,10 +118,4 @@ export function createQueuedCallQuota(redis: Redis, prefix: string): QueuedCallQ
       await client.hearthReleaseQueued(...keysOf(call), call.invocationId);
     },
   };
-}
-
-/** A worker's releasing side, on a connection of its own. */
-export function openQueuedCallQuota(options: RedisOptions, prefix: string): QueuedCallQuota & { close(): Promise<void> } {
-  const redis = openRedis(options, 'queued-call quota', 'commands');
-  return { ...createQueuedCallQuota(redis, prefix), close: async () => redis.disconnect() };
 }

@@ -4,8 +4,7 @@
  * hash every few seconds. Readers ignore reports older than `STALE_MS`, so a
  * worker that died drops out on its own.
  */
-import type { RedisOptions } from 'ioredis';
-import { openRedis } from './redis-client.ts';
+import type { Redis } from 'ioredis';
 import { REPORT_INTERVAL_MS, STALE_MS, type WorkerReport } from '../../contract/worker-report.ts';
 
 const key = (prefix: string) => `${prefix}:workers`;
@@ -20,11 +19,10 @@ export interface WorkerRegistry {
   forget(workerId: string): Promise<void>;
   /** Takes (or keeps) a lease named `name` for `ttlMs` if nobody else holds it. */
   tryLead(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  close(): Promise<void>;
 }
 
-export function openWorkerRegistry(options: RedisOptions, prefix: string): WorkerRegistry {
-  const redis = openRedis(options, 'worker registry', 'commands', { lazyConnect: true });
+/** The registry as gateways read it, over `redis`, a commands connection its owner closes. */
+export function createWorkerRegistry(redis: Redis, prefix: string): WorkerRegistry {
   return {
     async list() {
       const all = await redis.hgetall(key(prefix));
@@ -54,25 +52,31 @@ export function openWorkerRegistry(options: RedisOptions, prefix: string): Worke
       await redis.pexpire(leaseKey, ttlMs);
       return true;
     },
-    async close() {
-      redis.disconnect();
-    },
   };
 }
 
-/** Starts reporting `report()` every REPORT_INTERVAL_MS; stopping removes the entry. */
-export function startReporting(options: RedisOptions, prefix: string, workerId: string, report: () => WorkerReport) {
-  const redis = openRedis(options, 'worker reports', 'commands');
-  const send = () => redis.hset(key(prefix), workerId, JSON.stringify(report())).catch(() => {});
-  void redis.sadd(idsKey(prefix), workerId).catch(() => {});
-  void send();
-  const timer = setInterval(send, REPORT_INTERVAL_MS);
-  timer.unref();
+/** A worker's side: where it says it is alive. */
+export interface WorkerReports {
+  /** Writes `report()` now and every REPORT_INTERVAL_MS; `stop` removes the entry. */
+  start(workerId: string, report: () => WorkerReport): { stop(): Promise<void> };
+}
+
+/** Reports over `redis`, a commands connection its owner closes. */
+export function createWorkerReports(redis: Redis, prefix: string): WorkerReports {
   return {
-    async stop() {
-      clearInterval(timer);
-      await redis.hdel(key(prefix), workerId).catch(() => {});
-      redis.disconnect();
+    start(workerId, report) {
+      // A write lost while Redis is away is made again at the next interval (the client logs the outage).
+      const send = () => redis.hset(key(prefix), workerId, JSON.stringify(report())).catch(() => {});
+      void redis.sadd(idsKey(prefix), workerId).catch(() => {});
+      void send();
+      const timer = setInterval(send, REPORT_INTERVAL_MS);
+      timer.unref();
+      return {
+        async stop() {
+          clearInterval(timer);
+          await redis.hdel(key(prefix), workerId).catch(() => {});
+        },
+      };
     },
   };
 }

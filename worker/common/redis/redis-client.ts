@@ -1,6 +1,10 @@
 /**
- * The one way Hearth opens a Redis connection. Every client is made from the
- * deployable's connection options (`redis-connection.ts`) and one of a few
+ * The one way Hearth opens a Redis connection, called where a deployable is
+ * assembled (`worker/worker-redis.ts`, `gateway/create-gateway.ts`) and by the
+ * one-off memory probe; the adapters beside this file take the clients they
+ * are given. Every
+ * client is made from the deployable's connection options
+ * (`connection-options.ts`) and one of a few
  * behaviours for when Redis is away, and its errors are reported, not
  * swallowed: ioredis emits an `error` on every failed reconnect, so a
  * client says once that Redis became unreachable, and once that it is back.

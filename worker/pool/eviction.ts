@@ -9,11 +9,12 @@
  *   version's allotment stays, idle for another keep-alive; any other is
  *   discarded.
  * - Memory pressure: `reserve` takes memory for a new container. When the
- *   budget is short it evicts the least recently used idle sandbox of another
- *   version (never a protected provisioned one), then sleeps until the budget
- *   changes: memory returned, a sandbox gone idle, the provisioned allotments
- *   changed, shutdown. One timer bounds the whole wait (`CAPACITY_WAIT_MS`);
- *   a reservation that fits at once sets none.
+ *   budget is short it evicts the least recently used idle sandboxes of other
+ *   versions (never protected provisioned ones), as many as the waiting
+ *   reservations need beyond what is free or already on its way back, then
+ *   sleeps until the budget changes: memory returned, a sandbox gone idle,
+ *   the provisioned allotments changed, shutdown. One timer bounds the whole
+ *   wait (`CAPACITY_WAIT_MS`); a reservation that fits at once sets none.
  *
  * Memory that reservations are waiting for is not free for pre-warming:
  * `waiting` tells the pre-warm top-up to hold off (see `prewarm-top-up.ts`),
@@ -80,10 +81,8 @@ export class Eviction<S extends PooledSandbox> {
     });
     try {
       for (;;) {
-        const victim = live.evictLeastRecentlyUsed((s) => s.key !== forKey && !this.options.isProtected(s));
-        // `discard` returns the memory once the container is gone; wait for that.
-        if (victim) live.discard(victim);
-        else if (!wait && live.removing === 0) return false;
+        this.evictForWaiters(forKey);
+        if (!wait && live.removing === 0) return false;
         await Promise.race([budget.changed(), deadline]);
         if (live.closed) throw new CapacityError('the worker is shutting down');
         if (budget.tryReserve(mb)) return true;
@@ -101,5 +100,23 @@ export class Eviction<S extends PooledSandbox> {
     const { live } = this.options;
     if (sandbox.alive && this.options.isProtected(sandbox)) live.goIdle(sandbox, this.options.protectedKeepAliveMs(sandbox.key));
     else live.discard(sandbox);
+  }
+
+  /**
+   * Evicts least recently used idle sandboxes until what is free plus what
+   * removals will give back covers every waiting reservation: a wake-up that
+   * finds its earlier victims still being removed evicts no more.
+   */
+  private evictForWaiters(forKey: string): void {
+    const { budget, live } = this.options;
+    let wanted = 0;
+    for (const w of this.waiters) wanted += w.mb;
+    let coming = budget.free + live.returningMb;
+    while (coming < wanted) {
+      const victim = live.evictLeastRecentlyUsed((s) => s.key !== forKey && !this.options.isProtected(s));
+      if (!victim) return;
+      coming += victim.memoryMb;
+      live.discard(victim);
+    }
   }
 }

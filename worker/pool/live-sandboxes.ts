@@ -5,7 +5,7 @@
  * discarded for good, its memory returned to the budget once its container
  * is gone. The other parts of the pool decide when to make these moves;
  * this file keeps the books straight: live sandboxes per key, the freezer,
- * removals in flight.
+ * removals in flight and the memory they will give back.
  *
  * Every move that can make room for a reservation waiting on the budget
  * (a sandbox going idle, memory coming back) wakes it through the budget,
@@ -53,6 +53,7 @@ export class LiveSandboxes<S extends PooledSandbox> {
   private readonly freezer: IdleFreezer;
   /** Removals in flight; each returns its memory when done. */
   private readonly removals = new Set<Promise<void>>();
+  private returning = 0;
   private closing = false;
 
   constructor(private readonly options: LiveSandboxesOptions<S>) {
@@ -63,6 +64,11 @@ export class LiveSandboxes<S extends PooledSandbox> {
   /** True once shutdown began: nothing new is kept. */
   get closed(): boolean {
     return this.closing;
+  }
+
+  /** Memory (MB) of sandboxes being removed, not yet back in the budget. */
+  get returningMb(): number {
+    return this.returning;
   }
 
   /** Removals in flight. */
@@ -136,11 +142,13 @@ export class LiveSandboxes<S extends PooledSandbox> {
     // The engine removes a paused container as it is: no thaw first.
     this.freezer.forget(sandbox.containerId);
     this.liveByKey.add(sandbox.key, -1);
+    this.returning += sandbox.memoryMb;
     const done = sandbox
       .destroy()
       .catch((err: unknown) => this.options.log.warn('could not remove sandbox', { containerId: sandbox.containerId, err }))
       .finally(() => {
         this.removals.delete(done);
+        this.returning -= sandbox.memoryMb;
         this.options.budget.release(sandbox.memoryMb);
         this.options.onMemoryReturned();
       });

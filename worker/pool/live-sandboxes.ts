@@ -175,6 +175,12 @@ export class LiveSandboxes<S extends PooledSandbox> {
     return this.idle.size(key);
   }
 
+  /** Whether any live sandbox serves the function. */
+  holds(functionId: string): boolean {
+    for (const sandbox of this.live) if (!sandbox.isGeneric && sandbox.fn.functionId === functionId) return true;
+    return false;
+  }
+
   stats(): PoolStats {
     const byRuntime: Record<string, StateCounts> = {};
     const totals: StateCounts = { busy: 0, warm: 0, prewarmed: 0 };

@@ -12,6 +12,7 @@
  *   (`memory-budget.ts`) by evicting least recently used idle sandboxes;
  * - `live-sandboxes.ts`: the books (idle in `warm-pool.ts`, frozen by
  *   `idle-freezer.ts`, removals in flight) that all of them move sandboxes in;
+ * - `retired-functions.ts`: deleted functions, whose sandboxes are not kept.
  *
  * Nothing here polls: every timer is for something due (a keep-alive, a
  * freeze, a hand-off's patience, a memory wait's deadline).
@@ -33,6 +34,7 @@ import type { MemoryBudget } from './memory-budget.ts';
 import type { PooledSandbox, SandboxStarter } from './pooled-sandbox.ts';
 import { PrewarmTopUp, type PrewarmTarget } from './prewarm-top-up.ts';
 import { Provisioning, type ProvisionedVersion } from './provisioning.ts';
+import { RetiredFunctions } from './retired-functions.ts';
 
 export { CapacityError } from './eviction.ts';
 export type { PrewarmTarget } from './prewarm-top-up.ts';
@@ -62,8 +64,7 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
   private readonly prewarm: PrewarmTopUp<S>;
   private readonly provisioning: Provisioning<S>;
   private readonly eviction: Eviction<S>;
-  /** Deleted functions: their sandboxes are not kept. */
-  private readonly retired = new Set<string>();
+  private readonly retired = new RetiredFunctions();
   private readonly budget: MemoryBudget;
 
   constructor(options: SandboxPoolOptions<S>) {
@@ -145,7 +146,7 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
 
   /** A deleted function: its idle sandboxes go now, busy ones when their call ends. */
   retire(functionId: string): void {
-    this.retired.add(functionId);
+    this.retired.add(functionId, (id) => this.live.holds(id));
     this.live.discardIdleWhere((s) => !s.isGeneric && s.fn.functionId === functionId);
   }
 

@@ -146,7 +146,7 @@ describe('warm pool', () => {
     await invoke(p, name, {}); // warm it
 
     const busy = invoke(p, name, { sleepMs: 1500 });
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await waitUntil(() => p.worker.stats().busy === 1, 5000, 10)).toBe(true);
     const throttled = await invoke(p, name, {});
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get('retry-after')).toBe('1');
@@ -205,7 +205,7 @@ describe('warm pool', () => {
     await deployWhoami(p, a);
     await deployWhoami(p, b);
     const slow = invoke(p, a, { sleepMs: 1000 });
-    await new Promise((r) => setTimeout(r, 500));
+    expect(await waitUntil(() => p.worker.stats().busy === 1, 5000, 10)).toBe(true);
     const t0 = Date.now();
     const waiting = await invoke(p, b, {});
     expect(waiting.status).toBe(200);

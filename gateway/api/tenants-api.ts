@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DNS_LABEL, UUID } from '../ids.ts';
 import { QUOTA_RANGES, type NamespaceQuotas } from '../store/namespace-quotas.ts';
-import { flagQuery, idParam, integer, namespaceName, namespaceParam } from './fields.ts';
+import { idParam, integer, namespaceName, namespaceParam, says } from './fields.ts';
 import { defineOperation } from './operation.ts';
 import { DEFAULT_PAGE, MAX_PAGE, keyCursorQuery, limitQuery } from './paging-fields.ts';
 
@@ -97,7 +97,13 @@ export const deleteNamespace = defineOperation({
   tag: 'tenants',
   access: 'admin',
   params: inNamespace,
-  query: z.object({ force: flagQuery('force', 'true: revoke its keys and delete its functions first') }),
+  query: z.object({
+    force: z
+      .enum(['true', 'false'], says('force must be true or false'))
+      .optional()
+      .transform((force) => force === 'true')
+      .meta({ description: 'true: revoke its keys and delete its functions first' }),
+  }),
   success: { 204: { description: 'deleted' } },
   errors: ['NamespaceNotFound', 'NamespaceNotEmpty', 'QueueUnavailable'],
 });
@@ -120,7 +126,9 @@ export const createKey = defineOperation({
           .min(1, 'name must be 1-100 printable characters')
           .max(100, 'name must be 1-100 printable characters')
           .regex(/^[^\u0000-\u001f]*$/, 'name must be 1-100 printable characters')
-          .default('key')
+          .nullish()
+          // Null is taken as left out, as it always was.
+          .transform((name) => name ?? 'key')
           .meta({ description: 'what the key is for (default "key")' }),
       },
       { error: 'body must be {"name": "..."} or empty' },

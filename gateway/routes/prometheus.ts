@@ -3,12 +3,13 @@
  * only: queue depths and request counts are platform-wide, not a tenant's.
  */
 import { Hono } from 'hono';
-import { assertAdmin } from '../auth.ts';
+import { getPrometheusMetrics } from '../api/history-api.ts';
+import { validated } from '../api/validated.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 
 export function prometheusRoute(deps: GatewayDeps) {
-  return new Hono<GatewayEnv>().get('/metrics', async (c) => {
-    assertAdmin(c);
+  // `access: 'admin'`: `validated` refuses other keys.
+  return new Hono<GatewayEnv>().get(getPrometheusMetrics.honoPath, validated(getPrometheusMetrics), async (c) => {
     const { contentType, body } = await deps.prometheus.render();
     return c.body(body, 200, { 'Content-Type': contentType });
   });

@@ -1,8 +1,9 @@
 /** `GET /v1/invocations/{id}`: status, and once finished the result, error, timings and logs. */
 import { Hono, type Context } from 'hono';
+import { getInvocation } from '../api/invoke-api.ts';
+import { validated } from '../api/validated.ts';
 import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import { notFound } from '../errors.ts';
-import { UUID } from '../ids.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { finishedInvocationJson } from '../invoke/invocation-view.ts';
 
@@ -25,10 +26,10 @@ async function waitForRecord<T>(find: () => Promise<T | null>): Promise<T | null
 }
 
 export function readInvocationRoute(deps: GatewayDeps) {
-  return new Hono<GatewayEnv>().get('/v1/invocations/:id', async (c) => {
-    const id = c.req.param('id').toLowerCase();
-    const missing = () => notFound('InvocationNotFound', `invocation "${id.slice(0, 64)}" does not exist`);
-    if (!UUID.test(id)) throw missing();
+  return new Hono<GatewayEnv>().get(getInvocation.honoPath, validated(getInvocation), async (c) => {
+    // A UUID, lowercased: anything else is an invocation that cannot exist (404, by the operation).
+    const { id } = c.req.valid('param');
+    const missing = () => notFound('InvocationNotFound', `invocation "${id}" does not exist`);
     const namespace = c.get('namespace');
     const row = await deps.invocations.find(namespace, id);
     if (row) return finished(c, row);

@@ -1,6 +1,7 @@
 /** `GET /v1/functions/{name}/metrics` and `GET /v1/metrics/summary`: cold starts, latency and usage over a window. */
 import { Hono } from 'hono';
-import { assertFunctionName } from '../deploy/function-settings.ts';
+import { getFunctionMetrics, getMetricsSummary } from '../api/history-api.ts';
+import { validated } from '../api/validated.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { coldStartRate, computeMetrics, round } from '../metrics/compute-metrics.ts';
 import type { MetricsSummary, WorkerPoolView } from '../metrics/metrics-view.ts';
@@ -9,10 +10,9 @@ import { functionIdOr404 } from './read-logs.ts';
 
 export function readMetricsRoute(deps: GatewayDeps) {
   return new Hono<GatewayEnv>()
-    .get('/v1/functions/:name/metrics', async (c) => {
-      const name = c.req.param('name');
-      assertFunctionName(name);
-      const plan = planWindow(c.req.query('window'));
+    .get(getFunctionMetrics.honoPath, validated(getFunctionMetrics), async (c) => {
+      const { name } = c.req.valid('param');
+      const plan = planWindow(c.req.valid('query').window);
       const namespace = c.get('namespace');
       const functionId = await functionIdOr404(deps, namespace, name);
       const now = new Date();
@@ -20,8 +20,8 @@ export function readMetricsRoute(deps: GatewayDeps) {
       const rows = await deps.metrics.readBuckets({ functionId, namespace }, plan.resolution, plan.bucketSeconds, from);
       return c.json(computeMetrics(name, plan, from, now, rows));
     })
-    .get('/v1/metrics/summary', async (c) => {
-      const plan = planWindow(c.req.query('window'));
+    .get(getMetricsSummary.honoPath, validated(getMetricsSummary), async (c) => {
+      const plan = planWindow(c.req.valid('query').window);
       const namespace = c.get('namespace');
       const now = new Date();
       const from = windowStart(plan, now.getTime());

@@ -4,12 +4,13 @@
  * platform-wide numbers, from which one tenant could time another's calls.
  */
 import { Hono } from 'hono';
-import { assertAdmin } from '../auth.ts';
+import { listWorkers } from '../api/history-api.ts';
+import { validated } from '../api/validated.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 
 export function readWorkersRoute(deps: GatewayDeps) {
-  return new Hono<GatewayEnv>().get('/v1/workers', async (c) => {
-    assertAdmin(c);
+  // `access: 'admin'`: `validated` refuses other keys.
+  return new Hono<GatewayEnv>().get(listWorkers.honoPath, validated(listWorkers), async (c) => {
     const workers = (await deps.metrics.workers()).map((w) => ({
       workerId: w.workerId,
       host: w.host,

@@ -5,6 +5,8 @@
  */
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
+import { createSession, deleteSession, getSession } from '../api/platform-api.ts';
+import { validated } from '../api/validated.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS, isHttps, sessionCookies, type SessionSealer } from '../dashboard-session.ts';
 import { badRequest } from '../errors.ts';
 import type { GatewayEnv } from '../gateway-deps.ts';
@@ -18,18 +20,18 @@ import type { GatewayEnv } from '../gateway-deps.ts';
  */
 export function sessionRoutes(sealer: SessionSealer) {
   const beforeAuth = new Hono<GatewayEnv>()
-    .delete('/v1/session', (c) => {
+    .delete(deleteSession.honoPath, validated(deleteSession), (c) => {
       deleteCookie(c, SESSION_COOKIE, { path: '/v1', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' });
       return c.body(null, 204);
     })
-    .get('/v1/session', async (c, next) => {
+    .get(getSession.honoPath, validated(getSession), async (c, next) => {
       if (c.req.header('authorization') === undefined && sessionCookies(c.req.header('cookie')).length === 0) {
         return c.json({ signedIn: false });
       }
       await next();
     });
   const signedIn = new Hono<GatewayEnv>()
-    .post('/v1/session', (c) => {
+    .post(createSession.honoPath, validated(createSession), (c) => {
       const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
       if (token === undefined) throw badRequest('BearerKeyRequired', 'sign in with "Authorization: Bearer <key>"');
       setCookie(c, SESSION_COOKIE, sealer.seal(token), {
@@ -41,6 +43,6 @@ export function sessionRoutes(sealer: SessionSealer) {
       });
       return c.json({ signedIn: true, namespace: c.get('namespace'), admin: c.get('admin') });
     })
-    .get('/v1/session', (c) => c.json({ signedIn: true, namespace: c.get('namespace'), admin: c.get('admin') }));
+    .get(getSession.honoPath, (c) => c.json({ signedIn: true, namespace: c.get('namespace'), admin: c.get('admin') }));
   return { beforeAuth, signedIn };
 }

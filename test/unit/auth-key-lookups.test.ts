@@ -72,6 +72,13 @@ describe('miss cache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('remembers nothing with a TTL of 0 (off)', () => {
+    const cache = new MissCache(0, 10);
+    cache.add('a');
+    expect(cache.has('a')).toBe(false);
+    expect(cache.size).toBe(0);
+  });
+
   it('stays bounded, forgetting the oldest miss first', () => {
     const cache = new MissCache(60_000, 3);
     for (const key of ['a', 'b', 'c', 'd', 'e']) cache.add(key);

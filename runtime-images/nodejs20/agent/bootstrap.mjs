@@ -5,7 +5,7 @@
 // these files must stay in step with it.
 //
 // This file connects, says `hello` and dispatches what arrives; the rest is
-// one module per concern, next to it in /opt/hearth:
+// one module per concern, next to it:
 //   framing.mjs          length-prefixed JSON frames
 //   log-capture.mjs      stdout/stderr into a capped buffer per reply
 //   crash-guard.mjs      the operation in progress, crashes, replies, exit
@@ -13,10 +13,14 @@
 //   handler-loading.mjs  `file.function` → the handler
 //   context.mjs          the function's identity, env and `context`
 //   errors.mjs           thrown values in Lambda's `{type, message, stack}`
+//   warmup.cjs           imported while no init has arrived, to warm the loader
 //
 // Plain JS, built-in modules only, and nothing heavy (no `http`): everything
-// up to `hello` is on the cold-start path, and that includes loading this
-// whole import graph (each file costs the loader about 0.2 ms).
+// up to `hello` is on the cold-start path. That includes loading these
+// modules, so the image does not load them one by one: build-images.ts joins
+// them into one /opt/hearth/bootstrap.mjs (see runtime-images/join-es-modules.ts
+// for the rules they keep to: one-line imports without `as`, top-level names
+// unique across files). Run from here, they behave the same.
 
 import { connect } from 'node:net';
 import { attachSocket, installCrashHandlers, isCrashing } from './crash-guard.mjs';
@@ -24,10 +28,6 @@ import { describe, safeString } from './errors.mjs';
 import { createFrameReader, frameOf } from './framing.mjs';
 import { agentStderr, installCapture } from './log-capture.mjs';
 import { handleInit, handleInvoke } from './operations.mjs';
-// Imported here too, though only operations.mjs uses them, so that the loader
-// fetches the whole graph in one round instead of one round per level.
-import './context.mjs';
-import './handler-loading.mjs';
 
 const RUNTIME = 'nodejs20';
 const AGENT_VERSION = 1;

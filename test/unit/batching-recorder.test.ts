@@ -2,29 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { BatchingRecorder, type RecordEntry } from '../../worker/records/batching-recorder.ts';
 import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
 import { succeeded } from '../api/fakes/invocation-queue.ts';
+import { jobOf } from '../helpers/invocation-jobs.ts';
 
 /** A whole job of call `id`: the recorder only reads its id, but gets what a worker would hand it. */
-const job = (id: string): InvocationJob => ({
-  invocationId: id,
-  functionId: '00000000-0000-4000-8000-000000000001',
-  namespace: 'default',
-  functionName: 'f',
-  version: 1,
-  runtime: 'nodejs20',
-  handler: 'index.handler',
-  memoryMb: 128,
-  timeoutMs: 1000,
-  env: {},
-  network: 'none',
-  keepAliveMs: null,
-  maxConcurrency: null,
-  namespaceQuota: null,
-  codeSha256: '0'.repeat(64),
-  mode: 'async',
-  event: '{}',
-  enqueuedAt: 0,
-  replyTo: null,
-});
+const job = (id: string): InvocationJob => jobOf({ invocationId: id, enqueuedAt: 0 });
 const entry = (id: string) => ({ job: job(id), outcome: succeeded(job(id)) });
 
 describe('batching recorder', () => {

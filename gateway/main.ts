@@ -15,7 +15,7 @@ import { createGateway } from './create-gateway.ts';
 const log = createLogger('gateway');
 setRedisLogger(log);
 const config = loadGatewayConfig(process.env);
-const database = openDatabase(config.DATABASE_URL, { max: 20 });
+const database = openDatabase(config.DATABASE_URL, { max: 20, log });
 const gateway = await createGateway({
   db: database.db,
   redisUrl: config.REDIS_URL,

@@ -19,7 +19,7 @@ import { ensureEgressNetwork } from './engine/egress-network.ts';
 const log = createLogger('worker');
 setRedisLogger(log);
 const config = loadWorkerConfig(process.env);
-const database = openDatabase(config.DATABASE_URL, { max: 20 });
+const database = openDatabase(config.DATABASE_URL, { max: 20, log });
 const redisOptions = redisOptionsFromUrl(config.REDIS_URL, {
   ...(config.HEARTH_REDIS_SENTINELS ? { sentinels: config.HEARTH_REDIS_SENTINELS } : {}),
   ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),

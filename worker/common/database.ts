@@ -5,6 +5,7 @@
  */
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import type { Logger } from './logger.ts';
 import * as schema from '../../migrations/schema.ts';
 
 /** Drizzle over a node-postgres pool (`$client`), for the few statements that need the raw driver. */
@@ -17,11 +18,18 @@ export interface DatabaseHandle {
 }
 
 /** Opens a pooled connection; nothing is sent until the first query. */
-export function openDatabase(url: string, options: { max?: number } = {}): DatabaseHandle {
+export function openDatabase(url: string, options: { max?: number; log?: Logger } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   // An idle client's error (server restart) must not crash the process; the
-  // pool drops that client and the next query reconnects.
-  pool.on('error', () => {});
+  // pool drops that client and the next query reconnects. Said once per outage.
+  let quiet = false;
+  pool.on('error', (err) => {
+    if (!quiet) options.log?.warn('an idle database connection failed; the next query reconnects', { err });
+    quiet = true;
+  });
+  pool.on('connect', () => {
+    quiet = false;
+  });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

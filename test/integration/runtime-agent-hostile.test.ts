@@ -99,6 +99,12 @@ describe('deeply nested events and results', () => {
     expect(await session.request(reordered)).toMatchObject({ id: 'reordered', ok: false, error: { type: 'Runtime.UnmarshalError' } });
     // Deep, but within what the agent decodes: the handler gets it.
     expect(await session.invokeRaw(nested(500), { id: 'ok-depth' })).toMatchObject({ id: 'ok-depth', ok: true, result: 'fine' });
+    // Around the decoder's own limit (the frame is one level deeper than its event): each depth is
+    // either decoded or an UnmarshalError, and never ends the agent.
+    for (let depth = 975; depth <= 1005; depth++) {
+      const reply = await session.invokeRaw(nested(depth), { id: `edge-${depth}` });
+      expect(reply.ok ? reply.result : reply.error?.type).toMatch(/^(fine|Runtime\.UnmarshalError)$/);
+    }
     expect(await session.invoke({}, { id: 'after' })).toMatchObject({ id: 'after', ok: true, result: 'fine' });
   });
 

@@ -90,7 +90,10 @@ def decode_frame(body):
 
         fields, too_deep = shallow_json.shallow_fields(body.decode("utf-8"), ("type", "id", "deadlineMs"))
         # The worker's own fields are flat; only the caller's event can nest.
-        if too_deep != ["event"] or fields.get("type") != "invoke":
+        if fields.get("type") != "invoke" or too_deep not in ([], ["event"]):
             raise ValueError("frame nested too deeply in %r" % (too_deep,))
-        fields["event"] = TooDeep(str(err))
+        # Nothing too deep on its own: the event sat just past the limit only
+        # because the frame wraps it one level deeper, and it decoded alone.
+        if too_deep:
+            fields["event"] = TooDeep(str(err))
         return fields

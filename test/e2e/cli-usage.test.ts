@@ -90,8 +90,8 @@ describe('hearth CLI usage and configuration', () => {
 
     const list = await hearth(['list'], { env: { HOME: home } });
     expect(list.code).toBe(0);
-    // This file deploys nothing: the configured key reached the platform and found it empty.
-    expect(list.stderr).toMatch(/no functions yet/);
+    // The configured key reached the platform: its list (or, in a database no earlier file deployed to, that it is empty).
+    expect(`${list.stdout}${list.stderr}`).toMatch(/^NAME\s+VERSION|no functions yet/);
     const unconfigured = await hearth(['list'], { env: { HOME: await tempDir('hearth-home-') } });
     expect(unconfigured.code).toBe(2);
     expect(unconfigured.stderr).toMatch(/^hearth: NotConfigured: .*hearth login/);

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWith, startCliPlatform, suffix } from '../helpers/cli-platform.ts';
+import { describe, expect, it } from 'vitest';
+import { cliWith, useCliPlatform, suffix } from '../helpers/cli-platform.ts';
 import { writeTree } from '../helpers/code-fixtures.ts';
 import type { Platform } from '../helpers/platform.ts';
 
@@ -29,15 +29,8 @@ describe('hearth CLI deploys', () => {
   let platform: Platform;
   let env: Record<string, string>;
   let work: string;
-  let stop: (() => Promise<void>) | undefined;
+  useCliPlatform((started) => ({ platform, env, work } = started));
   const hearth = cliWith(() => env);
-
-  beforeAll(async () => {
-    ({ platform, env, work, stop } = await startCliPlatform());
-  });
-  afterAll(async () => {
-    await stop?.();
-  });
 
   it('leaves secrets out of a folder by default and as .hearthignore says; --dry-run lists what would go and uploads nothing', async () => {
     const name = `secrets-${suffix()}`;

@@ -7,9 +7,9 @@
  * process, checking exit codes, stdout and stderr as a user would see them.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCli } from '../helpers/cli.ts';
-import { cliWith, idOf, INVOCATION_LINE, startCliPlatform, suffix } from '../helpers/cli-platform.ts';
+import { cliWith, idOf, INVOCATION_LINE, useCliPlatform, suffix } from '../helpers/cli-platform.ts';
 import { writeTree } from '../helpers/code-fixtures.ts';
 import { invoke } from '../helpers/packages.ts';
 import { recordOf, type Platform } from '../helpers/platform.ts';
@@ -35,13 +35,12 @@ describe('hearth CLI: one function from deploy to delete', () => {
   let platform: Platform;
   let env: Record<string, string>;
   let work: string;
-  let stop: (() => Promise<void>) | undefined;
   const hearth = cliWith(() => env);
   const greeter = `greeter-${suffix()}`;
   const greeterIds: string[] = [];
 
-  beforeAll(async () => {
-    ({ platform, env, work, stop } = await startCliPlatform());
+  useCliPlatform(async (started) => {
+    ({ platform, env, work } = started);
     await writeTree(join(work, greeter), [
       { path: 'package.json', data: JSON.stringify({ name: 'greeter', main: 'index.js' }) },
       { path: 'index.js', data: GREETER },
@@ -52,9 +51,6 @@ describe('hearth CLI: one function from deploy to delete', () => {
       { path: 'current', link: 'lib' },
       { path: '.git/HEAD', data: 'ref: refs/heads/main\n' },
     ]);
-  });
-  afterAll(async () => {
-    await stop?.();
   });
 
   it('deploys a folder with a nested file, a node_modules dependency, modes and a symlink', async () => {

@@ -4,8 +4,8 @@
  * stack, and control characters escaped everywhere but `--raw` into a pipe.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWith, idOf, INVOCATION_LINE, RAW_CONTROL, startCliPlatform, suffix } from '../helpers/cli-platform.ts';
+import { describe, expect, it } from 'vitest';
+import { cliWith, idOf, INVOCATION_LINE, RAW_CONTROL, useCliPlatform, suffix } from '../helpers/cli-platform.ts';
 import { writeTree } from '../helpers/code-fixtures.ts';
 import { recordOf, type Platform } from '../helpers/platform.ts';
 
@@ -30,15 +30,8 @@ describe("hearth CLI shows a function's failures and output safely", () => {
   let platform: Platform;
   let env: Record<string, string>;
   let work: string;
-  let stop: (() => Promise<void>) | undefined;
+  useCliPlatform((started) => ({ platform, env, work } = started));
   const hearth = cliWith(() => env);
-
-  beforeAll(async () => {
-    ({ platform, env, work, stop } = await startCliPlatform());
-  });
-  afterAll(async () => {
-    await stop?.();
-  });
 
   it('exits 1 with the type, message and stack when the function fails', async () => {
     const file = `fails-${suffix()}.js`;

@@ -5,8 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWith, STACK, startCliPlatform } from '../helpers/cli-platform.ts';
+import { describe, expect, it } from 'vitest';
+import { cliWith, STACK, useCliPlatform } from '../helpers/cli-platform.ts';
 import { tempDir } from '../helpers/code-fixtures.ts';
 import type { Platform } from '../helpers/platform.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -15,15 +15,8 @@ describe('hearth CLI usage and configuration', () => {
   let platform: Platform;
   let env: Record<string, string>;
   let work: string;
-  let stop: (() => Promise<void>) | undefined;
+  useCliPlatform((started) => ({ platform, env, work } = started));
   const hearth = cliWith(() => env);
-
-  beforeAll(async () => {
-    ({ platform, env, work, stop } = await startCliPlatform());
-  });
-  afterAll(async () => {
-    await stop?.();
-  });
 
   it('exits 2 for bad usage, without a stack trace', async () => {
     const cases: Array<[string[], RegExp]> = [

@@ -15,24 +15,15 @@ import {
   type ServiceOutputTypes,
 } from '@aws-sdk/client-lambda';
 import type { FinalizeRequestMiddleware, HttpRequest } from '@smithy/types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, createNode, failureOf, json, lambdaClients, parsePayload } from '../helpers/lambda-sdk.ts';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, createNode, failureOf, json, useLambdaPlatform, parsePayload } from '../helpers/lambda-sdk.ts';
 import { uniqueName } from '../helpers/packages.ts';
-import { startPlatform, type Platform } from '../helpers/platform.ts';
+import type { Platform } from '../helpers/platform.ts';
 
 describe('AWS Lambda API: signatures and keys', () => {
   let platform: Platform;
   let lambda: LambdaClient;
-  const { clients, clientWith, destroyAll } = lambdaClients(() => platform.url);
-
-  beforeAll(async () => {
-    platform = await startPlatform({ adminKey: ADMIN });
-    lambda = clientWith('HEARTHDEFAULT', platform.apiKey);
-  });
-  afterAll(async () => {
-    destroyAll();
-    await platform?.stop();
-  });
+  const { clients, clientWith } = useLambdaPlatform((started) => ({ platform, lambda } = started));
 
   it('refuses a wrong secret, an unknown key id, a changed body and a stale signature', async () => {
     const tampered = await failureOf(clientWith('HEARTHDEFAULT', `${platform.apiKey}x`).send(new ListFunctionsCommand({})));

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, ARN_PREFIX, createNode, json, lambdaClients, parsePayload, REGION } from '../helpers/lambda-sdk.ts';
+import { describe, expect, it } from 'vitest';
+import { ARN_PREFIX, createNode, json, useLambdaPlatform, parsePayload, REGION } from '../helpers/lambda-sdk.ts';
 import { uniqueName, zipOf } from '../helpers/packages.ts';
-import { recordOf, startPlatform, type Platform } from '../helpers/platform.ts';
+import { recordOf, type Platform } from '../helpers/platform.ts';
 
 const PYTHON_HANDLER = `
 def lambda_handler(event, context):
@@ -40,16 +40,7 @@ const awsCli = await findAwsCli();
 describe('AWS Lambda API: creating and invoking functions', () => {
   let platform: Platform;
   let lambda: LambdaClient;
-  const { clientWith, destroyAll } = lambdaClients(() => platform.url);
-
-  beforeAll(async () => {
-    platform = await startPlatform({ adminKey: ADMIN });
-    lambda = clientWith('HEARTHDEFAULT', platform.apiKey);
-  });
-  afterAll(async () => {
-    destroyAll();
-    await platform?.stop();
-  });
+  useLambdaPlatform((started) => ({ platform, lambda } = started));
 
   it('creates a Node function from a zip and invokes it: payload, log tail, executed version', async () => {
     const name = uniqueName('lambda-node');

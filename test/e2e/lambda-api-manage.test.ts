@@ -18,24 +18,15 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, ARN_PREFIX, createNode, failureOf, json, lambdaClients, NODE_GREETER, parsePayload } from '../helpers/lambda-sdk.ts';
+import { describe, expect, it } from 'vitest';
+import { ARN_PREFIX, createNode, failureOf, json, useLambdaPlatform, NODE_GREETER, parsePayload } from '../helpers/lambda-sdk.ts';
 import { uniqueName, zipOf } from '../helpers/packages.ts';
-import { fetchWithoutKey, startPlatform, type Platform } from '../helpers/platform.ts';
+import { fetchWithoutKey, type Platform } from '../helpers/platform.ts';
 
 describe('AWS Lambda API: managing functions', () => {
   let platform: Platform;
   let lambda: LambdaClient;
-  const { clientWith, destroyAll } = lambdaClients(() => platform.url);
-
-  beforeAll(async () => {
-    platform = await startPlatform({ adminKey: ADMIN });
-    lambda = clientWith('HEARTHDEFAULT', platform.apiKey);
-  });
-  afterAll(async () => {
-    destroyAll();
-    await platform?.stop();
-  });
+  useLambdaPlatform((started) => ({ platform, lambda } = started));
 
   it('gets, updates code and configuration, publishes, lists versions and deletes', async () => {
     const name = uniqueName('lambda-life');

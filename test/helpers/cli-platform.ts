@@ -4,6 +4,7 @@
  * it, and the shapes of what the CLI prints.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { removeTempDirs, tempDir } from './code-fixtures.ts';
 import { runCli, type CliRun } from './cli.ts';
 import { startPlatform, type Platform } from './platform.ts';
@@ -31,6 +32,18 @@ export async function startCliPlatform(): Promise<CliPlatform> {
       await removeTempDirs();
     },
   };
+}
+
+/** A CLI platform for one e2e file: started before its tests (`onStart` gets it, and may set up more), stopped after. */
+export function useCliPlatform(onStart: (started: CliPlatform) => unknown): void {
+  let started: CliPlatform | undefined;
+  beforeAll(async () => {
+    started = await startCliPlatform();
+    await onStart(started);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
 }
 
 /** `hearth …` run to completion, with `defaultEnv()` unless a run gives its own environment. */

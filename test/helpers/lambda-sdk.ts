@@ -4,7 +4,9 @@
  * CreateFunction, and reading what the SDK answers or throws.
  */
 import { CreateFunctionCommand, LambdaClient, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { zipOf } from './packages.ts';
+import { startPlatform, type Platform } from './platform.ts';
 
 /** The admin key the Lambda files start their platform with (`startPlatform({ adminKey: ADMIN })`). */
 export const ADMIN = 'lambda-admin-key-0123456789abcdef';
@@ -58,6 +60,25 @@ export function lambdaClients(url: () => string) {
       for (const client of clients.splice(0)) client.destroy();
     },
   };
+}
+
+/**
+ * A platform for one Lambda e2e file: started before its tests (`onStart`
+ * gets it and a client of the default namespace), stopped after, with every
+ * SDK client made through the returned `clientWith` destroyed.
+ */
+export function useLambdaPlatform(onStart: (started: { platform: Platform; lambda: LambdaClient }) => unknown) {
+  let platform: Platform | undefined;
+  const sdk = lambdaClients(() => platform!.url);
+  beforeAll(async () => {
+    platform = await startPlatform({ adminKey: ADMIN });
+    onStart({ platform, lambda: sdk.clientWith('HEARTHDEFAULT', platform.apiKey) });
+  });
+  afterAll(async () => {
+    sdk.destroyAll();
+    await platform?.stop();
+  });
+  return sdk;
 }
 
 /** CreateFunction of a `NODE_GREETER('v1')` zip (nodejs20.x, index.handler), with `overrides`. */

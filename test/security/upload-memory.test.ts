@@ -235,12 +235,14 @@ describe('gateway memory under large uploads', () => {
 
     const bound = start + 150;
     let after = rssMiB(pid);
-    // Freed memory goes back as the collector runs; give it a few seconds, with a little traffic to run on.
+    // Freed memory goes back as the collector runs, with a little traffic to run on. The big
+    // buffers go with V8's memory reducer, whose full collection can come ~30 s after the burst
+    // (seen: 233 -> 219 MiB at 7 s, -> 133 MiB at 31 s); 20 s was sometimes too short on a busy CI machine.
     await waitUntil(async () => {
       await fetch(`${url}/healthz`).then((r) => r.arrayBuffer());
       after = rssMiB(pid);
       return after <= bound;
-    }, 20_000, 250);
+    }, 45_000, 250);
     console.log(`20 x ${(body.length / MiB).toFixed(1)} MiB deploys: RSS ${start.toFixed(0)} MiB before, ${peakMiB.toFixed(0)} MiB peak, ${after.toFixed(0)} MiB after`);
     expect(after, `RSS after the deploys (started at ${start.toFixed(0)} MiB); log:\n${tail(logFile)}`).toBeLessThanOrEqual(bound);
   });

@@ -27,19 +27,8 @@ import {
 } from './function-views.ts';
 import { deleteFunction, setLatestVersion } from './function-writes.ts';
 
-export {
-  VIEW_VERSIONS,
-  type DeployedFunction,
-  type FunctionDetails,
-  type FunctionQuery,
-  type FunctionStoreLimits,
-  type FunctionView,
-  type NewCode,
-  type ResolvedVersion,
-  type VersionQuery,
-  type VersionSettings,
-  type VersionView,
-} from './function-views.ts';
+export { VIEW_VERSIONS } from './function-views.ts';
+export type * from './function-views.ts';
 export { versionCursor, versionOfCursor } from './version-cursor.ts';
 
 /** The function metadata operations the gateway's routes use. */

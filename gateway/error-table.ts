@@ -89,16 +89,6 @@ export const ERROR_TABLE = {
 /** Every stable error code the gateway answers; a code outside the table does not compile. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
-/**
- * Errors thrown by modules the gateway imports from `worker/` (the queue),
- * by their stable `name`: matched by name, not class, so the table need not
- * import the queue and keeps matching when the queue's files move.
- */
-export const FOREIGN_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
-  QueueUnavailableError: 'QueueUnavailable',
-  InvocationPlatformError: 'PlatformError',
-};
-
 /** The quotas Lambda calls code storage (`CodeStorageExceededException`). */
 const CODE_STORAGE_QUOTAS: ReadonlySet<unknown> = new Set(['codeBytes', 'uploadBytes']);
 

@@ -16,12 +16,13 @@ import { validated } from '../api/validated.ts';
 import { sha256Hex } from '../auth.ts';
 import { HearthError, badRequest, notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
-import { createFunctionService } from '../functions/function-service.ts';
+import { createFunctionService, type FunctionService } from '../functions/function-service.ts';
 import { createCredentialSealer } from '../lambda/credential-seal.ts';
 import { accessKeyIdOf } from '../lambda/lambda-credentials.ts';
 import { pageOf, pageRequest } from './list-paging.ts';
 
 export function manageTenantsRoute(deps: GatewayDeps) {
+  const service = createFunctionService(deps);
   const sealer = createCredentialSealer(deps.auth);
   // Every operation here is `access: 'admin'`: `validated` refuses other keys before reading any input.
   return new Hono<GatewayEnv>()
@@ -49,7 +50,7 @@ export function manageTenantsRoute(deps: GatewayDeps) {
       const { ns } = c.req.valid('param');
       if (ns === 'default') throw badRequest('InvalidParameter', 'the default namespace cannot be deleted');
       // Without force, a namespace is never emptied by surprise: its functions are deleted one by one first.
-      if (c.req.valid('query').force) await emptyNamespace(deps, ns);
+      if (c.req.valid('query').force) await emptyNamespace(deps, service, ns);
       const deletion = await deps.tenants.deleteNamespace(ns);
       if (deletion.result === 'not-found') throw notFound('NamespaceNotFound', `namespace "${ns}" does not exist`);
       if (deletion.result === 'has-functions') {
@@ -97,10 +98,9 @@ export function manageTenantsRoute(deps: GatewayDeps) {
  * they are keyed by the namespace's name, and a namespace made later under
  * the same name must not see the old tenant's history.
  */
-async function emptyNamespace(deps: GatewayDeps, ns: string): Promise<void> {
+async function emptyNamespace(deps: GatewayDeps, service: FunctionService, ns: string): Promise<void> {
   if (!(await deps.tenants.getNamespace(ns))) return;
   for (const keyHash of await deps.tenants.revokeAllKeys(ns)) await deps.announce({ type: 'key-revoked', keyHash });
-  const service = createFunctionService(deps);
   let removed = 0;
   // A page at a time; an admin deploying into it meanwhile is caught by the store's has-functions check (409).
   for (;;) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_TABLE, FOREIGN_ERROR_CODES, LAMBDA_ERROR_STATUS, lambdaTypeOf, type ErrorCode } from '../../gateway/error-table.ts';
+import { InvocationPlatformError, QueueUnavailableError } from '../../gateway/queue/queue-errors.ts';
+import { ERROR_TABLE, LAMBDA_ERROR_STATUS, lambdaTypeOf, type ErrorCode } from '../../gateway/error-table.ts';
 import { HearthError } from '../../gateway/errors.ts';
 import { knownError } from '../../gateway/known-error.ts';
 import { lambdaErrorOf } from '../../gateway/lambda/lambda-errors.ts';
@@ -35,9 +36,11 @@ describe('the error table', () => {
     expect(new HearthError('WrongOrigin', 'x').status).toBe(421);
   });
 
-  it("maps the queue's errors by their stable name, keeping their message", () => {
-    for (const [name, code] of Object.entries(FOREIGN_ERROR_CODES)) {
-      const err = Object.assign(new Error('redis is away'), { name });
+  it("maps the queue's errors to their codes, keeping their message", () => {
+    for (const [err, code] of [
+      [new QueueUnavailableError('redis is away'), 'QueueUnavailable'],
+      [new InvocationPlatformError('redis is away'), 'PlatformError'],
+    ] as const) {
       expect(knownError(err)).toMatchObject({ code, message: 'redis is away', status: ERROR_TABLE[code].status });
     }
     expect(knownError(new Error('boom'))).toBeNull();

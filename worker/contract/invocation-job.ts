@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { functionVersionSchema } from './function-version.ts';
+import type { InvocationOutcome } from './invocation-outcome.ts';
 
 /** The queue any worker takes calls from. */
 export const INVOCATION_QUEUE_NAME = 'invocations';
@@ -42,5 +43,5 @@ export type InvocationState = 'queued' | 'running' | 'answered' | 'finished' | '
 
 /** What a completed job returns: just that its record is written (the outcome went by reply). */
 export interface JobReceipt {
-  status: 'succeeded' | 'failed' | 'throttled' | 'expired' | 'dead-letter';
+  status: InvocationOutcome['status'];
 }

@@ -139,11 +139,6 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
     this.acquirer.release(sandbox, healthy, keepAliveMs, heldMs);
   }
 
-  /** Removes a sandbox for good; its memory returns to the budget once it is gone. */
-  discard(sandbox: S): void {
-    this.live.discard(sandbox);
-  }
-
   /** A deleted function: its idle sandboxes go now, busy ones when their call ends. */
   retire(functionId: string): void {
     this.retired.add(functionId, (id) => this.live.holds(id));

@@ -281,11 +281,11 @@ function toOutcome(
 
 /** Why a function-URL result cannot be sent as an HTTP answer (recorded as the 502 the caller gets), or null. */
 function httpProblem(resultJson: string): FunctionFailure | null {
-  const checked = fromHttpResult(resultJson);
+  // The text is the worker's own serialisation of the agent's answer (frame-reader.ts): valid JSON, not rescanned.
+  const checked = fromHttpResult(resultJson, { trustedJson: true });
   return checked.ok ? null : { code: 'FunctionError', type: checked.type, message: checked.message };
 }
 
-/** The result as JSON text; a value nested too deeply to serialise is an Error, not a crash of the worker. */
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

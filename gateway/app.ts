@@ -26,6 +26,7 @@ import { manageTenantsRoute } from './routes/manage-tenants.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
+import { aliasesRoute } from './routes/aliases.ts';
 import { MAX_DEPLOY_BYTES } from './request-limits.ts';
 
 export interface ApiAppOptions {
@@ -61,6 +62,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', readFunctionsRoute(deps));
   app.route('/', deleteFunctionRoute(deps));
   app.route('/', rollbackFunctionRoute(deps));
+  app.route('/', aliasesRoute(deps));
   app.route('/', invokeFunctionRoute(deps));
   app.route('/', readInvocationRoute(deps));
   app.route('/', readMetricsRoute(deps));

@@ -72,7 +72,7 @@ export async function createGateway(options: GatewayOptions) {
   );
   // One budget for every upload route of this gateway (deploy, Lambda CreateFunction and UpdateFunctionCode).
   const uploads = new UploadBudget(options.limits?.uploads);
-  const versions = new VersionCache(functions.resolveVersion, options.versionCacheTtlMs ?? 5000);
+  const versions = new VersionCache(functions.resolveVersion, functions.resolveAlias, options.versionCacheTtlMs ?? 5000);
   const tenants = createPostgresTenantsStore(options.db);
   // Revocation reaches every gateway by broadcast; the TTL bounds it if one is missed.
   const keyNamespaces = new TtlCache((hash) => tenants.namespaceOfKey(hash), 5000);
@@ -96,6 +96,7 @@ export async function createGateway(options: GatewayOptions) {
   const dispatcher = new Dispatcher({
     store: {
       resolveVersion: (ns, name, version) => versions.get(ns, name, version),
+      resolveAlias: (ns, name, alias) => versions.alias(ns, name, alias),
       findInvocation: invocations.find,
       recordUnstarted: (job, outcome) => insertInvocation(options.db, job, outcome, 'gateway'),
       namespaceQuota: async (ns) => (await quotas.get(ns)).quota,

@@ -9,6 +9,7 @@ import {
   boolean,
   customType,
   doublePrecision,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -25,7 +26,11 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType: () => 'bytea',
 });
 
-/** A deployed function; `latestVersion` is what unpinned invocations run. */
+/**
+ * A deployed function. `latestVersion` is the version its `latest` alias
+ * points at (kept equal to that alias's `version` in the same transaction:
+ * a copy for the many reads that want "the current settings").
+ */
 export const functions = pgTable(
   'functions',
   {
@@ -35,6 +40,14 @@ export const functions = pgTable(
     latestVersion: integer('latest_version').notNull(),
     /** Highest version ever created, so a deploy after a rollback still counts up. */
     lastVersion: integer('last_version').notNull(),
+    /** Tags (Lambda `TagResource`): at most 50 string pairs, shown, never used for access. */
+    tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
+    /** Resource policy statements (Lambda `AddPermission`), stored and answered; Hearth's own keys still decide access. */
+    policy: jsonb('policy').$type<Array<Record<string, unknown>>>().notNull().default([]),
+    /** Lambda function URL configuration (onto `/fn/{name}`), or null when none was created. */
+    urlConfig: jsonb('url_config').$type<Record<string, unknown>>(),
+    /** Async invoke configuration (Lambda `PutFunctionEventInvokeConfig`): retries, max age, destinations; null: defaults. */
+    eventInvokeConfig: jsonb('event_invoke_config').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -88,6 +101,81 @@ export const functionVersions = pgTable(
 );
 
 /**
+ * Named pointers at versions. Every function has `latest` (moved by each
+ * deploy unless the deploy says otherwise); others are the user's. An alias
+ * points at `version` and, optionally, sends `weight` (0–1) of its calls to
+ * `weightedVersion` instead, like Lambda's one additional version.
+ */
+export const functionAliases = pgTable(
+  'function_aliases',
+  {
+    functionId: uuid('function_id')
+      .notNull()
+      .references(() => functions.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    weightedVersion: integer('weighted_version'),
+    weight: doublePrecision('weight'),
+    description: text('description').notNull().default(''),
+    /** Containers kept initialised for each version this alias points at; null: each version's own `minWarm`. */
+    minWarm: integer('min_warm'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.functionId, t.name] }),
+    // A version an alias points at cannot be deleted (checked at the end of each statement, so deleting the function still cascades).
+    foreignKey({ name: 'function_aliases_version_fk', columns: [t.functionId, t.version], foreignColumns: [functionVersions.functionId, functionVersions.version] }),
+    foreignKey({ name: 'function_aliases_weighted_version_fk', columns: [t.functionId, t.weightedVersion], foreignColumns: [functionVersions.functionId, functionVersions.version] }),
+  ],
+);
+
+/**
+ * Gradual shifts of an alias from one version to another, step by step,
+ * rolled back when the new version's error rate or p99 breaks the guard.
+ * At most one active (running or paused) rollout per alias.
+ */
+export const rollouts = pgTable(
+  'rollouts',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    functionId: uuid('function_id')
+      .notNull()
+      .references(() => functions.id, { onDelete: 'cascade' }),
+    namespace: text('namespace').notNull(),
+    functionName: text('function_name').notNull(),
+    alias: text('alias').notNull(),
+    fromVersion: integer('from_version').notNull(),
+    toVersion: integer('to_version').notNull(),
+    /** Weights of `toVersion`, in order; the last is 1. */
+    steps: jsonb('steps').$type<number[]>().notNull(),
+    stepMs: integer('step_ms').notNull(),
+    guard: jsonb('guard').$type<Record<string, number>>().notNull(),
+    /** `running`, `paused`, `completed`, `rolled-back` or `aborted`. */
+    status: text('status').notNull(),
+    /** Index into `steps` of the weight in force. */
+    stepIndex: integer('step_index').notNull().default(0),
+    /** When the step in force began (its guard window starts here). */
+    stepStartedAt: timestamp('step_started_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** When the next check is due (null once finished or while paused). */
+    nextCheckAt: timestamp('next_check_at', { withTimezone: true, precision: 3 }),
+    /** Why it rolled back or was aborted. */
+    reason: text('reason'),
+    /** One entry per check: the step, its window and both versions' numbers, and what was decided. */
+    history: jsonb('history').$type<Array<Record<string, unknown>>>().notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('rollouts_function_alias_idx').on(t.functionId, t.alias, t.createdAt.desc()),
+    uniqueIndex('rollouts_one_active_key')
+      .on(t.functionId, t.alias)
+      .where(sql`status in ('running', 'paused')`),
+  ],
+);
+
+/**
  * One row per finished invocation, written once by the worker that ran it
  * (insert-or-ignore on `id`, so a retried write never duplicates). While an
  * invocation is queued or running it lives only in the queue.
@@ -101,6 +189,8 @@ export const invocations = pgTable(
     functionId: uuid('function_id').notNull(),
     functionName: text('function_name').notNull(),
     version: integer('version').notNull(),
+    /** The alias the call named (its version chosen at the gateway), or null for a call pinned to a version. */
+    alias: text('alias'),
     mode: text('mode').notNull(),
     status: text('status').notNull(),
     coldStart: boolean('cold_start').notNull(),
@@ -138,7 +228,7 @@ export const invocations = pgTable(
 const histogram = (name: string) => integer(name).array().notNull().default(sql`'{}'::int4[]`);
 
 /**
- * Per-function aggregates of finished invocations, at 10 s, 1 min, 15 min and 1 h
+ * Per-function, per-version aggregates of finished invocations, at 10 s, 1 min, 15 min and 1 h
  * resolution, written in the same statement as the records they count (only
  * rows actually inserted are counted, so a retried write cannot double
  * them). Metrics are read from here, never by scanning records.
@@ -147,6 +237,8 @@ export const invocationRollups = pgTable(
   'invocation_rollups',
   {
     functionId: uuid('function_id').notNull(),
+    /** The version the calls ran: metrics sum over versions, or split by them. */
+    version: integer('version').notNull().default(0),
     /** Bucket width in seconds: 10, 60, 900 or 3600. */
     resolution: integer('resolution').notNull(),
     bucket: timestamp('bucket', { withTimezone: true }).notNull(),
@@ -173,7 +265,7 @@ export const invocationRollups = pgTable(
     queueWait: histogram('queue_wait'),
   },
   (t) => [
-    primaryKey({ columns: [t.functionId, t.resolution, t.bucket] }),
+    primaryKey({ columns: [t.functionId, t.resolution, t.bucket, t.version] }),
     index('invocation_rollups_namespace_idx').on(t.namespace, t.resolution, t.bucket),
   ],
 );

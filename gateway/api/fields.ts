@@ -6,6 +6,7 @@
  * Integers are bounded to the columns they end in (`integer`: INT4_MAX).
  */
 import { z } from 'zod';
+import { ALIAS_NAME } from '../store/alias-views.ts';
 import type { ErrorCode } from '../error-table.ts';
 import { DNS_LABEL, INT4_MAX } from '../ids.ts';
 
@@ -88,3 +89,27 @@ export function flagQuery(name: string, description: string) {
     .transform((v) => v === 'true' || v === '1')
     .meta({ description });
 }
+
+/** `?alias=` (and `{alias}` in paths): an alias name, `[a-z][a-z0-9-]{0,62}`. */
+export const aliasName = z
+  .string()
+  .regex(ALIAS_NAME, says((input) => `alias must be a lowercase letter then up to 62 lowercase letters, digits and dashes, got "${quoted(input, 64)}"`))
+  .meta({ description: 'an alias name: a lowercase letter, then up to 62 lowercase letters, digits and dashes' });
+
+/** `X-Routing-Key`: keeps a caller on one side of an alias's split. */
+export const routingKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, says('X-Routing-Key must be 1 to 255 printable ASCII characters'))
+  .optional()
+  .meta({ description: "keeps this caller on the same side of an alias's weighted split (sticky routing)" });
+
+/** `{version}` in a path: digits, 1 to INT4_MAX. */
+export const versionParam = (() => {
+  const message = says((input) => `version must be an integer from 1 to ${INT4_MAX}, got "${quoted(input, 32)}"`);
+  return z
+    .string(message)
+    .regex(/^\d{1,10}$/, message)
+    .transform(Number)
+    .pipe(z.number().min(1, message).max(INT4_MAX, message))
+    .meta({ description: 'a version number (1 to 2147483647)' });
+})();

@@ -9,7 +9,7 @@ import { MEMORY_MB } from '../../worker/contract/limits.ts';
 import { KEEP_ALIVE_MS, MAX_CONCURRENCY, MIN_WARM, TIMEOUT_MS } from '../deploy/function-settings.ts';
 import { DNS_LABEL, INT4_MAX } from '../ids.ts';
 import { MAX_DEPLOY_BYTES } from '../request-limits.ts';
-import { functionNameParam, versionNumber } from './fields.ts';
+import { functionNameParam, versionNumber, versionParam } from './fields.ts';
 import { defineOperation } from './operation.ts';
 import { DEFAULT_PAGE, MAX_PAGE, keyCursorQuery, limitQuery, versionCursorQuery } from './paging-fields.ts';
 
@@ -77,6 +77,7 @@ export const deployFunction = defineOperation({
       maxConcurrency: text(`integer, ${MAX_CONCURRENCY.min} to ${MAX_CONCURRENCY.max} (default: none)`),
       network: text('"none" (the default) or "egress"'),
       public: text('"true": /fn/{name} answers without a key'),
+      moveLatest: text('"false": create the version but leave the latest alias where it is (for a canary or rollout); default "true"'),
     }),
   },
   success: { 201: { description: 'the function at its new version', headers: { Location: 'the function' } } },
@@ -108,11 +109,23 @@ export const deleteFunction = defineOperation({
   errors: ['FunctionNotFound', 'QueueUnavailable'],
 });
 
+export const deleteFunctionVersion = defineOperation({
+  method: 'delete',
+  path: '/v1/functions/{name}/versions/{version}',
+  operationId: 'deleteFunctionVersion',
+  summary: 'Remove one version (refused while an alias points at it)',
+  tag: 'functions',
+  access: 'key',
+  params: z.object({ name: functionNameParam, version: versionParam }),
+  success: { 204: { description: 'deleted' } },
+  errors: ['FunctionNotFound', 'VersionNotFound', 'VersionInUse'],
+});
+
 export const rollbackFunction = defineOperation({
   method: 'post',
   path: '/v1/functions/{name}/rollback',
   operationId: 'rollbackFunction',
-  summary: 'Point latest at an older version',
+  summary: 'Point the latest alias at another version (alone: a split or rollout on latest ends)',
   tag: 'functions',
   access: 'key',
   params: named,

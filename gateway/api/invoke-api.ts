@@ -1,7 +1,7 @@
 /** Calling a function and reading one invocation back: invoke, the invocation, its logs. */
 import { z } from 'zod';
 import { MAX_EVENT_BYTES } from '../request-limits.ts';
-import { flagQuery, functionNameParam, idParam, says, versionQuery } from './fields.ts';
+import { aliasName, flagQuery, functionNameParam, idParam, routingKeyHeader, says, versionQuery } from './fields.ts';
 import { defineOperation } from './operation.ts';
 
 /** A pattern matching `words` in any case, spelled out so JSON Schema (which has no flags) reads it the same. */
@@ -28,14 +28,18 @@ export const invokeFunction = defineOperation({
   summary: 'Call a function',
   description:
     'Sync by default: the answer is the return value as JSON. Async with `?async=true` or `X-Invocation-Type: Event`: 202 and an id to poll. ' +
-    "The body is the event (any JSON; an empty body is `{}`). A function's own failure is a result, not a platform error, answered in the same error shape.",
+    "The body is the event (any JSON; an empty body is `{}`). A function's own failure is a result, not a platform error, answered in the same error shape. " +
+    'Without `?version=` or `?alias=`, the call goes through the `latest` alias; an alias with weights picks the version per call (sticky with `X-Routing-Key`), answered in `X-Function-Version`.',
   tag: 'invoke',
   access: 'key',
   params: z.object({ name: functionNameParam }),
-  query: z.object({
-    version: versionQuery,
-    async: flagQuery('async', 'true: queue the call and answer 202 at once'),
-  }),
+  query: z
+    .object({
+      version: versionQuery,
+      alias: aliasName.optional(),
+      async: flagQuery('async', 'true: queue the call and answer 202 at once'),
+    })
+    .refine((q) => q.version === undefined || q.alias === undefined, says('name a version or an alias, not both')),
   headers: z.object({
     'X-Invocation-Type': z
       .string()
@@ -47,6 +51,7 @@ export const invokeFunction = defineOperation({
       .regex(/^[\x21-\x7e]{1,255}$/, says('Idempotency-Key must be 1 to 255 printable ASCII characters'))
       .optional()
       .meta({ description: 'async calls: a repeat of the key within a day returns the first call\'s id and queues nothing' }),
+    'X-Routing-Key': routingKeyHeader,
   }),
   body: { kind: 'event', maxBytes: MAX_EVENT_BYTES, description: 'the event: any JSON value' },
   success: {
@@ -54,11 +59,11 @@ export const invokeFunction = defineOperation({
     202: {
       description: 'queued (async)',
       schema: z.object({ invocationId: z.string(), repeated: z.boolean().optional() }),
-      headers: { Location: 'the invocation, to poll' },
+      headers: { Location: 'the invocation, to poll', 'X-Function-Version': 'the version chosen for the call' },
     },
   },
   outcomes: OUTCOME_ANSWERS,
-  errors: ['FunctionNotFound', 'VersionNotFound', 'TooManyQueuedCalls', 'QueueUnavailable', 'PlatformError', 'InvocationPending'],
+  errors: ['FunctionNotFound', 'VersionNotFound', 'AliasNotFound', 'TooManyQueuedCalls', 'QueueUnavailable', 'PlatformError', 'InvocationPending'],
 });
 
 export const getInvocation = defineOperation({

@@ -5,6 +5,7 @@
  * (Not here: the dashboard's files, `/fn/*` on the function origin, and the
  * Lambda API, which speaks the Lambda API's own contract.)
  */
+import * as aliases from './aliases-api.ts';
 import * as functions from './functions-api.ts';
 import * as history from './history-api.ts';
 import * as invoke from './invoke-api.ts';
@@ -18,7 +19,12 @@ export const API_OPERATIONS: readonly Operation[] = [
   functions.deployFunction,
   functions.deleteFunction,
   functions.listFunctionVersions,
+  functions.deleteFunctionVersion,
   functions.rollbackFunction,
+  aliases.listAliases,
+  aliases.getAlias,
+  aliases.putAlias,
+  aliases.deleteAlias,
   invoke.invokeFunction,
   invoke.getInvocation,
   invoke.getInvocationLogs,

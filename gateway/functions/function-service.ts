@@ -18,7 +18,16 @@ import { QueueUnavailableError, type InvocationQueue } from '../queue/invocation
 import { assertFunctionName, assertHandlerFileExists } from '../deploy/function-settings.ts';
 import { packUpload, type PackedCode, type UploadInput } from '../deploy/upload-archive.ts';
 import { HearthError, notFound } from '../errors.ts';
-import type { DeployedFunction, FunctionDetails, FunctionStore, VersionSettings, VersionView } from '../store/functions-store.ts';
+import {
+  LATEST_ALIAS,
+  type AliasSpec,
+  type AliasView,
+  type DeployedFunction,
+  type FunctionDetails,
+  type FunctionStore,
+  type VersionSettings,
+  type VersionView,
+} from '../store/functions-store.ts';
 import { sameCodeAs, settingsOf } from './next-version.ts';
 
 /** A function of a namespace. */
@@ -48,7 +57,7 @@ export interface FunctionService {
    * `function-changed`. Throws 400 `InvalidName` for a name that is not a
    * DNS label and the archive's 400/413 for an unsafe or oversized package.
    */
-  deploy(fn: FunctionRef & { settings: VersionSettings; code: UploadInput }): Promise<DeployedFunction>;
+  deploy(fn: FunctionRef & { settings: VersionSettings; code: UploadInput; moveLatest?: boolean }): Promise<DeployedFunction>;
   /** Packs `code` and checks the handler of `settings` is in it, storing nothing (a dry run). */
   checkCode(settings: Pick<VersionSettings, 'runtime' | 'handler'>, code: UploadInput): Promise<PackedCode>;
   /** As `deploy`, with the settings of `current` (the version the caller read as latest). */
@@ -76,6 +85,15 @@ export interface FunctionService {
    * nothing announced). Redis away: 503 `QueueUnavailable` and nothing is deleted.
    */
   delete(fn: FunctionRef): Promise<string | null>;
+  /**
+   * Deletes one version. Throws 404 `FunctionNotFound`/`VersionNotFound`,
+   * and 409 `VersionInUse` (with `details.aliases`) while an alias points at it.
+   */
+  deleteVersion(fn: FunctionRef & { version: number }): Promise<void>;
+  /** Creates or replaces an alias and announces it (404 `FunctionNotFound`/`VersionNotFound`, 409 `RolloutInProgress`/`QuotaExceeded`). */
+  putAlias(fn: FunctionRef & { alias: string; spec: AliasSpec }): Promise<{ alias: AliasView; created: boolean }>;
+  /** Deletes an alias and announces it (404 `FunctionNotFound`/`AliasNotFound`, 409 `AliasProtected` for `latest`). */
+  deleteAlias(fn: FunctionRef & { alias: string }): Promise<void>;
 }
 
 export function createFunctionService(options: FunctionServiceOptions): FunctionService {
@@ -89,11 +107,11 @@ export function createFunctionService(options: FunctionServiceOptions): Function
     return packed;
   };
 
-  const deploy: FunctionService['deploy'] = async ({ namespace, name, settings, code }) => {
+  const deploy: FunctionService['deploy'] = async ({ namespace, name, settings, code, moveLatest }) => {
     assertFunctionName(name);
     const packed = await checkCode(settings, code);
-    const fn = await functions.createVersion(namespace, name, settings, packed);
-    log.info('function deployed', tagged({ name, version: fn.latestVersion, sha256: packed.sha256 }));
+    const fn = await functions.createVersion(namespace, name, settings, packed, moveLatest === false ? { moveLatest } : undefined);
+    log.info('function deployed', tagged({ name, version: fn.createdVersion, latest: fn.latestVersion, sha256: packed.sha256 }));
     await changed({ namespace, name });
     return fn;
   };
@@ -133,6 +151,34 @@ export function createFunctionService(options: FunctionServiceOptions): Function
       await options.announce({ type: 'function-deleted', namespace, name, functionId });
       log.info('function deleted', tagged({ name }));
       return functionId;
+    },
+
+    async deleteVersion({ namespace, name, version }) {
+      const result = await functions.deleteVersion(namespace, name, version);
+      if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      if (result === 'no-version') throw notFound('VersionNotFound', `function "${name}" has no version ${version}`);
+      if (typeof result === 'object') {
+        const named = result.aliases.map((a) => `"${a}"`).join(', ');
+        throw new HearthError('VersionInUse', `version ${version} of "${name}" is pointed at by alias ${named}; move the alias first`, { aliases: result.aliases });
+      }
+      log.info('function version deleted', tagged({ name, version }));
+      await changed({ namespace, name });
+    },
+
+    async putAlias({ namespace, name, alias, spec }) {
+      const put = await functions.putAlias(namespace, name, alias, spec);
+      log.info('alias set', tagged({ name, alias, version: spec.version, weighted: spec.weighted }));
+      await changed({ namespace, name });
+      return put;
+    },
+
+    async deleteAlias({ namespace, name, alias }) {
+      if (alias === LATEST_ALIAS) throw new HearthError('AliasProtected', `the latest alias cannot be deleted; point it elsewhere with PUT .../aliases/latest or a rollback`);
+      const result = await functions.deleteAlias(namespace, name, alias);
+      if (result === 'no-function') throw notFound('FunctionNotFound', `function "${name}" does not exist`);
+      if (result === 'no-alias') throw notFound('AliasNotFound', `function "${name}" has no alias "${alias}"`);
+      log.info('alias deleted', tagged({ name, alias }));
+      await changed({ namespace, name });
     },
   };
 }

@@ -11,7 +11,7 @@ import { queuedCallBytes, type QueuedCallRefusal } from '../../worker/common/red
 import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../../worker/contract/limits.ts';
 import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
-import type { ResolvedVersion } from '../store/functions-store.ts';
+import { LATEST_ALIAS, chooseVersion, type AliasRoute, type ResolvedVersion } from '../store/functions-store.ts';
 import { sandboxKey } from '../../worker/contract/function-version.ts';
 import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { RouteBook, chooseWorker } from './router.ts';
@@ -20,6 +20,8 @@ import { outcomeFromRow } from './invocation-view.ts';
 /** The reads and writes the dispatcher needs; implemented over Postgres in `create-gateway.ts`. */
 export interface DispatchStore {
   resolveVersion(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null>;
+  /** Where a call through the alias goes, or null when the function or alias does not exist. */
+  resolveAlias(namespace: string, name: string, alias: string): Promise<AliasRoute | null>;
   findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
   /** Records a call that never ran (throttled), so it is counted like any other. */
   recordUnstarted(job: InvocationJob, outcome: InvocationOutcome): Promise<void>;
@@ -40,10 +42,20 @@ export interface DispatcherOptions {
   queuedLimits?: QueuedCallLimits;
 }
 
+/** What a call names: a version, or an alias (`latest` when it names neither). */
 export interface CallTarget {
   namespace: string;
   name: string;
   version?: number;
+  alias?: string;
+  /** Keeps the caller on one side of an alias's split (`X-Routing-Key`); without one each call draws at random. */
+  routingKey?: string;
+}
+
+/** The version one call runs, chosen once, and the alias it was chosen through (null: pinned). */
+export interface ChosenVersion {
+  fn: ResolvedVersion;
+  alias: string | null;
 }
 
 export class Dispatcher {
@@ -58,9 +70,33 @@ export class Dispatcher {
     return { workerId, token: workerId ? this.book.note(workerId, job.replyTo !== null) : null };
   }
 
-  /** The version a call would run (cached), or null. */
-  resolve(target: CallTarget): Promise<ResolvedVersion | null> {
-    return this.options.store.resolveVersion(target.namespace, target.name, target.version);
+  /**
+   * The version this call runs (from cache on a warm path: one alias read,
+   * one version read), drawn from the alias's split, or null when the
+   * function, version or alias does not exist. Hand the answer to
+   * `dispatchSync`/`dispatchAsync` so the call runs exactly that version.
+   */
+  async resolve(target: CallTarget): Promise<ChosenVersion | null> {
+    const { store } = this.options;
+    if (target.version !== undefined) {
+      const fn = await store.resolveVersion(target.namespace, target.name, target.version);
+      return fn ? { fn, alias: null } : null;
+    }
+    const alias = target.alias ?? LATEST_ALIAS;
+    const route = await store.resolveAlias(target.namespace, target.name, alias);
+    if (!route) return null;
+    const fn = await store.resolveVersion(target.namespace, target.name, chooseVersion(route, drawFor(route, target.routingKey)));
+    return fn ? { fn, alias } : null;
+  }
+
+  /** `resolve`, throwing 404 `FunctionNotFound`, `VersionNotFound` or `AliasNotFound` for a call that names nothing. */
+  async choose(target: CallTarget): Promise<ChosenVersion> {
+    const chosen = await this.resolve(target);
+    if (chosen) return chosen;
+    const exists = (await this.options.store.resolveAlias(target.namespace, target.name, LATEST_ALIAS)) !== null;
+    if (exists && target.version !== undefined) throw notFound('VersionNotFound', `function "${target.name}" has no version ${target.version}`);
+    if (exists && target.alias !== undefined) throw notFound('AliasNotFound', `function "${target.name}" has no alias "${target.alias}"`);
+    throw notFound('FunctionNotFound', `function "${target.name}" does not exist`);
   }
 
   /**
@@ -69,11 +105,16 @@ export class Dispatcher {
    * call's id and queues nothing. Throws `TooManyQueuedCalls` when the
    * function or namespace has its quota of async calls queued.
    */
-  async dispatchAsync(target: CallTarget, eventJson: string, idempotencyKey?: string): Promise<{ invocationId: string; repeated: boolean }> {
+  async dispatchAsync(
+    target: CallTarget,
+    eventJson: string,
+    idempotencyKey?: string,
+    chosen?: ChosenVersion,
+  ): Promise<{ invocationId: string; repeated: boolean; version: number }> {
     // With a key, the invocation id is a function of it and of the function's
     // id: every attempt of the same call names the same job and the same
     // record, and the same key on another function is another call.
-    const prepared = await this.prepare(target, eventJson, 'async');
+    const prepared = await this.prepare(target, eventJson, 'async', chosen);
     const job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
     const invocationId = job.invocationId;
     const { queue } = this.options;
@@ -98,15 +139,15 @@ export class Dispatcher {
       // queued is not added twice and a record is never written twice.
       const state = await namingWhatWasQueued(this.options.queue.state(invocationId, target.namespace));
       if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) await enqueue();
-      return { invocationId, repeated: true };
+      return { invocationId, repeated: true, version: job.version };
     }
     await enqueue();
-    return { invocationId, repeated: false };
+    return { invocationId, repeated: false, version: job.version };
   }
 
   /** Queues the call and waits for its outcome (function failures included). */
-  async dispatchSync(target: CallTarget, eventJson: string, mode: InvocationMode): Promise<InvocationOutcome> {
-    const job = await this.prepare(target, eventJson, mode);
+  async dispatchSync(target: CallTarget, eventJson: string, mode: InvocationMode, chosen?: ChosenVersion): Promise<InvocationOutcome> {
+    const job = await this.prepare(target, eventJson, mode, chosen);
     const gated = job.maxConcurrency !== null || job.namespaceQuota !== null;
     const throttleWaitMs = gated ? this.options.throttleWaitMs : undefined;
     const waitMs = job.timeoutMs + INIT_TIMEOUT_MS + this.options.syncGraceMs + (throttleWaitMs ?? 0);
@@ -168,19 +209,10 @@ export class Dispatcher {
     }
   }
 
-  private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode, invocationId: string = randomUUID()): Promise<InvocationJob> {
-    const [fn, namespaceQuota] = await Promise.all([
-      this.options.store.resolveVersion(target.namespace, target.name, target.version),
-      this.options.store.namespaceQuota(target.namespace),
-    ]);
-    if (!fn) {
-      if (target.version !== undefined && (await this.options.store.resolveVersion(target.namespace, target.name))) {
-        throw notFound('VersionNotFound', `function "${target.name}" has no version ${target.version}`);
-      }
-      throw notFound('FunctionNotFound', `function "${target.name}" does not exist`);
-    }
+  private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode, chosen?: ChosenVersion): Promise<InvocationJob> {
+    const [{ fn, alias }, namespaceQuota] = await Promise.all([chosen ?? this.choose(target), this.options.store.namespaceQuota(target.namespace)]);
     return {
-      invocationId,
+      invocationId: randomUUID(),
       namespace: fn.namespace,
       functionId: fn.functionId,
       functionName: fn.name,
@@ -195,6 +227,7 @@ export class Dispatcher {
       namespaceQuota,
       network: fn.network,
       codeSha256: fn.codeSha256,
+      alias,
       mode,
       event: eventJson,
       enqueuedAt: Date.now(),
@@ -230,6 +263,19 @@ export function idempotentId(namespace: string, functionId: string, key: string)
   // Version 8 (custom) and the RFC 4122 variant, so it is a well-formed UUID.
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The draw (0 to 1) that picks a side of `route`'s split: random, or with a
+ * routing key a digest of the key, the function and the alias, so the same
+ * caller always draws the same number (and, as a canary's weight only
+ * grows, stays on the canary once there).
+ */
+function drawFor(route: AliasRoute, routingKey: string | undefined): number {
+  if (!route.weighted) return 0;
+  if (routingKey === undefined) return Math.random();
+  const digest = createHash('sha256').update(`hearth-routing\0${route.functionId}\0${route.alias}\0${routingKey}`).digest();
+  return digest.readUInt32BE(0) / 0x1_0000_0000;
 }
 
 /** How often a sync call with no reply yet looks for its record. */

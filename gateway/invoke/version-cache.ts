@@ -1,32 +1,45 @@
 /**
  * A short-lived cache of "which version does this call run", so a warm
- * invocation does not wait on Postgres. Entries for `latest` are dropped when
- * any gateway announces a deploy, rollback or deletion (control broadcast);
- * the TTL bounds staleness if such a broadcast is ever missed. While Postgres
- * is unreachable, the last known answer keeps serving (see `TtlCache`).
+ * invocation does not wait on Postgres: aliases (where a call through each
+ * one goes) and versions (what each one runs). Entries of a function are
+ * dropped when any gateway announces a deploy, rollback, alias change or
+ * deletion (control broadcast); the TTL bounds staleness if such a
+ * broadcast is ever missed. While Postgres is unreachable, the last known
+ * answer keeps serving (see `TtlCache`).
  */
-import type { ResolvedVersion } from '../store/functions-store.ts';
+import type { AliasRoute, ResolvedVersion } from '../store/functions-store.ts';
 import { TtlCache } from '../ttl-cache.ts';
 
 type Resolve = (namespace: string, name: string, version?: number) => Promise<ResolvedVersion | null>;
+type ResolveAlias = (namespace: string, name: string, alias: string) => Promise<AliasRoute | null>;
 
 export class VersionCache {
-  private readonly cache: TtlCache<ResolvedVersion | null>;
+  private readonly versions: TtlCache<ResolvedVersion | null>;
+  private readonly aliases: TtlCache<AliasRoute | null>;
 
-  constructor(resolve: Resolve, ttlMs: number) {
-    this.cache = new TtlCache((key) => {
+  constructor(resolve: Resolve, resolveAlias: ResolveAlias, ttlMs: number) {
+    this.versions = new TtlCache((key) => {
       const [namespace, name, version] = key.split('/') as [string, string, string];
       return resolve(namespace, name, version === 'latest' ? undefined : Number(version));
+    }, ttlMs);
+    this.aliases = new TtlCache((key) => {
+      const [namespace, name, alias] = key.split('/') as [string, string, string];
+      return resolveAlias(namespace, name, alias);
     }, ttlMs);
   }
 
   get(namespace: string, name: string, version?: number): Promise<ResolvedVersion | null> {
-    return this.cache.get(`${namespace}/${name}/${version ?? 'latest'}`);
+    return this.versions.get(`${namespace}/${name}/${version ?? 'latest'}`);
+  }
+
+  alias(namespace: string, name: string, alias: string): Promise<AliasRoute | null> {
+    return this.aliases.get(`${namespace}/${name}/${alias}`);
   }
 
   /** Forgets every cached answer about one function. */
   invalidate(namespace: string, name: string): void {
     const prefix = `${namespace}/${name}/`;
-    this.cache.deleteWhere((key) => key.startsWith(prefix));
+    this.versions.deleteWhere((key) => key.startsWith(prefix));
+    this.aliases.deleteWhere((key) => key.startsWith(prefix));
   }
 }

@@ -2,7 +2,8 @@
  * Invoke: `POST /2015-03-31/functions/{name}/invocations`, with
  * `X-Amz-Invocation-Type` `RequestResponse` (default: wait, answer the
  * payload), `Event` (queue it: 202) or `DryRun` (only check the function is
- * there: 204), `X-Amz-Log-Type: Tail` for the log tail, and `Qualifier`.
+ * there: 204), `X-Amz-Log-Type: Tail` for the log tail, and `Qualifier`
+ * (`$LATEST`, a version, or an alias).
  * Calls go through Hearth's dispatcher, so they are queued, run and recorded
  * like any other (`GET /v1/invocations/{x-amzn-RequestId}` finds them).
  */
@@ -13,6 +14,7 @@ import { functionNotFound, parseFunctionIdentifier, versionOf } from './function
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { lambdaInvokeResponse } from './invoke-response.ts';
+import { ALIAS_NAME } from '../store/alias-views.ts';
 
 type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
@@ -23,22 +25,32 @@ export function invokeFunctionRoute(deps: GatewayDeps) {
     const type = invocationType(c.req.header('x-amz-invocation-type'));
     const tail = logType(c.req.header('x-amz-log-type'));
     const version = versionOf(qualifier);
-    if (version === null) throw functionNotFound(region, name, qualifier);
-    const target = { namespace: c.get('namespace'), name, ...(version !== undefined ? { version } : {}) };
+    // A qualifier that is not a version names an alias.
+    const alias = version === null ? qualifier : undefined;
+    if (alias !== undefined && !ALIAS_NAME.test(alias)) throw functionNotFound(region, name, qualifier);
+    const target = {
+      namespace: c.get('namespace'),
+      name,
+      ...(typeof version === 'number' ? { version } : {}),
+      ...(alias !== undefined ? { alias } : {}),
+    };
 
-    const resolved = await deps.dispatcher.resolve(target);
-    if (!resolved) throw functionNotFound(region, name, qualifier);
+    // The version is chosen once, here, and that choice is what runs.
+    const chosen = await deps.dispatcher.resolve(target);
+    if (!chosen) throw functionNotFound(region, name, qualifier);
     if (type === 'DryRun') return c.body(null, 204);
 
     const event = jsonText(c.get('body'), c.req.header('content-type'));
     if (type === 'Event') {
-      const { invocationId } = await deps.dispatcher.dispatchAsync(target, event);
+      const { invocationId } = await deps.dispatcher.dispatchAsync(target, event, undefined, chosen);
       c.set('requestId', invocationId);
       return c.body(null, 202, { 'x-amzn-RequestId': invocationId });
     }
-    const outcome = await deps.dispatcher.dispatchSync(target, event, 'sync');
+    const outcome = await deps.dispatcher.dispatchSync(target, event, 'sync', chosen);
     c.set('requestId', outcome.invocationId);
-    return lambdaInvokeResponse(outcome, { executedVersion: version === undefined ? '$LATEST' : String(version), tail });
+    // Lambda names the version an alias ran; an unqualified call ran `$LATEST`.
+    const executedVersion = qualifier === undefined || qualifier === '$LATEST' ? '$LATEST' : String(chosen.fn.version);
+    return lambdaInvokeResponse(outcome, { executedVersion, tail });
   });
 }
 

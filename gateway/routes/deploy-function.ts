@@ -21,6 +21,7 @@ const TEXT_FIELDS = [
   'maxConcurrency',
   'network',
   'public',
+  'moveLatest',
 ] as const;
 
 /** The largest text field: `env` is the only long one, and its parsed form is capped at 4 KiB. */
@@ -79,11 +80,12 @@ export function deployFunctionRoute(deps: GatewayDeps) {
       const fileField = form.filesForText[0];
       if (fileField !== undefined) throw badRequest('InvalidParameter', `field "${fileField}" must be text, not a file`);
       const fields: Record<string, string | undefined> = {};
-      for (const key of TEXT_FIELDS) fields[key] = form.fields[key];
+      for (const key of TEXT_FIELDS) if (key !== 'moveLatest') fields[key] = form.fields[key];
+      const moveLatest = parseMoveLatest(form.fields.moveLatest);
 
       const settings = parseFunctionSettings(fields);
-      const fn = await service.deploy({ namespace: c.get('namespace'), name, settings, code: { filename: code.filename, path: code.path } });
-      return c.json({ ...fn, version: fn.latestVersion }, 201, { Location: `/v1/functions/${name}` });
+      const fn = await service.deploy({ namespace: c.get('namespace'), name, settings, code: { filename: code.filename, path: code.path }, moveLatest });
+      return c.json({ ...fn, version: fn.createdVersion }, 201, { Location: `/v1/functions/${name}` });
     } finally {
       // Held until here: packing and storing the code cost memory in proportion to the upload too
       // (and the spooled upload, which packing reads, goes only now).
@@ -91,4 +93,11 @@ export function deployFunctionRoute(deps: GatewayDeps) {
       await form.dispose();
     }
   });
+}
+
+/** `moveLatest`: absent or "true" moves the latest alias to the new version; "false" leaves it where it is. */
+function parseMoveLatest(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw badRequest('InvalidParameter', `moveLatest must be "true" or "false", got "${raw.slice(0, 32)}"`);
 }

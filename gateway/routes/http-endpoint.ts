@@ -11,7 +11,10 @@ import { unauthorized } from '../auth.ts';
 import { clientAddress } from '../client-address.ts';
 import { SESSION_COOKIE } from '../dashboard-session.ts';
 import { assertFunctionName } from '../deploy/function-settings.ts';
-import { notFound } from '../errors.ts';
+import { quoted } from '../api/fields.ts';
+import { HearthError, notFound } from '../errors.ts';
+import type { ChosenVersion } from '../invoke/dispatcher.ts';
+import { ALIAS_NAME } from '../store/alias-views.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { toHttpEvent } from '../invoke/http-event.ts';
 import { fromHttpResult } from '../../worker/common/http-result.ts';
@@ -20,7 +23,8 @@ import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 
 /**
  * `/fn/{name}/*` runs a function of the caller's namespace (or, without a
- * key, of `default`); `/fn/@{namespace}/{name}/*` names the namespace. A call
+ * key, of `default`); `/fn/@{namespace}/{name}/*` names the namespace, and
+ * `/fn/{name}@{alias}/*` an alias (`X-Routing-Key` makes its split sticky). A call
  * without a key reaches only functions deployed with `public=true`; to it,
  * anything else looks absent (404), never "forbidden".
  */
@@ -29,8 +33,15 @@ export function httpEndpointRoute(deps: GatewayDeps) {
     const url = new URL(c.req.url);
     const match = /^\/fn\/(?:@([^/]+)\/)?([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!match) throw notFound('FunctionNotFound', 'no function in this path');
-    const [, namedNamespace, name = '', rest = '/'] = match;
+    const [, namedNamespace, qualified = '', rest = '/'] = match;
+    // `name@alias` calls through an alias (`latest` when none is named).
+    const at = qualified.indexOf('@');
+    const name = at < 0 ? qualified : qualified.slice(0, at);
+    const alias = at < 0 ? undefined : qualified.slice(at + 1);
     assertFunctionName(name);
+    if (alias !== undefined && !ALIAS_NAME.test(alias)) {
+      throw new HearthError('InvalidParameter', `"${quoted(alias, 64)}" is not an alias name: a lowercase letter, then up to 62 lowercase letters, digits and dashes`);
+    }
     let namespace = c.get('namespace');
     if (namedNamespace !== undefined) {
       if (c.get('authenticated') && !c.get('admin') && namedNamespace !== namespace) {
@@ -38,10 +49,13 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       }
       namespace = namedNamespace;
     }
+    const routingKey = c.req.header('x-routing-key');
+    const target = { namespace, name, ...(alias !== undefined ? { alias } : {}), ...(routingKey ? { routingKey: routingKey.slice(0, 255) } : {}) };
+    let chosen: ChosenVersion | undefined;
     if (!c.get('authenticated')) {
-      const fn = await deps.dispatcher.resolve({ namespace, name });
+      chosen = (await deps.dispatcher.resolve(target)) ?? undefined;
       // Anonymous callers learn nothing about which private functions exist: the same 401 either way.
-      if (!fn?.public) throw unauthorized();
+      if (!chosen?.fn.public) throw unauthorized();
     }
     const body = await readBody(c, MAX_EVENT_BYTES, 'the request body');
     const event = toHttpEvent({
@@ -56,7 +70,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       requestId: randomUUID(),
       now: new Date(),
     });
-    const outcome = await deps.dispatcher.dispatchSync({ namespace, name }, JSON.stringify(event), 'http');
+    const outcome = await deps.dispatcher.dispatchSync(target, JSON.stringify(event), 'http', chosen);
     const failed = failureResponse(outcome);
     if (failed) return failed;
     const result = fromHttpResult(outcome.result ?? 'null');
@@ -69,7 +83,7 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       });
     }
     // The platform's headers come last, so a function's value can never stand in for them.
-    const headers = fenceFunctionHeaders(result.headers, `/fn/${namedNamespace !== undefined ? `@${namespace}/` : ''}${name}`);
+    const headers = fenceFunctionHeaders(result.headers, `/fn/${namedNamespace !== undefined ? `@${namespace}/` : ''}${qualified}`);
     for (const [key, value] of Object.entries(invocationHeaders(outcome))) headers.set(key, value);
     const answer = c.req.method === 'HEAD' ? null : result.body;
     return new Response(answer as ConstructorParameters<typeof Response>[0], { status: result.status, headers });

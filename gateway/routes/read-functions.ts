@@ -11,6 +11,7 @@ import { notFound } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import type { Page } from '../metrics/metrics-view.ts';
 import { versionCursor, type VersionView } from '../store/functions-store.ts';
+import { aliasJson } from './aliases.ts';
 import { pageOf, pageRequest } from './list-paging.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
@@ -22,11 +23,11 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     })
     .get(getFunction.honoPath, validated(getFunction), async (c) => {
       const { name } = c.req.valid('param');
-      const fn = await deps.functions.get(c.get('namespace'), name);
+      const [fn, aliases] = await Promise.all([deps.functions.get(c.get('namespace'), name), deps.functions.listAliases(c.get('namespace'), name)]);
       if (!fn) throw notFound('FunctionNotFound', `function "${name}" does not exist`);
       // Where the older versions are, when the view could not hold them all.
       const versionsNext = fn.versionsNextCursor === null ? null : `/v1/functions/${name}/versions?cursor=${fn.versionsNextCursor}`;
-      return c.json({ ...fn, versionsNext });
+      return c.json({ ...fn, aliases: (aliases ?? []).map(aliasJson), versionsNext });
     })
     .get(listFunctionVersions.honoPath, validated(listFunctionVersions), async (c) => {
       const { name } = c.req.valid('param');

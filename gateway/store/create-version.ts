@@ -15,11 +15,15 @@ import {
   versionsToPrune,
   DEFAULT_NAMESPACE_QUOTAS,
 } from './namespace-quotas.ts';
-import { assertProvisionedMemoryFits } from './provisioned-memory.ts';
+import { abortActiveRollout, writeAliasTarget } from './aliases.ts';
+import { LATEST_ALIAS } from './alias-views.ts';
+import { assertProvisionedMemoryStillFits, measureProvisionedMemory } from './provisioned-memory.ts';
 
 /**
  * Stores the code (once per content hash) and creates the function's next
- * version, pointing `latest` at it, in one transaction. Versions count up
+ * version, pointing the `latest` alias at it (unless `moveLatest` is false
+ * and the function exists already; a rollout moving `latest` is then
+ * aborted), in one transaction. Versions count up
  * from the highest ever created, even after a rollback. Under the
  * namespace's lock, it enforces the namespace's quotas (409 `QuotaExceeded`
  * with `{quota, limit, used}`): provisioned memory, functions, upload size,
@@ -34,10 +38,12 @@ export async function createVersion(
   settings: VersionSettings,
   code: NewCode,
   limits: FunctionStoreLimits = DEFAULT_LIMITS,
+  options: { moveLatest?: boolean } = {},
 ): Promise<DeployedFunction> {
-  const pruned = await db.transaction(async (tx) => {
+  const moveLatest = options.moveLatest ?? true;
+  const written = await db.transaction(async (tx) => {
     // Takes the namespace's advisory lock: every deploy in the namespace is serialised from here.
-    await assertProvisionedMemoryFits(tx, namespace, name, settings, limits.defaultProvisionedMemoryMb);
+    const provisionedBefore = await measureProvisionedMemory(tx, namespace);
     const quotas = await quotasOf(tx, namespace, limits.quotas ?? DEFAULT_NAMESPACE_QUOTAS);
     if (code.tarGz !== null) assertUploadFits(namespace, code.tarGz.length, quotas);
     const [existing] = await tx
@@ -61,7 +67,7 @@ export async function createVersion(
         target: [functions.namespace, functions.name],
         set: {
           lastVersion: sql`${functions.lastVersion} + 1`,
-          latestVersion: sql`${functions.lastVersion} + 1`,
+          ...(moveLatest ? { latestVersion: sql`${functions.lastVersion} + 1` } : {}),
           updatedAt: sql`now()`,
         },
       })
@@ -73,9 +79,14 @@ export async function createVersion(
       codeSha256: code.sha256,
       codeFormat: code.format,
     });
+    if (!existing || moveLatest) {
+      if (existing) await abortActiveRollout(tx, fn!.id, LATEST_ALIAS, `a deploy moved latest to version ${fn!.version}`);
+      await writeAliasTarget(tx, fn!.id, LATEST_ALIAS, { version: fn!.version, weighted: null });
+    }
+    await assertProvisionedMemoryStillFits(tx, namespace, provisionedBefore, limits.defaultProvisionedMemoryMb, `version ${fn!.version} of "${name}" (minWarm ${settings.minWarm} × ${settings.memoryMb} MB)`);
     await collectCode(tx, prune.map((p) => p.codeSha256));
-    return prune.map((p) => p.version);
+    return { created: fn!.version, pruned: prune.map((p) => p.version) };
   });
   const view = await functionSummary(db, namespace, name);
-  return { ...view!, prunedVersions: pruned };
+  return { ...view!, createdVersion: written.created, prunedVersions: written.pruned };
 }

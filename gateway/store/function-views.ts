@@ -37,6 +37,8 @@ export interface FunctionView {
 
 /** What a deploy answers: the function with its new latest version, and the old versions it pruned to stay under the quota. */
 export interface DeployedFunction extends FunctionView {
+  /** The version the deploy created (latest too, unless the deploy left latest where it was). */
+  createdVersion: number;
   prunedVersions: number[];
 }
 

@@ -1,24 +1,16 @@
 /**
  * The writes to an existing function, each under the function's row lock:
- * delete it, or point `latest` at another of its versions.
+ * delete it or one of its versions, or point `latest` at another version.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../worker/common/database.ts';
 import { functions, functionVersions } from '../../migrations/schema.ts';
 import { collectCode, lockCode } from './code-gc.ts';
 import { DEFAULT_LIMITS, type FunctionStoreLimits } from './function-views.ts';
-import { assertProvisionedMemoryFits, type Transaction } from './provisioned-memory.ts';
-
-/** The function's row, locked for the rest of `tx` (null when it does not exist). */
-async function lockFunctionRow(tx: Transaction, namespace: string, name: string): Promise<{ id: string } | null> {
-  const [fn] = await tx
-    .select({ id: functions.id })
-    .from(functions)
-    .where(and(eq(functions.namespace, namespace), eq(functions.name, name)))
-    .for('update')
-    .limit(1);
-  return fn ?? null;
-}
+import { abortActiveRollout, aliasesOfVersion, lockFunctionRow, writeAliasTarget } from './aliases.ts';
+import { LATEST_ALIAS } from './alias-views.ts';
+import { deleteVersions } from './namespace-quotas.ts';
+import { assertProvisionedMemoryStillFits, measureProvisionedMemory } from './provisioned-memory.ts';
 
 /**
  * Deletes the function and its versions, and the code no other version
@@ -42,7 +34,8 @@ export async function deleteFunction(db: Database, namespace: string, name: stri
 }
 
 /**
- * Points `latest` at an existing version. Returns 'no-function' or
+ * Points the `latest` alias at an existing version, alone (a split on it
+ * ends, and so does a rollout moving it). Returns 'no-function' or
  * 'no-version' when either is missing; throws 409 `QuotaExceeded` when the
  * version's `minWarm` would take the namespace over its provisioned memory quota.
  */
@@ -54,19 +47,47 @@ export async function setLatestVersion(
   limits: FunctionStoreLimits = DEFAULT_LIMITS,
 ): Promise<'ok' | 'no-function' | 'no-version'> {
   return db.transaction(async (tx) => {
+    const before = await measureProvisionedMemory(tx, namespace);
     const fn = await lockFunctionRow(tx, namespace, name);
     if (!fn) return 'no-function';
     const [found] = await tx
-      .select({ version: functionVersions.version, minWarm: functionVersions.minWarm, memoryMb: functionVersions.memoryMb })
+      .select({ version: functionVersions.version })
       .from(functionVersions)
       .where(and(eq(functionVersions.functionId, fn.id), eq(functionVersions.version, version)))
       .limit(1);
     if (!found) return 'no-version';
-    await assertProvisionedMemoryFits(tx, namespace, name, found, limits.defaultProvisionedMemoryMb);
-    await tx
-      .update(functions)
-      .set({ latestVersion: version, updatedAt: sql`now()` })
-      .where(eq(functions.id, fn.id));
+    await abortActiveRollout(tx, fn.id, LATEST_ALIAS, `latest was rolled back to version ${version}`);
+    await writeAliasTarget(tx, fn.id, LATEST_ALIAS, { version, weighted: null });
+    await assertProvisionedMemoryStillFits(tx, namespace, before, limits.defaultProvisionedMemoryMb, `rolling "${name}" back to version ${version}`);
+    return 'ok';
+  });
+}
+
+/**
+ * Deletes one version and the code nothing else refers to. Returns
+ * 'no-function' or 'no-version' when either is missing, or the aliases
+ * (latest included) that still point at it, deleting nothing.
+ */
+export async function deleteVersion(
+  db: Database,
+  namespace: string,
+  name: string,
+  version: number,
+): Promise<'ok' | 'no-function' | 'no-version' | { aliases: string[] }> {
+  return db.transaction(async (tx) => {
+    const fn = await lockFunctionRow(tx, namespace, name);
+    if (!fn) return 'no-function';
+    const [found] = await tx
+      .select({ codeSha256: functionVersions.codeSha256 })
+      .from(functionVersions)
+      .where(and(eq(functionVersions.functionId, fn.id), eq(functionVersions.version, version)))
+      .limit(1);
+    if (!found) return 'no-version';
+    const aliases = await aliasesOfVersion(tx, fn.id, version);
+    if (aliases.length > 0) return { aliases };
+    await lockCode(tx, [found.codeSha256]);
+    await deleteVersions(tx, fn.id, [version]);
+    await collectCode(tx, [found.codeSha256]);
     return 'ok';
   });
 }

@@ -9,8 +9,8 @@
  * deploys are serialised per namespace and cannot together pass a limit
  * each of them alone would have been refused at.
  */
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
-import { codeBlobs, functions, functionVersions, namespaces } from '../../migrations/schema.ts';
+import { and, asc, eq, inArray, ne, notExists, or, sql } from 'drizzle-orm';
+import { codeBlobs, functionAliases, functions, functionVersions, namespaces } from '../../migrations/schema.ts';
 import { CODE_LIMITS } from '../../worker/contract/limits.ts';
 import { HearthError } from '../errors.ts';
 import type { Transaction } from './provisioned-memory.ts';
@@ -99,10 +99,20 @@ export async function versionsToPrune(
   const used = held?.n ?? 0;
   const excess = used + 1 - quotas.maxVersions;
   if (excess <= 0) return [];
+  // Never a version an alias points at (latest included).
+  const aliased = tx
+    .select({ v: sql`1` })
+    .from(functionAliases)
+    .where(
+      and(
+        eq(functionAliases.functionId, fn.id),
+        or(eq(functionAliases.version, functionVersions.version), eq(functionAliases.weightedVersion, functionVersions.version)),
+      ),
+    );
   const oldest = await tx
     .select({ version: functionVersions.version, codeSha256: functionVersions.codeSha256 })
     .from(functionVersions)
-    .where(and(eq(functionVersions.functionId, fn.id), ne(functionVersions.version, fn.latestVersion)))
+    .where(and(eq(functionVersions.functionId, fn.id), ne(functionVersions.version, fn.latestVersion), notExists(aliased)))
     .orderBy(asc(functionVersions.version))
     .limit(excess);
   if (oldest.length === excess) return oldest;
@@ -110,7 +120,7 @@ export async function versionsToPrune(
     'versions',
     quotas.maxVersions,
     used,
-    `function "${name}" may keep at most ${quotas.maxVersions} versions and none of its ${used} can be pruned (only latest is left)`,
+    `function "${name}" may keep at most ${quotas.maxVersions} versions and none of its ${used} can be pruned (the rest are latest or pointed at by an alias)`,
   );
 }
 

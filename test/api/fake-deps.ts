@@ -78,6 +78,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const dispatcher = new Dispatcher({
     store: {
       resolveVersion: (ns, name, version) => functions.resolveVersion(ns, name, version),
+      resolveAlias: (ns, name, alias) => functions.resolveAlias(ns, name, alias),
       findInvocation,
       recordUnstarted: async () => {},
       namespaceQuota: async (ns) => (await tenants.getNamespace(ns))?.concurrencyQuota ?? null,

@@ -32,6 +32,12 @@ function build(via?: string): FunctionService {
     listVersions: (...a) => store.listVersions(...a),
     getVersion: (...a) => store.getVersion(...a),
     resolveVersion: (...a) => store.resolveVersion(...a),
+    deleteVersion: (...a) => (changing('deleteVersion'), store.deleteVersion(...a)),
+    listAliases: (...a) => store.listAliases(...a),
+    getAlias: (...a) => store.getAlias(...a),
+    putAlias: (...a) => (changing('putAlias'), store.putAlias(...a)),
+    deleteAlias: (...a) => (changing('deleteAlias'), store.deleteAlias(...a)),
+    resolveAlias: (...a) => store.resolveAlias(...a),
   };
   return createFunctionService({
     functions: recorded,
@@ -79,7 +85,7 @@ describe('function service: deploy', () => {
     expect(second.latest.codeSha256).not.toBe(first.latest.codeSha256);
     expect(events).toEqual(['store.createVersion', 'announce function-changed', 'store.createVersion', 'announce function-changed']);
     expect(announced[0]).toEqual({ type: 'function-changed', namespace: 'default', name: 'hello' });
-    expect(logged[0]).toEqual({ message: 'function deployed', fields: { name: 'hello', version: 1, sha256: first.latest.codeSha256 } });
+    expect(logged[0]).toEqual({ message: 'function deployed', fields: { name: 'hello', version: 1, latest: 1, sha256: first.latest.codeSha256 } });
   });
 
   it('refuses a package without the handler\'s file 400 HandlerNotFound, storing and announcing nothing', async () => {

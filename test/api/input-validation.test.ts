@@ -21,12 +21,13 @@ beforeEach(async () => {
 });
 
 /** Values that pass each path parameter. */
-const GOOD_PARAMS: Record<string, string> = { name: 'f', ns: 'acme', id: randomUUID() };
+const GOOD_PARAMS: Record<string, string> = { name: 'f', ns: 'acme', id: randomUUID(), alias: 'live', version: '1' };
 /** What is tried in a path segment, a query value or a header (percent-encoded where it goes in a URL). */
 const BAD_STRINGS = ['Bad_Name', '-a', 'a'.repeat(300), '\u0000', 'x', '-1', '0', '1.5', '99999999999999999999', '1e400', 'yes', 'TRUE', ' 7', 'nope', ''];
 /** A body each JSON operation takes, so one field at a time can be made wrong. */
 const GOOD_BODIES: Record<string, Record<string, unknown>> = {
   rollbackFunction: { version: 1 },
+  putAlias: { version: 1 },
   createNamespace: { name: 'team-x' },
   updateNamespace: { concurrencyQuota: 1 },
   createKey: {},

@@ -20,6 +20,7 @@ export function jobOf(overrides: Partial<InvocationJob> = {}): InvocationJob {
     maxConcurrency: null,
     namespaceQuota: null,
     codeSha256: '0'.repeat(64),
+    alias: null,
     mode: 'async',
     event: '{}',
     enqueuedAt: Date.now(),

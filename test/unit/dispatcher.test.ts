@@ -31,6 +31,7 @@ const row = (id: string) =>
 function storeWith(overrides: Partial<DispatchStore> = {}): DispatchStore {
   return {
     resolveVersion: async () => version,
+    resolveAlias: async () => ({ functionId: version.functionId, alias: 'latest', version: version.version, weighted: null }),
     findInvocation: async () => null,
     recordUnstarted: async () => {},
     namespaceQuota: async () => null,

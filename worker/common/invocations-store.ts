@@ -30,6 +30,7 @@ const COLUMNS = [
   ['function_id', 'uuid'],
   ['function_name', 'text'],
   ['version', 'int4'],
+  ['alias', 'text'],
   ['mode', 'text'],
   ['status', 'text'],
   ['cold_start', 'bool'],
@@ -66,7 +67,8 @@ const HISTOGRAM_COLUMNS = ['latency_cold', 'latency_prewarmed', 'latency_warm', 
 
 /**
  * One statement: insert the records (ignoring any already there), then fold
- * exactly the rows inserted into the 10 s, 1 min, 15 min and 1 h rollups. Rollup rows
+ * exactly the rows inserted into the 10 s, 1 min, 15 min and 1 h rollups (per
+ * function and version). Rollup rows
  * are written in key order so concurrent writers take their locks in the
  * same order.
  */
@@ -74,7 +76,7 @@ const INSERT_SQL = `with ins as (
   insert into invocations (${COLUMNS.map(([c]) => c).join(', ')})
   select * from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
   on conflict (id) do nothing
-  returning function_id, namespace, function_name, queued_at, finished_at, status, start_kind, error_code,
+  returning function_id, version, namespace, function_name, queued_at, finished_at, status, start_kind, error_code,
             billed_ms, memory_mb, queue_wait_ms, init_ms, duration_ms, concurrency
 ), res(seconds) as (values (10), (60), (900), (3600)),
 r as (
@@ -84,9 +86,9 @@ r as (
          ins.status <> 'throttled' as ran
   from ins cross join res
 )
-insert into invocation_rollups (function_id, resolution, bucket, namespace, function_name, ${COUNT_COLUMNS.join(', ')},
+insert into invocation_rollups (function_id, version, resolution, bucket, namespace, function_name, ${COUNT_COLUMNS.join(', ')},
   gb_seconds, max_concurrency, ${HISTOGRAM_COLUMNS.join(', ')})
-select function_id, seconds, bucket, min(namespace), min(function_name),
+select function_id, version, seconds, bucket, min(namespace), min(function_name),
   count(*)::int,
   (count(*) filter (where status = 'failed'))::int,
   (count(*) filter (where status = 'throttled'))::int,
@@ -104,9 +106,9 @@ select function_id, seconds, bucket, min(namespace), min(function_name),
   hearth_hist_of(init_ms::float8) filter (where ran and start_kind <> 'warm'),
   hearth_hist_of(queue_wait_ms::float8) filter (where ran)
 from r
-group by function_id, seconds, bucket
-order by function_id, seconds, bucket
-on conflict (function_id, resolution, bucket) do update set
+group by function_id, version, seconds, bucket
+order by function_id, version, seconds, bucket
+on conflict (function_id, resolution, bucket, version) do update set
   ${COUNT_COLUMNS.map((c) => `${c} = invocation_rollups.${c} + excluded.${c}`).join(',\n  ')},
   gb_seconds = invocation_rollups.gb_seconds + excluded.gb_seconds,
   max_concurrency = greatest(invocation_rollups.max_concurrency, excluded.max_concurrency),
@@ -142,6 +144,7 @@ function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string)
     job.functionId,
     text(job.functionName),
     storableInt(job.version),
+    optional(job.alias),
     text(job.mode),
     outcome.status,
     outcome.coldStart,

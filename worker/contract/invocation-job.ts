@@ -26,6 +26,8 @@ export const invocationJobSchema = functionVersionSchema.extend({
   /** Most invocations of all the namespace's functions running at once; null: no quota. */
   namespaceQuota: nullableCount,
   codeSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The alias the call named (the gateway chose `version` through it), or null for a call pinned to a version. Absent in jobs queued before aliases. */
+  alias: z.string().min(1).max(63).nullable().default(null),
   mode: z.enum(['sync', 'async', 'http']),
   /** The event as JSON text, already validated by the gateway. */
   event: z.string(),

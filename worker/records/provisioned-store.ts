@@ -1,49 +1,27 @@
 /** Reads which function versions want containers kept initialised (`minWarm`). */
-import { and, eq, gt } from 'drizzle-orm';
 import type { Database } from '../common/database.ts';
-import { functions, functionVersions } from '../../migrations/schema.ts';
+import { provisionedTargetsSql, type ProvisionedTargetRow } from '../common/provisioned-targets.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { ProvisionedVersion } from '../pool/sandbox-pool.ts';
 
-/** Latest versions with `minWarm > 0`: provisioned concurrency follows `latest`. */
+/** Versions an alias points at that want `minWarm > 0` (`provisioned-targets.ts` has the rule). */
 export async function listProvisionedVersions(db: Database): Promise<ProvisionedVersion[]> {
-  const rows = await db
-    .select({
-      functionId: functions.id,
-      namespace: functions.namespace,
-      functionName: functions.name,
-      version: functionVersions.version,
-      runtime: functionVersions.runtime,
-      handler: functionVersions.handler,
-      memoryMb: functionVersions.memoryMb,
-      timeoutMs: functionVersions.timeoutMs,
-      env: functionVersions.env,
-      codeSha256: functionVersions.codeSha256,
-      minWarm: functionVersions.minWarm,
-      keepAliveMs: functionVersions.keepAliveMs,
-      network: functionVersions.network,
-    })
-    .from(functions)
-    .innerJoin(
-      functionVersions,
-      and(eq(functionVersions.functionId, functions.id), eq(functionVersions.version, functions.latestVersion)),
-    )
-    .where(gt(functionVersions.minWarm, 0));
+  const { rows } = await db.$client.query<ProvisionedTargetRow>({ name: 'hearth-provisioned-targets', text: provisionedTargetsSql() });
   return rows.map((r) => ({
     fn: {
-      functionId: r.functionId,
+      functionId: r.function_id,
       namespace: r.namespace,
-      functionName: r.functionName,
+      functionName: r.function_name,
       version: r.version,
       runtime: r.runtime as RuntimeName,
       handler: r.handler,
-      memoryMb: r.memoryMb,
-      timeoutMs: r.timeoutMs,
+      memoryMb: r.memory_mb,
+      timeoutMs: r.timeout_ms,
       env: r.env,
       network: r.network as 'none' | 'egress',
     },
-    codeSha256: r.codeSha256,
-    minWarm: r.minWarm,
-    keepAliveMs: r.keepAliveMs,
+    codeSha256: r.code_sha256,
+    minWarm: r.min_warm,
+    keepAliveMs: r.keep_alive_ms,
   }));
 }

@@ -11,7 +11,12 @@ import {
   type NewCode,
   type ResolvedVersion,
   type VersionView,
+  type AliasRoute,
+  type AliasSpec,
+  type AliasTarget,
+  type AliasView,
 } from '../../../gateway/store/functions-store.ts';
+import { HearthError } from '../../../gateway/errors.ts';
 import { iso, refuseUnstorable, refuseUnstorableJson } from './postgres-refusals.ts';
 
 interface StoredFunction {
@@ -22,6 +27,7 @@ interface StoredFunction {
   createdAt: string;
   updatedAt: string;
   versions: VersionView[];
+  aliases: Map<string, AliasView>;
 }
 
 /** The settings a test deploys with unless it says otherwise. */
@@ -51,7 +57,7 @@ export class InMemoryFunctionStore implements FunctionStore {
     return this.rows.get(this.key(namespace, name))!;
   }
 
-  private createVersionNow(namespace: string, name: string, settings: FunctionSettings, code: NewCode): DeployedFunction {
+  private createVersionNow(namespace: string, name: string, settings: FunctionSettings, code: NewCode, moveLatest = true): DeployedFunction {
     refuseUnstorable('handler', settings.handler);
     for (const [k, v] of Object.entries(settings.env)) refuseUnstorable(`env ${k}`, v);
     refuseUnstorableJson('env', settings.env);
@@ -60,18 +66,36 @@ export class InMemoryFunctionStore implements FunctionStore {
     const now = iso((this.clock += 1000));
     let fn = this.rows.get(key);
     if (!fn) {
-      fn = { id: randomUUID(), name, namespace, latestVersion: 0, createdAt: now, updatedAt: now, versions: [] };
+      fn = { id: randomUUID(), name, namespace, latestVersion: 0, createdAt: now, updatedAt: now, versions: [], aliases: new Map() };
       this.rows.set(key, fn);
     }
     const version = Math.max(0, ...fn.versions.map((v) => v.version)) + 1;
     fn.versions.push({ ...settings, version, codeSha256: code.sha256, codeSizeBytes: code.tarGz?.length ?? 1, codeFormat: code.format, createdAt: now });
-    fn.latestVersion = version;
+    if (moveLatest || fn.latestVersion === 0) this.point(fn, 'latest', { version, weighted: null });
     fn.updatedAt = now;
-    return { ...this.view(fn), prunedVersions: [] };
+    return { ...this.view(fn), createdVersion: version, prunedVersions: [] };
   }
 
-  async createVersion(namespace: string, name: string, settings: FunctionSettings, code: NewCode): Promise<DeployedFunction> {
-    return this.createVersionNow(namespace, name, settings, code);
+  /** Points (or creates) an alias; `latest` moves the function's latest version too. */
+  private point(fn: StoredFunction, alias: string, target: AliasTarget, spec: Partial<Pick<AliasSpec, 'description' | 'minWarm'>> = {}): AliasView {
+    const now = iso((this.clock += 1000));
+    const old = fn.aliases.get(alias);
+    const view: AliasView = {
+      name: alias,
+      version: target.version,
+      weighted: target.weighted,
+      description: spec.description ?? old?.description ?? '',
+      minWarm: spec.minWarm !== undefined ? spec.minWarm : (old?.minWarm ?? null),
+      createdAt: old?.createdAt ?? now,
+      updatedAt: now,
+    };
+    fn.aliases.set(alias, view);
+    if (alias === 'latest') fn.latestVersion = target.version;
+    return view;
+  }
+
+  async createVersion(namespace: string, name: string, settings: FunctionSettings, code: NewCode, options?: { moveLatest?: boolean }): Promise<DeployedFunction> {
+    return this.createVersionNow(namespace, name, settings, code, options?.moveLatest ?? true);
   }
 
   async list(namespace: string, query?: { limit: number; after?: string }): Promise<FunctionView[]> {
@@ -133,7 +157,54 @@ export class InMemoryFunctionStore implements FunctionStore {
     const fn = this.rows.get(this.key(namespace, name));
     if (!fn) return 'no-function';
     if (!fn.versions.some((v) => v.version === version)) return 'no-version';
-    fn.latestVersion = version;
+    this.point(fn, 'latest', { version, weighted: null });
     return 'ok';
+  }
+
+  async deleteVersion(namespace: string, name: string, version: number): Promise<'ok' | 'no-function' | 'no-version' | { aliases: string[] }> {
+    refuseUnstorable('version', version);
+    const fn = this.rows.get(this.key(namespace, name));
+    if (!fn) return 'no-function';
+    if (!fn.versions.some((v) => v.version === version)) return 'no-version';
+    const aliases = [...fn.aliases.values()].filter((a) => a.version === version || a.weighted?.version === version).map((a) => a.name).sort();
+    if (aliases.length > 0) return { aliases };
+    fn.versions = fn.versions.filter((v) => v.version !== version);
+    return 'ok';
+  }
+
+  async listAliases(namespace: string, name: string): Promise<AliasView[] | null> {
+    const fn = this.rows.get(this.key(namespace, name));
+    return fn ? [...fn.aliases.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) : null;
+  }
+
+  async getAlias(namespace: string, name: string, alias: string): Promise<AliasView | null> {
+    refuseUnstorable('alias', alias);
+    return this.rows.get(this.key(namespace, name))?.aliases.get(alias) ?? null;
+  }
+
+  async putAlias(namespace: string, name: string, alias: string, spec: AliasSpec): Promise<{ alias: AliasView; created: boolean }> {
+    refuseUnstorable('alias', alias);
+    refuseUnstorable('description', spec.description);
+    const fn = this.rows.get(this.key(namespace, name));
+    if (!fn) throw new HearthError('FunctionNotFound', `function "${name}" does not exist`);
+    for (const v of spec.weighted ? [spec.version, spec.weighted.version] : [spec.version]) {
+      refuseUnstorable('version', v);
+      if (!fn.versions.some((x) => x.version === v)) throw new HearthError('VersionNotFound', `function "${name}" has no version ${v}`);
+    }
+    const created = !fn.aliases.has(alias);
+    return { alias: this.point(fn, alias, spec, { description: spec.description, minWarm: spec.minWarm }), created };
+  }
+
+  async deleteAlias(namespace: string, name: string, alias: string): Promise<'ok' | 'no-function' | 'no-alias'> {
+    const fn = this.rows.get(this.key(namespace, name));
+    if (!fn) return 'no-function';
+    return fn.aliases.delete(alias) ? 'ok' : 'no-alias';
+  }
+
+  async resolveAlias(namespace: string, name: string, alias: string): Promise<AliasRoute | null> {
+    refuseUnstorable('alias', alias);
+    const fn = this.rows.get(this.key(namespace, name));
+    const found = fn?.aliases.get(alias);
+    return fn && found ? { functionId: fn.id, alias, version: found.version, weighted: found.weighted } : null;
   }
 }

@@ -84,6 +84,7 @@ export function invocationRow(fields: { id: string; namespace: string; functionI
   const at = new Date(Date.UTC(2025, 0, 1));
   return {
     version: 1,
+    alias: null,
     mode: 'sync',
     status: 'succeeded',
     coldStart: false,

@@ -48,6 +48,7 @@ export function finishedInvocationJson(row: InvocationRow): string {
     invocationId: row.id,
     functionName: row.functionName,
     version: row.version,
+    alias: row.alias,
     mode: row.mode,
     status: row.status,
     coldStart: row.coldStart,

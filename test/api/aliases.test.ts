@@ -167,7 +167,7 @@ describe('deploys and latest', () => {
       unpackedBytes: 1,
     }, { moveLatest: false });
     expect(deployed).toMatchObject({ createdVersion: 4, latestVersion: 3 });
-    expect((await (await send('GET', '/v1/functions/echo/aliases/latest')).json()).version).toBe(3);
+    expect(((await (await send('GET', '/v1/functions/echo/aliases/latest')).json()) as { version: number }).version).toBe(3);
     await putAlias('latest', { version: 3, weights: { '4': 0.5 } });
     expect((await send('POST', '/v1/functions/echo/rollback', { version: 2 })).status).toBe(200);
     expect(await (await send('GET', '/v1/functions/echo/aliases/latest')).json()).toMatchObject({ version: 2, weights: {} });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only cold,prewarm,warm,throughput,density]`
+ * `npm run bench [-- --quick] [-- --only cold,prewarm,warm,alias,throughput,density]`
  *
  * Brings up an isolated platform (see stack.ts), runs the selected
  * scenarios with their baselines measured side by side in the same run,
@@ -14,6 +14,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runAlias } from './scenario-alias.ts';
 import { runCold } from './scenario-cold.ts';
 import { runDensity } from './scenario-density.ts';
 import { runMetrics } from './scenario-metrics.ts';
@@ -30,6 +31,7 @@ const SCENARIOS = {
   cold: runCold,
   prewarm: runPrewarm,
   warm: runWarm,
+  alias: runAlias,
   throughput: runThroughput,
   density: runDensity,
   scaling: runScaling,

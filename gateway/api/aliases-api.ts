@@ -11,6 +11,7 @@ import { defineOperation } from './operation.ts';
 const named = z.object({ name: functionNameParam });
 const aliased = z.object({ name: functionNameParam, alias: aliasName });
 
+const DESCRIPTION_RULE = 'description must be at most 256 printable characters';
 const WEIGHTS_RULE = 'weights must be {} or one {"M": w}: M another version of the function, w a number from 0 to 1';
 
 /** `{ "M": w }`: at most one other version and its share of the calls. */
@@ -34,7 +35,11 @@ export const aliasBody = z
     {
       version: versionNumber(`version must be an integer from 1 to ${INT4_MAX}`),
       weights: weights.optional(),
-      description: z.string(says('description must be a string of at most 256 characters')).max(256, says('description must be a string of at most 256 characters')).optional(),
+      description: z
+        .string(says(DESCRIPTION_RULE))
+        .max(256, says(DESCRIPTION_RULE))
+        .regex(/^[^\u0000-\u001f\u007f]*$/, says(DESCRIPTION_RULE))
+        .optional(),
       minWarm: integer(MIN_WARM.min, MIN_WARM.max, `minWarm must be null or an integer from ${MIN_WARM.min} to ${MIN_WARM.max}`)
         .nullable()
         .optional()

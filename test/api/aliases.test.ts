@@ -64,6 +64,8 @@ describe('alias CRUD', () => {
     [{ version: 1, weights: [] }],
     [{ version: 1, minWarm: -1 }],
     [{ version: 1, description: 'x'.repeat(257) }],
+    [{ version: 1, description: 'nul \u0000 byte' }],
+    [{ version: 1, description: 'line\nbreak' }],
     [{ version: 1, extra: true }],
     [{ weights: {} }],
   ])('refuses the body %j with 400 InvalidParameter', async (body) => {

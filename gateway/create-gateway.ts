@@ -23,13 +23,14 @@ import { createSessionSealer } from './dashboard-session.ts';
 import { createFunctionApp } from './function-app.ts';
 import type { GatewayDeps, MetricsReader } from './gateway-deps.ts';
 import { createGatewayPrometheus } from './metrics/gateway-prometheus.ts';
-import { functionIdOf, readBuckets, readFunctionTotals, readRecords } from './metrics/metrics-store.ts';
+import { functionIdOf, readBuckets, readFunctionTotals, readRecords, readVersionTotals } from './metrics/metrics-store.ts';
 import { Dispatcher } from './invoke/dispatcher.ts';
 import { startQueueReaper } from './invoke/queue-reaper.ts';
 import { VersionCache } from './invoke/version-cache.ts';
 import { WorkerDirectory } from './invoke/worker-directory.ts';
 import { createInvocationQueue } from './queue/invocation-queue.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
+import { createPostgresFunctionExtrasStore } from './store/function-extras-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
 import { UploadBudget } from './upload-budget.ts';
@@ -64,12 +65,10 @@ export async function createGateway(options: GatewayOptions) {
   const queue = await createInvocationQueue({ ...redis.ports.queue, workerIds: () => registry.knownIds() });
   const directory = await WorkerDirectory.open(registry);
   const reaper = startQueueReaper(registry, queue, options.log);
-  const functions = createPostgresFunctionStore(
-    options.db,
-    options.limits
-      ? { defaultProvisionedMemoryMb: options.limits.defaultProvisionedMemoryMb, ...(options.limits.quotas ? { quotas: options.limits.quotas } : {}) }
-      : undefined,
-  );
+  const storeLimits = options.limits
+    ? { defaultProvisionedMemoryMb: options.limits.defaultProvisionedMemoryMb, ...(options.limits.quotas ? { quotas: options.limits.quotas } : {}) }
+    : undefined;
+  const functions = createPostgresFunctionStore(options.db, storeLimits);
   // One budget for every upload route of this gateway (deploy, Lambda CreateFunction and UpdateFunctionCode).
   const uploads = new UploadBudget(options.limits?.uploads);
   const versions = new VersionCache(functions.resolveVersion, functions.resolveAlias, options.versionCacheTtlMs ?? 5000);
@@ -112,6 +111,7 @@ export async function createGateway(options: GatewayOptions) {
     functionIdOf: (ns, name) => functionIdOf(db, ns, name),
     readBuckets: (scope, resolution, bucketSeconds, from) => readBuckets(db, scope, resolution, bucketSeconds, from),
     readFunctionTotals: (ns, resolution, from) => readFunctionTotals(db, ns, resolution, from),
+    readVersionTotals: (functionId, resolution, from) => readVersionTotals(db, functionId, resolution, from),
     readRecords: (query) => readRecords(db, query),
     workers: () => registry.list(),
   };
@@ -127,6 +127,7 @@ export async function createGateway(options: GatewayOptions) {
     },
     tenants,
     functions,
+    functionExtras: createPostgresFunctionExtrasStore(options.db, storeLimits),
     invocations,
     queue,
     dispatcher,

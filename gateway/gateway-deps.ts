@@ -7,9 +7,11 @@ import type { WorkerReport } from '../worker/contract/worker-report.ts';
 import type { BucketRow } from './metrics/compute-metrics.ts';
 import type { GatewayPrometheus } from './metrics/gateway-prometheus.ts';
 import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-store.ts';
+import type { VersionTotalsRow } from './metrics/version-breakdown.ts';
 import type { AuthOptions, AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
 import type { FunctionStore } from './store/functions-store.ts';
+import type { FunctionExtrasStore } from './store/function-extras-store.ts';
 import type { TenantsStore } from './store/tenants-store.ts';
 import type { UploadBudget } from './upload-budget.ts';
 
@@ -18,6 +20,8 @@ export interface MetricsReader {
   functionIdOf(namespace: string, name: string): Promise<string | null>;
   readBuckets(scope: MetricsScope, resolution: number, bucketSeconds: number, from: Date): Promise<BucketRow[]>;
   readFunctionTotals(namespace: string, resolution: number, from: Date): Promise<Array<BucketRow & { name: string }>>;
+  /** One function's rollups from `from` on, summed per version (every version with calls, histograms included). */
+  readVersionTotals(functionId: string, resolution: number, from: Date): Promise<VersionTotalsRow[]>;
   readRecords(query: RecordQuery): Promise<RecordRow[]>;
   /** Live workers' reports (pool state). */
   workers(): Promise<WorkerReport[]>;
@@ -27,6 +31,8 @@ export interface GatewayDeps {
   auth: AuthOptions;
   tenants: TenantsStore;
   functions: FunctionStore;
+  /** Tags, policy, URL and async invoke configuration, a version's own minWarm, a namespace's usage (the Lambda API's). */
+  functionExtras: FunctionExtrasStore;
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;
   dispatcher: Dispatcher;

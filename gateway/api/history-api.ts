@@ -1,6 +1,6 @@
 /** What happened: a function's logs, invocations and metrics, the namespace's summary, the workers, Prometheus. */
 import { z } from 'zod';
-import { functionNameParam, says } from './fields.ts';
+import { functionNameParam, says, versionParam } from './fields.ts';
 import { defineOperation } from './operation.ts';
 import { limitQuery, recordCursorQuery, sinceQuery } from './paging-fields.ts';
 
@@ -53,13 +53,15 @@ export const getFunctionMetrics = defineOperation({
   method: 'get',
   path: '/v1/functions/{name}/metrics',
   operationId: 'getFunctionMetrics',
-  summary: "A function's cold starts, latency and usage over a window",
+  summary: "A function's cold starts, latency and usage over a window, split by version",
+  description:
+    'With `?version=N` every number is that version\'s alone. `versions` lists each version that had calls in the window (only N with `?version=`), newest first.',
   tag: 'history',
   access: 'key',
   params: named,
-  query: windowQuery,
-  success: { 200: { description: 'totals, percentiles and a series of points' } },
-  errors: ['FunctionNotFound'],
+  query: windowQuery.extend({ version: versionParam.optional().meta({ description: "only this version's calls (1 to 2147483647)" }) }),
+  success: { 200: { description: 'totals, percentiles, a series of points, and `versions`: `[{ version, invocations, errors, errorRate, p50Ms, p99Ms, ... }]`' } },
+  errors: ['FunctionNotFound', 'VersionNotFound'],
 });
 
 export const getMetricsSummary = defineOperation({

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../worker/common/database.ts';
 import type { BucketRow } from './compute-metrics.ts';
+import type { VersionTotalsRow } from './version-breakdown.ts';
 
 const SUMS = `
   sum(invocations)::int as invocations, sum(errors)::int as errors, sum(throttles)::int as throttles,
@@ -46,6 +47,8 @@ export interface MetricsScope {
   /** One function (by id), or a whole namespace. */
   functionId?: string;
   namespace: string;
+  /** Only this version's calls (with `functionId`). */
+  version?: number;
 }
 
 /** Rollups summed per series bucket of `bucketSeconds`, from `from` on. */
@@ -56,16 +59,33 @@ export async function readBuckets(
   bucketSeconds: number,
   from: Date,
 ): Promise<BucketRow[]> {
-  const where = scope.functionId ? 'function_id = $1' : 'namespace = $1';
+  const oneVersion = scope.functionId !== undefined && scope.version !== undefined;
+  const where = scope.functionId ? `function_id = $1${oneVersion ? ' and version = $5' : ''}` : 'namespace = $1';
   const { rows } = await db.$client.query({
-    name: `hearth-metrics-${scope.functionId ? 'fn' : 'ns'}`,
+    name: `hearth-metrics-${scope.functionId ? (oneVersion ? 'fn-version' : 'fn') : 'ns'}`,
     text: `select to_timestamp(floor(extract(epoch from bucket) / $4) * $4) as t, ${SUMS}, ${HISTOGRAMS}
            from invocation_rollups
            where ${where} and resolution = $2 and bucket >= $3
            group by 1 order by 1`,
-    values: [scope.functionId ?? scope.namespace, resolution, from, bucketSeconds],
+    values: [scope.functionId ?? scope.namespace, resolution, from, bucketSeconds, ...(oneVersion ? [scope.version] : [])],
   });
   return rows.map(toBucketRow);
+}
+
+/** One function's rollups summed per version over the window, histograms included. */
+export async function readVersionTotals(db: Database, functionId: string, resolution: number, from: Date): Promise<VersionTotalsRow[]> {
+  const { rows } = await db.$client.query({
+    name: 'hearth-metrics-per-version',
+    text: `select version, ${SUMS}, ${HISTOGRAMS}
+           from invocation_rollups
+           where function_id = $1 and resolution = $2 and bucket >= $3
+           group by version order by version desc`,
+    values: [functionId, resolution, from],
+  });
+  return rows.map((r: RawRow) => {
+    const { t: _t, ...totals } = toBucketRow({ ...r, t: null });
+    return { version: r.version as number, ...totals };
+  });
 }
 
 /** Per-function totals in a namespace over the window (no histograms). */

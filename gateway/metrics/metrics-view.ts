@@ -89,6 +89,41 @@ export interface FunctionMetrics {
   series: SeriesPoint[];
 }
 
+/**
+ * One version's calls over the window, in `GET /v1/functions/{name}/metrics`:
+ * what a canary did next to the version it may replace. Version 0 holds
+ * calls recorded before rollups kept their version.
+ */
+export interface VersionMetrics {
+  version: number;
+  /** Every call of this version that finished in the window, throttled ones included. */
+  invocations: number;
+  /** Failed calls (the function's own failures). */
+  errors: number;
+  /** errors / calls that ran (throttled calls excluded), 0..1, to four places. */
+  errorRate: number;
+  throttles: number;
+  /** `cold` + `prewarmed` starts, and their share of the calls that ran. */
+  coldStarts: number;
+  coldStartRate: number;
+  /** End-to-end latency percentiles (queued → finished), all start kinds; null without samples. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  /** Handler time percentiles (what a rollout's guard compares). */
+  durationP50Ms: number | null;
+  durationP99Ms: number | null;
+  gbSeconds: number;
+}
+
+/** `GET /v1/functions/{name}/metrics[?version=N]`. */
+export interface FunctionMetricsReport extends FunctionMetrics {
+  /** The version every number is about, or null for all of them. */
+  version: number | null;
+  /** Per version that had calls in the window (only `version` when one is asked for), newest version first. */
+  versions: VersionMetrics[];
+}
+
 /** Containers on one worker, by state, per runtime. */
 export interface WorkerPoolView {
   workerId: string;

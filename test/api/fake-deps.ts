@@ -24,6 +24,7 @@ import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { refuseNonUuid, refuseUnstorable } from './fakes/postgres-refusals.ts';
 import { DEFAULT_SETTINGS, InMemoryFunctionStore } from './fakes/function-store.ts';
+import { InMemoryRollups } from './fakes/rollups.ts';
 import { InMemoryTenantsStore } from './fakes/tenants-store.ts';
 import { FakeInvocationQueue, invocationRow, recordRow, succeeded, workerReport, type SyncResponder } from './fakes/invocation-queue.ts';
 
@@ -49,6 +50,8 @@ export interface FakeGateway {
   queue: FakeInvocationQueue;
   /** Finished invocation records by id. */
   records: Map<string, InvocationRow>;
+  /** The metrics routes' rollup rows (none until a test adds some). */
+  rollups: InMemoryRollups;
   workers: WorkerReport[];
   announced: ControlMessage[];
   /** What the gateway logged as an error (a 500 logs one). */
@@ -66,6 +69,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   await tenants.createNamespace(TENANT_NAMESPACE, null);
   const queue = new FakeInvocationQueue();
   const records = new Map<string, InvocationRow>();
+  const rollups = new InMemoryRollups();
   const workers: WorkerReport[] = [];
   const announced: ControlMessage[] = [];
   const errors: FakeGateway['errors'] = [];
@@ -89,8 +93,9 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   });
   const metrics: MetricsReader = {
     functionIdOf: async (ns, name) => (await functions.resolveVersion(ns, name))?.functionId ?? null,
-    readBuckets: async () => [],
+    readBuckets: async (scope, resolution, bucketSeconds, from) => rollups.readBuckets(scope, resolution, bucketSeconds, from),
     readFunctionTotals: async () => [],
+    readVersionTotals: async (functionId, resolution, from) => rollups.readVersionTotals(functionId, resolution, from),
     readRecords: async (query) => {
       refuseUnstorable('limit', query.limit);
       if (query.status !== undefined) refuseUnstorable('status', query.status);
@@ -139,7 +144,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const sessions = createSessionSealer([PLATFORM_KEY, ADMIN_KEY]);
   const app = createApp(deps, { functionBaseUrl: (url) => `${url.protocol}//${url.hostname}:8081`, sessions });
   const functionApp = createFunctionApp(deps);
-  return { deps, app, functionApp, functions, tenants, queue, records, workers, announced, errors, sessions, tenantKeyId };
+  return { deps, app, functionApp, functions, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId };
 }
 
 export { accessKeyIdOf };

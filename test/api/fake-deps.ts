@@ -24,6 +24,7 @@ import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { refuseNonUuid, refuseUnstorable } from './fakes/postgres-refusals.ts';
 import { DEFAULT_SETTINGS, InMemoryFunctionStore } from './fakes/function-store.ts';
+import { InMemoryFunctionExtrasStore } from './fakes/function-extras-store.ts';
 import { InMemoryRollups } from './fakes/rollups.ts';
 import { InMemoryTenantsStore } from './fakes/tenants-store.ts';
 import { FakeInvocationQueue, invocationRow, recordRow, succeeded, workerReport, type SyncResponder } from './fakes/invocation-queue.ts';
@@ -46,6 +47,7 @@ export interface FakeGateway {
   /** The function origin. */
   functionApp: ReturnType<typeof createFunctionApp>;
   functions: InMemoryFunctionStore;
+  functionExtras: InMemoryFunctionExtrasStore;
   tenants: InMemoryTenantsStore;
   queue: FakeInvocationQueue;
   /** Finished invocation records by id. */
@@ -67,6 +69,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const tenants = new InMemoryTenantsStore((ns) => [...functions.rows.values()].filter((f) => f.namespace === ns).length);
   await tenants.createNamespace('default', null);
   await tenants.createNamespace(TENANT_NAMESPACE, null);
+  const functionExtras = new InMemoryFunctionExtrasStore(functions, async (ns) => (await tenants.getNamespace(ns))?.concurrencyQuota ?? null);
   const queue = new FakeInvocationQueue();
   const records = new Map<string, InvocationRow>();
   const rollups = new InMemoryRollups();
@@ -123,6 +126,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     },
     tenants,
     functions,
+    functionExtras,
     invocations: { find: findInvocation },
     queue,
     dispatcher,
@@ -144,7 +148,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const sessions = createSessionSealer([PLATFORM_KEY, ADMIN_KEY]);
   const app = createApp(deps, { functionBaseUrl: (url) => `${url.protocol}//${url.hostname}:8081`, sessions });
   const functionApp = createFunctionApp(deps);
-  return { deps, app, functionApp, functions, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId };
+  return { deps, app, functionApp, functions, functionExtras, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId };
 }
 
 export { accessKeyIdOf };

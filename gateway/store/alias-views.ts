@@ -6,6 +6,9 @@
 /** An alias name: a lowercase letter, then up to 62 lowercase letters, digits and dashes. */
 export const ALIAS_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** Most aliases one function may hold (`latest` included). */
+export const MAX_ALIASES = 100;
+
 /** The alias every function has: moved by each deploy (unless the deploy says otherwise), never deleted. */
 export const LATEST_ALIAS = 'latest';
 

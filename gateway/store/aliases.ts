@@ -7,7 +7,8 @@ import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from '../../worker/common/database.ts';
 import { functionAliases, functions, functionVersions, rollouts } from '../../migrations/schema.ts';
 import { HearthError } from '../errors.ts';
-import { LATEST_ALIAS, type AliasRoute, type AliasSpec, type AliasTarget, type AliasView } from './alias-views.ts';
+import { quotaExceeded } from './namespace-quotas.ts';
+import { LATEST_ALIAS, MAX_ALIASES, type AliasRoute, type AliasSpec, type AliasTarget, type AliasView } from './alias-views.ts';
 import { DEFAULT_LIMITS, type FunctionStoreLimits } from './function-views.ts';
 import { assertProvisionedMemoryStillFits, measureProvisionedMemory, type Transaction } from './provisioned-memory.ts';
 
@@ -133,7 +134,8 @@ export async function assertVersionsExist(tx: Transaction, functionId: string, n
 /**
  * Creates or replaces the alias. Throws 404 `FunctionNotFound` or
  * `VersionNotFound`, 409 `RolloutInProgress` while a rollout moves it, and
- * 409 `QuotaExceeded` when its `minWarm` does not fit the namespace.
+ * 409 `QuotaExceeded` when its `minWarm` does not fit the namespace or the
+ * function holds `MAX_ALIASES` already.
  */
 export async function putAlias(
   db: Database,
@@ -157,6 +159,13 @@ export async function putAlias(
       .from(functionAliases)
       .where(and(eq(functionAliases.functionId, fn.id), eq(functionAliases.name, alias)))
       .limit(1);
+    if (!existing) {
+      const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functionAliases).where(eq(functionAliases.functionId, fn.id));
+      const used = held?.n ?? 0;
+      if (used >= MAX_ALIASES) {
+        throw quotaExceeded('aliases', MAX_ALIASES, used, `function "${name}" has ${used} aliases, the most one function may hold; delete one first`);
+      }
+    }
     await writeAliasTarget(tx, fn.id, alias, spec, { description: spec.description, minWarm: spec.minWarm });
     await assertProvisionedMemoryStillFits(tx, namespace, before, limits.defaultProvisionedMemoryMb, `alias "${alias}" of "${name}"`);
     const [row] = await tx

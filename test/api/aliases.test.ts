@@ -93,6 +93,13 @@ describe('alias CRUD', () => {
     await expectError(await send('DELETE', '/v1/functions/echo/versions/1'), 404, 'VersionNotFound');
   });
 
+  it('holds at most 100 aliases per function (409 QuotaExceeded), replacing one still works', async () => {
+    for (let i = 1; i < 100; i++) expect((await putAlias(`a${i}`, { version: 1 })).status).toBe(201);
+    const refused = await expectError(await putAlias('one-more', { version: 1 }), 409, 'QuotaExceeded');
+    expect(refused).toMatchObject({ quota: 'aliases', limit: 100 });
+    expect((await putAlias('a1', { version: 2 })).status).toBe(200);
+  });
+
   it('announces every change so caches drop', async () => {
     await putAlias('live', { version: 1 });
     await send('DELETE', '/v1/functions/echo/aliases/live');

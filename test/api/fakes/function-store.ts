@@ -17,6 +17,7 @@ import {
   type AliasView,
 } from '../../../gateway/store/functions-store.ts';
 import { HearthError } from '../../../gateway/errors.ts';
+import { MAX_ALIASES } from '../../../gateway/store/alias-views.ts';
 import { iso, refuseUnstorable, refuseUnstorableJson } from './postgres-refusals.ts';
 
 interface StoredFunction {
@@ -192,6 +193,9 @@ export class InMemoryFunctionStore implements FunctionStore {
       if (!fn.versions.some((x) => x.version === v)) throw new HearthError('VersionNotFound', `function "${name}" has no version ${v}`);
     }
     const created = !fn.aliases.has(alias);
+    if (created && fn.aliases.size >= MAX_ALIASES) {
+      throw new HearthError('QuotaExceeded', `function "${name}" has ${fn.aliases.size} aliases`, { quota: 'aliases', limit: MAX_ALIASES, used: fn.aliases.size });
+    }
     return { alias: this.point(fn, alias, spec, { description: spec.description, minWarm: spec.minWarm }), created };
   }
 

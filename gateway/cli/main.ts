@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { CliError, EXIT, usageError } from './cli-error.ts';
 import { HearthClient } from './client.ts';
 import { write, type CliContext, type CliStreams, type Command } from './command.ts';
+import { aliasCommand } from './commands/alias.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { deleteCommand, listCommand, rollbackCommand, versionsCommand } from './commands/functions.ts';
 import { invokeCommand } from './commands/invoke.ts';
 import { loginCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
+import { rolloutCommand } from './commands/rollout.ts';
 import { loadConfig, type Env } from './config.ts';
 import { escapeControls } from './terminal-text.ts';
 
@@ -24,6 +26,8 @@ const COMMANDS: Command[] = [
   listCommand,
   versionsCommand,
   rollbackCommand,
+  aliasCommand,
+  rolloutCommand,
   deleteCommand,
   loginCommand,
 ];

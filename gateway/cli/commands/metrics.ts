@@ -1,8 +1,8 @@
 /** `hearth metrics <name>`: the metrics API's numbers as a terminal table. */
-import { METRICS_WINDOWS, type FunctionMetrics, type Percentiles } from '../../metrics/metrics-view.ts';
+import { METRICS_WINDOWS, type FunctionMetrics, type FunctionMetricsReport, type Percentiles } from '../../metrics/metrics-view.ts';
 import { usageError } from '../cli-error.ts';
 import { apiError } from '../client.ts';
-import { fnPath, parseCommandArgs, write, type Command } from '../command.ts';
+import { fnPath, intOption, parseCommandArgs, write, type Command } from '../command.ts';
 import { decimals2, formatMs, formatRate, formatTime, sparkline } from '../format.ts';
 import { formatTable } from '../table.ts';
 import { escapeJsonOrText } from '../terminal-text.ts';
@@ -11,6 +11,7 @@ const WINDOWS: readonly string[] = METRICS_WINDOWS;
 
 const OPTIONS = {
   window: { type: 'string', short: 'w' },
+  version: { type: 'string', short: 'v' },
   json: { type: 'boolean' },
 } as const;
 
@@ -22,21 +23,25 @@ export const metricsCommand: Command = {
 Shows invocations (with a sparkline per time bucket), errors by code,
 throttles, cold starts and their rate, latency percentiles for cold,
 pre-warmed and warm starts, init and queue-wait percentiles, peak
-concurrency, billed milliseconds and GB-seconds. Numbers are the API's,
-with milliseconds shown to at most 2 decimals.
+concurrency, billed milliseconds and GB-seconds, then the same window
+split by version (calls, errors and their rate, cold starts, latency p50 and
+p99, handler p99): what a canary did next to the version it may replace.
+Numbers are the API's, with milliseconds shown to at most 2 decimals.
 
 Options:
-  -w, --window <w>   ${WINDOWS.join(' | ')} (default 1h)
-      --json         print the API's answer unchanged
+  -w, --window <w>    ${WINDOWS.join(' | ')} (default 1h)
+  -v, --version <n>   only this version's calls
+      --json          print the API's answer unchanged
 `,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('metrics', argv, OPTIONS, { required: ['name'] });
     if (values.window !== undefined && !WINDOWS.includes(values.window)) {
       throw usageError(`--window must be one of ${WINDOWS.join(', ')}, got "${values.window}"`, 'metrics');
     }
+    const version = intOption('metrics', 'version', values.version, 1);
     const client = await ctx.client();
     const path = fnPath(positionals[0]!, '/metrics');
-    const query = { window: values.window };
+    const query = { window: values.window, version: version?.toString() };
     if (values.json) {
       const res = await client.send('GET', path, { query });
       if (!res.ok) throw await apiError(res);
@@ -44,17 +49,18 @@ Options:
       write(ctx.stdout, escapeJsonOrText(await res.text()));
       return 0;
     }
-    write(ctx.stdout, renderMetrics(await client.json<FunctionMetrics>('GET', path, { query })));
+    write(ctx.stdout, renderMetrics(await client.json<FunctionMetricsReport>('GET', path, { query })));
     return 0;
   },
 };
 
-/** The whole report, as printed. */
-export function renderMetrics(m: FunctionMetrics): string {
+/** The whole report, as printed (a gateway from before versions were split sends no `versions`). */
+export function renderMetrics(m: FunctionMetrics & Partial<Pick<FunctionMetricsReport, 'version' | 'versions'>>): string {
   const byCode = Object.entries(m.errors.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
   const kinds = m.startKinds;
   const out: string[] = [];
-  out.push(`${m.function ?? 'all functions'} · last ${m.window} · ${formatTime(m.from)} → ${formatTime(m.to)} UTC`);
+  const which = m.version !== undefined && m.version !== null ? ` version ${m.version}` : '';
+  out.push(`${m.function ?? 'all functions'}${which} · last ${m.window} · ${formatTime(m.from)} → ${formatTime(m.to)} UTC`);
   out.push('');
   out.push(
     formatTable(
@@ -89,6 +95,7 @@ export function renderMetrics(m: FunctionMetrics): string {
       ],
     ).trimEnd(),
   );
+  if (m.versions) out.push('', versionsTable(m.versions));
   return out.join('\n');
 }
 
@@ -96,4 +103,26 @@ function bucketLabel(seconds: number): string {
   if (seconds % 3600 === 0) return seconds === 3600 ? 'hour' : `${seconds / 3600} h`;
   if (seconds % 60 === 0) return seconds === 60 ? 'minute' : `${seconds / 60} min`;
   return `${decimals2(seconds)} s`;
+}
+
+/** The window split by version, newest first. */
+function versionsTable(versions: FunctionMetricsReport['versions']): string {
+  if (versions.length === 0) return 'by version: no calls in the window';
+  const rows = versions.map((v) => [
+    `v${v.version}`,
+    v.invocations,
+    v.errors,
+    formatRate(v.errorRate),
+    v.throttles,
+    v.coldStarts,
+    formatMs(v.p50Ms),
+    formatMs(v.p99Ms),
+    formatMs(v.durationP99Ms),
+    String(v.gbSeconds),
+  ]);
+  const num = (header: string) => ({ header, align: 'right' as const });
+  return formatTable(
+    ['BY VERSION', num('CALLS'), num('ERRORS'), num('ERROR RATE'), num('THROTTLED'), num('COLD'), num('P50 MS'), num('P99 MS'), num('HANDLER P99'), num('GB-S')],
+    rows,
+  ).trimEnd();
 }

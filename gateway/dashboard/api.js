@@ -1,4 +1,4 @@
-// The metrics, logs and functions API. Signing in trades the key for an
+// The metrics, logs, functions and rollouts API. Signing in trades the key for an
 // HttpOnly session cookie (`POST /v1/session`): the page never keeps the key,
 // so nothing a script can read holds it. Every call sends the cookie and
 // `X-Hearth-Dashboard: 1` (without which the API ignores the cookie); a 401
@@ -65,8 +65,19 @@ export const functionDetails = (name) => call(`/v1/functions/${enc(name)}`);
 /** `GET /v1/metrics/summary` → MetricsSummary */
 export const metricsSummary = (window) => call(`/v1/metrics/summary?window=${enc(window)}`);
 
-/** `GET /v1/functions/{name}/metrics` → FunctionMetrics */
-export const functionMetrics = (name, window) => call(`/v1/functions/${enc(name)}/metrics?window=${enc(window)}`);
+/** `GET /v1/functions/{name}/metrics` → FunctionMetricsReport (of one version when `version` is given) */
+export const functionMetrics = (name, window, version = null) =>
+  call(`/v1/functions/${enc(name)}/metrics?window=${enc(window)}${version === null ? '' : `&version=${enc(version)}`}`);
+
+/**
+ * The alias's latest RolloutView, or null when it never had one. Read as a
+ * page of one (`GET .../rollouts?limit=1`): an alias without rollouts is an
+ * empty page, not a 404 the browser would log as a failed load.
+ */
+export async function latestRollout(name, alias) {
+  const page = await call(`/v1/functions/${enc(name)}/aliases/${enc(alias)}/rollouts?limit=1`);
+  return page.items[0] ?? null;
+}
 
 /** `GET /v1/functions/{name}/invocations` → Page<InvocationSummary> */
 export function listInvocations(name, { status, cursor, limit = 20 } = {}) {

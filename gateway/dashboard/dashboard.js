@@ -66,7 +66,7 @@ function route() {
   page?.destroy();
   showBanner(null);
   view.replaceChildren();
-  page = name ? createFunctionPage(view, name, { onError: handleError }) : createListPage(view);
+  page = name ? createFunctionPage(view, name, { onError: handleError, onChange: () => refresh() }) : createListPage(view);
   view.dataset.page = name ? 'function' : 'functions';
   $('crumbs').replaceChildren(
     el('a', { href: '#/' }, 'Functions'),

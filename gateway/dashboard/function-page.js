@@ -1,10 +1,13 @@
-// One function: headline numbers, charts over the window, and its recent
-// invocations with their logs.
+// One function: headline numbers, its aliases and rollouts, the window
+// split by version, charts over the window, and its recent invocations with
+// their logs. Picking a version shows the numbers and charts of its calls alone.
 
+import { createAliasesPanel } from './aliases.js';
 import { functionDetails, functionMetrics } from './api.js';
 import { COLORS, bucketTimes, createDistributionChart, createTimeChart } from './charts.js';
 import { bindMetrics, card, el, formatTime, metric } from './format.js';
 import { createInvocationsPanel } from './invocations.js';
+import { createVersionsPanel } from './versions.js';
 
 const LATENCY_ROWS = [
   ['latencyMs.all', 'All calls'],
@@ -42,8 +45,10 @@ function chartBox(title, note) {
   return { box, body };
 }
 
-/** The function page; `refresh(window)` fetches and updates everything in place. */
-export function createFunctionPage(root, name, { onError }) {
+/** The function page; `refresh(window)` fetches and updates everything in place; `onChange()` asks for a refresh. */
+export function createFunctionPage(root, name, { onError, onChange }) {
+  /** The version whose calls the headline and charts show; null: all of them. */
+  let version = null;
   const meta = el('p', { class: 'muted', id: 'fn-meta' });
   const byCode = el('div', { class: 'card-note codes' });
   const headline = el(
@@ -70,9 +75,18 @@ export function createFunctionPage(root, name, { onError }) {
     distribution: chartBox('Latency by start kind', 'p50 / p95 / p99'),
   };
   const invocations = createInvocationsPanel(name, { onError });
+  const aliases = createAliasesPanel(name);
+  const versions = createVersionsPanel({
+    onSelect: (v) => {
+      version = v;
+      onChange();
+    },
+  });
   root.replaceChildren(
     el('div', { class: 'page-head' }, el('h1', {}, name), meta),
     headline,
+    aliases.section,
+    versions.section,
     el(
       'div',
       { class: 'split' },
@@ -123,11 +137,24 @@ export function createFunctionPage(root, name, { onError }) {
   return {
     title: name,
     async refresh(window, { auto = false } = {}) {
-      const [details, m] = await Promise.all([functionDetails(name), functionMetrics(name, window), invocations.refresh({ auto })]);
+      const shown = version;
+      const [details, all, one] = await Promise.all([
+        functionDetails(name),
+        functionMetrics(name, window),
+        shown === null ? null : functionMetrics(name, window, shown),
+        invocations.refresh({ auto }),
+      ]);
+      // A pick made while this refresh was out is drawn by the refresh it asked for.
+      if (shown !== version) return;
+      const m = one ?? all;
       const v = details.latest;
-      meta.textContent = `${v.runtime} · v${details.latestVersion} of ${details.versions.length} · ${v.memoryMb} MB · handler ${v.handler} · timeout ${v.timeoutMs} ms · updated ${formatTime(details.updatedAt)}`;
+      const only = shown === null ? '' : ` · showing v${shown} only`;
+      meta.textContent = `${v.runtime} · v${details.latestVersion} of ${details.versions.length} · ${v.memoryMb} MB · handler ${v.handler} · timeout ${v.timeoutMs} ms · updated ${formatTime(details.updatedAt)}${only}`;
+      await aliases.update(details.aliases ?? []);
+      versions.update(all, details, shown);
       showCodes(m.errors.byCode);
       headline.dataset.window = m.window;
+      headline.dataset.version = shown === null ? 'all' : String(shown);
       bindMetrics(root.querySelector('.split'), m);
       bindMetrics(headline, m);
 

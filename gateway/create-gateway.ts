@@ -10,7 +10,7 @@ import { redisOptionsFromUrl } from '../worker/common/redis/connection-options.t
 import { createFunctionTombstones } from '../worker/common/redis/deleted-functions.ts';
 import { createIdempotencyKeys } from '../worker/common/redis/idempotency-keys.ts';
 import { createReplyListener } from '../worker/common/redis/invocation-replies.ts';
-import { createBullMqJobQueues } from '../worker/common/redis/job-queues.ts';
+import { createBullMqJobConsumers, createBullMqJobQueues } from '../worker/common/redis/job-queues.ts';
 import { createQueuedCallQuota } from '../worker/common/redis/queued-call-quota.ts';
 import { openRedis } from '../worker/common/redis/redis-client.ts';
 import { createWorkerRegistry } from '../worker/common/redis/worker-registry.ts';
@@ -29,7 +29,11 @@ import { startQueueReaper } from './invoke/queue-reaper.ts';
 import { VersionCache } from './invoke/version-cache.ts';
 import { WorkerDirectory } from './invoke/worker-directory.ts';
 import { createInvocationQueue } from './queue/invocation-queue.ts';
+import { createRolloutCheckTimer, runRolloutChecks } from './rollouts/check-timer.ts';
+import { createRolloutEngine } from './rollouts/rollout-engine.ts';
+import { createPostgresRolloutStore } from './rollouts/rollout-store.ts';
 import { createPostgresFunctionStore } from './store/functions-store.ts';
+import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 import { createPostgresFunctionExtrasStore } from './store/function-extras-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -50,6 +54,8 @@ export interface GatewayOptions {
   limits?: GatewayLimits;
   /** How long a resolved `latest` may be reused without a broadcast (default 5 s). */
   versionCacheTtlMs?: number;
+  /** How often this gateway looks for overdue rollout checks (default 10 s). */
+  rolloutSweepMs?: number;
   /**
    * Where the function origin is, for the 421 `/fn/*` answers on the API
    * origin: `publicUrl` as given, else the request's host on `port`
@@ -115,6 +121,18 @@ export async function createGateway(options: GatewayOptions) {
     readRecords: (query) => readRecords(db, query),
     workers: () => registry.list(),
   };
+  const rollouts = createRolloutEngine({
+    store: createPostgresRolloutStore(db, options.limits?.defaultProvisionedMemoryMb ?? DEFAULT_PROVISIONED_MEMORY_MB),
+    timer: createRolloutCheckTimer(redis.ports.queue.jobs),
+    announce,
+    log: options.log,
+  });
+  const rolloutChecks = runRolloutChecks({
+    engine: rollouts,
+    consumers: redis.ports.consumers,
+    log: options.log,
+    ...(options.rolloutSweepMs ? { sweepMs: options.rolloutSweepMs } : {}),
+  });
   const prometheus = createGatewayPrometheus(() => queue.counts());
   const deps: GatewayDeps = {
     auth: {
@@ -131,6 +149,7 @@ export async function createGateway(options: GatewayOptions) {
     invocations,
     queue,
     dispatcher,
+    rollouts,
     metrics,
     prometheus,
     announce,
@@ -152,6 +171,7 @@ export async function createGateway(options: GatewayOptions) {
     /** Moves calls off dead workers now (the reaper also runs every few seconds). */
     reapDeadWorkers: () => reaper.reapNow(),
     async close() {
+      await rolloutChecks.close();
       reaper.stop();
       directory.close();
       await queue.close();
@@ -178,6 +198,8 @@ function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: st
   const broadcasts = openRedis(options, 'control subscriber', 'waiting');
   const commands = openRedis(options, 'registry and broadcasts', 'commands', { lazyConnect: true });
   const jobs = createBullMqJobQueues(queues, prefix);
+  // The rollout checks' consumer (BullMQ adds its blocking connection).
+  const consumers = createBullMqJobConsumers(queues, commands, prefix);
   return {
     ports: {
       queue: {
@@ -190,8 +212,10 @@ function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: st
       registry: createWorkerRegistry(commands, prefix),
       control: createControlPublisher(commands, prefix),
       broadcasts: createControlListener(broadcasts, prefix),
+      consumers,
     },
     async close() {
+      await consumers.close();
       await jobs.close();
       for (const client of [commands, broadcasts, replies, keys, queues]) client.disconnect();
     },

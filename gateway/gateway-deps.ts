@@ -10,6 +10,7 @@ import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-sto
 import type { VersionTotalsRow } from './metrics/version-breakdown.ts';
 import type { AuthOptions, AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
+import type { Rollouts } from './rollouts/rollout-engine.ts';
 import type { FunctionStore } from './store/functions-store.ts';
 import type { FunctionExtrasStore } from './store/function-extras-store.ts';
 import type { TenantsStore } from './store/tenants-store.ts';
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   invocations: { find(namespace: string, id: string): Promise<InvocationRow | null> };
   queue: InvocationQueue;
   dispatcher: Dispatcher;
+  /** Gradual rollouts of aliases (`rollouts/rollout-engine.ts`). */
+  rollouts: Rollouts;
   metrics: MetricsReader;
   prometheus: GatewayPrometheus;
   /** Tells every gateway and worker that a function, key or namespace changed (best effort, never throws). */

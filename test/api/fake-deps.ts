@@ -27,6 +27,9 @@ import { DEFAULT_SETTINGS, InMemoryFunctionStore } from './fakes/function-store.
 import { InMemoryFunctionExtrasStore } from './fakes/function-extras-store.ts';
 import { InMemoryRollups } from './fakes/rollups.ts';
 import { InMemoryTenantsStore } from './fakes/tenants-store.ts';
+import { InMemoryRolloutStore } from './fakes/rollout-store.ts';
+import { createRolloutEngine, type RolloutEngine } from '../../gateway/rollouts/rollout-engine.ts';
+import type { DueCheck } from '../../gateway/rollouts/rollout-views.ts';
 import { FakeInvocationQueue, invocationRow, recordRow, succeeded, workerReport, type SyncResponder } from './fakes/invocation-queue.ts';
 
 export { DEFAULT_SETTINGS, FakeInvocationQueue, InMemoryFunctionStore, InMemoryTenantsStore, invocationRow, succeeded, workerReport, type SyncResponder };
@@ -61,6 +64,8 @@ export interface FakeGateway {
   sessions: SessionSealer;
   /** The key id of `TENANT_KEY` (its SigV4 access key id is `accessKeyIdOf(id)`). */
   tenantKeyId: string;
+  /** The real rollout engine over rollouts in memory; its timer only records what it was asked to schedule. */
+  rollouts: { store: InMemoryRolloutStore; engine: RolloutEngine; scheduled: Array<{ due: DueCheck; delayMs: number }> };
 }
 
 /** A gateway over fresh fakes: namespaces `default` and `acme`, `TENANT_KEY` live in `acme`, no functions. */
@@ -113,6 +118,14 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     },
     workers: async () => workers,
   };
+  const rolloutStore = new InMemoryRolloutStore(functions);
+  const scheduled: FakeGateway['rollouts']['scheduled'] = [];
+  const rolloutEngine = createRolloutEngine({
+    store: rolloutStore,
+    timer: { schedule: async (due, delayMs) => void scheduled.push({ due, delayMs }), reschedule: async () => false },
+    announce: (message) => deps.announce(message),
+    log,
+  });
   const deps: GatewayDeps = {
     auth: {
       apiKey: PLATFORM_KEY,
@@ -130,6 +143,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     invocations: { find: findInvocation },
     queue,
     dispatcher,
+    rollouts: rolloutEngine,
     metrics,
     prometheus: createGatewayPrometheus(() => queue.counts()),
     announce: async (message) => {
@@ -148,7 +162,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const sessions = createSessionSealer([PLATFORM_KEY, ADMIN_KEY]);
   const app = createApp(deps, { functionBaseUrl: (url) => `${url.protocol}//${url.hostname}:8081`, sessions });
   const functionApp = createFunctionApp(deps);
-  return { deps, app, functionApp, functions, functionExtras, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId };
+  return { deps, app, functionApp, functions, functionExtras, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId, rollouts: { store: rolloutStore, engine: rolloutEngine, scheduled } };
 }
 
 export { accessKeyIdOf };

@@ -26,6 +26,8 @@ export interface JobOptions {
   removeOnComplete: boolean;
   /** A failed job is kept this long (seconds) for inspection. */
   removeFailedAfterS: number;
+  /** The job waits this long (ms) before it may run: a delayed job. */
+  delayMs?: number;
 }
 
 /** A job as listed: its id and its data as stored (not validated). */
@@ -163,6 +165,7 @@ export function createBullMqJobQueues(connection: Redis, prefix: string): JobQue
         jobId: id,
         attempts: options.attempts,
         ...(options.backoff ? { backoff: options.backoff } : {}),
+        ...(options.delayMs ? { delay: options.delayMs } : {}),
         removeOnComplete: options.removeOnComplete,
         removeOnFail: { age: options.removeFailedAfterS },
       });

@@ -27,6 +27,7 @@ import { openApiRoute } from './routes/openapi.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 import { aliasesRoute } from './routes/aliases.ts';
+import { rolloutsRoute } from './routes/rollouts.ts';
 import { MAX_DEPLOY_BYTES } from './request-limits.ts';
 
 export interface ApiAppOptions {
@@ -63,6 +64,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', deleteFunctionRoute(deps));
   app.route('/', rollbackFunctionRoute(deps));
   app.route('/', aliasesRoute(deps));
+  app.route('/', rolloutsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));
   app.route('/', readInvocationRoute(deps));
   app.route('/', readMetricsRoute(deps));

@@ -11,6 +11,7 @@ import * as history from './history-api.ts';
 import * as invoke from './invoke-api.ts';
 import type { Operation } from './operation.ts';
 import * as platform from './platform-api.ts';
+import * as rollouts from './rollouts-api.ts';
 import * as tenants from './tenants-api.ts';
 
 export const API_OPERATIONS: readonly Operation[] = [
@@ -25,6 +26,12 @@ export const API_OPERATIONS: readonly Operation[] = [
   aliases.getAlias,
   aliases.putAlias,
   aliases.deleteAlias,
+  rollouts.startRollout,
+  rollouts.getRollout,
+  rollouts.listRollouts,
+  rollouts.pauseRollout,
+  rollouts.resumeRollout,
+  rollouts.abortRollout,
   invoke.invokeFunction,
   invoke.getInvocation,
   invoke.getInvocationLogs,

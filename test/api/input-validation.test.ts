@@ -28,6 +28,7 @@ const BAD_STRINGS = ['Bad_Name', '-a', 'a'.repeat(300), '\u0000', 'x', '-1', '0'
 const GOOD_BODIES: Record<string, Record<string, unknown>> = {
   rollbackFunction: { version: 1 },
   putAlias: { version: 1 },
+  startRollout: { toVersion: 2 },
   createNamespace: { name: 'team-x' },
   updateNamespace: { concurrencyQuota: 1 },
   createKey: {},

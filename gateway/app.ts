@@ -70,7 +70,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', readMetricsRoute(deps));
   app.route('/', readLogsRoute(deps));
   app.route('/', manageTenantsRoute(deps));
-  app.route('/', lambdaRoutes(deps));
+  app.route('/', lambdaRoutes(deps, { functionBaseUrl: options.functionBaseUrl }));
   app.route('/', readWorkersRoute(deps));
 
   app.notFound(routeNotFound);

@@ -19,6 +19,7 @@
 /** The Lambda API's error types Hearth answers, with the status the API uses for each. */
 export const LAMBDA_ERROR_STATUS = {
   ResourceNotFoundException: 404,
+  ProvisionedConcurrencyConfigNotFoundException: 404,
   InvalidParameterValueException: 400,
   ResourceConflictException: 409,
   PreconditionFailedException: 412,
@@ -32,6 +33,7 @@ export const LAMBDA_ERROR_STATUS = {
   UnknownOperationException: 404,
   TooManyRequestsException: 429,
   CodeStorageExceededException: 400,
+  PolicyLengthExceededException: 400,
   ServiceException: 500,
 } as const;
 

@@ -4,7 +4,8 @@
  * (`123456789012:function:name`) or a full ARN
  * (`arn:aws:lambda:us-east-1:123456789012:function:name[:qualifier]`); the
  * account and region in it are not checked (Hearth has one of each per
- * caller). A qualifier is `$LATEST` or a version number; Hearth has no aliases.
+ * caller). A qualifier is `$LATEST`, a version number or an alias
+ * (`qualifier.ts` says what each names).
  */
 import { LambdaError } from './lambda-errors.ts';
 import { INT4_MAX, isVersionNumber } from '../ids.ts';
@@ -17,7 +18,7 @@ const IDENTIFIER =
 
 export interface FunctionIdentifier {
   name: string;
-  /** `$LATEST`, a version number as text, or something else (an alias: never found). */
+  /** `$LATEST`, a version number as text, or an alias name. */
   qualifier?: string;
 }
 
@@ -46,7 +47,7 @@ export function parseFunctionIdentifier(raw: string, qualifierParam?: string): F
 
 /**
  * The Hearth version a qualifier names: undefined for latest (`$LATEST` or
- * none), a number, or null when it cannot name anything (an alias). Throws
+ * none), a number, or null when it is not a version (an alias's name). Throws
  * InvalidParameterValueException for a qualifier Lambda would refuse: one
  * over 128 characters or of other characters, or a version number past the
  * largest there can be.

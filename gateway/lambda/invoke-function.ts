@@ -3,7 +3,8 @@
  * `X-Amz-Invocation-Type` `RequestResponse` (default: wait, answer the
  * payload), `Event` (queue it: 202) or `DryRun` (only check the function is
  * there: 204), `X-Amz-Log-Type: Tail` for the log tail, and `Qualifier`
- * (`$LATEST`, a version, or an alias).
+ * (`$LATEST`, a version, or an alias: the version is drawn from its split
+ * and answered as `X-Amz-Executed-Version`).
  * Calls go through Hearth's dispatcher, so they are queued, run and recorded
  * like any other (`GET /v1/invocations/{x-amzn-RequestId}` finds them).
  */
@@ -14,7 +15,7 @@ import { functionNotFound, parseFunctionIdentifier, versionOf } from './function
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { lambdaInvokeResponse } from './invoke-response.ts';
-import { ALIAS_NAME } from '../store/alias-views.ts';
+import { isUserAlias } from './qualifier.ts';
 
 type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
@@ -27,7 +28,8 @@ export function invokeFunctionRoute(deps: GatewayDeps) {
     const version = versionOf(qualifier);
     // A qualifier that is not a version names an alias.
     const alias = version === null ? qualifier : undefined;
-    if (alias !== undefined && !ALIAS_NAME.test(alias)) throw functionNotFound(region, name, qualifier);
+    // `latest` is `$LATEST` here (`qualifier.ts`), and a name Hearth does not take names nothing.
+    if (alias !== undefined && !isUserAlias(alias)) throw functionNotFound(region, name, qualifier);
     const target = {
       namespace: c.get('namespace'),
       name,

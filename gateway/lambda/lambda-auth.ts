@@ -27,8 +27,8 @@ export interface LambdaVariables {
   region: string;
   /** The whole request body, already read and hashed. */
   body: Uint8Array;
-  /** The query's parameters, decoded as the signature covered them (`+` is a plus). */
-  query: ReadonlyMap<string, string>;
+  /** The query's parameters, decoded as the signature covered them (`+` is a plus), each with every value it was given. */
+  query: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Hono environment of the Lambda routes. */
@@ -62,7 +62,8 @@ export function sigV4Auth(options: SigV4AuthOptions): MiddlewareHandler<LambdaEn
       const { rawPath, rawQuery } = requestTarget(c.env as { incoming?: IncomingMessage } | undefined, c.req.url);
       const request = { method: c.req.method, rawPath, rawQuery, headers: c.req.raw.headers };
       const checked = checkHeaders(request, auth, 'lambda', now());
-      const query = new Map(queryParameters(rawQuery));
+      const query = new Map<string, string[]>();
+      for (const [name, value] of queryParameters(rawQuery)) query.set(name, [...(query.get(name) ?? []), value]);
       const caller = await options.resolve(auth.accessKeyId);
       // Counted as its bytes arrive (never by what it declares), against what unverified bodies may hold
       // (per client address: behind a proxy, the proxy's, and then the gateway-wide cap is what holds).
@@ -128,7 +129,12 @@ function uploadRefusal(err: UploadBudgetError): LambdaError {
  * to the route than to the signature.
  */
 export function lambdaQuery(c: Context<LambdaEnv>, name: string): string | undefined {
-  return c.get('query').get(name);
+  return c.get('query').get(name)?.at(-1);
+}
+
+/** Every value of a repeated query parameter (`?tagKeys=a&tagKeys=b`), as the signature read them. */
+export function lambdaQueryAll(c: Context<LambdaEnv>, name: string): readonly string[] {
+  return c.get('query').get(name) ?? [];
 }
 
 /**

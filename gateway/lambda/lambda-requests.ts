@@ -2,9 +2,11 @@
  * The JSON bodies of the Lambda operations Hearth serves, validated with zod,
  * and their translation into Hearth's function settings (through the same
  * `parseFunctionSettings` a deploy uses). Fields Hearth cannot honour in a
- * way that would change how the function runs (S3 or image code, layers, VPC,
- * file systems, another architecture) are refused; descriptive ones (Role,
- * Description, Tags, TracingConfig, …) are accepted and not stored.
+ * way that would change how the function runs (S3 or image code, layers, VPC
+ * subnets, file systems, another architecture) are refused; the rest Hearth
+ * has no use for (Role, Description, TracingConfig, DeadLetterConfig,
+ * KMSKeyArn, EphemeralStorage, empty Layers or VpcConfig, …) are accepted,
+ * bounded, and not stored. Tags are stored (`manage-tags.ts`).
  */
 import { z } from 'zod';
 import { DEFAULT_ARCHIVE_LIMITS, isZip } from '../deploy/upload-archive.ts';
@@ -54,9 +56,12 @@ const settingsShape = {
   VpcConfig: z.object({ SubnetIds: list(16, text(1024)).optional(), SecurityGroupIds: list(5, text(1024)).optional() }).optional(),
   FileSystemConfigs: list(1, z.unknown()).optional(),
   ImageConfig: z.unknown().optional(),
-  // Accepted and not stored; bounded like everything else.
   Tags: z.record(text(128), text(256)).refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags').optional(),
+  // Accepted and not stored; bounded like everything else (fields not named here are dropped unread).
   KMSKeyArn: text(2048).optional(),
+  DeadLetterConfig: z.object({ TargetArn: text(2048).optional() }).optional(),
+  TracingConfig: z.object({ Mode: text(16).optional() }).optional(),
+  EphemeralStorage: z.object({ Size: z.number().int().min(512).max(10_240) }).optional(),
 };
 
 const codeShape = {
@@ -102,8 +107,8 @@ export async function parseUpdateCode(body: Uint8Array): Promise<UpdateCodeInput
   const input = validate(updateCode, json);
   return { ...input, zip: zip ?? (await inlineZip(input)) };
 }
-export const parseUpdateConfiguration = async (body: Uint8Array) => validate(updateConfiguration, (await scanJsonBody(body, null, limits)).json);
-export const parsePublishVersion = async (body: Uint8Array) => validate(publishVersion, (await scanJsonBody(body, null, limits)).json);
+export const parseUpdateConfiguration = (body: Uint8Array) => parseLambdaBody(updateConfiguration, body);
+export const parsePublishVersion = (body: Uint8Array) => parseLambdaBody(publishVersion, body);
 
 /**
  * A ZipFile the scan did not take out (its key was written with escapes):
@@ -113,6 +118,11 @@ async function inlineZip(code: CodeInput): Promise<Buffer | null> {
   if (code.ZipFile === undefined || code.ZipFile === '') return null;
   const quoted = Buffer.from(JSON.stringify(code.ZipFile));
   return (await decodeBase64(quoted, 1)).bytes;
+}
+
+/** The JSON body of a small Lambda request (an empty one is `{}`), validated by `schema`. */
+export async function parseLambdaBody<T>(schema: z.ZodType<T>, body: Uint8Array): Promise<T> {
+  return validate(schema, (await scanJsonBody(body, null, limits)).json);
 }
 
 /** At most this many problems are listed in a validation error. */

@@ -1,10 +1,12 @@
 /**
- * A compatible subset of the AWS Lambda REST API (`/2015-03-31/functions`),
- * so the AWS SDKs and CLI work against Hearth with only the endpoint
- * changed. Requests are SigV4-signed with a Hearth key as the secret
- * (`lambda-credentials.ts`); operations map onto Hearth's functions,
- * versions and dispatcher. Errors are answered Lambda-style by this
- * sub-app's own `onError`, never in the platform's `{ error }` shape.
+ * A compatible subset of the AWS Lambda REST API (every path under one of
+ * its API dates: `/2015-03-31/functions`, `/2017-03-31/tags`, …), so the
+ * AWS SDKs, the AWS CLI and deploy tools work against Hearth with only the
+ * endpoint changed. Requests are SigV4-signed with a Hearth key as the
+ * secret (`lambda-credentials.ts`); operations map onto Hearth's functions,
+ * versions, aliases and dispatcher. Errors are answered Lambda-style by
+ * this sub-app's own `onError`, never in the platform's `{ error }` shape;
+ * an operation Hearth does not serve is UnknownOperationException.
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
@@ -19,6 +21,18 @@ import { LambdaError, lambdaErrorOf, lambdaErrorResponse } from './lambda-errors
 import { MAX_CODE_REQUEST_BYTES, MAX_FIELDS_BYTES } from './lambda-requests.ts';
 import { manageFunctionsRoute } from './manage-functions.ts';
 import { readFunctionsRoute } from './read-functions.ts';
+import { accountSettingsRoute } from './account-settings.ts';
+import { eventInvokeConfigRoute } from './event-invoke-config.ts';
+import { eventSourceMappingsRoute } from './event-source-mappings.ts';
+import { functionConcurrencyRoute } from './function-concurrency.ts';
+import { functionUrlsRoute } from './function-urls.ts';
+import { manageAliasesRoute } from './manage-aliases.ts';
+import { manageTagsRoute } from './manage-tags.ts';
+import { provisionedConcurrencyRoute } from './provisioned-concurrency.ts';
+import { resourcePolicyRoute } from './resource-policy.ts';
+
+/** Every Lambda API path starts with one of its API dates (`/2015-03-31/…`); no other route of the gateway does. */
+const LAMBDA_PATHS = '/:apiVersion{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*';
 
 /** Bodies of the operations that carry neither code nor an event (configuration, publish): only small fields. */
 const MAX_SMALL_REQUEST_BYTES = MAX_FIELDS_BYTES;
@@ -34,7 +48,12 @@ function maxBodyBytes(method: string, path: string): number {
   return MAX_SMALL_REQUEST_BYTES;
 }
 
-export function lambdaRoutes(deps: GatewayDeps) {
+export interface LambdaRoutesOptions {
+  /** The function origin's base URL as the caller of this request should use it (the function URLs Hearth answers). */
+  functionBaseUrl(requestUrl: URL): string;
+}
+
+export function lambdaRoutes(deps: GatewayDeps, options: LambdaRoutesOptions) {
   const resolve = createCredentialResolver({
     apiKey: deps.auth.apiKey,
     ...(deps.auth.adminKey ? { adminKey: deps.auth.adminKey } : {}),
@@ -47,16 +66,25 @@ export function lambdaRoutes(deps: GatewayDeps) {
   // One per gateway: bodies read before their signature is checked (see lambda-auth.ts).
   const unverified = new UploadBudget(DEFAULT_UNVERIFIED_LIMITS);
   const app = new Hono<LambdaEnv>();
-  app.use('/2015-03-31/*', async (c, next) => {
+  app.use(LAMBDA_PATHS, async (c, next) => {
     c.set('requestId', randomUUID());
     await next();
     if (!c.res.headers.has('x-amzn-RequestId')) c.res.headers.set('x-amzn-RequestId', c.get('requestId'));
   });
-  app.use('/2015-03-31/*', sigV4Auth({ resolve, maxBodyBytes, isUpload, uploads: deps.uploads, unverified }));
+  app.use(LAMBDA_PATHS, sigV4Auth({ resolve, maxBodyBytes, isUpload, uploads: deps.uploads, unverified }));
   app.route('/', manageFunctionsRoute(deps));
   app.route('/', readFunctionsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));
-  app.all('/2015-03-31/*', (c) => {
+  app.route('/', manageAliasesRoute(deps));
+  app.route('/', functionConcurrencyRoute(deps));
+  app.route('/', provisionedConcurrencyRoute(deps));
+  app.route('/', manageTagsRoute(deps));
+  app.route('/', functionUrlsRoute(deps, options.functionBaseUrl));
+  app.route('/', eventInvokeConfigRoute(deps));
+  app.route('/', resourcePolicyRoute(deps));
+  app.route('/', accountSettingsRoute(deps));
+  app.route('/', eventSourceMappingsRoute(deps));
+  app.all(LAMBDA_PATHS, (c) => {
     throw new LambdaError('UnknownOperationException', `Hearth does not serve ${c.req.method} ${new URL(c.req.url).pathname} of the Lambda API.`);
   });
 

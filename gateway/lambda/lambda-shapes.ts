@@ -4,7 +4,7 @@
  * numbered version is the Hearth version of that number.
  */
 import { createHash } from 'node:crypto';
-import type { VersionView } from '../store/functions-store.ts';
+import { weightsOf, type AliasView, type VersionView } from '../store/functions-store.ts';
 import { ACCOUNT_ID, functionArn } from './function-identifier.ts';
 import { lambdaRuntime } from './runtime-map.ts';
 
@@ -33,6 +33,10 @@ export interface FunctionConfiguration {
   PackageType: 'Zip';
   Architectures: string[];
   EphemeralStorage: { Size: number };
+  /** What Lambda answers for a function outside any VPC (Hearth's network is its own setting). */
+  VpcConfig: { SubnetIds: []; SecurityGroupIds: []; VpcId: '' };
+  SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
+  LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
 }
 
 export interface ConfigurationOptions {
@@ -40,6 +44,8 @@ export interface ConfigurationOptions {
   name: string;
   /** `$LATEST` (unqualified ARN) or the version itself (qualified ARN). */
   as: '$LATEST' | 'version';
+  /** The alias the configuration was asked for by: its ARN is the alias's, its Version the version's. */
+  alias?: string;
   /** Echoed from the request that made this version; otherwise the placeholders. */
   role?: string;
   description?: string;
@@ -53,7 +59,7 @@ export function functionConfiguration(version: VersionView, options: Configurati
   const hasEnv = Object.keys(version.env).length > 0;
   return {
     FunctionName: options.name,
-    FunctionArn: functionArn(options.region, options.name, qualifier),
+    FunctionArn: functionArn(options.region, options.name, options.alias ?? qualifier),
     Runtime: lambdaRuntime(version.runtime),
     Role: options.role ?? PLACEHOLDER_ROLE,
     Handler: version.handler,
@@ -72,16 +78,45 @@ export function functionConfiguration(version: VersionView, options: Configurati
     PackageType: 'Zip',
     Architectures: [ARCHITECTURE],
     EphemeralStorage: { Size: 512 },
+    VpcConfig: { SubnetIds: [], SecurityGroupIds: [], VpcId: '' },
+    SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${options.name}` },
+  };
+}
+
+/** Lambda's `AliasConfiguration`. */
+export interface AliasConfiguration {
+  AliasArn: string;
+  Name: string;
+  FunctionVersion: string;
+  Description: string;
+  RoutingConfig?: { AdditionalVersionWeights: Record<string, number> };
+  RevisionId: string;
+}
+
+export function aliasConfiguration(alias: AliasView, region: string, name: string): AliasConfiguration {
+  return {
+    AliasArn: functionArn(region, name, alias.name),
+    Name: alias.name,
+    FunctionVersion: String(alias.version),
+    Description: alias.description,
+    ...(alias.weighted ? { RoutingConfig: { AdditionalVersionWeights: weightsOf(alias) } } : {}),
+    RevisionId: uuidOf(`${name}\n${alias.name}\n${alias.updatedAt}\n${alias.version}\n${JSON.stringify(alias.weighted)}\n${alias.description}`),
   };
 }
 
 /** Lambda's `2024-05-01T12:34:56.789+0000`. */
-function lambdaTimestamp(iso: string): string {
+export function lambdaTimestamp(iso: string): string {
   return iso.replace(/Z$/, '+0000');
 }
 
-/** A stable uuid-shaped id per version (Hearth versions never change, so neither does this). */
-function revisionId(name: string, version: VersionView): string {
-  const hex = createHash('sha256').update(`${name}\n${version.version}\n${version.createdAt}\n${version.codeSha256}`).digest('hex');
+/** A stable id per version (Hearth versions never change, so neither does this; its minWarm is not part of it). */
+export function revisionId(name: string, version: VersionView): string {
+  return uuidOf(`${name}\n${version.version}\n${version.createdAt}\n${version.codeSha256}`);
+}
+
+/** A uuid-shaped digest of `text`: Lambda's RevisionId of a thing that changes when `text` does. */
+export function uuidOf(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

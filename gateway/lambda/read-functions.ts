@@ -1,29 +1,29 @@
 /**
- * The Lambda operations that read functions: GetFunction,
- * GetFunctionConfiguration, ListFunctions and ListVersionsByFunction, all
- * scoped to the caller's namespace.
+ * The Lambda operations that read functions: GetFunction (with the
+ * function's tags and reserved concurrency), GetFunctionConfiguration,
+ * ListFunctions and ListVersionsByFunction, all scoped to the caller's
+ * namespace.
  */
 import { Hono, type Context } from 'hono';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import type { VersionView } from '../store/functions-store.ts';
 import { DNS_LABEL, isVersionNumber } from '../ids.ts';
-import { functionNotFound, parseFunctionIdentifier, versionOf } from './function-identifier.ts';
+import { functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { invalidMarker, markerKey, pageOf, parseMaxItems } from './lambda-paging.ts';
 import { functionConfiguration, type FunctionConfiguration } from './lambda-shapes.ts';
+import { resolveQualified } from './qualifier.ts';
+import { reservedConcurrency } from './function-concurrency.ts';
 
 export function readFunctionsRoute(deps: GatewayDeps) {
-  /** The configuration the path and `Qualifier` name: `$LATEST` (Hearth's latest) or a numbered version. */
-  const configurationOf = async (c: Context<LambdaEnv>): Promise<{ name: string; configuration: FunctionConfiguration }> => {
+  /** The configuration the path and `Qualifier` name: `$LATEST` (Hearth's latest), a numbered version, or an alias's version. */
+  const configurationOf = async (c: Context<LambdaEnv>): Promise<{ name: string; version: VersionView; configuration: FunctionConfiguration }> => {
     const region = c.get('region');
     const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '', lambdaQuery(c, 'Qualifier'));
-    const version = versionOf(qualifier);
-    if (version === null) throw functionNotFound(region, name, qualifier);
-    const namespace = c.get('namespace');
     // One version read, whichever is named: a function's version list is never loaded whole.
-    const found = version === undefined ? (await deps.functions.get(namespace, name))?.latest : await deps.functions.getVersion(namespace, name, version);
-    if (!found) throw functionNotFound(region, name, qualifier);
-    return { name, configuration: functionConfiguration(found, { region, name, as: version === undefined ? '$LATEST' : 'version' }) };
+    const { version, alias, qualified } = await resolveQualified(deps, { region, namespace: c.get('namespace') }, name, qualifier);
+    const as = qualified.kind === 'latest' ? '$LATEST' : 'version';
+    return { name, version, configuration: functionConfiguration(version, { region, name, as, ...(alias ? { alias: alias.name } : {}) }) };
   };
 
   const listFunctions = async (c: Context<LambdaEnv>) => {
@@ -45,10 +45,17 @@ export function readFunctionsRoute(deps: GatewayDeps) {
     .get('/2015-03-31/functions/', listFunctions)
     .get('/2015-03-31/functions', listFunctions)
     .get('/2015-03-31/functions/:name', async (c) => {
-      const { name, configuration } = await configurationOf(c);
+      const { name, version, configuration } = await configurationOf(c);
+      const extras = await deps.functionExtras.get(c.get('namespace'), name);
       // Hearth has no code download: Location is the function's resource in Hearth's own API (bearer key).
       const location = `${new URL(c.req.url).origin}/v1/functions/${name}`;
-      return c.json({ Configuration: configuration, Code: { RepositoryType: 'S3', Location: location }, Tags: {} });
+      const concurrency = reservedConcurrency(version);
+      return c.json({
+        Configuration: configuration,
+        Code: { RepositoryType: 'S3', Location: location },
+        Tags: extras?.tags ?? {},
+        ...(concurrency.ReservedConcurrentExecutions !== undefined ? { Concurrency: concurrency } : {}),
+      });
     })
     .get('/2015-03-31/functions/:name/configuration', async (c) => c.json((await configurationOf(c)).configuration))
     .get('/2015-03-31/functions/:name/versions', async (c) => {

@@ -68,6 +68,12 @@ describe('unsigned and badly signed Lambda requests', () => {
     ['POST', '/2015-03-31/functions/f/versions'],
     ['DELETE', '/2015-03-31/functions/f'],
     ['GET', '/2015-03-31/nonsense'],
+    ['POST', '/2015-03-31/functions/f/aliases'],
+    ['PUT', '/2017-10-31/functions/f/concurrency'],
+    ['GET', '/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af'],
+    ['GET', '/2016-08-19/account-settings'],
+    ['GET', '/2015-03-31/event-source-mappings/'],
+    ['GET', '/2018-10-31/layers'],
   ];
 
   it.each(operations)('answers %s %s without a signature 403 MissingAuthenticationTokenException', async (method, path) => {
@@ -174,8 +180,13 @@ describe('signed Lambda requests', () => {
     expect(((await tenant.json()) as { Functions: Array<{ FunctionName: string }> }).Functions.map((f) => f.FunctionName)).toEqual(['in-acme']);
   });
 
-  it('answers an operation Hearth does not serve 404 UnknownOperationException', async () => {
-    await expectLambdaError(await signed('GET', '/2015-03-31/event-source-mappings'), 404, 'UnknownOperationException');
+  it.each([
+    ['GET', '/2018-10-31/layers'],
+    ['POST', '/2015-03-31/event-source-mappings'],
+    ['GET', '/2020-06-30/functions/f/code-signing-config'],
+    ['GET', '/2099-01-01/anything'],
+  ])('answers %s %s, which Hearth does not serve, 404 UnknownOperationException', async (method, path) => {
+    await expectLambdaError(await signed(method, path, method === 'POST' ? { body: '{}' } : {}), 404, 'UnknownOperationException');
   });
 
   it.each(['0', '-1', '1.5', 'abc', '10001', '999999'])('answers ListFunctions MaxItems=%s 400 InvalidParameterValueException', async (max) => {

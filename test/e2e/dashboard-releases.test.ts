@@ -5,8 +5,9 @@
  * for one version when it is picked), and each alias's latest rollout as a
  * timeline of its steps with both versions' error rate and p99 side by
  * side; a rolled-back one says why. Finished rollouts are rows written
- * straight into Postgres, as the engine writes them. A hostile alias
- * description and rollout reason are shown as text, never as markup.
+ * straight into Postgres, as the engine writes them; a live one is started
+ * and aborted through the API on the real engine while the page watches. A
+ * hostile alias description and rollout reason are shown as text, never as markup.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
@@ -145,6 +146,41 @@ describe('web dashboard: aliases, versions and rollouts', () => {
     await page.selectOption('#version-filter', '');
     await page.waitForSelector('#fn-headline[data-version="all"]');
     await expect.poll(() => page.getAttribute('#fn-headline [data-metric="invocations"]', 'data-raw')).toBe('5');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('follows a live rollout as it starts and is aborted, without a reload', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    await page.goto(`${platform.url}/`);
+    await page.fill('#api-key', platform.apiKey);
+    await page.click('#login-submit');
+    await page.waitForSelector('#functions');
+    await page.goto(`${platform.url}/#/functions/${name}`);
+    await page.waitForSelector('.rollout[data-alias="stable"][data-status="rolled-back"]');
+
+    const rollout = (action: string, body?: object) =>
+      platform.api(`/v1/functions/${name}/aliases/stable/rollout${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    expect((await rollout('', { toVersion: 2, stepMs: 600_000 })).status).toBe(201);
+    const running = page.locator('.rollout[data-alias="stable"][data-status="running"]');
+    await running.waitFor({ timeout: 15_000 });
+    expect(await running.locator('.step').evaluateAll((steps) => steps.map((s) => s.getAttribute('data-state')))).toEqual(['current', 'pending', 'pending', 'pending']);
+    expect(await running.locator('.step[data-step="0"] .step-empty').textContent()).toMatch(/^first check at /);
+    expect(await page.textContent('#aliases-table tr[data-alias="stable"] .weight-label')).toBe('v1 95.0% · v2 5.0%');
+    // The active rollout is listed first.
+    expect(await page.$$eval('.rollout', (els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['running', 'completed']);
+
+    expect((await rollout('/abort')).status).toBe(200);
+    const aborted = page.locator('.rollout[data-alias="stable"][data-status="aborted"]');
+    await aborted.waitFor({ timeout: 15_000 });
+    const view = await (await platform.api(`/v1/functions/${name}/aliases/stable/rollout`)).json();
+    expect(await aborted.locator('.rollout-reason .reason-text').textContent()).toBe(view.reason);
+    expect(await aborted.locator('.step').evaluateAll((steps) => steps.map((s) => s.getAttribute('data-state')))).toEqual(['aborted', 'skipped', 'skipped', 'skipped']);
+    await expect.poll(() => page.textContent('#aliases-table tr[data-alias="stable"] .weight-label')).toBe('v1 100.0%');
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -55,6 +55,8 @@ export interface RolloutEngineOptions {
   now?: () => Date;
 }
 
+const ACTION_LOGS: Record<RolloutAction, string> = { pause: 'rollout paused', resume: 'rollout resumed', abort: 'rollout aborted' };
+
 /** Overdue checks the sweep puts back at a time, at most (the rest at the next sweep). */
 const SWEEP_BATCH = 100;
 
@@ -87,7 +89,7 @@ export function createRolloutEngine(options: RolloutEngineOptions): RolloutEngin
 
     async act(ref, action) {
       const { view, aliasMoved } = await store.act(ref, action, now());
-      log.info(`rollout ${action}`, { name: ref.name, alias: ref.alias, rolloutId: view.id, status: view.status });
+      log.info(ACTION_LOGS[action], { name: ref.name, alias: ref.alias, rolloutId: view.id, status: view.status });
       if (aliasMoved) await moved(view, ref.namespace);
       if (action === 'resume') await scheduleNext(view);
       return view;

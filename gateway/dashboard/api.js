@@ -75,8 +75,14 @@ export const functionMetrics = (name, window, version = null) =>
  * empty page, not a 404 the browser would log as a failed load.
  */
 export async function latestRollout(name, alias) {
-  const page = await call(`/v1/functions/${enc(name)}/aliases/${enc(alias)}/rollouts?limit=1`);
-  return page.items[0] ?? null;
+  try {
+    const page = await call(`/v1/functions/${enc(name)}/aliases/${enc(alias)}/rollouts?limit=1`);
+    return page.items[0] ?? null;
+  } catch (err) {
+    // The alias was removed since the function was read: it has no rollout to show.
+    if (err instanceof ApiError && err.code === 'AliasNotFound') return null;
+    throw err;
+  }
 }
 
 /** `GET /v1/functions/{name}/invocations` → Page<InvocationSummary> */

@@ -187,9 +187,11 @@ async function watch(client: HearthClient, name: string, alias: string, first: R
       unreachableSince = null;
     } catch (err) {
       if (isAbort(err)) continue;
-      if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
       unreachableSince ??= Date.now();
-      if (Date.now() - unreachableSince > UNREACHABLE_GRACE_MS) throw err;
+      if (err instanceof CliError && err.exitCode === EXIT.unreachable && Date.now() - unreachableSince <= UNREACHABLE_GRACE_MS) continue;
+      // The error goes to stderr on a line of its own, not after the redrawn one.
+      if (tty) ctx.stdout.write('\n');
+      throw err;
     }
   }
   if (tty) ctx.stdout.write('\n');

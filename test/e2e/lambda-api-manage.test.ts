@@ -10,8 +10,8 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
-  ListAliasesCommand,
   ListFunctionsCommand,
+  ListLayersCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateFunctionCodeCommand,
@@ -117,7 +117,7 @@ describe('AWS Lambda API: managing functions', () => {
     const notZip = await failureOf(createNode(lambda, uniqueName('lambda-notzip'), { Code: { ZipFile: Buffer.from('PK\x03\x07exports.handler = 1;') } }));
     expect(notZip.name).toBe('InvalidParameterValueException');
     expect(notZip.message).toContain('Could not unzip');
-    const unserved = await failureOf(lambda.send(new ListAliasesCommand({ FunctionName: name })));
+    const unserved = await failureOf(lambda.send(new ListLayersCommand({})));
     expect(unserved.name).toBe('UnknownOperationException');
     expect(unserved.$metadata.httpStatusCode).toBe(404);
 

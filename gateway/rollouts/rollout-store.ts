@@ -19,8 +19,9 @@ import { assertProvisionedMemoryStillFits, measureProvisionedMemory, type Transa
 import {
   actionChanges,
   assertMoves,
+  assertRolloutFits,
   checkChanges,
-    rolloutFinished,
+  rolloutFinished,
   rolloutInProgress,
   startTarget,
   type RolloutAction,
@@ -140,6 +141,12 @@ export function createPostgresRolloutStore(db: Database, defaultProvisionedMemor
         assertMoves(ref, alias.version, spec.toVersion);
         const [active] = await tx.select({ id: rollouts.id }).from(rollouts).where(and(ofAlias(functionId, ref.alias), inArray(rollouts.status, [...ACTIVE_STATUSES]))).limit(1);
         if (active) throw rolloutInProgress(ref, active.id);
+        // Under the namespace's lock (measureProvisionedMemory took it): parallel starts cannot pass the cap together.
+        const [held] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(rollouts)
+          .where(and(eq(rollouts.namespace, ref.namespace), inArray(rollouts.status, [...ACTIVE_STATUSES])));
+        assertRolloutFits(ref.namespace, held?.n ?? 0);
         await writeAliasTarget(tx, functionId, ref.alias, startTarget(alias.version, spec));
         await assertProvisionedMemoryStillFits(tx, ref.namespace, before, defaultProvisionedMemoryMb, `rolling out version ${spec.toVersion} on alias "${ref.alias}" of "${ref.name}"`);
         const [row] = await tx
@@ -208,7 +215,7 @@ export function createPostgresRolloutStore(db: Database, defaultProvisionedMemor
         const waitMs = (row.nextCheckAt?.getTime() ?? 0) - now.getTime();
         if (waitMs > 0) return { kind: 'early', waitMs };
         const counts = await readWindow(tx, fn.id, { from: row.fromVersion, to: row.toVersion }, row.stepStartedAt, now);
-        const { check, changes } = checkChanges(stateOf(row), counts, now);
+        const { check, changes } = checkChanges(stateOf(row), counts, now, row.history.length);
         return { kind: 'checked', view: toView(await write(tx, row, changes, check)), namespace: row.namespace, aliasMoved: changes.alias !== null };
       });
     },

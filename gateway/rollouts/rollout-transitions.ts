@@ -37,6 +37,14 @@ export interface RolloutChanges {
   alias: AliasTarget | null;
 }
 
+/**
+ * Most checks one rollout records. A step that holds (too few calls of the
+ * new version) is checked again every `stepMs`, so without a bound a quiet
+ * alias would grow its history forever; at the bound the rollout is
+ * aborted, its alias back on the old version, saying why.
+ */
+export const MAX_CHECKS = 1000;
+
 /** A pause, resume or abort. */
 export type RolloutAction = 'pause' | 'resume' | 'abort';
 
@@ -50,6 +58,19 @@ export function assertMoves(ref: RolloutRef, fromVersion: number, toVersion: num
   if (fromVersion === toVersion) {
     throw new HearthError('InvalidParameter', `alias "${ref.alias}" of "${ref.name}" already points at version ${toVersion}; roll out another version`);
   }
+}
+
+/** Most rollouts running or paused at once in one namespace: each costs a query of its calls every step. */
+export const MAX_ACTIVE_ROLLOUTS = 20;
+
+/** Throws 409 `QuotaExceeded` (quota `rollouts`) when `namespace` already has `active` rollouts at the cap. */
+export function assertRolloutFits(namespace: string, active: number): void {
+  if (active < MAX_ACTIVE_ROLLOUTS) return;
+  throw new HearthError(
+    'QuotaExceeded',
+    `namespace "${namespace}" has ${active} rollouts running or paused, the most it may; finish or abort one first`,
+    { quota: 'rollouts', limit: MAX_ACTIVE_ROLLOUTS, used: active },
+  );
 }
 
 /** 409 `RolloutInProgress`: the alias has an active rollout already. */
@@ -66,7 +87,12 @@ export function rolloutFinished(ref: RolloutRef, latest: { id: string; status: R
  * The check of `state`'s step at `now`, from both versions' counts over
  * [stepStartedAt, now): the history entry and the row's changes.
  */
-export function checkChanges(state: RolloutState, counts: { from: WindowCounts; to: WindowCounts }, now: Date): { check: RolloutCheck; changes: RolloutChanges } {
+export function checkChanges(
+  state: RolloutState,
+  counts: { from: WindowCounts; to: WindowCounts },
+  now: Date,
+  checksSoFar = 0,
+): { check: RolloutCheck; changes: RolloutChanges } {
   const from = numbersOf(counts.from);
   const to = numbersOf(counts.to);
   const { decision, reason } = judge({ from, to, guard: state.guard, steps: state.steps, stepIndex: state.stepIndex });
@@ -84,8 +110,11 @@ export function checkChanges(state: RolloutState, counts: { from: WindowCounts; 
   const next = new Date(now.getTime() + state.stepMs);
   const kept = { stepIndex: state.stepIndex, stepStartedAt: state.stepStartedAt };
   switch (decision) {
-    case 'hold':
-      return { check, changes: { status: 'running', ...kept, nextCheckAt: next, finished: false, alias: null } };
+    case 'hold': {
+      if (checksSoFar + 1 < MAX_CHECKS) return { check, changes: { status: 'running', ...kept, nextCheckAt: next, finished: false, alias: null } };
+      const held = `aborted after ${MAX_CHECKS} checks: version ${state.toVersion} never had ${state.guard.minCalls} calls in a step; alias back to version ${state.fromVersion}`;
+      return { check, changes: { status: 'aborted', ...kept, nextCheckAt: null, reason: held, finished: true, alias: { version: state.fromVersion, weighted: null } } };
+    }
     case 'rollback':
       return { check, changes: { status: 'rolled-back', ...kept, nextCheckAt: null, reason, finished: true, alias: { version: state.fromVersion, weighted: null } } };
     case 'complete':

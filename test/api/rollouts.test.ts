@@ -54,6 +54,17 @@ describe('starting a rollout', () => {
     expect(g.rollouts.scheduled[0]!.delayMs).toBeGreaterThan(4000);
   });
 
+  it('holds at most 20 active rollouts per namespace (409 QuotaExceeded, quota rollouts)', async () => {
+    for (let i = 0; i < 20; i++) {
+      await g.functions.putAlias('default', 'echo', `a${i}`, { version: 1, weighted: null, description: '', minWarm: null });
+      expect((await start({ toVersion: 2 }, `a${i}`)).status).toBe(201);
+    }
+    const refused = await expectError(await start({ toVersion: 2 }), 409, 'QuotaExceeded');
+    expect(refused).toMatchObject({ quota: 'rollouts', limit: 20, used: 20 });
+    expect((await send('POST', `${base('a0')}/rollout/abort`)).status).toBe(200);
+    expect((await start({ toVersion: 2 })).status).toBe(201);
+  });
+
   it('fills in the default steps, step time and guard', async () => {
     const view = await (await start({ toVersion: 2 })).json();
     expect(view).toMatchObject({ steps: [0.05, 0.25, 0.5, 1], stepMs: 60000, guard: { maxErrorRate: 0.01, maxP99Ratio: 1.5, minCalls: 50 }, weight: 0.05 });

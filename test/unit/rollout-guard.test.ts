@@ -1,7 +1,7 @@
 /** The rollout guard's decisions and the changes each check and action writes. Pure, no services. */
 import { describe, expect, it } from 'vitest';
 import { judge, numbersOf, P99_NOISE_FLOOR_MS, type WindowCounts } from '../../gateway/rollouts/rollout-guard.ts';
-import { actionChanges, checkChanges, type RolloutState } from '../../gateway/rollouts/rollout-transitions.ts';
+import { MAX_CHECKS, actionChanges, checkChanges, type RolloutState } from '../../gateway/rollouts/rollout-transitions.ts';
 import type { RolloutGuard } from '../../gateway/rollouts/rollout-views.ts';
 
 const GUARD: RolloutGuard = { maxErrorRate: 0.05, maxP99Ratio: 1.5, minCalls: 10 };
@@ -94,6 +94,14 @@ describe('rollout checks and actions', () => {
   it('a hold keeps the step and its window, and checks again a step later', () => {
     const { changes } = checkChanges(state(), { from: counts(1, 9, 0, 20), to: counts(2, 1, 0, 20) }, at(1000));
     expect(changes).toEqual({ status: 'running', stepIndex: 0, stepStartedAt: T0, nextCheckAt: at(2000), finished: false, alias: null });
+  });
+
+  it('a step that holds for MAX_CHECKS checks ends the rollout aborted, the alias back on the old version', () => {
+    const quiet = { from: counts(1, 9, 0, 20), to: counts(2, 1, 0, 20) };
+    expect(checkChanges(state(), quiet, at(1000), MAX_CHECKS - 2).changes.status).toBe('running');
+    const { changes } = checkChanges(state(), quiet, at(1000), MAX_CHECKS - 1);
+    expect(changes).toMatchObject({ status: 'aborted', finished: true, nextCheckAt: null, alias: { version: 1, weighted: null } });
+    expect(changes.reason).toContain(`after ${MAX_CHECKS} checks`);
   });
 
   it('a rollback points the alias at the old version alone and keeps the reason', () => {

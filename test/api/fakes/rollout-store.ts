@@ -12,6 +12,7 @@ import type { CheckResult, RolloutStore } from '../../../gateway/rollouts/rollou
 import {
   actionChanges,
   assertMoves,
+  assertRolloutFits,
   checkChanges,
   rolloutFinished,
   rolloutInProgress,
@@ -110,6 +111,7 @@ export class InMemoryRolloutStore implements RolloutStore {
     assertMoves(ref, alias.version, spec.toVersion);
     const active = this.ofAlias(functionId, ref.alias).find((r) => ACTIVE_STATUSES.includes(r.status));
     if (active) throw rolloutInProgress(ref, active.id);
+    assertRolloutFits(ref.namespace, this.rows.filter((r) => r.namespace === ref.namespace && ACTIVE_STATUSES.includes(r.status)).length);
     const created = new Date((this.clock += 1000));
     const row: StoredRollout = {
       id: randomUUID(),
@@ -166,7 +168,7 @@ export class InMemoryRolloutStore implements RolloutStore {
     if (!row || row.status !== 'running' || row.checks.length !== due.checkNo) return { kind: 'stale' };
     const waitMs = (row.nextCheckAt?.getTime() ?? 0) - now.getTime();
     if (waitMs > 0) return { kind: 'early', waitMs };
-    const { check, changes } = checkChanges(row, this.counts(row), now);
+    const { check, changes } = checkChanges(row, this.counts(row), now, row.checks.length);
     await this.write(row, changes, check);
     return { kind: 'checked', view: this.view(row), namespace: row.namespace, aliasMoved: changes.alias !== null };
   }

@@ -227,6 +227,8 @@ export class Dispatcher {
       namespaceQuota,
       network: fn.network,
       codeSha256: fn.codeSha256,
+      asyncRetries: fn.asyncRetries ?? null,
+      maxEventAgeMs: fn.maxEventAgeMs ?? null,
       alias,
       mode,
       event: eventJson,

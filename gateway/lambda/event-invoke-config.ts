@@ -3,9 +3,14 @@
  * DeleteFunctionEventInvokeConfig, and ListFunctionEventInvokeConfigs.
  * One per function (Qualifier none or `$LATEST`): `MaximumRetryAttempts`
  * (0–2) and `MaximumEventAgeInSeconds` (60–21600) are stored on the
- * function; a field left unset is the platform's default (two retries, the
- * worker's maximum event age). Destinations wait for the events issue:
- * naming one is refused.
+ * function and every async call queued after the change carries them
+ * (`asyncRetries`, `maxEventAgeMs` in its job): retries of a call the
+ * platform fails (a function's own error is an outcome, never retried, as
+ * for every Hearth async call) and the age past which a queued call is
+ * recorded `expired` instead of run (never longer than the worker's own
+ * maximum). A field left unset is the platform's default (two retries, the
+ * worker's maximum age). Destinations wait for the events issue: naming
+ * one is refused.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
@@ -60,6 +65,8 @@ export function eventInvokeConfigRoute(deps: GatewayDeps) {
   const write = async (c: Context<LambdaEnv>, name: string, change: (current: StoredEventInvokeConfig | null) => StoredEventInvokeConfig | null) => {
     const updated = await deps.functionExtras.update(c.get('namespace'), name, (extras) => ({ eventInvokeConfig: change(extras.eventInvokeConfig) }));
     if (!updated) throw functionNotFound(c.get('region'), name);
+    // Every gateway drops what it cached of the function: its next async call takes the new policy.
+    await deps.announce({ type: 'function-changed', namespace: c.get('namespace'), name });
     return updated.eventInvokeConfig;
   };
   const now = () => Math.floor(Date.now() / 1000);

@@ -22,9 +22,16 @@ const COMMON_OPTIONS = { removeOnComplete: true, removeFailedAfterS: 24 * 3600 }
 const ASYNC_OPTIONS: JobOptions = { ...COMMON_OPTIONS, attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
 const SYNC_OPTIONS: JobOptions = { ...COMMON_OPTIONS, attempts: 1 };
 
-/** The job options of a call: a sync call (one with a caller to reply to) is tried once. */
-export function jobOptionsFor(job: { replyTo?: unknown }): JobOptions {
-  return job.replyTo ? SYNC_OPTIONS : ASYNC_OPTIONS;
+/**
+ * The job options of a call: a sync call (one with a caller to reply to) is
+ * tried once; an async one retried `asyncRetries` times when it says (its
+ * function's async invoke configuration: 0 to 2), else twice.
+ */
+export function jobOptionsFor(job: { replyTo?: unknown; asyncRetries?: unknown }): JobOptions {
+  if (job.replyTo) return SYNC_OPTIONS;
+  const retries = job.asyncRetries;
+  const valid = typeof retries === 'number' && Number.isInteger(retries) && retries >= 0 && retries < ASYNC_OPTIONS.attempts;
+  return valid ? { ...ASYNC_OPTIONS, attempts: retries + 1 } : ASYNC_OPTIONS;
 }
 
 /** Adds calls to `jobs`; rejects with `QueueUnavailableError` when Redis is away or does not confirm in `timeoutMs`. */

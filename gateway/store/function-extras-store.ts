@@ -79,6 +79,15 @@ export interface FunctionExtrasStore {
   usage(namespace: string): Promise<NamespaceUsage>;
 }
 
+/** What an async call of the function takes from its async invoke configuration (`ResolvedVersion`): null fields are the defaults. */
+export function asyncPolicyOf(config: unknown): { asyncRetries: number | null; maxEventAgeMs: number | null } {
+  const stored = (config ?? {}) as Partial<StoredEventInvokeConfig>;
+  return {
+    asyncRetries: typeof stored.MaximumRetryAttempts === 'number' ? stored.MaximumRetryAttempts : null,
+    maxEventAgeMs: typeof stored.MaximumEventAgeInSeconds === 'number' ? stored.MaximumEventAgeInSeconds * 1000 : null,
+  };
+}
+
 const extrasColumns = {
   id: functions.id,
   tags: functions.tags,

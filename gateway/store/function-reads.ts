@@ -17,6 +17,7 @@ import {
   type VersionView,
 } from './function-views.ts';
 import { versionCursor } from './version-cursor.ts';
+import { asyncPolicyOf } from './function-extras-store.ts';
 
 /** The columns that hold a version's settings. */
 const settingsColumns = {
@@ -182,6 +183,7 @@ export async function resolveVersion(
       ...settingsColumns,
       version: functionVersions.version,
       codeSha256: functionVersions.codeSha256,
+      eventInvokeConfig: functions.eventInvokeConfig,
     })
     .from(functions)
     .innerJoin(functionVersions, eq(functionVersions.functionId, functions.id))
@@ -193,5 +195,7 @@ export async function resolveVersion(
       ),
     )
     .limit(1);
-  return row ? { ...row, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'] } : null;
+  if (!row) return null;
+  const { eventInvokeConfig, ...resolved } = row;
+  return { ...resolved, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'], ...asyncPolicyOf(eventInvokeConfig) };
 }

@@ -75,6 +75,9 @@ export interface ResolvedVersion extends VersionSettings {
   namespace: string;
   version: number;
   codeSha256: string;
+  /** The function's async invoke configuration (`function-extras-store.ts`); absent or null: the platform's defaults. */
+  asyncRetries?: number | null;
+  maxEventAgeMs?: number | null;
 }
 
 /** Limits the store enforces when it writes. */

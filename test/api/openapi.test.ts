@@ -44,7 +44,7 @@ function restRoutes(): string[] {
     ...new Set(
       g.app.routes
         .filter((r) => METHODS.includes(r.method.toLowerCase()))
-        .filter((r) => !dashboard.has(r.path) && !r.path.startsWith('/2015-03-31/') && !r.path.startsWith('/fn/'))
+        .filter((r) => !dashboard.has(r.path) && !/^\/\d{4}-\d{2}-\d{2}\//.test(r.path) && !r.path.startsWith('/fn/'))
         .map((r) => `${r.method} ${r.path}`),
     ),
   ].sort();

@@ -3,7 +3,7 @@
  * `@aws-sdk/client-lambda`: UpdateFunctionConfiguration with the fields
  * tools send, reserved concurrency onto maxConcurrency, tags, a function
  * URL that answers without a key on the function origin, async invoke
- * configuration, the resource policy, account settings and event source
+ * configuration (carried by the async calls queued after it), the resource policy, account settings and event source
  * mappings, each as Hearth's own API then sees it.
  */
 import {
@@ -18,6 +18,7 @@ import {
   GetFunctionEventInvokeConfigCommand,
   GetFunctionUrlConfigCommand,
   GetPolicyCommand,
+  InvokeCommand,
   ListEventSourceMappingsCommand,
   ListTagsCommand,
   PutFunctionConcurrencyCommand,
@@ -30,9 +31,10 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
-import { ARN_PREFIX, createNode, failureOf, useLambdaPlatform } from '../helpers/lambda-sdk.ts';
+import { createPostgresFunctionStore } from '../../gateway/store/functions-store.ts';
+import { ARN_PREFIX, createNode, failureOf, json, useLambdaPlatform } from '../helpers/lambda-sdk.ts';
 import { uniqueName } from '../helpers/packages.ts';
-import { fetchWithoutKey, type Platform } from '../helpers/platform.ts';
+import { fetchWithoutKey, recordOf, type Platform } from '../helpers/platform.ts';
 
 describe('AWS Lambda API: configuration beside the code', () => {
   let platform: Platform;
@@ -93,6 +95,12 @@ describe('AWS Lambda API: configuration beside the code', () => {
     const config = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name }));
     expect(config).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 300, FunctionArn: `${ARN_PREFIX}${name}:$LATEST` });
     expect(config.LastModified).toBeInstanceOf(Date);
+    // Async calls take it: the read that builds their jobs carries it, and the worker runs such a job.
+    const resolved = await createPostgresFunctionStore(platform.database.db).resolveVersion('default', name);
+    expect(resolved).toMatchObject({ asyncRetries: 1, maxEventAgeMs: 300_000 });
+    const queued = await lambda.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: json({ name: 'later' }) }));
+    expect(queued.StatusCode).toBe(202);
+    expect(await recordOf(platform, queued.$metadata.requestId ?? null, 30_000)).toMatchObject({ status: 'succeeded' });
 
     const added = await lambda.send(new AddPermissionCommand({ FunctionName: name, StatementId: 'events', Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' }));
     expect(JSON.parse(added.Statement!)).toMatchObject({ Sid: 'events', Principal: { Service: 'events.amazonaws.com' }, Resource: `${ARN_PREFIX}${name}` });

@@ -28,6 +28,10 @@ export const invocationJobSchema = functionVersionSchema.extend({
   codeSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** The alias the call named (the gateway chose `version` through it), or null for a call pinned to a version. Absent in jobs queued before aliases. */
   alias: z.string().min(1).max(63).nullable().default(null),
+  /** Retries of an async call the platform fails (its function's async invoke configuration); null or absent: the default, two. */
+  asyncRetries: z.number().int().min(0).max(2).nullable().optional(),
+  /** An async call queued longer than this is recorded `expired`, not run (ditto); null or absent: the worker's maximum. */
+  maxEventAgeMs: nullableCount.optional(),
   mode: z.enum(['sync', 'async', 'http']),
   /** The event as JSON text, already validated by the gateway. */
   event: z.string(),

@@ -61,8 +61,10 @@ export function createJobPolicy(options: JobPolicyOptions): JobPolicy {
       return options.settleUnstarted(job, unstartedOutcome(job, 'failed', 'FunctionDeleted', message));
     }
     const age = now() - job.enqueuedAt;
-    if (job.replyTo === null && age > options.maxEventAgeMs) {
-      const message = `queued for ${age} ms, past the maximum event age of ${options.maxEventAgeMs} ms: not run`;
+    // The function's own maximum (its async invoke configuration) may only be shorter than the worker's.
+    const maxAgeMs = Math.min(job.maxEventAgeMs ?? options.maxEventAgeMs, options.maxEventAgeMs);
+    if (job.replyTo === null && age > maxAgeMs) {
+      const message = `queued for ${age} ms, past the maximum event age of ${maxAgeMs} ms: not run`;
       return options.settleUnstarted(job, unstartedOutcome(job, 'expired', 'Expired', message));
     }
     // Limits that apply: the namespace's quota, then the function's own maximum.

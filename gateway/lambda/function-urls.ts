@@ -20,16 +20,16 @@ import type { VersionView } from '../store/functions-store.ts';
 import { functionArn, functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
-import { parseLambdaBody } from './lambda-requests.ts';
+import { parseLambdaBody, storableString } from './lambda-requests.ts';
 import { lambdaTimestamp } from './lambda-shapes.ts';
 
-const headerList = z.array(z.string().max(1024)).max(100);
+const headerList = z.array(storableString(1024)).max(100);
 const cors = z
   .object({
     AllowCredentials: z.boolean().optional(),
     AllowHeaders: headerList.optional(),
-    AllowMethods: z.array(z.string().max(6)).max(6).optional(),
-    AllowOrigins: z.array(z.string().max(253)).max(100).optional(),
+    AllowMethods: z.array(storableString(6)).max(6).optional(),
+    AllowOrigins: z.array(storableString(253)).max(100).optional(),
     ExposeHeaders: headerList.optional(),
     MaxAge: z.number().int().min(0).max(86_400).optional(),
   })

@@ -30,7 +30,31 @@ export const MAX_FIELDS_BYTES = 64 * 1024;
 const MAX_DEPTH = 16;
 
 const text = (max: number) => z.string().max(max);
+
+/**
+ * A string Hearth stores (a tag, a description, a policy's fields): Lambda's
+ * length, and nothing Postgres refuses (a NUL, a lone surrogate), which is
+ * the caller's mistake, not a ServiceException.
+ */
+export const storableString = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\0') && s.isWellFormed(), 'must not hold a NUL character or a lone surrogate');
 const list = <T extends z.ZodType>(max: number, item: T) => z.array(item).max(max);
+
+/** Lambda's limit on a function's tags. */
+export const MAX_TAGS = 50;
+
+/**
+ * A function's tags: keys of 1–128 characters, values of at most 256, at
+ * most 50. A `__proto__` key is refused before parsing, which would
+ * otherwise drop it without a word.
+ */
+export const tagMap = z
+  .custom<unknown>((v) => !(typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')), 'a tag key may not be "__proto__"')
+  .pipe(z.record(storableString(128, 1), storableString(256)).refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`));
 
 /** Lambda's environment: at most 4 KB of names and values together, names of its own shape. */
 const environment = z.object({
@@ -56,7 +80,7 @@ const settingsShape = {
   VpcConfig: z.object({ SubnetIds: list(16, text(1024)).optional(), SecurityGroupIds: list(5, text(1024)).optional() }).optional(),
   FileSystemConfigs: list(1, z.unknown()).optional(),
   ImageConfig: z.unknown().optional(),
-  Tags: z.record(text(128), text(256)).refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags').optional(),
+  Tags: tagMap.optional(),
   // Accepted and not stored; bounded like everything else (fields not named here are dropped unread).
   KMSKeyArn: text(2048).optional(),
   DeadLetterConfig: z.object({ TargetArn: text(2048).optional() }).optional(),

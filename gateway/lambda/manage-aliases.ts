@@ -15,7 +15,7 @@ import { functionArn, functionNotFound, parseFunctionIdentifier, versionOf } fro
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
 import { markerKey, pageOf, parseMaxItems } from './lambda-paging.ts';
-import { parseLambdaBody } from './lambda-requests.ts';
+import { parseLambdaBody, storableString } from './lambda-requests.ts';
 import { aliasConfiguration } from './lambda-shapes.ts';
 import { aliasNotFound, assertUserAliasName, isUserAlias } from './qualifier.ts';
 
@@ -24,13 +24,13 @@ const routingConfig = z.object({ AdditionalVersionWeights: z.record(z.string().m
 const createAlias = z.object({
   Name: z.string().min(1).max(128),
   FunctionVersion: z.string().min(1).max(1024),
-  Description: z.string().max(256).optional(),
+  Description: storableString(256).optional(),
   RoutingConfig: routingConfig.optional(),
 });
 
 const updateAlias = z.object({
   FunctionVersion: z.string().min(1).max(1024).optional(),
-  Description: z.string().max(256).optional(),
+  Description: storableString(256).optional(),
   RoutingConfig: routingConfig.optional(),
   RevisionId: z.string().max(64).optional(),
 });
@@ -140,7 +140,8 @@ export function manageAliasesRoute(deps: GatewayDeps) {
       const size = parseMaxItems(lambdaQuery(c, 'MaxItems'));
       const after = markerKey(lambdaQuery(c, 'Marker'));
       const filter = lambdaQuery(c, 'FunctionVersion');
-      const version = filter === undefined || filter === '' ? undefined : aliasVersion(filter);
+      // No alias follows $LATEST here: each names a version.
+      const version = filter === undefined || filter === '' ? undefined : filter === '$LATEST' ? 0 : aliasVersion(filter);
       const aliases = await deps.functions.listAliases(namespace, name);
       if (!aliases) throw functionNotFound(region, name);
       const shown = aliases

@@ -11,13 +11,10 @@ import type { GatewayDeps } from '../gateway-deps.ts';
 import { functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import { lambdaQueryAll, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
-import { parseLambdaBody } from './lambda-requests.ts';
+import { MAX_TAGS, parseLambdaBody, storableString, tagMap } from './lambda-requests.ts';
 
-/** Lambda's limit on a function's tags. */
-const MAX_TAGS = 50;
-
-const tagKey = z.string().min(1).max(128);
-const tagResource = z.object({ Tags: z.record(tagKey, z.string().max(256)).refine((t) => Object.keys(t).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`) });
+const tagKey = storableString(128, 1);
+const tagResource = z.object({ Tags: tagMap });
 
 /** Refuses tags Lambda would: reserved keys, and more than a function may hold once merged. */
 export function assertTags(tags: Record<string, string>): void {

@@ -14,14 +14,14 @@ import type { StoredStatement } from '../store/function-extras-store.ts';
 import { functionArn, functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
 import { lambdaQuery, type LambdaEnv } from './lambda-auth.ts';
 import { LambdaError } from './lambda-errors.ts';
-import { parseLambdaBody } from './lambda-requests.ts';
+import { parseLambdaBody, storableString } from './lambda-requests.ts';
 import { uuidOf } from './lambda-shapes.ts';
 import { resolveQualified } from './qualifier.ts';
 
 /** Lambda's limit on one function's policy, in bytes of its JSON. */
 const MAX_POLICY_BYTES = 20 * 1024;
 
-const text = (max: number) => z.string().min(1).max(max);
+const text = (max: number) => storableString(max, 1);
 const addPermission = z.object({
   StatementId: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'a statement id is 1 to 100 letters, digits, ".", "_" and "-"'),
   Action: z.string().regex(/^(?:lambda:[*]|lambda:[a-zA-Z]+|[*])$/, 'an action is lambda:<Operation>, lambda:* or *'),

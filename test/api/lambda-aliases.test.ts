@@ -44,6 +44,8 @@ describe('Lambda CreateAlias', () => {
     ['a weight past 1', { Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 1.5 } } }],
     ['its own version as the additional one', { Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '1': 0.5 } } }],
     ['no Name', { FunctionVersion: '1' }],
+    ['a description Postgres cannot store', { Name: 'live', FunctionVersion: '1', Description: 'a\u0000b' }],
+    ['a description with a lone surrogate', { Name: 'live', FunctionVersion: '1', Description: '\ud800' }],
   ])('refuses %s with 400 InvalidParameterValueException, storing nothing', async (_what, body) => {
     g.functions.seed('default', 'f', {}, 3);
     await expectLambdaError(await signed('POST', aliases(), body), 400, 'InvalidParameterValueException');
@@ -74,6 +76,7 @@ describe('Lambda GetAlias, ListAliases, UpdateAlias, DeleteAlias', () => {
     expect(all.NextMarker).toBeUndefined();
     const onThree = await expectJson(await signed('GET', `${aliases()}?FunctionVersion=3`));
     expect(onThree.Aliases.map((a: { Name: string }) => a.Name)).toEqual(['beta']);
+    expect((await expectJson(await signed('GET', `${aliases()}?FunctionVersion=$LATEST`))).Aliases).toEqual([]);
     const first = await expectJson(await signed('GET', `${aliases()}?MaxItems=1`));
     expect(first.Aliases.map((a: { Name: string }) => a.Name)).toEqual(['beta']);
     const rest = await expectJson(await signed('GET', `${aliases()}?MaxItems=1&Marker=${first.NextMarker}`));

@@ -35,6 +35,10 @@ describe('Lambda tags', () => {
   it('refuses reserved keys, too many tags and qualified ARNs 400; a missing function 404', async () => {
     g.functions.seed('default', 'f');
     await expectLambdaError(await signed('POST', tags(), { Tags: { 'aws:x': '1' } }), 400, 'InvalidParameterValueException');
+    // What Postgres would refuse is the caller's mistake (400), never a 500.
+    await expectLambdaError(await signed('POST', tags(), '{"Tags":{"k":"a\\u0000b"}}'), 400, 'InvalidParameterValueException');
+    await expectLambdaError(await signed('POST', tags(), '{"Tags":{"\\ud800":"v"}}'), 400, 'InvalidParameterValueException');
+    await expectLambdaError(await signed('POST', tags(), '{"Tags":{"__proto__":"v"}}'), 400, 'InvalidParameterValueException');
     await expectJson(await signed('POST', tags(), { Tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }), 204);
     await expectLambdaError(await signed('POST', tags(), { Tags: { one: 'more' } }), 400, 'InvalidParameterValueException');
     await expectLambdaError(await signed('GET', `/2017-03-31/tags/${encodeURIComponent(`${ARN}f:1`)}`), 400, 'InvalidParameterValueException');
@@ -130,6 +134,8 @@ describe('Lambda resource policy', () => {
     g.functions.seed('default', 'f');
     await expectLambdaError(await signed('POST', policy, { StatementId: 'a b', Action: 'lambda:InvokeFunction', Principal: '*' }), 400, 'InvalidParameterValueException');
     await expectLambdaError(await signed('POST', policy, { StatementId: 'a', Action: 's3:GetObject', Principal: '*' }), 400, 'InvalidParameterValueException');
+    await expectLambdaError(await signed('POST', policy, '{"StatementId":"a","Action":"lambda:*","Principal":"x\\u0000"}'), 400, 'InvalidParameterValueException');
+    await expectLambdaError(await signed('POST', '/2021-10-31/functions/f/url', { AuthType: 'NONE', Cors: { AllowOrigins: ['\ud800'] } }), 400, 'InvalidParameterValueException');
     const long = (i: number) => ({ StatementId: `s${i}`, Action: 'lambda:InvokeFunction', Principal: '*', SourceArn: `arn:aws:s3:::${'b'.repeat(900)}` });
     let refused = '';
     for (let i = 0; i < 30 && !refused; i++) {

@@ -24,6 +24,7 @@ import { readFunctionsRoute } from './read-functions.ts';
 import { accountSettingsRoute } from './account-settings.ts';
 import { eventInvokeConfigRoute } from './event-invoke-config.ts';
 import { eventSourceMappingsRoute } from './event-source-mappings.ts';
+import { fixedSettingsRoute } from './fixed-settings.ts';
 import { functionConcurrencyRoute } from './function-concurrency.ts';
 import { functionUrlsRoute } from './function-urls.ts';
 import { manageAliasesRoute } from './manage-aliases.ts';
@@ -84,6 +85,7 @@ export function lambdaRoutes(deps: GatewayDeps, options: LambdaRoutesOptions) {
   app.route('/', resourcePolicyRoute(deps));
   app.route('/', accountSettingsRoute(deps));
   app.route('/', eventSourceMappingsRoute(deps));
+  app.route('/', fixedSettingsRoute(deps));
   app.all(LAMBDA_PATHS, (c) => {
     throw new LambdaError('UnknownOperationException', `Hearth does not serve ${c.req.method} ${new URL(c.req.url).pathname} of the Lambda API.`);
   });

@@ -163,6 +163,16 @@ describe('Lambda account settings and event source mappings', () => {
   });
 });
 
+describe('settings Hearth has one answer for', () => {
+  it('reads code signing, recursion and runtime management as fixed', async () => {
+    g.functions.seed('default', 'f');
+    expect(await expectJson(await signed('GET', '/2020-06-30/functions/f/code-signing-config'))).toEqual({ CodeSigningConfigArn: '', FunctionName: 'f' });
+    expect(await expectJson(await signed('GET', '/2024-08-31/functions/f/recursion-config'))).toEqual({ RecursiveLoop: 'Terminate' });
+    expect(await expectJson(await signed('GET', '/2021-07-20/functions/f/runtime-management-config?Qualifier=1'))).toEqual({ UpdateRuntimeOn: 'Auto', FunctionArn: `${ARN}f:1` });
+    await expectLambdaError(await signed('GET', '/2024-08-31/functions/nope/recursion-config'), 404, 'ResourceNotFoundException');
+  });
+});
+
 describe('deleting a function', () => {
   it('takes its tags, policy and configs with it', async () => {
     g.functions.seed('default', 'f');

@@ -27,13 +27,7 @@ export function reservedConcurrency(version: VersionView): { ReservedConcurrentE
 const putConcurrency = z.object({ ReservedConcurrentExecutions: z.number().int().min(0) });
 
 export function functionConcurrencyRoute(deps: GatewayDeps) {
-  const service = createFunctionService({
-    functions: deps.functions,
-    queue: deps.queue,
-    announce: (message) => deps.announce(message),
-    log: deps.log,
-    via: 'lambda-api',
-  });
+  const service = createFunctionService({ ...deps, via: 'lambda-api' });
   /** The unqualified function of the path, as it is now. */
   const latestOf = async (c: Context<LambdaEnv>) => {
     const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '');

@@ -47,13 +47,7 @@ function refuseStreaming(mode: string | undefined): void {
 
 /** `functionBaseUrl`: the function origin's base URL as the caller of this request should use it. */
 export function functionUrlsRoute(deps: GatewayDeps, functionBaseUrl: (requestUrl: URL) => string) {
-  const service = createFunctionService({
-    functions: deps.functions,
-    queue: deps.queue,
-    announce: (message) => deps.announce(message),
-    log: deps.log,
-    via: 'lambda-api',
-  });
+  const service = createFunctionService({ ...deps, via: 'lambda-api' });
 
   /** The unqualified function of the path, as it is now (a Qualifier is refused: only it has a URL). */
   const functionOf = async (c: Context<LambdaEnv>) => {

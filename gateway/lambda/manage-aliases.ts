@@ -57,13 +57,7 @@ function weightedOf(weights: Record<string, number> | undefined, primary: number
 }
 
 export function manageAliasesRoute(deps: GatewayDeps) {
-  const service = createFunctionService({
-    functions: deps.functions,
-    queue: deps.queue,
-    announce: (message) => deps.announce(message),
-    log: deps.log,
-    via: 'lambda-api',
-  });
+  const service = createFunctionService({ ...deps, via: 'lambda-api' });
   const where = (c: Context<LambdaEnv>) => ({ region: c.get('region'), namespace: c.get('namespace') });
   /** The unqualified function name of the path. */
   const functionName = (c: Context<LambdaEnv>) => {

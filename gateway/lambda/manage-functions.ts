@@ -36,13 +36,7 @@ function assertRevision(given: string | undefined, name: string, fn: FunctionDet
 }
 
 export function manageFunctionsRoute(deps: GatewayDeps) {
-  const service = createFunctionService({
-    functions: deps.functions,
-    queue: deps.queue,
-    announce: (message) => deps.announce(message),
-    log: deps.log,
-    via: 'lambda-api',
-  });
+  const service = createFunctionService({ ...deps, via: 'lambda-api' });
   /** The unqualified function a path names, and its current state. */
   const existing = async (c: Context<LambdaEnv>): Promise<{ name: string; fn: FunctionDetails }> => {
     const { name, qualifier } = parseFunctionIdentifier(c.req.param('name') ?? '');

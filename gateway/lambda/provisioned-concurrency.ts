@@ -39,13 +39,7 @@ interface Provisioned {
 const noConfig = () => new LambdaError('ProvisionedConcurrencyConfigNotFoundException', 'No Provisioned Concurrency Config found for this function');
 
 export function provisionedConcurrencyRoute(deps: GatewayDeps) {
-  const service = createFunctionService({
-    functions: deps.functions,
-    queue: deps.queue,
-    announce: (message) => deps.announce(message),
-    log: deps.log,
-    via: 'lambda-api',
-  });
+  const service = createFunctionService({ ...deps, via: 'lambda-api' });
 
   /** The function of the path and the qualifier it is asked for (an alias or a version; never `$LATEST`). */
   const target = (c: Context<LambdaEnv>) => {

@@ -74,6 +74,24 @@ describe('aliases on the real platform', () => {
     expect(seen.startKinds.get('warm')).toBe(calls);
   }, 120_000);
 
+  it('keeps a caller with X-Routing-Key on one side of the split, call after call', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `customer-${i}`);
+    const sideOf = async (key: string) => {
+      const res = await platform.api(`/v1/functions/${name}/invoke?alias=canary`, { method: 'POST', headers: { 'x-routing-key': key }, body: '{}' });
+      expect(res.status).toBe(200);
+      return res.headers.get('x-function-version');
+    };
+    const first: Array<string | null> = [];
+    for (const key of keys) first.push(await sideOf(key));
+    for (let round = 0; round < 2; round++) {
+      for (const [i, key] of keys.entries()) expect(await sideOf(key), key).toBe(first[i]);
+    }
+    // The same keys through /fn on the function origin land on the same sides.
+    for (const [i, key] of keys.slice(0, 10).entries()) {
+      expect((await platform.fn(`/fn/${name}@canary/`, { headers: { 'x-routing-key': key } })).headers.get('x-function-version')).toBe(first[i]);
+    }
+  });
+
   it('records the alias and the chosen version on each call', async () => {
     const res = await invoke(platform, name, {}, '?alias=canary');
     const record = await recordOf(platform, res.headers.get('x-invocation-id'));

@@ -39,6 +39,8 @@ export const aliasBody = z
         .string(says(DESCRIPTION_RULE))
         .max(256, says(DESCRIPTION_RULE))
         .regex(/^[^\u0000-\u001f\u007f]*$/, says(DESCRIPTION_RULE))
+        // A lone surrogate would be stored as U+FFFD without a word: refused like a control character.
+        .refine((s) => s.isWellFormed(), says(DESCRIPTION_RULE))
         .optional(),
       minWarm: integer(MIN_WARM.min, MIN_WARM.max, `minWarm must be null or an integer from ${MIN_WARM.min} to ${MIN_WARM.max}`)
         .nullable()

@@ -8,29 +8,17 @@
  * shape; what a tenant can pile up is capped; and A's rows are unchanged.
  */
 import {
-  AddPermissionCommand,
-  CreateAliasCommand,
-  DeleteAliasCommand,
-  GetAliasCommand,
-  GetFunctionCommand,
-  GetPolicyCommand,
-  InvokeCommand,
-  LambdaClient,
-  ListAliasesCommand,
-  ListTagsCommand,
-  PutFunctionConcurrencyCommand,
-  PutProvisionedConcurrencyConfigCommand,
-  TagResourceCommand,
-  UpdateAliasCommand,
-  CreateFunctionUrlConfigCommand,
-  DeleteFunctionUrlConfigCommand,
-  DeleteFunctionCommand,
-  PutFunctionEventInvokeConfigCommand,
+  AddPermissionCommand, CreateAliasCommand, CreateFunctionUrlConfigCommand, DeleteAliasCommand, DeleteFunctionCommand,
+  DeleteFunctionUrlConfigCommand, GetAliasCommand, GetFunctionCommand, GetPolicyCommand, InvokeCommand, LambdaClient, ListAliasesCommand,
+  ListEventSourceMappingsCommand, ListFunctionEventInvokeConfigsCommand, ListFunctionUrlConfigsCommand, ListProvisionedConcurrencyConfigsCommand,
+  ListTagsCommand, ListVersionsByFunctionCommand, PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand,
+  PutProvisionedConcurrencyConfigCommand, TagResourceCommand, UpdateAliasCommand
 } from '@aws-sdk/client-lambda';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureOf, lambdaClients, REGION } from '../helpers/lambda-sdk.ts';
 import { deploy, uniqueName } from '../helpers/packages.ts';
+import { lambdaSigner } from '../helpers/sigv4-signer.ts';
 import { fetchWithoutKey, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 
 const code = { bytes: Buffer.from('exports.handler = async () => ({ ok: true });\n'), filename: 'index.js' };
@@ -39,6 +27,7 @@ const FN = 'svc';
 interface Tenant {
   ns: string;
   key: string;
+  lambdaKeyId: string;
   lambda: LambdaClient;
   api(path: string, init?: RequestInit): Promise<ApiResponse>;
   fn(path: string, init?: RequestInit): Promise<ApiResponse>;
@@ -86,7 +75,7 @@ describe("a hostile tenant against another tenant's releases", () => {
     const made = await (await platform.api(`/v1/namespaces/${ns}/keys`, sendJson('POST', { name: 'k' }))).json();
     const withKey = (call: Platform['api']) => (path: string, init: RequestInit = {}) =>
       call(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${made.key}` } });
-    return { ns, key: made.key, lambda: sdk.clientWith(made.lambdaAccessKeyId, made.key), api: withKey(platform.api), fn: withKey(platform.fn) };
+    return { ns, key: made.key, lambdaKeyId: made.lambdaAccessKeyId, lambda: sdk.clientWith(made.lambdaAccessKeyId, made.key), api: withKey(platform.api), fn: withKey(platform.fn) };
   };
   const snapshot = async () => ({
     aliases: await (await a.api(`/v1/functions/${FN}/aliases`)).json(),
@@ -195,7 +184,7 @@ describe('what a tenant stores through the release surface', () => {
     const made = await (await platform.api(`/v1/namespaces/${ns}/keys`, sendJson('POST', { name: 'k' }))).json();
     const withKey = (call: Platform['api']) => (path: string, init: RequestInit = {}) =>
       call(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${made.key}` } });
-    t = { ns, key: made.key, lambda: sdk.clientWith(made.lambdaAccessKeyId, made.key), api: withKey(platform.api), fn: withKey(platform.fn) };
+    t = { ns, key: made.key, lambdaKeyId: made.lambdaAccessKeyId, lambda: sdk.clientWith(made.lambdaAccessKeyId, made.key), api: withKey(platform.api), fn: withKey(platform.fn) };
     for (let i = 0; i < 2; i++) expect((await deploy(t as unknown as Platform, FN, code, { runtime: 'nodejs20' })).status).toBe(201);
   }, 60_000);
   afterAll(async () => {
@@ -209,6 +198,8 @@ describe('what a tenant stores through the release surface', () => {
     const bodies: unknown[] = [
       { version: 1, description: 'nul \u0000 here' },
       { version: 1, description: 'x'.repeat(100_000) },
+      // A lone surrogate was stored as U+FFFD without a word (fixed in gateway/api/aliases-api.ts).
+      { version: 1, description: 'half \ud800 a pair' },
       { version: 1, weights: { '\u0000': 0.5 } },
       { version: 1, weights: { '\ud800': 0.5 } },
       ...['1e0', '0x1', '-0', '1.0', '02', '99999999999', '2147483648', ' 2', '2 '].map((key) => ({ version: 1, weights: { [key]: 0.5 } })),
@@ -232,11 +223,6 @@ describe('what a tenant stores through the release surface', () => {
     expect(await houseRefusal(await t.api(`/v1/functions/${FN}/aliases/latest`, { method: 'DELETE' }))).toBe('AliasProtected');
   });
 
-  it('refuses a lone surrogate in an alias description as 400 instead of storing U+FFFD', async () => {
-    const res = await t.api(`/v1/functions/${FN}/aliases/sur`, sendJson('PUT', { version: 1, description: 'half \ud800 a pair' }));
-    expect(await houseRefusal(res)).toBe('InvalidParameter');
-  });
-
   it('refuses odd rollout bodies as 400', async () => {
     expect((await t.api(`/v1/functions/${FN}/aliases/roll`, sendJson('PUT', { version: 1 }))).status).toBe(201);
     const start = (body: unknown) => t.api(`/v1/functions/${FN}/aliases/roll/rollout`, sendJson('POST', body));
@@ -249,25 +235,17 @@ describe('what a tenant stores through the release surface', () => {
       { toVersion: 2, steps: ['0.5', 1] },
       { toVersion: 2, steps: Array.from({ length: 21 }, (_, i) => (i + 1) / 21) },
       { toVersion: 2, steps: Array.from({ length: 1_000_000 }, () => 1) },
-      { toVersion: 2, stepMs: 999 },
-      { toVersion: 2, stepMs: 86_400_001 },
-      { toVersion: 2, guard: { maxErrorRate: 2 } },
-      { toVersion: 2, guard: { '\u0000': 1 } },
-      { toVersion: 2, guard: { minCalls: 0.5 } },
-      { toVersion: 2, guard: deepJson(500) },
+      ...[999, 86_400_001].map((stepMs) => ({ toVersion: 2, stepMs })),
+      ...[{ maxErrorRate: 2 }, { '\u0000': 1 }, { minCalls: 0.5 }, deepJson(500)].map((guard) => ({ toVersion: 2, guard })),
+      ...[1, 99999999999, '2'].map((toVersion) => ({ toVersion })),
       { toVersion: 2, extra: 'x'.repeat(200_000) },
-      { toVersion: 1 },
-      { toVersion: 99999999999 },
-      { toVersion: '2' },
       '{"toVersion":2,"stepMs":1e400}',
       '{"toVersion":2,"steps":[1e-400,1]}',
     ];
     for (const body of bodies) await houseRefusal(await start(body));
     expect(await houseRefusal(await t.api(`/v1/functions/${FN}/aliases/roll/rollouts?limit=1e400`))).toBe('InvalidParameter');
     expect(await houseRefusal(await t.api(`/v1/functions/${FN}/aliases/roll/rollouts?cursor=%00%ED%A0%80`))).toBe('InvalidParameter');
-    for (const version of ['1e0', '0x1', '-0', '1.0', '99999999999', '%00']) {
-      await houseRefusal(await t.api(`/v1/functions/${FN}/metrics?version=${version}`));
-    }
+    for (const v of ['1e0', '0x1', '-0', '1.0', '99999999999', '%00']) await houseRefusal(await t.api(`/v1/functions/${FN}/metrics?version=${v}`));
   });
 
   it('caps aliases per function and active rollouts per namespace', async () => {
@@ -277,12 +255,12 @@ describe('what a tenant stores through the release surface', () => {
       if (res.status !== 201) refused = res;
     }
     expect(refused && (await houseRefusal(refused))).toBe('QuotaExceeded');
-    let quota: ApiResponse | undefined;
-    for (let i = 0; i < 25 && !quota; i++) {
-      const res = await t.api(`/v1/functions/${FN}/aliases/many-${i}/rollout`, sendJson('POST', { toVersion: 2, stepMs: 86_400_000 }));
-      if (res.status !== 201) quota = res;
-    }
-    expect(quota && (await houseRefusal(quota))).toBe('QuotaExceeded');
+    // Started all at once: the namespace's lock lets exactly 20 through.
+    const starts = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => t.api(`/v1/functions/${FN}/aliases/many-${i}/rollout`, sendJson('POST', { toVersion: 2, stepMs: 86_400_000 }))),
+    );
+    expect(starts.filter((res) => res.status === 201)).toHaveLength(20);
+    for (const res of starts.filter((r) => r.status !== 201)) expect(await houseRefusal(res)).toBe('QuotaExceeded');
     for (let i = 0; i < 25; i++) await t.api(`/v1/functions/${FN}/aliases/many-${i}/rollout/abort`, { method: 'POST' });
     for (let i = 0; i < 101; i++) await t.api(`/v1/functions/${FN}/aliases/many-${i}`, { method: 'DELETE' });
   }, 60_000);
@@ -315,6 +293,32 @@ describe('what a tenant stores through the release surface', () => {
       () => t.lambda.send(new InvokeCommand({ FunctionName: FN, Qualifier: '0x1' })),
     ];
     for (const work of works) await lambdaRefusal(work());
+    // Odd paging markers and sizes: a 4xx, or a page (an unknown marker may read as the end), never a 500.
+    const pages = [
+      ...['\u0000', '%', 'x'.repeat(5000)].flatMap((Marker) => [
+        () => t.lambda.send(new ListAliasesCommand({ FunctionName: FN, Marker })),
+        () => t.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: FN, Marker })),
+        () => t.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: FN, Marker })),
+        () => t.lambda.send(new ListFunctionUrlConfigsCommand({ FunctionName: FN, Marker })),
+        () => t.lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: FN, Marker })),
+        () => t.lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: FN, Marker })),
+      ]),
+      ...[0, -1, 1e6].map((MaxItems) => () => t.lambda.send(new ListAliasesCommand({ FunctionName: FN, MaxItems }))),
+    ];
+    for (const page of pages) {
+      const status = await page().then((ok) => ok.$metadata.httpStatusCode, (err) => err.$metadata.httpStatusCode);
+      expect(status).toBeLessThan(500);
+    }
+    // Bytes the SDK will not send (broken UTF-8 or a NUL in the query or the path), signed as the SDK signs: a 4xx.
+    const signer = lambdaSigner(t.lambdaKeyId, t.key, REGION);
+    const { hostname, port, host } = new URL(platform.url);
+    const paths = [`/2015-03-31/functions/${FN}/aliases`, `/2015-03-31/functions/${FN}%ED%A0%80/aliases`, `/2017-03-31/tags/%ED%A0%80%00`, `/2015-03-31/functions/${FN}/aliases/%00`, `/2015-03-31/functions/${FN}/aliases/%ED%A0%80`, `/2015-03-31/functions/${FN}/policy/%ED%A0%80`, `/2019-09-25/functions/${FN}%00/event-invoke-config`];
+    for (const [path, query] of [...paths.map((p) => [p, {}] as const), [paths[0]!, { Marker: '\u0000' }] as const]) {
+      const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname, port: Number(port), path, query, headers: { host } });
+      const search = new URLSearchParams(query as Record<string, string>).toString();
+      const res = await fetchWithoutKey(`${platform.url}${path}${search ? `?${search}` : ''}`, { headers: signed.headers as Record<string, string> });
+      expect(res.status, path).toBeLessThan(500);
+    }
     const stored = await platform.database.db.execute(sql`select f.tags, f.policy, f.url_config from functions f where f.namespace = ${t.ns} and f.name = ${FN}`);
     expect(stored.rows[0]).toEqual({ tags: {}, policy: [], url_config: null });
     expect((await t.lambda.send(new ListAliasesCommand({ FunctionName: FN }))).Aliases?.map((x) => x.Name)).not.toContain('lam');

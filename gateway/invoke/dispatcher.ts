@@ -89,6 +89,19 @@ export class Dispatcher {
     return fn ? { fn, alias } : null;
   }
 
+  /**
+   * Whether a call without a key may run `chosen`: the version it runs must
+   * be public, and so must the function's latest version. Turning `public`
+   * off (a deploy without it, deleting the Lambda function URL) thereby
+   * closes every door at once, aliases still pointing at older public
+   * versions included.
+   */
+  async isPublic(target: CallTarget, chosen: ChosenVersion): Promise<boolean> {
+    if (!chosen.fn.public) return false;
+    const latest = await this.options.store.resolveVersion(target.namespace, target.name);
+    return latest?.public === true;
+  }
+
   /** `resolve`, throwing 404 `FunctionNotFound`, `VersionNotFound` or `AliasNotFound` for a call that names nothing. */
   async choose(target: CallTarget): Promise<ChosenVersion> {
     const chosen = await this.resolve(target);

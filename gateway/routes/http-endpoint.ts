@@ -24,10 +24,15 @@ import { MAX_EVENT_BYTES, readBody } from '../request-limits.ts';
 /**
  * `/fn/{name}/*` runs a function of the caller's namespace (or, without a
  * key, of `default`); `/fn/@{namespace}/{name}/*` names the namespace, and
- * `/fn/{name}@{alias}/*` an alias (`X-Routing-Key` makes its split sticky). A call
+ * `/fn/{name}@{alias}/*` an alias (`X-Routing-Key` makes its split sticky).
+ * A call without a key runs only a public version of a function whose
+ * latest version is public too (`Dispatcher.isPublic`). A call
  * without a key reaches only functions deployed with `public=true`; to it,
  * anything else looks absent (404), never "forbidden".
  */
+/** `X-Routing-Key`, as the invoke API takes it. */
+const ROUTING_KEY = /^[\x21-\x7e]{1,255}$/;
+
 export function httpEndpointRoute(deps: GatewayDeps) {
   const handle = async (c: Context<GatewayEnv>) => {
     const url = new URL(c.req.url);
@@ -50,12 +55,13 @@ export function httpEndpointRoute(deps: GatewayDeps) {
       namespace = namedNamespace;
     }
     const routingKey = c.req.header('x-routing-key');
-    const target = { namespace, name, ...(alias !== undefined ? { alias } : {}), ...(routingKey ? { routingKey: routingKey.slice(0, 255) } : {}) };
+    if (routingKey !== undefined && !ROUTING_KEY.test(routingKey)) throw new HearthError('InvalidParameter', 'X-Routing-Key must be 1 to 255 printable ASCII characters');
+    const target = { namespace, name, ...(alias !== undefined ? { alias } : {}), ...(routingKey !== undefined ? { routingKey } : {}) };
     let chosen: ChosenVersion | undefined;
     if (!c.get('authenticated')) {
       chosen = (await deps.dispatcher.resolve(target)) ?? undefined;
       // Anonymous callers learn nothing about which private functions exist: the same 401 either way.
-      if (!chosen?.fn.public) throw unauthorized();
+      if (!chosen || !(await deps.dispatcher.isPublic(target, chosen))) throw unauthorized();
     }
     const body = await readBody(c, MAX_EVENT_BYTES, 'the request body');
     const event = toHttpEvent({

@@ -166,6 +166,25 @@ describe('calls through an alias', () => {
   });
 });
 
+describe('keyless calls through an alias', () => {
+  it('run a public version only while the function\'s latest version is public too', async () => {
+    g.functions.seed('default', 'site', { public: true }, 1);
+    await putAlias('prod', { version: 1 }, 'site');
+    expect((await g.functionApp.request('/fn/site@prod/')).status).toBe(200);
+    // A deploy without public=true (or deleting the Lambda function URL) closes every door, old aliases included.
+    g.functions.seed('default', 'site', { public: false }, 1);
+    expect((await g.functionApp.request('/fn/site/')).status).toBe(401);
+    expect((await g.functionApp.request('/fn/site@prod/')).status).toBe(401);
+    // With a key it still runs.
+    expect((await g.functionApp.request('/fn/site@prod/', { headers: bearer(PLATFORM_KEY) })).status).toBe(200);
+  });
+
+  it('refuses an X-Routing-Key the invoke API would refuse', async () => {
+    await putAlias('live', { version: 1 });
+    await expectError(await g.functionApp.request('/fn/echo@live/', { headers: bearer(PLATFORM_KEY, { 'X-Routing-Key': 'x'.repeat(256) }) }), 400, 'InvalidParameter');
+  });
+});
+
 describe('deploys and latest', () => {
   it('moves latest with each deploy unless moveLatest is false; rollback moves latest alone', async () => {
     const deployed = await g.functions.createVersion('default', 'echo', g.functions.rows.values().next().value!.versions[0]!, {

@@ -13,10 +13,10 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../worker/common/database.ts';
-import { codeBlobs, functions, functionVersions, namespaces } from '../../migrations/schema.ts';
+import { functions, namespaces } from '../../migrations/schema.ts';
 import { lockFunctionRow } from './aliases.ts';
 import { DEFAULT_LIMITS, type FunctionStoreLimits } from './function-views.ts';
-import { DEFAULT_NAMESPACE_QUOTAS, quotasOf } from './namespace-quotas.ts';
+import { DEFAULT_NAMESPACE_QUOTAS, codeBytesHeld, functionCount, quotasOf } from './namespace-quotas.ts';
 import { provisionedVersions, setVersionMinWarm, type ProvisionedVersion } from './version-min-warm.ts';
 
 export type { ProvisionedVersion };
@@ -137,14 +137,12 @@ export function createPostgresFunctionExtrasStore(db: Database, limits: Function
     usage: (namespace) =>
       db.transaction(async (tx) => {
         const quotas = await quotasOf(tx, namespace, limits.quotas ?? DEFAULT_NAMESPACE_QUOTAS);
-        const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functions).where(eq(functions.namespace, namespace));
-        const [code] = await tx.execute<{ used: string }>(sql`
-          select coalesce(sum(b.size_bytes), 0)::bigint as used from ${codeBlobs} b
-          where b.sha256 in (select v.code_sha256 from ${functionVersions} v join ${functions} f on f.id = v.function_id where f.namespace = ${namespace})`).then((r) => r.rows);
+        const functionsHeld = await functionCount(tx, namespace);
+        const code = await codeBytesHeld(tx, namespace);
         const [ns] = await tx.select({ quota: namespaces.concurrencyQuota }).from(namespaces).where(eq(namespaces.name, namespace)).limit(1);
         return {
-          functionCount: held?.n ?? 0,
-          codeBytes: Number(code?.used ?? 0),
+          functionCount: functionsHeld,
+          codeBytes: code.used,
           maxFunctions: quotas.maxFunctions,
           maxCodeBytes: quotas.maxCodeBytes,
           maxUploadBytes: quotas.maxUploadBytes,

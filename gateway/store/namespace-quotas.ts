@@ -69,10 +69,26 @@ export async function quotasOf(tx: Transaction, namespace: string, defaults: Nam
   };
 }
 
+/** How many functions the namespace holds. */
+export async function functionCount(tx: Transaction, namespace: string): Promise<number> {
+  const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functions).where(eq(functions.namespace, namespace));
+  return held?.n ?? 0;
+}
+
+/** Bytes of the distinct code archives the namespace's versions refer to, and whether `sha256` is among them. */
+export async function codeBytesHeld(tx: Transaction, namespace: string, sha256 = ''): Promise<{ used: number; has: boolean }> {
+  const [usage] = await tx.execute<{ used: string; has: boolean }>(sql`
+    select coalesce(sum(b.size_bytes), 0)::bigint as used, coalesce(bool_or(b.sha256 = ${sha256}), false) as has
+    from ${codeBlobs} b
+    where b.sha256 in (
+      select v.code_sha256 from ${functionVersions} v join ${functions} f on f.id = v.function_id where f.namespace = ${namespace}
+    )`).then((r) => r.rows);
+  return { used: Number(usage?.used ?? 0), has: usage?.has ?? false };
+}
+
 /** Throws `QuotaExceeded` (quota `functions`) when the namespace already holds `maxFunctions`. */
 export async function assertFunctionFits(tx: Transaction, namespace: string, name: string, quotas: NamespaceQuotas): Promise<void> {
-  const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(functions).where(eq(functions.namespace, namespace));
-  const used = held?.n ?? 0;
+  const used = await functionCount(tx, namespace);
   if (used < quotas.maxFunctions) return;
   throw quotaExceeded(
     'functions',
@@ -84,9 +100,9 @@ export async function assertFunctionFits(tx: Transaction, namespace: string, nam
 
 /**
  * The versions to delete so that one more fits under `maxVersions`: the
- * oldest first, never the current latest (what runs now, and what
- * provisioned containers follow). Hearth has no aliases; a version a call is
- * pinned to and that is pruned answers `VersionNotFound` afterwards.
+ * oldest first, never the current latest nor a version an alias points at
+ * (what runs now, and what provisioned containers follow); a version a
+ * call is pinned to and that is pruned answers `VersionNotFound` afterwards.
  * Throws `QuotaExceeded` (quota `versions`) if not enough can go.
  */
 export async function versionsToPrune(
@@ -138,14 +154,8 @@ export async function deleteVersions(tx: Transaction, functionId: string, versio
  * longer counts.
  */
 export async function assertCodeFits(tx: Transaction, namespace: string, sha256: string, sizeBytes: number, quotas: NamespaceQuotas): Promise<void> {
-  const [usage] = await tx.execute<{ used: string; has: boolean }>(sql`
-    select coalesce(sum(b.size_bytes), 0)::bigint as used, coalesce(bool_or(b.sha256 = ${sha256}), false) as has
-    from ${codeBlobs} b
-    where b.sha256 in (
-      select v.code_sha256 from ${functionVersions} v join ${functions} f on f.id = v.function_id where f.namespace = ${namespace}
-    )`).then((r) => r.rows);
-  const used = Number(usage?.used ?? 0);
-  if (usage?.has || used + sizeBytes <= quotas.maxCodeBytes) return;
+  const { used, has } = await codeBytesHeld(tx, namespace, sha256);
+  if (has || used + sizeBytes <= quotas.maxCodeBytes) return;
   throw quotaExceeded(
     'codeBytes',
     quotas.maxCodeBytes,

@@ -79,7 +79,7 @@ export const functionVersions = pgTable(
     env: jsonb('env').$type<Record<string, string>>().notNull(),
     /** Idle time before a warm container is removed; null means the worker's default. */
     keepAliveMs: integer('keep_alive_ms'),
-    /** Containers kept initialised for this version while it is latest ("provisioned concurrency"). */
+    /** Containers kept initialised for this version while an alias that sets none of its own points at it ("provisioned concurrency"). */
     minWarm: integer('min_warm').notNull().default(0),
     /** Most invocations running at once; beyond it calls wait in the queue. Null: no limit. */
     maxConcurrency: integer('max_concurrency'),
@@ -277,7 +277,7 @@ export const namespaces = pgTable('namespaces', {
   concurrencyQuota: integer('concurrency_quota'),
   /**
    * Most memory its functions may hold provisioned (sum of `minWarm` ×
-   * `memoryMb` over their latest versions), in MB; null: the gateway's default.
+   * `memoryMb` over the versions their aliases point at), in MB; null: the gateway's default.
    */
   provisionedMemoryMb: integer('provisioned_memory_mb'),
   /** Most functions it may hold; null: the gateway's default (`gateway/store/namespace-quotas.ts`). */

@@ -52,7 +52,7 @@ Options:
       --memory <MB>            memory limit, ${MEMORY_MB.min}-${MEMORY_MB.max} (default ${MEMORY_MB.default})
       --timeout <ms>           time limit per call, ${TIMEOUT_MS.min}-${TIMEOUT_MS.max} (default ${TIMEOUT_MS.default})
   -e, --env <KEY=VALUE>        environment variable; repeat for more
-      --min-warm <n>           containers kept initialised while this version is latest
+      --min-warm <n>           containers kept initialised while an alias (latest) points at it
       --max-concurrency <n>    calls running at once; more wait in the queue
       --keep-alive <ms>        how long an idle container is kept
       --network <none|egress>  none (default: no network at all) or egress (internet, never private ranges)

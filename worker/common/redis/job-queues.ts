@@ -198,6 +198,47 @@ export function createBullMqJobQueues(connection: Redis, prefix: string): JobQue
 }
 
 /**
+ * Which jobs a consumer put back lately. BullMQ renews the locks of running
+ * jobs by job id, and stops renewing an id once a run of it ends: a job put
+ * back and woken at once (a slot freed as it parked) may be taken again by
+ * another slot of the same worker before BullMQ has finished with the run
+ * that put it back, and that run's end would stop the renewals of the
+ * rerun, which then stalls after `lockMs` and runs a second time. A rerun of
+ * a job put back here therefore renews its own lock as well (harmless when
+ * BullMQ's renewals go on). Entries older than a minute are forgotten: a
+ * rerun that late cannot overlap the run that put it back.
+ */
+class PutBackRuns {
+  private readonly at = new Map<string, number>();
+  add(id: string): void {
+    const now = Date.now();
+    this.at.delete(id);
+    this.at.set(id, now);
+    // Insertion order is age order: forget from the oldest end.
+    for (const [old, time] of this.at) {
+      if (now - time < 60_000) break;
+      this.at.delete(old);
+    }
+  }
+  /** True once for a job put back here within the last minute (taken out: only the first rerun can overlap). */
+  isRerun(id: string): boolean {
+    const time = this.at.get(id);
+    if (time === undefined) return false;
+    this.at.delete(id);
+    return Date.now() - time < 60_000;
+  }
+}
+
+/** Renews `job`'s lock every half `lockMs` until cleared; a renewal that fails is reported, not thrown (BullMQ's stall check decides). */
+function keepLock(job: Job, token: string, lockMs: number, onError?: (err: Error) => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    job.extendLock(token, lockMs).catch((err: unknown) => onError?.(err instanceof Error ? err : new Error(String(err))));
+  }, Math.max(100, Math.floor(lockMs / 2)));
+  timer.unref();
+  return timer;
+}
+
+/**
  * `JobConsumers` over BullMQ: consumers share `connection` (opened with the
  * `waiting` behaviour; BullMQ adds a blocking duplicate per consumer), and
  * `promote` goes over `commands` (a short command that should fail, not wait,
@@ -207,17 +248,23 @@ export function createBullMqJobConsumers(connection: Redis, commands: Redis, pre
   const handles = queueHandles(commands, prefix);
   return {
     consume(options) {
+      const putBack = new PutBackRuns();
       const processor = async (job: Job, token?: string) => {
         const consumed: ConsumedJob = { id: job.id!, queue: job.queueName, data: job.data as unknown };
+        // See `PutBackRuns`: a rerun of a job this consumer put back keeps its own lock.
+        const keeper = token && putBack.isRerun(consumed.id) ? keepLock(job, token, options.lockMs, options.onError) : null;
         try {
           return await options.process(consumed);
         } catch (err) {
           if (err instanceof UnrunnableJob) throw new UnrecoverableError(err.message);
           if (!(err instanceof PutBack) || !token) throw err;
+          putBack.add(consumed.id);
           await job.moveToDelayed(Date.now() + err.delayMs, token);
           if (err.onceBack && (await err.onceBack().catch(() => false))) await job.promote().catch(() => {});
           // Tells BullMQ the job was moved, not failed.
           throw new DelayedError();
+        } finally {
+          if (keeper) clearInterval(keeper);
         }
       };
       const worker = new Worker(options.queue, processor, {

@@ -48,6 +48,8 @@ export const functions = pgTable(
     urlConfig: jsonb('url_config').$type<Record<string, unknown>>(),
     /** Async invoke configuration (Lambda `PutFunctionEventInvokeConfig`): retries, max age, destinations; null: defaults. */
     eventInvokeConfig: jsonb('event_invoke_config').$type<Record<string, unknown>>(),
+    /** Where async, scheduled and event calls' outcomes go (`{ onSuccess, onFailure }`, see `gateway/destinations/`); null: nowhere. */
+    destinations: jsonb('destinations').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -131,6 +133,66 @@ export const functionAliases = pgTable(
 );
 
 /**
+ * A function's triggers: schedules and queue or stream sources that invoke
+ * it. `settings` holds the type's settings as validated, with a broker URL's
+ * secret parts sealed (`urlSealed`) and a shown form without them (`url`).
+ * What a trigger is doing now (state, lag, last error) lives in Redis,
+ * written by whoever runs it.
+ */
+export const triggers = pgTable(
+  'triggers',
+  {
+    /** Names its schedule, lease and idempotency keys: a trigger deleted and made again is another trigger. */
+    id: uuid('id').notNull().unique(),
+    functionId: uuid('function_id')
+      .notNull()
+      .references(() => functions.id, { onDelete: 'cascade' }),
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** `{ alias }` or `{ version }`. */
+    target: jsonb('target').$type<Record<string, unknown>>().notNull(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.functionId, t.name] }), index('triggers_type_idx').on(t.type)],
+);
+
+/**
+ * Deliveries of outcomes to destinations (webhooks, `X-Callback-Url`,
+ * functions, brokers): one row per delivery, updated as it is tried.
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    namespace: text('namespace').notNull(),
+    functionId: uuid('function_id').notNull(),
+    /** The invocation whose outcome is delivered. */
+    invocationId: uuid('invocation_id').notNull(),
+    /** `onSuccess`, `onFailure` or `callback`. */
+    condition: text('condition').notNull(),
+    /** `function`, `webhook`, `redis-stream`, `amqp` or `nats`. */
+    type: text('type').notNull(),
+    /** Where it goes, as shown (no secrets). */
+    target: text('target').notNull(),
+    /** `pending`, `delivered` or `failed`. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** The HTTP status of the last webhook attempt. */
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    /** The invocation a function destination made. */
+    childInvocationId: uuid('child_invocation_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('deliveries_invocation_idx').on(t.invocationId), index('deliveries_function_created_idx').on(t.functionId, t.createdAt.desc())],
+);
+
+/**
  * Gradual shifts of an alias from one version to another, step by step,
  * rolled back when the new version's error rate or p99 breaks the guard.
  * At most one active (running or paused) rollout per alias.
@@ -192,6 +254,12 @@ export const invocations = pgTable(
     /** The alias the call named (its version chosen at the gateway), or null for a call pinned to a version. */
     alias: text('alias'),
     mode: text('mode').notNull(),
+    /** The trigger that made this call (mode `schedule` or `event`), or null. */
+    trigger: text('trigger'),
+    /** The invocation whose destination made this call (a chain a → b → c), or null. */
+    causedBy: uuid('caused_by'),
+    /** A schedule's tick time, when the call was a tick (a tick fired late says so by the gap to queued_at). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true, precision: 3 }),
     status: text('status').notNull(),
     coldStart: boolean('cold_start').notNull(),
     /** `cold`, `prewarmed` or `warm`: how the container was acquired. */

@@ -52,6 +52,25 @@ export interface CallTarget {
   routingKey?: string;
 }
 
+/**
+ * What an async call may carry besides its event: who made it (a trigger, a
+ * destination) and where its outcome goes. Absent fields: a plain async call.
+ */
+export interface AsyncCall {
+  /** `schedule` or `event` for a trigger's call; default `async`. */
+  mode?: 'async' | 'schedule' | 'event';
+  trigger?: string;
+  /** The invocation whose destination makes this call, and the chain's depth so far (this call's). */
+  causedBy?: string;
+  depth?: number;
+  /** A schedule's tick time (epoch ms). */
+  scheduledFor?: number;
+  /** A one-off webhook for this call's outcome (`X-Callback-Url`), already checked. */
+  callbackUrl?: string;
+  /** Overrides the function's async retries (a trigger retries batches itself: 0). */
+  asyncRetries?: number;
+}
+
 /** The version one call runs, chosen once, and the alias it was chosen through (null: pinned). */
 export interface ChosenVersion {
   fn: ResolvedVersion;
@@ -123,11 +142,12 @@ export class Dispatcher {
     eventJson: string,
     idempotencyKey?: string,
     chosen?: ChosenVersion,
+    call: AsyncCall = {},
   ): Promise<{ invocationId: string; repeated: boolean; version: number }> {
     // With a key, the invocation id is a function of it and of the function's
     // id: every attempt of the same call names the same job and the same
     // record, and the same key on another function is another call.
-    const prepared = await this.prepare(target, eventJson, 'async', chosen);
+    const prepared = withCall(await this.prepare(target, eventJson, call.mode ?? 'async', chosen), call);
     const job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
     const invocationId = job.invocationId;
     const { queue } = this.options;
@@ -246,9 +266,22 @@ export class Dispatcher {
       mode,
       event: eventJson,
       enqueuedAt: Date.now(),
-      replyTo: mode === 'async' ? null : this.options.queue.replyTo,
+      replyTo: mode === 'async' || mode === 'schedule' || mode === 'event' ? null : this.options.queue.replyTo,
+      ...(fn.destinations && (fn.destinations.onSuccess || fn.destinations.onFailure) ? { destinations: fn.destinations } : {}),
     };
   }
+}
+
+/** `job` with what `call` adds (only the fields it sets, so a plain async job stays as it was). */
+function withCall(job: InvocationJob, call: AsyncCall): InvocationJob {
+  return {
+    ...job,
+    ...(call.trigger !== undefined ? { trigger: call.trigger } : {}),
+    ...(call.causedBy !== undefined ? { causedBy: call.causedBy, depth: call.depth ?? 1 } : {}),
+    ...(call.scheduledFor !== undefined ? { scheduledFor: call.scheduledFor } : {}),
+    ...(call.callbackUrl !== undefined ? { callbackUrl: call.callbackUrl } : {}),
+    ...(call.asyncRetries !== undefined ? { asyncRetries: call.asyncRetries } : {}),
+  };
 }
 
 /** The outcome of a sync call that waited `waitedMs` without a free slot and was withdrawn. */

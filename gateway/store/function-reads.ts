@@ -184,6 +184,7 @@ export async function resolveVersion(
       version: functionVersions.version,
       codeSha256: functionVersions.codeSha256,
       eventInvokeConfig: functions.eventInvokeConfig,
+      destinations: functions.destinations,
     })
     .from(functions)
     .innerJoin(functionVersions, eq(functionVersions.functionId, functions.id))
@@ -196,6 +197,12 @@ export async function resolveVersion(
     )
     .limit(1);
   if (!row) return null;
-  const { eventInvokeConfig, ...resolved } = row;
-  return { ...resolved, runtime: row.runtime as RuntimeName, network: row.network as VersionSettings['network'], ...asyncPolicyOf(eventInvokeConfig) };
+  const { eventInvokeConfig, destinations, ...resolved } = row;
+  return {
+    ...resolved,
+    runtime: row.runtime as RuntimeName,
+    network: row.network as VersionSettings['network'],
+    ...asyncPolicyOf(eventInvokeConfig),
+    destinations: destinations ? { onSuccess: destinations.onSuccess != null, onFailure: destinations.onFailure != null } : null,
+  };
 }

@@ -78,6 +78,8 @@ export interface ResolvedVersion extends VersionSettings {
   /** The function's async invoke configuration (`function-extras-store.ts`); absent or null: the platform's defaults. */
   asyncRetries?: number | null;
   maxEventAgeMs?: number | null;
+  /** Which of the function's destinations are set (`gateway/destinations/`); absent or null: none. */
+  destinations?: { onSuccess: boolean; onFailure: boolean } | null;
 }
 
 /** Limits the store enforces when it writes. */

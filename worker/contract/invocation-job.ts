@@ -32,7 +32,20 @@ export const invocationJobSchema = functionVersionSchema.extend({
   asyncRetries: z.number().int().min(0).max(2).nullable().optional(),
   /** An async call queued longer than this is recorded `expired`, not run (ditto); null or absent: the worker's maximum. */
   maxEventAgeMs: nullableCount.optional(),
-  mode: z.enum(['sync', 'async', 'http']),
+  /** `schedule` and `event`: an async call a trigger made (a schedule's tick, a batch of messages). */
+  mode: z.enum(['sync', 'async', 'http', 'schedule', 'event']),
+  /** The trigger that made this call, or null/absent. */
+  trigger: z.string().min(1).max(63).nullable().optional(),
+  /** The invocation whose destination made this call (a chain a → b → c), or null/absent. */
+  causedBy: z.string().uuid().nullable().optional(),
+  /** Calls before this one in its chain of destinations (0 or absent: none); a chain stops at `MAX_CHAIN_DEPTH`. */
+  depth: z.number().int().min(0).max(1000).optional(),
+  /** A schedule's tick time (epoch ms), when the call is a tick. */
+  scheduledFor: z.number().int().min(0).nullable().optional(),
+  /** Which of the function's destinations are set (the gateway reads them when it delivers), or absent: none. */
+  destinations: z.object({ onSuccess: z.boolean(), onFailure: z.boolean() }).optional(),
+  /** A one-off webhook for this call's outcome (`X-Callback-Url`), or null/absent. */
+  callbackUrl: z.string().min(1).max(2048).nullable().optional(),
   /** The event as JSON text, already validated by the gateway. */
   event: z.string(),
   /** Epoch milliseconds when the gateway accepted the call. */
@@ -40,6 +53,9 @@ export const invocationJobSchema = functionVersionSchema.extend({
   /** The gateway waiting for this call (sync calls), or null. */
   replyTo: z.string().min(1).max(64).nullable(),
 });
+
+/** Lambda stops a recursive loop after 16 calls; so does a chain of destinations. */
+export const MAX_CHAIN_DEPTH = 16;
 
 /** Everything a worker needs to run one invocation. */
 export type InvocationJob = z.infer<typeof invocationJobSchema>;

@@ -29,7 +29,7 @@ export type FunctionFailureCode =
 /** How the container that ran the invocation was obtained. */
 export type StartKind = 'cold' | 'prewarmed' | 'warm';
 
-export type InvocationMode = 'sync' | 'async' | 'http';
+export type InvocationMode = 'sync' | 'async' | 'http' | 'schedule' | 'event';
 
 export interface FunctionFailure {
   code: FunctionFailureCode;

@@ -92,7 +92,9 @@ describe.each([
   it.runIf(type === 'redis-stream')('shows a broker that went away as an error, and reads again once it is back', async () => {
     await kit.server!.stop();
     await waitFor('the trigger to show the error', async () => (await status()).state === 'error', 30_000, 200);
-    expect((await status()).lastError.message).toMatch(/ECONNREFUSED|connect|closed|Connection/i);
+    const why = (await status()).lastError.message as string;
+    expect(why, why).toMatch(/ECONNREFUSED|connect|closed|Connection|unreachable|failed/i);
+    expect(why).toContain(String(kit.server!.port));
     await kit.server!.start();
     await waitFor('the trigger to run again', async () => (await status()).state === 'running', 60_000, 200);
     const before = (await seenBodies()).length;

@@ -38,6 +38,8 @@ export async function redisStreamKit(): Promise<BrokerKit> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-broker-'));
   const server = await RedisServer.start(dir, join(dir, 'redis.log'));
   const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  // The tests stop this server on purpose: its errors are expected.
+  redis.on('error', () => {});
   const stream = `orders-${suffix()}`;
   const deadLetter = `${stream}-dead`;
   // The stream must exist before the trigger is put (an unknown stream is refused).

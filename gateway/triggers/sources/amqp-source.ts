@@ -229,6 +229,7 @@ export async function openAmqpSource(settings: AmqpSettings, options: { log?: Lo
   };
   model.on('error', (err) => fail('the connection failed', err));
   model.on('close', () => fail('the connection closed'));
+  model.on('blocked', (reason: unknown) => options.log?.warn('amqp broker blocks publishing (dead letters wait)', { endpoint: where, reason: String(reason) }));
   // AMQP's prefetch count is 16 bits.
   const prefetch = Math.min(MAX_PREFETCH, settings.prefetch ?? settings.batchSize * settings.maxConcurrency);
   let channel: Channel;

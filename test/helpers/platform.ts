@@ -58,6 +58,10 @@ export interface PlatformOptions {
   concurrency?: number;
   /** The gateway's per-tenant quotas (defaults otherwise). */
   gatewayLimits?: GatewayLimits;
+  /** Private hosts triggers, webhooks and callbacks may reach (the tests' own brokers and receivers at 127.0.0.1). */
+  outboundAllowHosts?: string[];
+  /** How long a source trigger's lease lasts unrenewed (default 10 s). */
+  triggerLeaseMs?: number;
   log?: Logger;
 }
 
@@ -84,6 +88,8 @@ export interface Platform {
   startExtraWorker(workerId: string): Promise<WorkerService>;
   /** Moves calls off dead workers now instead of at the reaper's next round. */
   reapDeadWorkers(): Promise<void>;
+  /** Stops this platform's gateway alone (its worker goes on); `stop` then skips it. */
+  stopGateway(): Promise<void>;
   database: DatabaseHandle;
   docker: Dockerode;
   worker: WorkerService;
@@ -146,6 +152,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     throttleWaitMs: options.throttleWaitMs ?? 2000,
     limits: { ...SUITE_LIMITS, ...options.gatewayLimits },
     functionOrigin: { port: () => fnPort },
+    // The run's Redis and Postgres are the platform's own: never a trigger's broker or a webhook's target.
+    ownServices: ownServicesOf(redisUrl, databaseUrl),
+    ...(options.outboundAllowHosts ? { outboundAllowHosts: options.outboundAllowHosts } : {}),
+    ...(options.triggerLeaseMs ? { triggerLeaseMs: options.triggerLeaseMs } : {}),
     log,
   });
   const listen = async (fetch: typeof gateway.app.fetch) => {
@@ -163,6 +173,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     return fetch(`${base}${path}`, { ...init, headers }) as Promise<ApiResponse>;
   };
 
+  let gatewayStopped: Promise<void> | null = null;
+  const stopGateway = () =>
+    (gatewayStopped ??= (async () => {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await gateway.close();
+    })());
+
   return {
     url,
     fnUrl,
@@ -177,19 +194,28 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       return extra;
     },
     reapDeadWorkers: () => gateway.reapDeadWorkers(),
+    stopGateway,
     database,
     docker: new Dockerode(),
     worker,
     api: withKey(url),
     fn: withKey(fnUrl),
     async stop() {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-      await gateway.close();
+      await stopGateway();
       await Promise.all([worker, ...extraWorkers].map((w) => w.stop()));
       await database.close();
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Host and port of each service URL (for the outbound guard's always-refused list). */
+export function ownServicesOf(...urls: string[]): Array<{ host: string; port: number }> {
+  return urls.map((text) => {
+    const url = new URL(text);
+    const port = Number(url.port) || ({ 'redis:': 6379, 'rediss:': 6379, 'postgres:': 5432, 'postgresql:': 5432 } as Record<string, number>)[url.protocol] || 0;
+    return { host: url.hostname, port };
+  });
 }
 
 /**

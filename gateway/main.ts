@@ -30,8 +30,21 @@ const gateway = await createGateway({
   throttleWaitMs: config.HEARTH_THROTTLE_WAIT_MS,
   limits: gatewayLimits(config),
   functionOrigin: { port: config.HEARTH_FN_PORT, ...(config.HEARTH_PUBLIC_FN_URL ? { publicUrl: config.HEARTH_PUBLIC_FN_URL } : {}) },
+  outboundAllowHosts: config.HEARTH_OUTBOUND_ALLOW_HOSTS,
+  // The platform's own Redis (and its sentinels) and Postgres: never a trigger's broker or a webhook's target, allowed or not.
+  ownServices: ownServices(config.REDIS_URL, config.DATABASE_URL, config.HEARTH_REDIS_SENTINELS),
   log,
 });
+
+function ownServices(redisUrl: string, databaseUrl: string, sentinels: string | undefined): Array<{ host: string; port: number }> {
+  const of = (text: string, port: number) => {
+    const url = new URL(text);
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || port };
+  };
+  const list = [of(redisUrl, 6379), of(databaseUrl, 5432)];
+  for (const entry of (sentinels ?? '').split(',').filter(Boolean)) list.push(of(`redis://${entry.trim()}`, 26379));
+  return list;
+}
 
 const listen = (fetch: typeof gateway.app.fetch, port: number) =>
   new Promise<Server>((resolve, reject) => {

@@ -3,13 +3,14 @@
  * Docker, Postgres, Redis, the schema, the runtime images. Idempotent: on a
  * machine that already has it all, it only checks.
  *
- * CLI: `npx tsx infra/setup.ts [--no-migrate] [--with-browser]
+ * CLI: `npx tsx infra/setup.ts [--no-migrate] [--with-browser] [--with-brokers]
  * [--role all|gateway|worker]` (prints what it did).
  */
 import { parseArgs } from 'node:util';
 import { createAndMigrate } from '../migrations/database.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureChromium } from './browser.ts';
+import { ensureBrokers } from './brokers.ts';
 import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import {
   DEFAULT_DATABASE_URL,
@@ -29,6 +30,8 @@ export interface SetupOptions {
   migrate: boolean;
   /** Install Chromium for the dashboard's browser test (`--with-browser`). */
   withBrowser?: boolean;
+  /** RabbitMQ, NATS with JetStream and Mosquitto on their local ports (`--with-brokers`: the trigger tests, or triggers on brokers of this machine). */
+  withBrokers?: boolean;
   /**
    * `all` (one machine: everything), `gateway` (no Docker: only Postgres,
    * Redis and the schema) or `worker` (Docker, images, the egress network,
@@ -57,6 +60,7 @@ export async function setUp(options: SetupOptions): Promise<void> {
   log(`postgres: ok (${redact(options.databaseUrl)})`);
   await ensureRedis(options.redisUrl, options.stateDir, log);
   log(`redis: ok (${redact(options.redisUrl)})`);
+  if (options.withBrokers) await ensureBrokers(['amqp', 'nats', 'mqtt'], log, options.stateDir);
   if (options.migrate && role !== 'worker') {
     const created = await createAndMigrate(options.databaseUrl);
     log(`schema: ${created ? 'database created and ' : ''}migrations applied`);
@@ -69,16 +73,21 @@ export async function setUp(options: SetupOptions): Promise<void> {
 }
 
 /** The set-up CLI's flags, from this process's arguments; a wrong one is a usage error (exit 2). */
-function setUpFlags(): { migrate: boolean; withBrowser: boolean; role: 'all' | 'gateway' | 'worker' } {
+function setUpFlags(): { migrate: boolean; withBrowser: boolean; withBrokers: boolean; role: 'all' | 'gateway' | 'worker' } {
   try {
     const { values } = parseArgs({
       args: process.argv.slice(2),
-      options: { 'no-migrate': { type: 'boolean', default: false }, 'with-browser': { type: 'boolean', default: false }, role: { type: 'string', default: 'all' } },
+      options: {
+        'no-migrate': { type: 'boolean', default: false },
+        'with-browser': { type: 'boolean', default: false },
+        'with-brokers': { type: 'boolean', default: false },
+        role: { type: 'string', default: 'all' },
+      },
       strict: true,
     });
     const role = values.role;
     if (role !== 'all' && role !== 'gateway' && role !== 'worker') throw new Error(`--role must be all, gateway or worker, got "${role}"`);
-    return { migrate: !values['no-migrate'], withBrowser: values['with-browser'], role };
+    return { migrate: !values['no-migrate'], withBrowser: values['with-browser'], withBrokers: values['with-brokers'], role };
   } catch (err) {
     console.error(`[hearth] ${(err as Error).message}`);
     process.exit(2);
@@ -95,6 +104,7 @@ export async function runSetUpCli(): Promise<void> {
       stateDir: defaultStateDir(),
       migrate: flags.migrate,
       withBrowser: flags.withBrowser,
+      withBrokers: flags.withBrokers,
       role: flags.role,
       log: (line) => console.log(`[hearth] ${line}`),
     });

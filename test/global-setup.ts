@@ -10,6 +10,7 @@ import { createAndMigrate, dropDatabase } from '../migrations/database.ts';
 import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../infra/prerequisites.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
+import { ensureBrokers } from '../infra/brokers.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +28,8 @@ export default async function setup(project: TestProject) {
   await ensureRuntimeImages(docker);
   // Once per run (not per test file): the network and firewall egress sandboxes need.
   await ensureEgressNetwork(docker, () => {});
+  // The trigger tests read real brokers: RabbitMQ, NATS with JetStream, Mosquitto.
+  await ensureBrokers(['amqp', 'nats', 'mqtt'], (line) => console.log(`[global-setup] ${line}`));
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);
   return async () => {

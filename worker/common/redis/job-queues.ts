@@ -7,7 +7,8 @@
  * only how BullMQ does each operation.
  *
  * Left out on purpose: job names (every job is named `job`; nothing reads
- * them), progress, events, repeatable and parent jobs — Hearth uses none.
+ * them), progress, events, legacy repeatable jobs and parent jobs — Hearth
+ * uses none. Schedules are BullMQ job schedulers (`upsertSchedule`).
  */
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -36,6 +37,19 @@ export interface ListedJob {
   data: unknown;
 }
 
+/** How a schedule repeats: every `every` ms, or at the times of a cron `pattern` (cron-parser syntax) read in `tz` (IANA; default UTC). One of the two. */
+export interface ScheduleRepeat {
+  every?: number;
+  pattern?: string;
+  tz?: string;
+}
+
+/** A job scheduler as stored: its id, its next tick (epoch ms; null when it has none pending) and how it repeats. */
+export interface ListedSchedule extends ScheduleRepeat {
+  id: string;
+  next: number | null;
+}
+
 /** Adding and inspecting jobs. None of it blocks; every call may reject while Redis is away. */
 export interface JobQueues {
   /** False while the connection is not ready: a caller that must not wait fails fast instead. */
@@ -59,6 +73,23 @@ export interface JobQueues {
   isLocked(queue: string, id: string): Promise<boolean>;
   /** Moves a delayed job to waiting now; false when it is not delayed (started, finished or gone). */
   promote(queue: string, id: string): Promise<boolean>;
+  /**
+   * Creates or replaces the job scheduler `schedulerId`: it keeps one job of
+   * `data` pending for its next tick (id `repeat:<schedulerId>:<tick ms>`,
+   * tried as `options` say), and adds the one after as each is taken, from
+   * the time it is taken: ticks missed while no consumer ran are not made
+   * up, the overdue one runs once, late. Replacing takes effect at once (the
+   * pending job is replaced); a new `every` schedule ticks at once, a
+   * changed interval within one new interval; upserting the same interval
+   * again keeps its tick times. Resolves the pending tick's time.
+   */
+  upsertSchedule(queue: string, schedulerId: string, repeat: ScheduleRepeat, data: unknown, options?: JobOptions): Promise<{ nextRunAt: number | null }>;
+  /** Removes the scheduler and its pending (delayed) tick; a tick already due or running still runs. False when there was none. */
+  removeSchedule(queue: string, schedulerId: string): Promise<boolean>;
+  /** The scheduler `schedulerId`, or null when there is none. */
+  schedule(queue: string, schedulerId: string): Promise<ListedSchedule | null>;
+  /** Every scheduler of `queue` (one read of each). */
+  listSchedules(queue: string): Promise<ListedSchedule[]>;
   /** Closes the queue handles; the connection is its owner's to close. */
   close(): Promise<void>;
 }
@@ -68,6 +99,9 @@ export interface ConsumedJob {
   id: string;
   queue: string;
   data: unknown;
+  /** For a job made by a scheduler (`JobQueues.upsertSchedule`): its id, and the tick the job is for (epoch ms; earlier than now when it ran late). */
+  schedulerId?: string;
+  scheduledAt?: number;
 }
 
 /**
@@ -193,8 +227,77 @@ export function createBullMqJobQueues(connection: Redis, prefix: string): JobQue
       return (await connection.exists(`${named(queue).toKey(id)}:lock`)) === 1;
     },
     promote: handles.promote,
+    async upsertSchedule(queue, schedulerId, repeat, data, options) {
+      const job = await named(queue).upsertJobScheduler(schedulerId, repeatOptions(repeat), {
+        name: 'job',
+        data,
+        ...(options
+          ? {
+              opts: {
+                attempts: options.attempts,
+                ...(options.backoff ? { backoff: options.backoff } : {}),
+                removeOnComplete: options.removeOnComplete,
+                removeOnFail: { age: options.removeFailedAfterS },
+              },
+            }
+          : {}),
+      });
+      // The tick is in the job's id; BullMQ's own `next` is read when the id does not say (a pattern that yields no job).
+      const fromId = job?.id ? tickOf(job.id, schedulerId) : undefined;
+      if (fromId !== undefined) return { nextRunAt: fromId };
+      return { nextRunAt: (await named(queue).getJobScheduler(schedulerId))?.next ?? null };
+    },
+    removeSchedule(queue, schedulerId) {
+      return named(queue).removeJobScheduler(schedulerId);
+    },
+    async schedule(queue, schedulerId) {
+      const found = await named(queue).getJobScheduler(schedulerId);
+      return found ? listedSchedule(found) : null;
+    },
+    async listSchedules(queue) {
+      return (await named(queue).getJobSchedulers(0, -1, true)).map(listedSchedule);
+    },
     close: handles.close,
   };
+}
+
+/** BullMQ's repeat options for `repeat`, with only the fields it sets (BullMQ refuses `every` beside `pattern`). */
+function repeatOptions(repeat: ScheduleRepeat): { every: number } | { pattern: string; tz?: string } {
+  if (repeat.every !== undefined) return { every: repeat.every };
+  if (repeat.pattern === undefined) throw new TypeError('a schedule needs every or pattern');
+  return { pattern: repeat.pattern, ...(repeat.tz ? { tz: repeat.tz } : {}) };
+}
+
+function listedSchedule(found: { key: string; next?: number | null; every?: number; pattern?: string; tz?: string }): ListedSchedule {
+  return {
+    id: found.key,
+    next: typeof found.next === 'number' && Number.isFinite(found.next) ? found.next : null,
+    ...(found.every !== undefined ? { every: found.every } : {}),
+    ...(found.pattern !== undefined ? { pattern: found.pattern } : {}),
+    ...(found.tz !== undefined ? { tz: found.tz } : {}),
+  };
+}
+
+/**
+ * The tick a scheduler's job is for, from its id: BullMQ names each
+ * `repeat:<scheduler id>:<tick ms>` (the tick as the scheduler computed it,
+ * whenever the job actually runs), so a tick run late still knows its time.
+ */
+function tickOf(jobId: string, schedulerId: string): number | undefined {
+  const head = `repeat:${schedulerId}:`;
+  if (!jobId.startsWith(head)) return undefined;
+  const tail = jobId.slice(head.length);
+  if (!/^\d{1,16}$/.test(tail)) return undefined;
+  const millis = Number(tail);
+  return Number.isSafeInteger(millis) ? millis : undefined;
+}
+
+/** `schedulerId` and `scheduledAt` for a job a scheduler made (BullMQ's `repeatJobKey` names the scheduler); nothing for others. */
+function scheduleFields(job: Job): Pick<ConsumedJob, 'schedulerId' | 'scheduledAt'> {
+  const schedulerId = job.repeatJobKey;
+  if (!schedulerId || !job.id) return {};
+  const scheduledAt = tickOf(job.id, schedulerId);
+  return scheduledAt === undefined ? {} : { schedulerId, scheduledAt };
 }
 
 /**
@@ -250,7 +353,7 @@ export function createBullMqJobConsumers(connection: Redis, commands: Redis, pre
     consume(options) {
       const putBack = new PutBackRuns();
       const processor = async (job: Job, token?: string) => {
-        const consumed: ConsumedJob = { id: job.id!, queue: job.queueName, data: job.data as unknown };
+        const consumed: ConsumedJob = { id: job.id!, queue: job.queueName, data: job.data as unknown, ...scheduleFields(job) };
         // See `PutBackRuns`: a rerun of a job this consumer put back keeps its own lock.
         const keeper = token && putBack.isRerun(consumed.id) ? keepLock(job, token, options.lockMs, options.onError) : null;
         try {
@@ -279,7 +382,7 @@ export function createBullMqJobConsumers(connection: Redis, commands: Redis, pre
       worker.on('failed', (job, err) => {
         if (!job?.id) return;
         const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-        options.onFailed?.({ id: job.id, queue: job.queueName, data: job.data as unknown }, err.message, final);
+        options.onFailed?.({ id: job.id, queue: job.queueName, data: job.data as unknown, ...scheduleFields(job) }, err.message, final);
       });
       return { close: () => worker.close() };
     },

@@ -17,6 +17,8 @@ import { startSourceHost } from './source-host.ts';
 import { createTriggerLeases, createTriggerStatusBoard } from './trigger-leases.ts';
 import { createTriggerService, type ScheduleControl } from './trigger-service.ts';
 import { createTriggerStore } from './trigger-store.ts';
+import { createMessageClaims } from './message-claims.ts';
+import type { InvocationState } from '../../worker/contract/invocation-job.ts';
 
 export interface TriggersOptions {
   db: Database;
@@ -26,6 +28,7 @@ export interface TriggersOptions {
   sealer: CredentialSealer;
   dispatcher: Pick<Dispatcher, 'dispatchAsync'>;
   findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
+  jobState(namespace: string, id: string): Promise<InvocationState>;
   functionTimeoutMs(namespace: string, name: string): Promise<number | null>;
   outboundRefusal(url: URL): Promise<string | null>;
   /** Built over the store this assembles (it reads triggers by id). */
@@ -51,6 +54,8 @@ export function createTriggers(options: TriggersOptions) {
           adapters: SOURCE_ADAPTERS,
           dispatcher: options.dispatcher,
           findInvocation: options.findInvocation,
+          jobState: options.jobState,
+          claims: createMessageClaims(options.redis, options.prefix),
           log: options.log,
           ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
         });

@@ -11,7 +11,9 @@ import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import type { Dispatcher } from '../invoke/dispatcher.ts';
 import { createBatchInvoker } from './batch-invoker.ts';
 import { createBatchRunner, type BatchRunner } from './batch-runner.ts';
-import type { EventSource } from './event-source.ts';
+import type { EventSource, SourceMessage } from './event-source.ts';
+import type { MessageClaims } from './message-claims.ts';
+import type { InvocationState } from '../../worker/contract/invocation-job.ts';
 import type { TriggerLeases, TriggerStatusBoard } from './trigger-leases.ts';
 import type { TriggerReader, TriggerRecord } from './trigger-record.ts';
 import { SOURCE_TYPES, type SourceSettings } from './trigger-settings.ts';
@@ -26,6 +28,9 @@ export interface SourceHostOptions {
   adapters: Partial<Record<string, SourceAdapter>>;
   dispatcher: Pick<Dispatcher, 'dispatchAsync'>;
   findInvocation(namespace: string, id: string): Promise<InvocationRow | null>;
+  /** Where a queued invocation is. */
+  jobState(namespace: string, id: string): Promise<InvocationState>;
+  claims: MessageClaims;
   log: Logger;
   /** How long a lease lasts unrenewed (another gateway takes a dead holder's triggers after this); default 10 s. */
   leaseMs?: number;
@@ -73,7 +78,21 @@ export function startSourceHost(options: SourceHostOptions): SourceHost {
           const url = options.reader.openUrl(trigger);
           if (!adapter || url === null) throw new Error(adapter ? 'its broker URL cannot be opened (was the admin key changed?)' : `no adapter for ${trigger.type}`);
           const settings = { ...trigger.settings, url } as SourceSettings;
-          source = await adapter.open(settings, `hearth-${trigger.id}`, options.log);
+          const opened = await adapter.open(settings, `hearth-${trigger.id}`, options.log);
+          // Acknowledged messages are no longer any invocation's: their claims go with them.
+          const release = (messages: readonly SourceMessage[]) => options.claims.release(trigger.id, messages.map((m) => m.id)).catch(() => {});
+          // Delegating by hand: an adapter may be a class, whose methods a spread would lose.
+          source = {
+            pull: (max, windowMs) => opened.pull(max, windowMs),
+            ack: async (messages) => {
+              await opened.ack(messages);
+              await release(messages);
+            },
+            touch: (messages) => opened.touch(messages),
+            deadLetter: (messages, reason) => opened.deadLetter(messages, reason),
+            lag: () => opened.lag(),
+            close: () => opened.close(),
+          };
           if (stopped) break;
           tries = 0;
           update({ state: 'running', lastError: null });
@@ -82,6 +101,8 @@ export function startSourceHost(options: SourceHostOptions): SourceHost {
             dispatcher: options.dispatcher,
             findInvocation: options.findInvocation,
             eventOf: (messages) => adapter.eventOf(settings, messages),
+            claims: options.claims,
+            jobState: options.jobState,
           });
           runner = createBatchRunner({ settings, source, invoke, status: update, log: options.log });
           await runner.run();

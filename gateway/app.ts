@@ -27,7 +27,9 @@ import { openApiRoute } from './routes/openapi.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 import { aliasesRoute } from './routes/aliases.ts';
+import { destinationsRoute } from './routes/destinations.ts';
 import { rolloutsRoute } from './routes/rollouts.ts';
+import { triggersRoute } from './routes/triggers.ts';
 import { MAX_DEPLOY_BYTES } from './request-limits.ts';
 
 export interface ApiAppOptions {
@@ -65,6 +67,8 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', rollbackFunctionRoute(deps));
   app.route('/', aliasesRoute(deps));
   app.route('/', rolloutsRoute(deps));
+  app.route('/', triggersRoute(deps));
+  app.route('/', destinationsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));
   app.route('/', readInvocationRoute(deps));
   app.route('/', readMetricsRoute(deps));

@@ -5,6 +5,7 @@ import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../worker/con
 import { DEFAULT_NAMESPACE_QUOTAS, QUOTA_RANGES, type NamespaceQuotas } from './store/namespace-quotas.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 import { DEFAULT_UPLOAD_BUDGET, type UploadBudgetLimits } from './upload-budget.ts';
+import { parseAllowHosts } from './destinations/outbound-guard.ts';
 
 const MB = 1024 * 1024;
 
@@ -41,6 +42,11 @@ const schema = z.object({
   /** Upload bytes in flight at once, across the gateway and for one namespace (503 UploadCapacity / 429 TooManyUploads beyond). */
   HEARTH_UPLOAD_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_BUDGET.gatewayBytes),
   HEARTH_UPLOAD_INFLIGHT_NS_BYTES: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_BUDGET.namespaceBytes),
+  /**
+   * Private or loopback hosts (`host` or `host:port`, comma-separated) that webhooks, callbacks and
+   * broker destinations and triggers may reach; every other private, loopback, link-local or reserved address is refused.
+   */
+  HEARTH_OUTBOUND_ALLOW_HOSTS: z.string().default('').transform(parseAllowHosts),
 });
 
 function quota(key: keyof NamespaceQuotas) {

@@ -37,6 +37,16 @@ import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 import { createPostgresFunctionExtrasStore } from './store/function-extras-store.ts';
 import { createPostgresTenantsStore } from './store/tenants-store.ts';
 import { TtlCache } from './ttl-cache.ts';
+import { createCredentialSealer } from './lambda/credential-seal.ts';
+import { createTriggers } from './triggers/create-triggers.ts';
+import { createScheduleRunner } from './triggers/schedule-runner.ts';
+import { checkSchedule } from './triggers/schedule-check.ts';
+import { checkOutbound, type OutboundPolicy } from './destinations/outbound-guard.ts';
+import { BROKER_PUBLISHERS } from './destinations/broker-destination.ts';
+import { startDeliveryConsumer } from './destinations/delivery-consumer.ts';
+import type { Destinations } from './destinations/destinations-port.ts';
+import { createPostgresDeliveryStore, createPostgresDestinationConfigStore } from './destinations/destinations-store.ts';
+import { createCallbackSecrets } from './destinations/webhook-signature.ts';
 import { UploadBudget } from './upload-budget.ts';
 
 export interface GatewayOptions {
@@ -56,6 +66,18 @@ export interface GatewayOptions {
   versionCacheTtlMs?: number;
   /** How often this gateway looks for overdue rollout checks (default 10 s). */
   rolloutSweepMs?: number;
+  /**
+   * Hosts (`host` or `host:port`) a trigger's broker, a webhook or a
+   * callback may be at although private or loopback (`HEARTH_OUTBOUND_ALLOW_HOSTS`).
+   * The platform's own Redis and Postgres are refused whatever this says.
+   */
+  outboundAllowHosts?: readonly string[];
+  /** The platform's own services (host, port), never reachable from a trigger or destination. */
+  ownServices?: ReadonlyArray<{ host: string; port: number }>;
+  /** False: this gateway runs no source trigger (it still serves the triggers API and schedules). */
+  runTriggerSources?: boolean;
+  /** How long a source trigger's lease lasts unrenewed (default 10 s). */
+  triggerLeaseMs?: number;
   /**
    * Where the function origin is, for the 421 `/fn/*` answers on the API
    * origin: `publicUrl` as given, else the request's host on `port`
@@ -133,6 +155,49 @@ export async function createGateway(options: GatewayOptions) {
     log: options.log,
     ...(options.rolloutSweepMs ? { sweepMs: options.rolloutSweepMs } : {}),
   });
+  const outboundPolicy: OutboundPolicy = { allowHosts: options.outboundAllowHosts ?? [], refuse: options.ownServices ?? [] };
+  const outboundRefusal = async (url: URL) => {
+    const verdict = await checkOutbound(url, outboundPolicy);
+    return verdict.ok ? null : verdict.reason;
+  };
+  const triggers = createTriggers({
+    db,
+    redis: redis.triggers,
+    prefix: options.queuePrefix,
+    sealer: createCredentialSealer({ apiKey: options.apiKey, ...(options.adminKey ? { adminKey: options.adminKey } : {}) }),
+    dispatcher,
+    findInvocation: invocations.find,
+    jobState: (ns, id) => queue.state(id, ns),
+    functionTimeoutMs: async (ns, name) => (await functions.resolveVersion(ns, name))?.timeoutMs ?? null,
+    outboundRefusal,
+    schedules: (store, status) => {
+      const runner = createScheduleRunner({ jobs: redis.ports.queue.jobs, consumers: redis.ports.consumers, reader: store, dispatcher, status, log: options.log });
+      // Starting reconciles once at once, then every minute.
+      runner.start();
+      return { check: checkSchedule, apply: (t) => runner.apply(t), remove: (id) => runner.remove(id), close: () => runner.close() };
+    },
+    ...(options.runTriggerSources === false ? { runSources: false } : {}),
+    ...(options.triggerLeaseMs ? { leaseMs: options.triggerLeaseMs } : {}),
+    log: options.log,
+  });
+  // Destinations: their stores, the guard under this deployment's policy, and this gateway's share of the deliveries.
+  const destinationKeys = { apiKey: options.apiKey, ...(options.adminKey ? { adminKey: options.adminKey } : {}) };
+  const deliveryStore = createPostgresDeliveryStore(db);
+  const destinations: Destinations = {
+    config: createPostgresDestinationConfigStore(db),
+    deliveries: deliveryStore,
+    sealer: createCredentialSealer(destinationKeys),
+    checkOutbound: (url) => checkOutbound(url, outboundPolicy),
+    callbackSecret: createCallbackSecrets(destinationKeys),
+  };
+  const deliveryConsumer = startDeliveryConsumer({
+    ...destinations,
+    deliveries: deliveryStore,
+    consumers: redis.ports.consumers,
+    dispatcher,
+    publishers: BROKER_PUBLISHERS,
+    log: options.log,
+  });
   const prometheus = createGatewayPrometheus(() => queue.counts());
   const deps: GatewayDeps = {
     auth: {
@@ -150,6 +215,8 @@ export async function createGateway(options: GatewayOptions) {
     queue,
     dispatcher,
     rollouts,
+    triggers: triggers.service,
+    destinations,
     metrics,
     prometheus,
     announce,
@@ -171,6 +238,8 @@ export async function createGateway(options: GatewayOptions) {
     /** Moves calls off dead workers now (the reaper also runs every few seconds). */
     reapDeadWorkers: () => reaper.reapNow(),
     async close() {
+      await deliveryConsumer.close();
+      await triggers.close();
       await rolloutChecks.close();
       reaper.stop();
       directory.close();
@@ -197,10 +266,13 @@ function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: st
   const replies = openRedis(options, 'reply subscriber', 'waiting');
   const broadcasts = openRedis(options, 'control subscriber', 'waiting');
   const commands = openRedis(options, 'registry and broadcasts', 'commands', { lazyConnect: true });
+  // Trigger leases and statuses: a lease renewal must fail rather than wait, or a gateway cut off from Redis would keep reading.
+  const triggers = openRedis(options, 'trigger leases', 'commands');
   const jobs = createBullMqJobQueues(queues, prefix);
   // The rollout checks' consumer (BullMQ adds its blocking connection).
   const consumers = createBullMqJobConsumers(queues, commands, prefix);
   return {
+    triggers,
     ports: {
       queue: {
         jobs,
@@ -217,7 +289,7 @@ function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: st
     async close() {
       await consumers.close();
       await jobs.close();
-      for (const client of [commands, broadcasts, replies, keys, queues]) client.disconnect();
+      for (const client of [triggers, commands, broadcasts, replies, keys, queues]) client.disconnect();
     },
   };
 }

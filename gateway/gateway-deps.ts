@@ -10,7 +10,9 @@ import type { MetricsScope, RecordQuery, RecordRow } from './metrics/metrics-sto
 import type { VersionTotalsRow } from './metrics/version-breakdown.ts';
 import type { AuthOptions, AuthVariables } from './auth.ts';
 import type { Dispatcher } from './invoke/dispatcher.ts';
+import type { Destinations } from './destinations/destinations-port.ts';
 import type { Rollouts } from './rollouts/rollout-engine.ts';
+import type { TriggerService } from './triggers/trigger-service.ts';
 import type { FunctionStore } from './store/functions-store.ts';
 import type { FunctionExtrasStore } from './store/function-extras-store.ts';
 import type { TenantsStore } from './store/tenants-store.ts';
@@ -39,6 +41,10 @@ export interface GatewayDeps {
   dispatcher: Dispatcher;
   /** Gradual rollouts of aliases (`rollouts/rollout-engine.ts`). */
   rollouts: Rollouts;
+  /** Where async calls' outcomes go (`destinations/`); absent: destinations and callbacks are refused. */
+  destinations?: Destinations;
+  /** Schedules and queue or stream sources that invoke functions (`triggers/trigger-service.ts`). */
+  triggers: TriggerService;
   metrics: MetricsReader;
   prometheus: GatewayPrometheus;
   /** Tells every gateway and worker that a function, key or namespace changed (best effort, never throws). */

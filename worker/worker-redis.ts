@@ -14,7 +14,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { createControlListener } from './common/redis/control-channel.ts';
 import { createDeletedFunctions } from './common/redis/deleted-functions.ts';
 import { createReplyPublisher } from './common/redis/invocation-replies.ts';
-import { createBullMqJobConsumers } from './common/redis/job-queues.ts';
+import { createBullMqJobConsumers, createBullMqJobQueues } from './common/redis/job-queues.ts';
 import { createQueuedCallQuota } from './common/redis/queued-call-quota.ts';
 import { openRedis } from './common/redis/redis-client.ts';
 import { createWorkerReports } from './common/redis/worker-registry.ts';
@@ -36,6 +36,8 @@ export function openWorkerRedis(options: RedisOptions, prefix: string): WorkerRe
   const subscriber = openRedis(options, 'control subscriber', 'waiting');
   const consumers = openRedis(options, 'queue consumers', 'waiting');
   const queue = createBullMqJobConsumers(consumers, commands, prefix);
+  // Destination deliveries are added (never consumed) here; the add waits out a short outage, within the hand-off's own timeout.
+  const deliveries = createBullMqJobQueues(consumers, prefix);
   return {
     ports: {
       queue,
@@ -45,10 +47,12 @@ export function openWorkerRedis(options: RedisOptions, prefix: string): WorkerRe
       reports: createWorkerReports(commands, prefix),
       deleted: createDeletedFunctions(commands, prefix),
       queuedCalls: createQueuedCallQuota(commands, prefix),
+      deliveries,
     },
     commands,
     async close() {
       await queue.close();
+      await deliveries.close();
       for (const client of [consumers, subscriber, leases, commands]) client.disconnect();
     },
   };

@@ -52,6 +52,14 @@ export const invokeFunction = defineOperation({
       .optional()
       .meta({ description: 'async calls: a repeat of the key within a day returns the first call\'s id and queues nothing' }),
     'X-Routing-Key': routingKeyHeader,
+    'X-Callback-Url': z
+      .string()
+      .regex(/^[hH][tT][tT][pP][sS]?:\/\/[\x21-\x7e]{1,2040}$/, says('X-Callback-Url must be an http:// or https:// URL of at most 2048 printable ASCII characters'))
+      .optional()
+      .meta({
+        description:
+          "async calls: POST the outcome's destination record here once the call is done, signed with the namespace's callback secret; a private, loopback or link-local address is refused (400 InvalidCallbackUrl)",
+      }),
   }),
   body: { kind: 'event', maxBytes: MAX_EVENT_BYTES, description: 'the event: any JSON value' },
   success: {
@@ -63,7 +71,7 @@ export const invokeFunction = defineOperation({
     },
   },
   outcomes: OUTCOME_ANSWERS,
-  errors: ['FunctionNotFound', 'VersionNotFound', 'AliasNotFound', 'TooManyQueuedCalls', 'QueueUnavailable', 'PlatformError', 'InvocationPending'],
+  errors: ['FunctionNotFound', 'VersionNotFound', 'AliasNotFound', 'TooManyQueuedCalls', 'QueueUnavailable', 'PlatformError', 'InvocationPending', 'InvalidCallbackUrl'],
 });
 
 export const getInvocation = defineOperation({

@@ -6,6 +6,7 @@
  * Lambda API, which speaks the Lambda API's own contract.)
  */
 import * as aliases from './aliases-api.ts';
+import * as destinations from './destinations-api.ts';
 import * as functions from './functions-api.ts';
 import * as history from './history-api.ts';
 import * as invoke from './invoke-api.ts';
@@ -13,6 +14,7 @@ import type { Operation } from './operation.ts';
 import * as platform from './platform-api.ts';
 import * as rollouts from './rollouts-api.ts';
 import * as tenants from './tenants-api.ts';
+import * as triggers from './triggers-api.ts';
 
 export const API_OPERATIONS: readonly Operation[] = [
   functions.listFunctions,
@@ -32,6 +34,15 @@ export const API_OPERATIONS: readonly Operation[] = [
   rollouts.pauseRollout,
   rollouts.resumeRollout,
   rollouts.abortRollout,
+  triggers.listTriggers,
+  triggers.getTrigger,
+  triggers.putTrigger,
+  triggers.patchTrigger,
+  triggers.deleteTrigger,
+  destinations.getDestinations,
+  destinations.putDestinations,
+  destinations.deleteDestinations,
+  destinations.getCallbackSecret,
   invoke.invokeFunction,
   invoke.getInvocation,
   invoke.getInvocationLogs,

@@ -36,6 +36,15 @@ export function outcomeFromRow(row: InvocationRow): InvocationOutcome {
 }
 
 /**
+ * What `GET /v1/invocations/{id}` shows beside the record: the calls before
+ * it in its chain of destinations (oldest first) and its own deliveries.
+ */
+export interface RelatedInvocations {
+  chain: Array<{ id: string; function: string; status: string }>;
+  deliveries: Array<Record<string, unknown>>;
+}
+
+/**
  * `GET /v1/invocations/{id}` for a finished invocation, as JSON text. The
  * stored result (up to 1 MB of the tenant's JSON) goes in as the text it was
  * stored as, never parsed and re-serialised here: that would hold the
@@ -43,13 +52,16 @@ export function outcomeFromRow(row: InvocationRow): InvocationOutcome {
  * no longer JSON, and is handed back as a string; so is any other stored
  * text that is not JSON (a record must always be readable).
  */
-export function finishedInvocationJson(row: InvocationRow): string {
+export function finishedInvocationJson(row: InvocationRow, related?: RelatedInvocations): string {
   const head = {
     invocationId: row.id,
     functionName: row.functionName,
     version: row.version,
     alias: row.alias,
     mode: row.mode,
+    trigger: row.trigger ?? null,
+    causedBy: row.causedBy ?? null,
+    scheduledFor: row.scheduledFor ? row.scheduledFor.toISOString() : null,
     status: row.status,
     coldStart: row.coldStart,
     startKind: row.startKind,
@@ -70,6 +82,7 @@ export function finishedInvocationJson(row: InvocationRow): string {
     memoryMb: row.memoryMb,
     logs: row.logs,
     logsTruncated: row.logsTruncated,
+    ...(related ? { chain: related.chain, deliveries: related.deliveries } : {}),
   };
   const result =
     row.result === null ? 'null' : !row.resultTruncated && jsonSyntaxError(row.result) === null ? row.result : JSON.stringify(row.result);

@@ -9,11 +9,21 @@
  * for every Hearth async call) and the age past which a queued call is
  * recorded `expired` instead of run (never longer than the worker's own
  * maximum). A field left unset is the platform's default (two retries, the
- * worker's maximum age). Destinations wait for the events issue: naming
- * one is refused.
+ * worker's maximum age).
+ *
+ * `DestinationConfig` maps onto the function's destinations
+ * (`destinations/`, the same column `/v1/functions/{name}/destinations`
+ * writes): a Lambda function ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:<alias>]`,
+ * account and region not checked) is a function destination of the same
+ * namespace. Other ARNs (SQS, SNS, EventBridge, S3) are refused: Hearth's
+ * webhooks and brokers are set through `/v1`, and read back here as `{}`.
+ * As in Lambda, Put replaces both destinations (one left out is removed),
+ * Update changes those it names (`{}` removes one), Delete removes both.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { createDestinationService, type ShownDestinations } from '../destinations/destination-service.ts';
+import type { Destination, DestinationCondition } from '../destinations/destination-config.ts';
 import type { GatewayDeps } from '../gateway-deps.ts';
 import type { StoredEventInvokeConfig } from '../store/function-extras-store.ts';
 import { functionArn, functionNotFound, parseFunctionIdentifier } from './function-identifier.ts';
@@ -29,11 +39,35 @@ const eventInvokeConfig = z.object({
 });
 type EventInvokeInput = z.infer<typeof eventInvokeConfig>;
 
-function refuseDestinations(input: EventInvokeInput): void {
-  const { OnSuccess, OnFailure } = input.DestinationConfig ?? {};
-  if (OnSuccess?.Destination || OnFailure?.Destination) {
-    throw new LambdaError('InvalidParameterValueException', 'Hearth has no async invocation destinations yet; leave DestinationConfig empty.');
+/** A full Lambda function ARN: its name and, when it names one, its qualifier. */
+const FUNCTION_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?::(\$LATEST|[a-z][a-z0-9-]{0,62}))?$/;
+
+/** The function destination a Lambda destination ARN names. */
+function destinationOfArn(arn: string, field: string): Destination {
+  const match = FUNCTION_ARN.exec(arn);
+  if (!match) {
+    throw new LambdaError(
+      'InvalidParameterValueException',
+      `${field}: Hearth maps only Lambda function ARNs (arn:aws:lambda:<region>:<account>:function:<name>[:<alias>]) to destinations; set webhooks and brokers through /v1/functions/{name}/destinations.`,
+    );
   }
+  const [, name, qualifier] = match;
+  return { type: 'function', name: name!, ...(qualifier && qualifier !== '$LATEST' ? { alias: qualifier } : {}) };
+}
+
+/**
+ * The destination changes `input` asks for: under Put (`replace`) both
+ * conditions, one it leaves out removed; under Update only those it names.
+ */
+function destinationChanges(input: EventInvokeInput, replace: boolean): Partial<Record<DestinationCondition, Destination | null>> {
+  const config = input.DestinationConfig;
+  const changes: Partial<Record<DestinationCondition, Destination | null>> = replace ? { onSuccess: null, onFailure: null } : {};
+  for (const [field, condition] of [['OnSuccess', 'onSuccess'], ['OnFailure', 'onFailure']] as const) {
+    const named = config?.[field];
+    if (named === undefined) continue;
+    changes[condition] = named.Destination ? destinationOfArn(named.Destination, `DestinationConfig.${field}`) : null;
+  }
+  return changes;
 }
 
 /** The stored fields `input` sets (those it leaves out are not in the answer). */
@@ -55,11 +89,29 @@ export function eventInvokeConfigRoute(deps: GatewayDeps) {
   };
   const missing = (c: Context<LambdaEnv>, name: string) =>
     new LambdaError('ResourceNotFoundException', `The function ${functionArn(c.get('region'), name, '$LATEST')} doesn't have an EventInvokeConfig`);
-  const answer = (c: Context<LambdaEnv>, name: string, config: StoredEventInvokeConfig) => ({
+  const destinations = deps.destinations ? createDestinationService({ destinations: deps.destinations, dispatcher: deps.dispatcher, announce: deps.announce }) : null;
+  /** A destination as Lambda reads it back: a function's ARN, or `{}` (none, or a webhook or broker set through /v1). */
+  const arnOf = (c: Context<LambdaEnv>, shown: Record<string, unknown> | null) =>
+    shown?.type === 'function' ? { Destination: functionArn(c.get('region'), String(shown.name), typeof shown.alias === 'string' ? shown.alias : undefined) } : {};
+  const answer = (c: Context<LambdaEnv>, name: string, config: StoredEventInvokeConfig, shown: ShownDestinations | null) => ({
     ...config,
     FunctionArn: functionArn(c.get('region'), name, '$LATEST'),
-    DestinationConfig: { OnSuccess: {}, OnFailure: {} },
+    DestinationConfig: { OnSuccess: arnOf(c, shown?.onSuccess ?? null), OnFailure: arnOf(c, shown?.onFailure ?? null) },
   });
+  const shownOf = (c: Context<LambdaEnv>, name: string) => (destinations ? destinations.get(c.get('namespace'), name) : Promise.resolve(null));
+  /**
+   * Writes `changes` to the function's destinations before the rest of the
+   * config, so a destination refused leaves everything as it was; without
+   * destinations on this gateway, only a request that names none passes.
+   */
+  const writeDestinations = async (c: Context<LambdaEnv>, name: string, changes: Partial<Record<DestinationCondition, Destination | null>>) => {
+    if (!destinations) {
+      if (Object.values(changes).some((d) => d)) throw new LambdaError('InvalidParameterValueException', 'Destinations are not enabled on this gateway; leave DestinationConfig empty.');
+      return null;
+    }
+    if (!(await deps.functionExtras.get(c.get('namespace'), name))) throw functionNotFound(c.get('region'), name);
+    return Object.keys(changes).length > 0 ? destinations.patch(c.get('namespace'), name, changes) : destinations.get(c.get('namespace'), name);
+  };
 
   /** Writes the config `change` makes of the current one (null: none), answering it. */
   const write = async (c: Context<LambdaEnv>, name: string, change: (current: StoredEventInvokeConfig | null) => StoredEventInvokeConfig | null) => {
@@ -74,27 +126,32 @@ export function eventInvokeConfigRoute(deps: GatewayDeps) {
   return new Hono<LambdaEnv>()
     .put('/2019-09-25/functions/:name/event-invoke-config', async (c) => {
       const input = await parseLambdaBody(eventInvokeConfig, c.get('body'));
-      refuseDestinations(input);
+      const changes = destinationChanges(input, true);
       const name = functionName(c);
+      const shown = await writeDestinations(c, name, changes);
       const written = await write(c, name, () => ({ ...settingsOf(input), LastModified: now() }));
-      return c.json(answer(c, name, written!));
+      return c.json(answer(c, name, written!, shown));
     })
     .post('/2019-09-25/functions/:name/event-invoke-config', async (c) => {
       const input = await parseLambdaBody(eventInvokeConfig, c.get('body'));
-      refuseDestinations(input);
+      const changes = destinationChanges(input, false);
       const name = functionName(c);
+      const extras = await deps.functionExtras.get(c.get('namespace'), name);
+      if (!extras) throw functionNotFound(c.get('region'), name);
+      if (!extras.eventInvokeConfig) throw missing(c, name);
+      const shown = await writeDestinations(c, name, changes);
       const written = await write(c, name, (current) => {
         if (!current) throw missing(c, name);
         return { ...current, ...settingsOf(input), LastModified: now() };
       });
-      return c.json(answer(c, name, written!));
+      return c.json(answer(c, name, written!, shown));
     })
     .get('/2019-09-25/functions/:name/event-invoke-config', async (c) => {
       const name = functionName(c);
       const extras = await deps.functionExtras.get(c.get('namespace'), name);
       if (!extras) throw functionNotFound(c.get('region'), name);
       if (!extras.eventInvokeConfig) throw missing(c, name);
-      return c.json(answer(c, name, extras.eventInvokeConfig));
+      return c.json(answer(c, name, extras.eventInvokeConfig, await shownOf(c, name)));
     })
     .delete('/2019-09-25/functions/:name/event-invoke-config', async (c) => {
       const name = functionName(c);
@@ -102,12 +159,13 @@ export function eventInvokeConfigRoute(deps: GatewayDeps) {
         if (!current) throw missing(c, name);
         return null;
       });
+      await destinations?.remove(c.get('namespace'), name);
       return c.body(null, 204);
     })
     .get('/2019-09-25/functions/:name/event-invoke-config/list', async (c) => {
       const name = functionName(c);
       const extras = await deps.functionExtras.get(c.get('namespace'), name);
       if (!extras) throw functionNotFound(c.get('region'), name);
-      return c.json({ FunctionEventInvokeConfigs: extras.eventInvokeConfig ? [answer(c, name, extras.eventInvokeConfig)] : [] });
+      return c.json({ FunctionEventInvokeConfigs: extras.eventInvokeConfig ? [answer(c, name, extras.eventInvokeConfig, await shownOf(c, name))] : [] });
     });
 }

@@ -8,6 +8,8 @@
 import { Hono } from 'hono';
 import { invokeFunction } from '../api/invoke-api.ts';
 import { validated } from '../api/validated.ts';
+import { checkedCallbackUrl } from '../destinations/destination-service.ts';
+import { HearthError } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
 import { invokeResponse } from '../invoke/outcome-response.ts';
 
@@ -25,8 +27,12 @@ export function invokeFunctionRoute(deps: GatewayDeps) {
       ...(alias !== undefined ? { alias } : {}),
       ...(headers['X-Routing-Key'] !== undefined ? { routingKey: headers['X-Routing-Key'] } : {}),
     };
+    const callback = headers['X-Callback-Url'];
+    if (callback !== undefined && !isAsync) throw new HearthError('InvalidCallbackUrl', 'X-Callback-Url is for async calls: add ?async=true or X-Invocation-Type: Event');
     if (isAsync) {
-      const queued = await deps.dispatcher.dispatchAsync(target, event, headers['Idempotency-Key']);
+      // Checked by the outbound guard now, and again when the outcome is posted.
+      const call = callback !== undefined ? { callbackUrl: await checkedCallbackUrl(deps.destinations, callback) } : {};
+      const queued = await deps.dispatcher.dispatchAsync(target, event, headers['Idempotency-Key'], undefined, call);
       return c.json({ invocationId: queued.invocationId, ...(queued.repeated ? { repeated: true } : {}) }, 202, {
         'X-Invocation-Id': queued.invocationId,
         'X-Function-Version': String(queued.version),

@@ -16,11 +16,12 @@ import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from '../engine/container-runtime.ts';
 import type { ControlListener } from '../common/redis/control-channel.ts';
 import type { DeletedFunctions } from '../common/redis/deleted-functions.ts';
-import type { JobConsumers } from '../common/redis/job-queues.ts';
+import type { JobConsumers, JobQueues } from '../common/redis/job-queues.ts';
 import type { QueuedCallQuota } from '../common/redis/queued-call-quota.ts';
 import type { ReplyPublisher } from '../common/redis/invocation-replies.ts';
 import type { WorkerReports } from '../common/redis/worker-registry.ts';
 import { unstartedOutcome, type InvocationOutcome } from '../contract/invocation-outcome.ts';
+import { createDestinationHandOff } from './destination-hand-off.ts';
 import { startInvocationConsumer } from './invocation-consumer.ts';
 import { createJobPolicy } from './job-policy.ts';
 import { RetryLater } from './retry-later.ts';
@@ -74,6 +75,8 @@ export interface WorkerRedisPorts {
   deleted: DeletedFunctions;
   /** The queued-call quotas: an async call stops counting once it has left the queue. */
   queuedCalls: Pick<QueuedCallQuota, 'release'>;
+  /** Where final outcomes of async calls go to their destinations (`destination-hand-off.ts`); absent: nowhere. */
+  deliveries?: Pick<JobQueues, 'add'>;
 }
 
 export interface WorkerServiceOptions extends WorkerRedisPorts {
@@ -134,13 +137,18 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     if (job.replyTo) replies.send(job.replyTo, { type: 'outcome', id: job.invocationId, outcome });
     prometheus.observe(job, outcome);
   };
+  // Every record written here is a call's final one: then its outcome goes on to its destinations.
+  const handOff = options.deliveries ? createDestinationHandOff({ queues: options.deliveries, log }) : null;
+  const recorder: InvocationRecorder = handOff
+    ? { record: (job, outcome) => options.recorder.record(job, outcome).then(() => handOff(job, outcome)) }
+    : options.recorder;
   /** A call that never ran: recorded first, then its caller told (read-your-writes, as the invoker does). */
   const settleUnstarted = async (job: InvocationJob, outcome: InvocationOutcome) => {
-    await options.recorder.record(job, outcome);
+    await recorder.record(job, outcome);
     announce(job, outcome);
     return outcome;
   };
-  const invoker = new Invoker({ pool, recorder: options.recorder, reply: announce });
+  const invoker = new Invoker({ pool, recorder, reply: announce });
   const metricsPort =
     settings.metricsPort === undefined ? undefined : await prometheus.listen(settings.metricsHost ?? '127.0.0.1', settings.metricsPort);
 

@@ -73,6 +73,25 @@ export function parseAllowHosts(text: string | undefined): string[] {
 }
 
 /**
+ * The `refuse` entries for the platform's own services, from their URLs
+ * (`REDIS_URL`, `DATABASE_URL`, …): host and port, the scheme's default
+ * port when none is written. A URL that does not parse is left out.
+ */
+export function servicesOf(urls: readonly string[]): Array<{ host: string; port: number }> {
+  const ports: Record<string, number> = { ...DEFAULT_PORTS, 'postgres:': 5432, 'postgresql:': 5432 };
+  return urls.flatMap((text) => {
+    try {
+      const url = new URL(text);
+      const host = normalHost(url);
+      const port = url.port === '' ? ports[url.protocol] : Number(url.port);
+      return host && port ? [{ host, port }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
  * The URL's host as a browser would connect to it: an IP in its one
  * spelling, else a lowercase name; null when it is no host at all. Special
  * schemes (http) are normalised by the URL parser already; others (redis,

@@ -15,6 +15,7 @@ import {
   normalHost,
   parseAllowHosts,
   pinnedLookup,
+  servicesOf,
   type Lookup,
   type OutboundAllowed,
   type OutboundPolicy,
@@ -234,5 +235,15 @@ describe('parseAllowHosts', () => {
   it('splits on commas and drops blanks', () => {
     expect(parseAllowHosts(' 127.0.0.1, hooks.internal:8443 ,,[::1]:80 ')).toEqual(['127.0.0.1', 'hooks.internal:8443', '[::1]:80']);
     expect(parseAllowHosts(undefined)).toEqual([]);
+  });
+});
+
+describe('servicesOf', () => {
+  it("turns the platform's service URLs into refuse entries, default ports included", () => {
+    expect(servicesOf(['redis://:pw@127.0.0.1:6380/0', 'postgres://postgres@db.internal/hearth', 'rediss://Cache.example', 'not a url'])).toEqual([
+      { host: '127.0.0.1', port: 6380 },
+      { host: 'db.internal', port: 5432 },
+      { host: 'cache.example', port: 6379 },
+    ]);
   });
 });

@@ -55,6 +55,16 @@ const IDLE: TriggerStatus = {
   nextRunAt: null,
 };
 
+/** A trigger with what the Lambda API names it by: its id (an event source mapping's UUID) and its function. */
+export interface TriggerEntry {
+  id: string;
+  functionName: string;
+  view: TriggerView;
+}
+
+/** Trigger ids are UUIDs; anything else is never looked up (Postgres would refuse it). */
+const TRIGGER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const invalid = (message: string) => new HearthError('InvalidTrigger', message);
 
 export function createTriggerService(options: TriggerServiceOptions) {
@@ -104,6 +114,20 @@ export function createTriggerService(options: TriggerServiceOptions) {
       const record = await store.get(namespace, functionName, name);
       if (!record) return missing(namespace, functionName, name);
       return (await viewsOf([record]))[0]!;
+    },
+    /** A function's triggers with their ids, as `list` gives their views (FunctionNotFound when there is no such function). */
+    async entries(namespace: string, functionName: string): Promise<TriggerEntry[]> {
+      const records = await store.list(namespace, functionName);
+      if (!records) throw new HearthError('FunctionNotFound', `function "${functionName}" does not exist`);
+      const views = await viewsOf(records);
+      return records.map((r, i) => ({ id: r.id, functionName: r.functionName, view: views[i]! }));
+    },
+    /** The trigger with this id (lowercase UUID) in `namespace`, or null: none, another namespace's, or not a UUID. */
+    async byId(namespace: string, id: string): Promise<TriggerEntry | null> {
+      if (!TRIGGER_ID.test(id)) return null;
+      const record = await store.byId(id);
+      if (!record || record.namespace !== namespace) return null;
+      return { id: record.id, functionName: record.functionName, view: (await viewsOf([record]))[0]! };
     },
     async put(namespace: string, functionName: string, name: string, body: TriggerBody): Promise<{ view: TriggerView; created: boolean }> {
       const timeoutMs = await options.functionTimeoutMs(namespace, functionName);

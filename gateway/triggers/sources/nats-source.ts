@@ -5,32 +5,31 @@
  * held message comes back after `ack_wait` (30 s) unless touched (`+WPI`),
  * so a process that dies hands its messages to the next lease holder, and a
  * clean close naks them so the next holder gets them at once. Also the
- * PubAck'd publisher (dead letters, broker destinations), the check run
- * before a trigger is stored, and the function's event (`natsEvent`).
+ * PubAck'd publisher (dead letters, broker destinations) and the check run
+ * before a trigger is stored; the connection and its guard are
+ * `nats-connection.ts`'s, the messages and the event they make
+ * `nats-event.ts`'s.
  */
-import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import {
-  AckPolicy, connect, DeliverPolicy, Events, headers as natsHeaders, nanos,
-  type ConnectionOptions, type Consumer, type ConsumerInfo, type ConsumerUpdateConfig, type JetStreamManager, type JsMsg, type MsgHdrs, type NatsConnection,
+  AckPolicy, DeliverPolicy, nanos,
+  type Consumer, type ConsumerInfo, type ConsumerUpdateConfig, type JetStreamManager, type JsMsg,
 } from 'nats';
 import { SourceError, type BrokerPublisher, type EventSource, type SourceMessage } from '../event-source.ts';
 import type { NatsSettings } from '../trigger-settings.ts';
+import { ANSWER_TIMEOUT_MS, apiCode, codeOf, describeError, openLink, type Link } from './nats-connection.ts';
+import { clip, MAX_VALUE_BYTES, toNatsHeaders, toSourceMessage } from './nats-event.ts';
 
-const CONNECT_TIMEOUT_MS = 3000;
+export { natsEvent, type NatsRecord } from './nats-event.ts';
+
 /** The smallest expiry `consumer.fetch` takes, and the wait of a pull that finds nothing. */
 const FETCH_MIN_MS = 1000;
 const ACK_WAIT_MS = 30_000;
-const ANSWER_TIMEOUT_MS = 10_000;
 /**
  * Bytes one pull may hold: a fetch asks for no more messages than fit when
  * each is as large as the broker allows (its max_payload, or the stream's
  * max_msg_size when smaller), so a flood of big messages is never more.
  */
 const PULL_BYTE_BUDGET = 32 * 1024 * 1024;
-const MAX_ATTRIBUTES = 64;
-const MAX_KEY_BYTES = 256;
-const MAX_VALUE_BYTES = 1024;
 const ACK = new TextEncoder().encode('+ACK');
 
 /** A delivery's JetStream metadata, or none for a message whose reply subject is not JetStream's (skipped). */
@@ -39,108 +38,6 @@ const infoOf = (raw: JsMsg) => { try { return raw.info; } catch { return null; }
 const replyOf = (raw: JsMsg) => (raw as JsMsg & { reply: string }).reply;
 
 type Log = { warn(msg: string, fields?: object): void };
-
-/** `text` cut to at most `maxBytes` of UTF-8, never inside a character. */
-function clip(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
-}
-
-const decoded = (text: string) => { try { return decodeURIComponent(text); } catch { return text; } };
-
-/** JetStream's error code (`api_error.err_code`) of an error or of the error it wraps. */
-const apiCode = (err: unknown): number | undefined => {
-  const own = (e: unknown) => (e as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code;
-  return own(err) ?? own((err as { cause?: unknown } | undefined)?.cause);
-};
-const codeOf = (err: unknown) => String((err as { code?: unknown } | undefined)?.code ?? '');
-
-/** Readable causes for the codes the client reports; anything else is its message, bounded. */
-function describe(err: unknown): string {
-  const code = codeOf(err);
-  const known: Record<string, string> = {
-    CONNECTION_REFUSED: 'connection refused', CONNECTION_TIMEOUT: 'no answer within 3 s', TIMEOUT: 'no answer in time',
-    AUTHORIZATION_VIOLATION: 'authorization violation (check the user, password or token in the URL)',
-    SERVER_OPT_NA: 'the server does not offer TLS', CONNECTION_CLOSED: 'the connection is closed',
-    '503': 'no responders (JetStream is off, or nothing serves that subject)',
-  };
-  return clip(known[code] ?? (err instanceof Error ? err.message : String(err)), 512);
-}
-
-/**
- * One connection and its health. `guard` runs a call unless the connection is
- * down, and fails it (SourceError) at once when the connection drops, after
- * `timeoutMs`, or when the client throws, even synchronously (it does when closed).
- */
-interface Link {
-  nc: NatsConnection;
-  where: string;
-  guard<T>(work: () => Promise<T>, what: string, timeoutMs?: number): Promise<T>;
-  close(): Promise<void>;
-}
-
-/** Connects within 3 s to the URL's one server (cluster gossip ignored: a broker must not steer us to other hosts). */
-async function openLink(url: string, reconnect: boolean): Promise<Link> {
-  const u = new URL(url);
-  const where = `${u.hostname}:${u.port || '4222'}`;
-  const user = decoded(u.username), pass = decoded(u.password);
-  const secrets = [u.username, u.password, user, pass].filter((s) => s.length >= 3);
-  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  const options: ConnectionOptions = {
-    servers: where, name: 'hearth-trigger', timeout: CONNECT_TIMEOUT_MS, ignoreClusterUpdates: true,
-    maxReconnectAttempts: reconnect ? 10 : 0, reconnectTimeWait: 1000, pingInterval: 10_000, maxPingOut: 2,
-    ...(user && pass ? { user, pass } : user ? { token: user } : {}), ...(u.protocol === 'tls:' ? { tls: {} } : {}),
-  };
-  const attempt = connect(options);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), CONNECT_TIMEOUT_MS + 250); });
-  let nc: NatsConnection;
-  try {
-    nc = await Promise.race([attempt, late]);
-  } catch (err) {
-    attempt.then((nc) => nc.close()).catch(() => {}); // one that connects after we gave up
-    throw new SourceError(`nats: cannot connect to ${where}: ${scrub(describe(err))}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  let failure: SourceError | null = null;
-  const waiters = new Set<(err: SourceError) => void>();
-  const drop = (err: SourceError) => { failure = err; for (const w of [...waiters]) w(err); };
-  let closed = false;
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === Events.Disconnect) drop(new SourceError(`nats: lost the connection to ${where}; reconnecting`));
-      else if (s.type === Events.Reconnect && !closed) failure = null;
-    }
-  })().catch(() => {});
-  nc.closed().then((err) => {
-    closed = true;
-    drop(new SourceError(`nats: the connection to ${where} is closed${err ? ` (${scrub(describe(err))})` : ''}`));
-  }, () => {});
-  const guard = <T>(call: () => Promise<T>, what: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<T> => {
-    if (failure) return Promise.reject(failure);
-    let work: Promise<T>;
-    try { work = call(); } catch (err) { work = Promise.reject(err); }
-    work.catch(() => {}); // a call given up on must not reject unhandled later
-    return new Promise<T>((resolve, reject) => {
-      const settle = (fn: () => void) => { clearTimeout(t); waiters.delete(lost); fn(); };
-      const lost = (err: SourceError) => settle(() => reject(err));
-      const t = setTimeout(() => lost(new SourceError(`nats: ${what} on ${where} got no answer within ${Math.ceil(timeoutMs / 1000)} s`)), timeoutMs);
-      waiters.add(lost);
-      work.then((v) => settle(() => resolve(v)), (err) => settle(() => reject(err instanceof SourceError
-        ? err : new SourceError(`nats: ${what} on ${where} failed: ${scrub(describe(err))}`, { cause: err }))));
-    });
-  };
-  const close = async () => {
-    if (nc.isClosed()) return;
-    await guard(() => nc.drain(), 'drain', 5000).catch(() => nc.close()).catch(() => {});
-  };
-  return { nc, where, guard, close };
-}
 
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -202,51 +99,6 @@ async function ensureConsumer(link: Link, jsm: JetStreamManager, stream: string,
   return link.guard(() => jsm.consumers.update(stream, want.name, changes as Partial<ConsumerUpdateConfig>), `updating consumer "${want.name}"`);
 }
 
-/** `${stream}:${sequence}`, the stream name digested when it would pass 200 characters. */
-function messageId(stream: string, sequence: number): string {
-  const name = stream.length <= 160 ? stream : `${stream.slice(0, 100)}~${createHash('sha256').update(stream).digest('hex').slice(0, 16)}`;
-  return `${name}:${sequence}`;
-}
-
-/** What the port hands over for one JetStream message; every field bounded, nothing trusted. */
-function toSourceMessage(m: JsMsg, stream: string, log?: Log): SourceMessage {
-  const info = m.info; // throws on a reply subject that is not JetStream's: the caller skips such a message
-  const subject = clip(m.subject, MAX_VALUE_BYTES);
-  const entries: Array<[string, string]> = [];
-  try {
-    for (const [key, values] of m.headers ?? []) {
-      if (entries.length >= MAX_ATTRIBUTES - 1) break;
-      if (key.toLowerCase() !== 'subject') entries.push([clip(key, MAX_KEY_BYTES), clip(values.join(','), MAX_VALUE_BYTES)]);
-    }
-  } catch {
-    log?.warn('nats: message headers unreadable; left out', { stream, sequence: info.streamSequence });
-  }
-  entries.push(['subject', subject]);
-  const stamp = info.timestampNanos / 1e6;
-  return {
-    id: messageId(stream, info.streamSequence),
-    key: subject,
-    // A view, not a copy: the held JsMsg keeps these bytes alive anyway, and the client never writes over a frame it parsed.
-    body: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
-    attributes: Object.fromEntries(entries),
-    deliveries: Number.isSafeInteger(info.deliveryCount) && info.deliveryCount > 0 ? info.deliveryCount : 1,
-    publishedAt: Number.isFinite(stamp) && stamp > 0 && stamp <= 8.64e15 ? Math.round(stamp) : null,
-  };
-}
-
-/** Headers NATS can carry: bad names dropped, line breaks in values made spaces, at most 64 of 1 KB. */
-function toNatsHeaders(record: Record<string, string>, into: MsgHdrs = natsHeaders()): MsgHdrs {
-  let count = 0;
-  for (const [key, value] of Object.entries(record)) {
-    if (count >= MAX_ATTRIBUTES) break;
-    try {
-      into.append(clip(key, MAX_KEY_BYTES), clip(String(value).replace(/[\r\n]+/g, ' '), MAX_VALUE_BYTES));
-      count++;
-    } catch { /* a name NATS refuses */ }
-  }
-  return into;
-}
-
 /** Some subject matches both patterns (`*` one token, `>` one or more): for a literal `b`, `a` matches it. */
 function subjectsCollide(a: string, b: string): boolean {
   const x = a.split('.'), y = b.split('.');
@@ -283,7 +135,7 @@ export async function openNatsSource(
     consumer = await guard(() => nc.jetstream().consumers.get(stream, name), `consumer "${name}"`);
   } catch (err) {
     await link.close();
-    throw err instanceof SourceError ? err : new SourceError(`nats: cannot open stream "${stream}" on ${link.where}: ${describe(err)}`);
+    throw err instanceof SourceError ? err : new SourceError(`nats: cannot open stream "${stream}" on ${link.where}: ${describeError(err)}`);
   }
   const js = nc.jetstream();
   /** Messages taken and not yet acked or handed back, by id (the newest delivery of each). */
@@ -467,32 +319,4 @@ export async function checkNatsSettings(settings: NatsSettings): Promise<void> {
   } finally {
     await link.close();
   }
-}
-
-/** One record of the event: text bodies as they are, others base64 with `bodyEncoding`. */
-export interface NatsRecord {
-  eventSource: 'hearth:nats';
-  eventSourceARN: string;
-  messageId: string;
-  subject: string;
-  body: string;
-  bodyEncoding?: 'base64';
-  attributes: Record<string, string>;
-  /** Epoch ms the stream stored the message. */
-  approximateArrivalTimestamp: number | null;
-}
-
-/** The event a batch invokes the function with: `{ Records }`, one per message, in order. */
-export function natsEvent(messages: readonly SourceMessage[], context: { stream: string }): { Records: NatsRecord[] } {
-  return {
-    Records: messages.map((m) => ({
-      eventSource: 'hearth:nats' as const,
-      eventSourceARN: `nats:${context.stream}`,
-      messageId: m.id,
-      subject: m.key,
-      ...(isUtf8(m.body) ? { body: m.body.toString('utf8') } : { body: m.body.toString('base64'), bodyEncoding: 'base64' as const }),
-      attributes: m.attributes,
-      approximateArrivalTimestamp: m.publishedAt,
-    })),
-  };
 }

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { answerClientErrors } from './client-errors.ts';
 import { gatewayLimits, loadGatewayConfig } from './config.ts';
 import { createGateway } from './create-gateway.ts';
+import { servicesOf } from './destinations/outbound-guard.ts';
 
 const log = createLogger('gateway');
 setRedisLogger(log);
@@ -32,19 +33,9 @@ const gateway = await createGateway({
   functionOrigin: { port: config.HEARTH_FN_PORT, ...(config.HEARTH_PUBLIC_FN_URL ? { publicUrl: config.HEARTH_PUBLIC_FN_URL } : {}) },
   outboundAllowHosts: config.HEARTH_OUTBOUND_ALLOW_HOSTS,
   // The platform's own Redis (and its sentinels) and Postgres: never a trigger's broker or a webhook's target, allowed or not.
-  ownServices: ownServices(config.REDIS_URL, config.DATABASE_URL, config.HEARTH_REDIS_SENTINELS),
+  ownServices: servicesOf([config.REDIS_URL, config.DATABASE_URL, ...(config.HEARTH_REDIS_SENTINELS ?? '').split(',').filter(Boolean).map((s) => `redis://${s.trim()}`)]),
   log,
 });
-
-function ownServices(redisUrl: string, databaseUrl: string, sentinels: string | undefined): Array<{ host: string; port: number }> {
-  const of = (text: string, port: number) => {
-    const url = new URL(text);
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || port };
-  };
-  const list = [of(redisUrl, 6379), of(databaseUrl, 5432)];
-  for (const entry of (sentinels ?? '').split(',').filter(Boolean)) list.push(of(`redis://${entry.trim()}`, 26379));
-  return list;
-}
 
 const listen = (fetch: typeof gateway.app.fetch, port: number) =>
   new Promise<Server>((resolve, reject) => {

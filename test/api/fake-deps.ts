@@ -30,6 +30,13 @@ import { InMemoryTenantsStore } from './fakes/tenants-store.ts';
 import { InMemoryRolloutStore } from './fakes/rollout-store.ts';
 import { createRolloutEngine, type RolloutEngine } from '../../gateway/rollouts/rollout-engine.ts';
 import type { DueCheck } from '../../gateway/rollouts/rollout-views.ts';
+import { createInMemoryTriggerStore } from './fakes/trigger-store.ts';
+import { createFakeDestinations } from './fakes/destinations.ts';
+import { createTriggerService } from '../../gateway/triggers/trigger-service.ts';
+import { createTriggerStatusBoardInMemory } from './fakes/trigger-status.ts';
+import { checkSchedule, nextTickOf } from '../../gateway/triggers/schedule-check.ts';
+import { SourceError } from '../../gateway/triggers/event-source.ts';
+import type { SourceAdapter } from '../../gateway/triggers/source-adapters.ts';
 import { FakeInvocationQueue, invocationRow, recordRow, succeeded, workerReport, type SyncResponder } from './fakes/invocation-queue.ts';
 
 export { DEFAULT_SETTINGS, FakeInvocationQueue, InMemoryFunctionStore, InMemoryTenantsStore, invocationRow, succeeded, workerReport, type SyncResponder };
@@ -126,6 +133,29 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     announce: (message) => deps.announce(message),
     log,
   });
+  const triggerSealer = createCredentialSealer({ apiKey: PLATFORM_KEY, adminKey: ADMIN_KEY });
+  const triggerStore = createInMemoryTriggerStore(functions, triggerSealer);
+  // Brokers in API tests: a host named "unreachable" does not answer, a stream, queue or subject named "missing" does not exist.
+  const fakeAdapter: SourceAdapter = {
+    open: async () => {
+      throw new SourceError('no brokers in API tests');
+    },
+    check: async (settings) => {
+      if (new URL(settings.url).hostname === 'unreachable') throw new SourceError(`${settings.type}: cannot connect to unreachable: ECONNREFUSED`);
+      const name = 'stream' in settings ? settings.stream : 'queue' in settings ? settings.queue : settings.topic;
+      if (name === 'missing') throw new SourceError(`${settings.type}: "missing" does not exist`);
+    },
+    eventOf: () => '{}',
+  };
+  const triggers = createTriggerService({
+    store: triggerStore,
+    status: createTriggerStatusBoardInMemory(),
+    adapters: { 'redis-stream': fakeAdapter, amqp: fakeAdapter, nats: fakeAdapter },
+    schedules: { check: checkSchedule, apply: async (t) => ({ nextRunAt: t.type === 'schedule' && t.enabled ? nextTickOf(t.settings as never) : null }), remove: async () => {} },
+    refreshSources: async () => {},
+    outboundRefusal: async (url) => (url.hostname === '169.254.169.254' ? 'link-local addresses are not allowed' : null),
+    functionTimeoutMs: async (ns, name) => (await functions.resolveVersion(ns, name))?.timeoutMs ?? null,
+  });
   const deps: GatewayDeps = {
     auth: {
       apiKey: PLATFORM_KEY,
@@ -144,6 +174,8 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     queue,
     dispatcher,
     rollouts: rolloutEngine,
+    triggers,
+    destinations: createFakeDestinations(functions, records, { apiKey: PLATFORM_KEY, adminKey: ADMIN_KEY }),
     metrics,
     prometheus: createGatewayPrometheus(() => queue.counts()),
     announce: async (message) => {

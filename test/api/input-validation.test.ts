@@ -21,7 +21,7 @@ beforeEach(async () => {
 });
 
 /** Values that pass each path parameter. */
-const GOOD_PARAMS: Record<string, string> = { name: 'f', ns: 'acme', id: randomUUID(), alias: 'live', version: '1' };
+const GOOD_PARAMS: Record<string, string> = { name: 'f', ns: 'acme', id: randomUUID(), alias: 'live', version: '1', trigger: 't' };
 /** What is tried in a path segment, a query value or a header (percent-encoded where it goes in a URL). */
 const BAD_STRINGS = ['Bad_Name', '-a', 'a'.repeat(300), '\u0000', 'x', '-1', '0', '1.5', '99999999999999999999', '1e400', 'yes', 'TRUE', ' 7', 'nope', ''];
 /** A body each JSON operation takes, so one field at a time can be made wrong. */
@@ -32,6 +32,14 @@ const GOOD_BODIES: Record<string, Record<string, unknown>> = {
   createNamespace: { name: 'team-x' },
   updateNamespace: { concurrencyQuota: 1 },
   createKey: {},
+  putDestinations: { onSuccess: null },
+  patchTrigger: { enabled: true },
+  // A body of each type of trigger (a discriminated union: each option is tried on its own).
+  'putTrigger:schedule': { type: 'schedule', schedule: 'rate(5 minutes)' },
+  'putTrigger:redis-stream': { type: 'redis-stream', url: 'redis://broker.example', stream: 's' },
+  'putTrigger:amqp': { type: 'amqp', url: 'amqp://broker.example', queue: 'q' },
+  'putTrigger:nats': { type: 'nats', url: 'nats://broker.example', stream: 's' },
+  'putTrigger:mqtt': { type: 'mqtt', url: 'mqtt://broker.example', topic: 't' },
 };
 /** What is tried as a JSON body field. */
 const BAD_VALUES: unknown[] = [{}, [], 'x', -1, 0, 1.5, 1e308, 2147483648, true, '\u0000', 'a'.repeat(300)];
@@ -123,16 +131,23 @@ describe('bad JSON bodies', () => {
   it.each(withJsonBody)('%s refuses a body that is not an object, and each bad field', async (_name, op) => {
     const schema = op.body!.kind === 'json' ? (op.body!.schema as z.ZodType) : z.never();
     for (const body of ['[]', '"x"', '7', 'null']) await expectRefused(await request(op, { body }), 'InvalidParameter', body);
-    const root = [...((function* unwrap(node: z.ZodType): Generator<z.ZodType> {
+    const nodes = [...((function* unwrap(node: z.ZodType): Generator<z.ZodType> {
       yield node;
       if (node instanceof z.ZodPipe) yield* unwrap(node.in as z.ZodType);
-    })(schema))].find((n): n is Fields => n instanceof z.ZodObject);
-    const good = GOOD_BODIES[op.operationId];
-    expect(root).toBeDefined();
-    expect(good, `a good body for ${op.operationId}`).toBeDefined();
-    for (const key of Object.keys(root!.shape)) {
-      for (const value of refused(root!, key, BAD_VALUES, good)) {
-        await expectRefused(await request(op, { body: JSON.stringify({ ...good, [key]: value }) }), codeOf(root!.shape[key] as z.ZodType), `${key}: ${JSON.stringify(value).slice(0, 40)}`);
+    })(schema))];
+    const union = nodes.find((n): n is z.ZodDiscriminatedUnion<Fields[]> => n instanceof z.ZodDiscriminatedUnion);
+    // A union's options are each a body of their own, with a good body named `<operation>:<discriminator value>`.
+    const roots: Array<[Fields, string]> = union
+      ? union.options.map((option) => [option, `${op.operationId}:${String((option.shape[union.def.discriminator] as z.ZodLiteral).value)}`])
+      : [[nodes.find((n): n is Fields => n instanceof z.ZodObject)!, op.operationId]];
+    for (const [root, goodName] of roots) {
+      const good = GOOD_BODIES[goodName];
+      expect(root).toBeDefined();
+      expect(good, `a good body for ${goodName}`).toBeDefined();
+      for (const key of Object.keys(root.shape)) {
+        for (const value of refused(root, key, BAD_VALUES, good)) {
+          await expectRefused(await request(op, { body: JSON.stringify({ ...good, [key]: value }) }), codeOf(root.shape[key] as z.ZodType), `${goodName} ${key}: ${JSON.stringify(value).slice(0, 40)}`);
+        }
       }
     }
   });

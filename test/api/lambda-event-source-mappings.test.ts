@@ -26,7 +26,6 @@ const AMQP_URL = `amqp://guest:${PASSWORD}@rabbit.example:5672/`;
 const NATS_URL = 'nats://nats.example:4222';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MAPPINGS = '/2015-03-31/event-source-mappings/';
-
 let g: FakeGateway;
 let store: ReturnType<typeof createInMemoryTriggerStore>;
 let status: TriggerStatusBoard;

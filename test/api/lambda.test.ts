@@ -182,7 +182,7 @@ describe('signed Lambda requests', () => {
 
   it.each([
     ['GET', '/2018-10-31/layers'],
-    ['POST', '/2015-03-31/event-source-mappings'],
+    ['POST', '/2018-10-31/layers/l/versions'],
     ['PUT', '/2020-06-30/functions/f/code-signing-config'],
     ['GET', '/2099-01-01/anything'],
   ])('answers %s %s, which Hearth does not serve, 404 UnknownOperationException', async (method, path) => {

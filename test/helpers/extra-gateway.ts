@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { silentLogger } from '../../worker/common/logger.ts';
+import { servicesOf } from '../../gateway/destinations/outbound-guard.ts';
 import type { ApiResponse, Platform } from './platform.ts';
 
 export interface ExtraGateway {
@@ -19,7 +20,10 @@ export interface ExtraGateway {
   stop(): Promise<void>;
 }
 
-export async function startExtraGateway(platform: Platform, options: { rolloutSweepMs?: number } = {}): Promise<ExtraGateway> {
+export async function startExtraGateway(
+  platform: Platform,
+  options: { rolloutSweepMs?: number; outboundAllowHosts?: string[]; triggerLeaseMs?: number } = {},
+): Promise<ExtraGateway> {
   const gateway = await createGateway({
     db: platform.database.db,
     redisUrl: platform.redisUrl,
@@ -28,6 +32,9 @@ export async function startExtraGateway(platform: Platform, options: { rolloutSw
     syncGraceMs: 30_000,
     throttleWaitMs: 2000,
     ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
+    ownServices: servicesOf([platform.redisUrl, platform.databaseUrl]),
+    ...(options.outboundAllowHosts ? { outboundAllowHosts: options.outboundAllowHosts } : {}),
+    ...(options.triggerLeaseMs ? { triggerLeaseMs: options.triggerLeaseMs } : {}),
     log: silentLogger,
   });
   const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;

@@ -15,6 +15,7 @@ import type { Server } from 'node:http';
 import { answerClientErrors } from '../../gateway/client-errors.ts';
 import type { GatewayLimits } from '../../gateway/config.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
+import { servicesOf } from '../../gateway/destinations/outbound-guard.ts';
 import { openDatabase, type DatabaseHandle } from '../../worker/common/database.ts';
 import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
 import { DEFAULT_NAMESPACE_QUOTAS } from '../../gateway/store/namespace-quotas.ts';
@@ -153,7 +154,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     limits: { ...SUITE_LIMITS, ...options.gatewayLimits },
     functionOrigin: { port: () => fnPort },
     // The run's Redis and Postgres are the platform's own: never a trigger's broker or a webhook's target.
-    ownServices: ownServicesOf(redisUrl, databaseUrl),
+    ownServices: servicesOf([redisUrl, databaseUrl]),
     ...(options.outboundAllowHosts ? { outboundAllowHosts: options.outboundAllowHosts } : {}),
     ...(options.triggerLeaseMs ? { triggerLeaseMs: options.triggerLeaseMs } : {}),
     log,
@@ -207,15 +208,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await rm(stateDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Host and port of each service URL (for the outbound guard's always-refused list). */
-export function ownServicesOf(...urls: string[]): Array<{ host: string; port: number }> {
-  return urls.map((text) => {
-    const url = new URL(text);
-    const port = Number(url.port) || ({ 'redis:': 6379, 'rediss:': 6379, 'postgres:': 5432, 'postgresql:': 5432 } as Record<string, number>)[url.protocol] || 0;
-    return { host: url.hostname, port };
-  });
 }
 
 /**

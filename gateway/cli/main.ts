@@ -9,12 +9,14 @@ import { HearthClient } from './client.ts';
 import { write, type CliContext, type CliStreams, type Command } from './command.ts';
 import { aliasCommand } from './commands/alias.ts';
 import { deployCommand } from './commands/deploy.ts';
+import { destinationsCommand } from './commands/destinations.ts';
 import { deleteCommand, listCommand, rollbackCommand, versionsCommand } from './commands/functions.ts';
 import { invokeCommand } from './commands/invoke.ts';
 import { loginCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { rolloutCommand } from './commands/rollout.ts';
+import { triggerCommand } from './commands/trigger.ts';
 import { loadConfig, type Env } from './config.ts';
 import { escapeControls } from './terminal-text.ts';
 
@@ -28,6 +30,8 @@ const COMMANDS: Command[] = [
   rollbackCommand,
   aliasCommand,
   rolloutCommand,
+  triggerCommand,
+  destinationsCommand,
   deleteCommand,
   loginCommand,
 ];

@@ -1,12 +1,14 @@
-// One function: headline numbers, its aliases and rollouts, the window
-// split by version, charts over the window, and its recent invocations with
-// their logs. Picking a version shows the numbers and charts of its calls alone.
+// One function: headline numbers, its aliases and rollouts, its triggers and
+// destinations, the window split by version, charts over the window, and its
+// recent invocations with their logs. Picking a version shows the numbers
+// and charts of its calls alone.
 
 import { createAliasesPanel } from './aliases.js';
 import { functionDetails, functionMetrics } from './api.js';
 import { COLORS, bucketTimes, createDistributionChart, createTimeChart } from './charts.js';
 import { bindMetrics, card, el, formatTime, metric } from './format.js';
 import { createInvocationsPanel } from './invocations.js';
+import { createTriggersPanel } from './triggers.js';
 import { createVersionsPanel } from './versions.js';
 
 const LATENCY_ROWS = [
@@ -76,6 +78,7 @@ export function createFunctionPage(root, name, { onError, onChange }) {
   };
   const invocations = createInvocationsPanel(name, { onError });
   const aliases = createAliasesPanel(name);
+  const triggers = createTriggersPanel(name, { onError });
   const versions = createVersionsPanel({
     onSelect: (v) => {
       version = v;
@@ -86,6 +89,7 @@ export function createFunctionPage(root, name, { onError, onChange }) {
     el('div', { class: 'page-head' }, el('h1', {}, name), meta),
     headline,
     aliases.section,
+    triggers.section,
     versions.section,
     el(
       'div',
@@ -143,6 +147,7 @@ export function createFunctionPage(root, name, { onError, onChange }) {
         functionMetrics(name, window),
         shown === null ? null : functionMetrics(name, window, shown),
         invocations.refresh({ auto }),
+        triggers.refresh(),
       ]);
       // A pick made while this refresh was out is drawn by the refresh it asked for.
       if (shown !== version) return;

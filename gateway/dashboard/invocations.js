@@ -1,14 +1,26 @@
 // Recent invocations of one function: a status filter, paging to older
-// calls with the API's cursor, and a row click that opens the call's logs
-// and REPORT line.
+// calls with the API's cursor, how each came in (its mode, and the trigger
+// that made it), and a row click that opens the call's logs and REPORT line.
 
 import { invocationLogs, listInvocations } from './api.js';
 import { el, formatTime, formatValue } from './format.js';
 
-const HEADERS = ['Time', 'Invocation', 'Version', 'Status', 'Start', 'Latency', 'Handler', 'Init', 'Billed', 'Error'];
+const HEADERS = ['Time', 'Invocation', 'Version', 'Mode', 'Status', 'Start', 'Latency', 'Handler', 'Init', 'Billed', 'Error'];
+const MODES = new Set(['sync', 'async', 'http', 'schedule', 'event']);
 
 function statusBadge(status) {
   return el('span', { class: `badge status-${status}` }, status);
+}
+
+/** `schedule nightly`: the mode as a badge, then the trigger's name (the tenant's: text only). */
+function modeCell(inv) {
+  const mode = typeof inv.mode === 'string' ? inv.mode : '';
+  return el(
+    'td',
+    { dataset: { field: 'mode', mode, trigger: typeof inv.trigger === 'string' ? inv.trigger : '' } },
+    mode ? el('span', { class: `badge mode-${MODES.has(mode) ? mode : 'other'}` }, mode) : '—',
+    typeof inv.trigger === 'string' && inv.trigger ? el('span', { class: 'mono trigger-name' }, inv.trigger) : null,
+  );
 }
 
 function startBadge(kind) {
@@ -52,7 +64,7 @@ export function createInvocationsPanel(name, { onError }) {
     'section',
     { class: 'panel', id: 'invocations' },
     el('div', { class: 'panel-head' }, el('h2', {}, 'Recent invocations'), el('div', { class: 'toolbar' }, filter, newest, newer, older, pageNote)),
-    el('div', { class: 'table-scroll' }, el('table', { class: 'grid', id: 'invocations-table' }, el('thead', {}, el('tr', {}, HEADERS.map((h, i) => el('th', { class: [2, 5, 6, 7, 8].includes(i) ? 'num' : undefined }, h)))), tbody)),
+    el('div', { class: 'table-scroll' }, el('table', { class: 'grid', id: 'invocations-table' }, el('thead', {}, el('tr', {}, HEADERS.map((h, i) => el('th', { class: [2, 6, 7, 8, 9].includes(i) ? 'num' : undefined }, h)))), tbody)),
     logPanel,
   );
 
@@ -70,6 +82,7 @@ export function createInvocationsPanel(name, { onError }) {
       el('td', { title: inv.time }, formatTime(inv.time)),
       el('td', { class: 'mono', title: inv.invocationId }, inv.invocationId.slice(0, 8)),
       el('td', { class: 'num' }, `v${inv.version}`),
+      modeCell(inv),
       el('td', {}, statusBadge(inv.status)),
       el('td', {}, startBadge(inv.startKind)),
       ms(inv.latencyMs),

@@ -26,6 +26,8 @@ export const logsCommand: Command = {
 
 Prints what each invocation wrote, followed by its REPORT line (duration,
 billed duration, memory, init duration, start kind, status), oldest first.
+The START line ends with how the call came in and the trigger that made it:
+[sync], [async], [http], [schedule nightly], [event orders].
 
 Options:
   -s, --since <when>   only invocations queued since: a duration back from now
@@ -100,8 +102,18 @@ async function readPage(
   }
 }
 
-function printEntry(ctx: CliContext, entry: LogEntry): void {
-  const lines = [`START RequestId: ${entry.invocationId}\tVersion: ${entry.version}\tTime: ${entry.time}`];
+/**
+ * `[schedule nightly]`, `[event orders]`, `[async]`: how the call came in and
+ * the trigger that made it; empty from a gateway that does not say.
+ */
+export function modeTag(entry: { mode?: unknown; trigger?: unknown }): string {
+  if (typeof entry.mode !== 'string' || entry.mode === '') return '';
+  return `[${entry.mode}${typeof entry.trigger === 'string' && entry.trigger !== '' ? ` ${entry.trigger}` : ''}]`;
+}
+
+function printEntry(ctx: CliContext, entry: LogEntry & { mode?: unknown; trigger?: unknown }): void {
+  const tag = modeTag(entry);
+  const lines = [`START RequestId: ${entry.invocationId}\tVersion: ${entry.version}\tTime: ${entry.time}${tag ? `\t${tag}` : ''}`];
   if (entry.logs !== '') lines.push(entry.logs.replace(/\n$/, ''));
   if (entry.logsTruncated) lines.push('[logs truncated]');
   lines.push(entry.report);

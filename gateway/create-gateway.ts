@@ -198,7 +198,21 @@ export async function createGateway(options: GatewayOptions) {
     publishers: BROKER_PUBLISHERS,
     log: options.log,
   });
-  const prometheus = createGatewayPrometheus(() => queue.counts());
+  const prometheus = createGatewayPrometheus(
+    () => queue.counts(),
+    async () =>
+      (await triggers.running()).map(({ record, status }) => ({
+        namespace: record.namespace,
+        function: record.functionName,
+        trigger: record.name,
+        type: record.type,
+        lag: status.lag ?? null,
+        batches: status.batches ?? 0,
+        messages: status.messages ?? 0,
+        failures: status.failures ?? 0,
+        error: status.state === 'error',
+      })),
+  );
   const deps: GatewayDeps = {
     auth: {
       apiKey: options.apiKey,

@@ -1,4 +1,4 @@
-/** The gateway's Prometheus metrics: requests by route and status, their durations, and queue depth. */
+/** The gateway's Prometheus metrics: requests by route and status, their durations, queue depth, and the source triggers it runs. */
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -10,8 +10,47 @@ export interface GatewayPrometheus {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-export function createGatewayPrometheus(queueCounts: () => Promise<Record<string, number>>): GatewayPrometheus {
+/** A source trigger this gateway runs, with its live numbers (since this gateway took its lease). */
+export interface TriggerSample {
+  namespace: string;
+  function: string;
+  trigger: string;
+  type: string;
+  lag: number | null;
+  batches: number;
+  messages: number;
+  failures: number;
+  error: boolean;
+}
+
+export function createGatewayPrometheus(
+  queueCounts: () => Promise<Record<string, number>>,
+  triggers: () => Promise<TriggerSample[]> = async () => [],
+): GatewayPrometheus {
   const registry = new Registry();
+  const labelNames = ['namespace', 'function', 'trigger', 'type'] as const;
+  // One read of the triggers per scrape, shared by the gauges below.
+  let sampled: Promise<TriggerSample[]> | null = null;
+  const sample = () => (sampled ??= triggers().finally(() => setTimeout(() => (sampled = null), 0)));
+  const triggerGauge = (name: string, help: string, value: (s: TriggerSample) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of await sample().catch(() => [])) {
+          const v = value(s);
+          if (v !== null) this.set({ namespace: s.namespace, function: s.function, trigger: s.trigger, type: s.type }, v);
+        }
+      },
+    });
+  triggerGauge('hearth_trigger_lag', 'Messages waiting on the broker that a source trigger has not taken yet (when the broker says).', (s) => s.lag);
+  triggerGauge('hearth_trigger_batches', 'Batches a source trigger ran since this gateway took its lease.', (s) => s.batches);
+  triggerGauge('hearth_trigger_messages', 'Messages a source trigger took since this gateway took its lease.', (s) => s.messages);
+  triggerGauge('hearth_trigger_failures', 'Failed batch attempts of a source trigger since this gateway took its lease.', (s) => s.failures);
+  triggerGauge('hearth_trigger_error', '1 while a source trigger\'s broker is failing (state "error").', (s) => (s.error ? 1 : 0));
   const requests = new Counter({
     name: 'hearth_gateway_requests_total',
     help: 'HTTP requests by route pattern, method and status.',

@@ -139,7 +139,7 @@ export async function readRecords(db: Database, q: RecordQuery) {
   // `nulls last` matches the index's order exactly, so Postgres reads the
   // newest rows off the index instead of sorting every row of the function.
   const { rows } = await db.$client.query(
-    `select id, queued_at, finished_at, version, mode, status, start_kind, cold_start, duration_ms, init_ms,
+    `select id, queued_at, finished_at, version, mode, trigger, status, start_kind, cold_start, duration_ms, init_ms,
             billed_ms, memory_mb, error_code, logs, logs_truncated
      from invocations where ${conditions.join(' and ')}
      order by queued_at desc nulls last, id desc nulls last limit $${values.length}`,
@@ -151,6 +151,7 @@ export async function readRecords(db: Database, q: RecordQuery) {
     finishedAt: r.finished_at as Date,
     version: r.version as number,
     mode: r.mode as string,
+    trigger: (r.trigger as string | null) ?? null,
     status: r.status as string,
     startKind: r.start_kind as string,
     coldStart: r.cold_start as boolean,

@@ -147,6 +147,10 @@ export interface LogEntry {
   /** When it was queued, ISO 8601. */
   time: string;
   version: number;
+  /** How the call came in: sync, async, http, schedule, event. */
+  mode: string;
+  /** The trigger that made it (mode schedule or event), or null. */
+  trigger: string | null;
   status: string;
   logs: string;
   logsTruncated: boolean;
@@ -160,6 +164,8 @@ export interface InvocationSummary {
   time: string;
   version: number;
   mode: string;
+  /** The trigger that made it (mode schedule or event), or null. */
+  trigger: string | null;
   status: string;
   startKind: string;
   coldStart: boolean;

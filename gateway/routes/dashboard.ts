@@ -26,7 +26,7 @@ const requireFromHere = createRequire(import.meta.url);
 
 /** URL file name → path on disk; nothing else is ever read. */
 const PAGE_FILES: Record<string, string> = Object.fromEntries(
-  ['dashboard.js', 'dashboard.css', 'api.js', 'format.js', 'charts.js', 'list-page.js', 'function-page.js', 'invocations.js', 'aliases.js', 'rollout-timeline.js', 'versions.js'].map((f) => [
+  ['dashboard.js', 'dashboard.css', 'api.js', 'format.js', 'charts.js', 'list-page.js', 'function-page.js', 'invocations.js', 'aliases.js', 'rollout-timeline.js', 'versions.js', 'triggers.js'].map((f) => [
     f,
     dashboardDir(f),
   ]),

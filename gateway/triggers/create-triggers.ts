@@ -75,6 +75,12 @@ export function createTriggers(options: TriggersOptions) {
     service,
     store,
     host,
+    /** The source triggers this gateway runs, with their statuses (for Prometheus). */
+    async running() {
+      const ids = host?.running() ?? [];
+      const [records, statuses] = await Promise.all([Promise.all(ids.map((id) => store.byId(id))), status.read(ids)]);
+      return records.flatMap((record) => (record ? [{ record, status: statuses.get(record.id) ?? {} }] : []));
+    },
     async close() {
       await host?.close();
       await schedules.close();

@@ -122,6 +122,7 @@ export function recordRow(row: InvocationRow): RecordRow {
     finishedAt: row.finishedAt,
     version: row.version,
     mode: row.mode,
+    trigger: row.trigger ?? null,
     status: row.status,
     startKind: row.startKind,
     coldStart: row.coldStart,

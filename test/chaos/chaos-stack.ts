@@ -5,6 +5,10 @@
  * Faults act on it: SIGKILL a worker and start it again under the same id,
  * restart Redis, stop and start Postgres. `stop()` ends everything and
  * removes every container the run's workers left — also after a failure.
+ * For the trigger run (`trigger-run.ts`) it can also start a second Redis,
+ * a broker the triggers read (the platform's own Redis is never a trigger's
+ * broker), more gateways (lease takeover), and let gateways reach loopback
+ * brokers (`HEARTH_OUTBOUND_ALLOW_HOSTS`).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +36,12 @@ export interface ChaosStackOptions {
   workers?: number;
   /** Calls each worker runs at once. */
   concurrency?: number;
+  /** Gateways to run (default 1): `gateway`, then `gateway-2`, … on ports of their own, all on the same Redis and Postgres. */
+  gateways?: number;
+  /** Also start `streamRedis`: a Redis of its own (AOF) for a redis-stream trigger to read. */
+  streamRedis?: boolean;
+  /** `HEARTH_OUTBOUND_ALLOW_HOSTS` of the gateways (e.g. `127.0.0.1`, so triggers may reach local brokers). */
+  outboundAllowHosts?: string;
   log: Log;
 }
 
@@ -42,11 +52,15 @@ export class ChaosStack {
   readonly prefix: string;
   url = '';
   redis!: RedisServer;
+  /** The triggers' broker Redis, when `streamRedis` was asked for. */
+  streamRedis: RedisServer | null = null;
   postgres!: PostgresServer;
   /** The stack's own database, for reading records (reconnects after an outage). */
   records!: pg.Pool;
   private readonly dir = mkdtempSync(join(tmpdir(), 'hearth-chaos-'));
-  private gateway: StartedProcess | null = null;
+  /** Running gateways by name, and the ports each one keeps across restarts. */
+  private readonly gateways = new Map<string, StartedProcess>();
+  private readonly gatewayPorts = new Map<string, { port: number; fnPort: number }>();
   private readonly workers = new Map<string, StartedProcess>();
   private closing = false;
   /** Processes that ended without being told to (a finding in itself). */
@@ -83,29 +97,66 @@ export class ChaosStack {
     chmodSync(this.dir, 0o755); // Postgres runs as its own OS user and must reach its directory
     this.redis = await RedisServer.start(join(this.dir, 'redis'), join(logsDir, 'redis.log'));
     this.postgres = await PostgresServer.start(join(this.dir, 'postgres'), join(this.dir, 'postgres', 'postgres.log'));
-    log(`stack: redis on ${this.redis.port} (AOF), postgres on ${this.postgres.port}, files in ${this.dir}`);
+    if (this.options.streamRedis) this.streamRedis = await RedisServer.start(join(this.dir, 'stream-redis'), join(logsDir, 'stream-redis.log'));
+    log(`stack: redis on ${this.redis.port} (AOF), postgres on ${this.postgres.port}${this.streamRedis ? `, the triggers' broker redis on ${this.streamRedis.port}` : ''}, files in ${this.dir}`);
     await createAndMigrate(this.databaseUrl);
     this.records = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
     this.records.on('error', () => {});
-    const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
-    // Function endpoints get a listener of their own; nothing here calls them, but the port must be free.
-    let fnPort = await freePort(port + 1);
-    while (fnPort === port) fnPort = await freePort();
-    const gateway = await this.spawn(
-      'gateway',
-      'gateway/main.ts',
-      { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', ...GATEWAY_MALLOC_ENV },
-      'gateway listening',
-    );
-    this.gateway = gateway;
-    void gateway.exited.then(() => {
-      if (this.gateway !== gateway) return;
-      this.unexpectedExits.push(`${new Date().toISOString()} gateway exited (code ${gateway.process.exitCode}, signal ${gateway.process.signalCode})`);
-      this.options.log('stack: the gateway exited on its own; see gateway.log');
-    });
+    for (const name of this.gatewayNames) {
+      const port = await freePort();
+      // Function endpoints get a listener of their own; nothing here calls them, but the port must be free.
+      let fnPort = await freePort(port + 1);
+      while (fnPort === port || [...this.gatewayPorts.values()].some((p) => p.port === fnPort || p.fnPort === fnPort)) fnPort = await freePort();
+      this.gatewayPorts.set(name, { port, fnPort });
+      await this.startGateway(name);
+    }
+    this.url = this.gatewayUrl('gateway');
     await Promise.all(this.workerIds.map((id) => this.startWorker(id)));
-    log(`stack: gateway ${this.url}, workers ${this.workerIds.join(', ')}`);
+    const others = this.gatewayNames.slice(1).map((n) => `${n} ${this.gatewayUrl(n)}`);
+    log(`stack: gateway ${this.url}${others.length ? ` (and ${others.join(', ')})` : ''}, workers ${this.workerIds.join(', ')}`);
+  }
+
+  /** `gateway`, `gateway-2`, …: one per gateway the stack runs. */
+  get gatewayNames(): string[] {
+    return Array.from({ length: this.options.gateways ?? 1 }, (_, i) => (i === 0 ? 'gateway' : `gateway-${i + 1}`));
+  }
+
+  /** The API origin of gateway `name` (the same across its restarts). */
+  gatewayUrl(name: string): string {
+    const ports = this.gatewayPorts.get(name);
+    if (!ports) throw new Error(`no gateway ${name}`);
+    return `http://127.0.0.1:${ports.port}`;
+  }
+
+  /** The OS process id of each running gateway (a trigger's lease holder names its gateway's pid). */
+  gatewayPids(): Map<string, number> {
+    return new Map([...this.gateways].flatMap(([name, child]) => (child.process.pid ? [[name, child.process.pid] as [string, number]] : [])));
+  }
+
+  /** Starts gateway `name` on its ports (again, after a kill). */
+  async startGateway(name: string): Promise<void> {
+    const ports = this.gatewayPorts.get(name);
+    if (!ports) throw new Error(`no gateway ${name}`);
+    if (this.gateways.has(name)) throw new Error(`${name} is already running`);
+    const env: Record<string, string> = { PORT: String(ports.port), HEARTH_FN_PORT: String(ports.fnPort), HOST: '127.0.0.1', ...GATEWAY_MALLOC_ENV };
+    if (this.options.outboundAllowHosts) env.HEARTH_OUTBOUND_ALLOW_HOSTS = this.options.outboundAllowHosts;
+    const gateway = await this.spawn(name, 'gateway/main.ts', env, 'gateway listening');
+    this.gateways.set(name, gateway);
+    void gateway.exited.then(() => {
+      if (this.gateways.get(name) !== gateway) return;
+      this.gateways.delete(name);
+      this.unexpectedExits.push(`${new Date().toISOString()} ${name} exited (code ${gateway.process.exitCode}, signal ${gateway.process.signalCode})`);
+      this.options.log(`stack: ${name} exited on its own; see ${name}.log`);
+    });
+  }
+
+  /** SIGKILL gateway `name`: its trigger leases are left to expire, its broker connections die with it. */
+  async killGateway(name: string): Promise<void> {
+    const child = this.gateways.get(name);
+    if (!child) throw new Error(`${name} is not running`);
+    this.gateways.delete(name);
+    child.process.kill('SIGKILL');
+    await child.exited;
   }
 
   private env(): Record<string, string> {
@@ -177,15 +228,16 @@ export class ChaosStack {
   /** Ends every process and service, removes the run's containers and files. Safe to call twice. */
   async stop(): Promise<void> {
     this.closing = true;
-    const children = [...this.workers.values(), ...(this.gateway ? [this.gateway] : [])];
+    const children = [...this.workers.values(), ...this.gateways.values()];
     this.workers.clear();
-    this.gateway = null;
+    this.gateways.clear();
     // Draining matters less than getting everything down: a short grace, then SIGKILL.
     await Promise.all(children.map((child) => stopGracefully(child.process, child.exited, 10_000)));
     const removed = await this.removeContainers().catch(() => 0);
     if (removed > 0) this.options.log(`stack: removed ${removed} containers the workers left behind`);
     await this.records?.end().catch(() => {});
     await this.redis?.close().catch(() => {});
+    await this.streamRedis?.close().catch(() => {});
     if (this.postgres) {
       await this.postgres.close();
       try {

@@ -45,7 +45,7 @@ import { checkOutbound, type OutboundPolicy } from './destinations/outbound-guar
 import { BROKER_PUBLISHERS } from './destinations/broker-destination.ts';
 import { startDeliveryConsumer } from './destinations/delivery-consumer.ts';
 import type { Destinations } from './destinations/destinations-port.ts';
-import { createPostgresDeliveryStore, createPostgresDestinationConfigStore } from './destinations/destinations-store.ts';
+import { createPostgresDeliveryStore, createPostgresDestinationConfigStore, type DeliveryStore } from './destinations/destinations-store.ts';
 import { createCallbackSecrets } from './destinations/webhook-signature.ts';
 import { UploadBudget } from './upload-budget.ts';
 
@@ -182,7 +182,7 @@ export async function createGateway(options: GatewayOptions) {
   });
   // Destinations: their stores, the guard under this deployment's policy, and this gateway's share of the deliveries.
   const destinationKeys = { apiKey: options.apiKey, ...(options.adminKey ? { adminKey: options.adminKey } : {}) };
-  const deliveryStore = createPostgresDeliveryStore(db);
+  const deliveryStore = countingDeliveries(createPostgresDeliveryStore(db), (type, condition, status) => prometheus.countDelivery(type, condition, status));
   const destinations: Destinations = {
     config: createPostgresDestinationConfigStore(db),
     deliveries: deliveryStore,
@@ -305,5 +305,31 @@ function openGatewayRedis(url: string, sentinel: { sentinels?: string; name?: st
       await jobs.close();
       for (const client of [triggers, commands, broadcasts, replies, keys, queues]) client.disconnect();
     },
+  };
+}
+
+/**
+ * `store`, telling `settled` of each delivery that this gateway settles
+ * (for Prometheus). A delivery opened on another gateway and settled here is
+ * counted as `unknown` type; at most 10,000 open deliveries are remembered.
+ */
+function countingDeliveries(store: DeliveryStore, settled: (type: string, condition: string, status: string) => void): DeliveryStore {
+  const open = new Map<string, { type: string; condition: string }>();
+  return {
+    open: async (row) => {
+      const opened = await store.open(row);
+      if (open.size >= 10_000) open.delete(open.keys().next().value!);
+      open.set(opened.id, { type: row.type, condition: row.condition });
+      return opened;
+    },
+    record: async (id, attempt) => {
+      await store.record(id, attempt);
+      if (attempt.status === 'pending') return;
+      const known = open.get(id);
+      open.delete(id);
+      settled(known?.type ?? 'unknown', known?.condition ?? 'unknown', attempt.status);
+    },
+    forInvocation: (namespace, invocationId) => store.forInvocation(namespace, invocationId),
+    chainFrom: (namespace, causedBy, max) => store.chainFrom(namespace, causedBy, max),
   };
 }

@@ -8,6 +8,8 @@ export interface GatewayPrometheus {
   /** Middleware that counts and times every request by its route pattern. */
   middleware: MiddlewareHandler;
   render(): Promise<{ contentType: string; body: string }>;
+  /** A delivery to a destination settled (`delivered` or `failed`) on this gateway. */
+  countDelivery(type: string, condition: string, status: string): void;
 }
 
 /** A source trigger this gateway runs, with its live numbers (since this gateway took its lease). */
@@ -74,7 +76,16 @@ export function createGatewayPrometheus(
       for (const [state, n] of Object.entries(await queueCounts())) this.set({ state }, n);
     },
   });
+  const deliveries = new Counter({
+    name: 'hearth_destination_deliveries_total',
+    help: 'Deliveries to destinations settled on this gateway, by destination type, condition and outcome.',
+    labelNames: ['type', 'condition', 'status'] as const,
+    registers: [registry],
+  });
   return {
+    countDelivery(type, condition, status) {
+      deliveries.inc({ type, condition, status });
+    },
     async middleware(c, next) {
       const started = performance.now();
       await next();

@@ -143,6 +143,9 @@ describe('destinations on the real platform', () => {
     expect(lookup.deliveries).toEqual([expect.objectContaining({ type: 'webhook', status: 'delivered', attempts: 2, lastStatus: 200, lastError: null })]);
     const posts = hits(path);
     expect(posts).toHaveLength(2);
+    // Counted once, when it settled, in the gateway's Prometheus text.
+    const metrics = await (await platform.api('/metrics')).text();
+    expect(metrics).toMatch(/hearth_destination_deliveries_total\{type="webhook",condition="onSuccess",status="delivered"\} 1\b/);
     for (const post of posts) {
       expect(post.headers['content-type']).toBe('application/json');
       expect(post.headers['x-hearth-invocation-id']).toBe(id);

@@ -65,6 +65,15 @@ export function createBatchInvoker(options: BatchInvokerOptions) {
     }
   };
 
+  /** The platform's Redis (claims, job states) away: the batch waits and tries again without using an attempt, as when the queue is. */
+  const busyIfFails = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw new PlatformBusy(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
   /** The record of `invocationId` once it ends, or null when its job is not queued (it never was, or was lost) or the runner stops. */
   const recordOf = async (invocationId: string, isStopped: () => boolean): Promise<InvocationRow | null> => {
     for (let i = 0, checkAt = Date.now() + LOST_CHECK_MS; !isStopped(); i++) {
@@ -73,7 +82,7 @@ export function createBatchInvoker(options: BatchInvokerOptions) {
       if (Date.now() > checkAt) {
         checkAt = Date.now() + LOST_CHECK_MS;
         // The state first: a job that finishes in between has its record written before it leaves the queue.
-        if ((await options.jobState(trigger.namespace, invocationId)) === 'unknown') return options.findInvocation(trigger.namespace, invocationId);
+        if ((await busyIfFails('reading a job state', () => options.jobState(trigger.namespace, invocationId))) === 'unknown') return options.findInvocation(trigger.namespace, invocationId);
       }
       await new Promise((r) => setTimeout(r, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
     }
@@ -81,7 +90,7 @@ export function createBatchInvoker(options: BatchInvokerOptions) {
   };
 
   const one = async (messages: readonly SourceMessage[], attempt: number, isStopped: () => boolean): Promise<AttemptResult> => {
-    const claims = await options.claims.read(trigger.id, messages.map((m) => m.id));
+    const claims = await busyIfFails('reading message claims', () => options.claims.read(trigger.id, messages.map((m) => m.id)));
     if (claims.size === 0) return run(messages, attempt, isStopped);
     // Redelivered messages an invocation already holds: settled by its record.
     const done = new Set<string>();
@@ -124,7 +133,7 @@ export function createBatchInvoker(options: BatchInvokerOptions) {
     const key = `trigger:${trigger.id}:${createHash('sha256').update(ids.join('\0')).digest('hex')}:${attempt}`;
     // Claimed before it is queued: a gateway that dies after this leaves the claim to an invocation the next holder finds queued or lost.
     let invocationId = idempotentId(trigger.namespace, trigger.functionId, key);
-    await options.claims.claim(trigger.id, ids, invocationId);
+    await busyIfFails('claiming messages', () => options.claims.claim(trigger.id, ids, invocationId));
     try {
       ({ invocationId } = await dispatch(event, key));
     } catch (err) {

@@ -89,6 +89,8 @@ export function createBatchRunner(options: BatchRunnerOptions): BatchRunner {
   /** Keys of batches in flight (ordered triggers start a batch only when none of its keys is busy). */
   const busyKeys = new Map<string, number>();
   let totals = { batches: 0, messages: 0, failures: 0 };
+  /** A batch that ended with an error: its messages stay held by this source until it closes, so the runner ends and the host reopens it. */
+  let broken: unknown = null;
 
   const pause = (ms: number) => Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stopping]);
 
@@ -146,8 +148,9 @@ export function createBatchRunner(options: BatchRunnerOptions): BatchRunner {
     for (const k of keys) busyKeys.set(k, (busyKeys.get(k) ?? 0) + 1);
     const work: Promise<void> = runBatch(messages)
       .catch((err: unknown) => {
-        // A failed ack or dead letter: the messages stay unacknowledged and come back; the source's own failure surfaces on its next pull.
-        options.log.warn('trigger batch ended with an error; its messages will be redelivered', { err });
+        // A failed ack, dead letter or claim: its messages stay held by this source, so the runner ends and the host reopens the source.
+        options.log.warn('trigger batch ended with an error; the source is reopened so its messages are redelivered', { err });
+        broken ??= err;
       })
       .finally(() => {
         inFlight.delete(work);
@@ -164,12 +167,14 @@ export function createBatchRunner(options: BatchRunnerOptions): BatchRunner {
     async run() {
       let lagAt = 0;
       while (!stopped) {
+        if (broken) throw broken;
         if (inFlight.size >= settings.maxConcurrency) {
           await Promise.race([...inFlight, stopping]);
           continue;
         }
         const messages = await source.pull(settings.batchSize, settings.batchWindowMs);
         if (stopped) return;
+        if (broken) throw broken;
         if (Date.now() - lagAt > 2000) {
           lagAt = Date.now();
           void source.lag().then((lag) => options.status({ lag }), () => {});

@@ -86,7 +86,8 @@ export function startSourceHost(options: SourceHostOptions): SourceHost {
             pull: (max, windowMs) => opened.pull(max, windowMs),
             ack: async (messages) => {
               await opened.ack(messages);
-              await release(messages);
+              // Not awaited: a claim left behind only makes a redelivery look the invocation up (and expires).
+              void release(messages);
             },
             touch: (messages) => opened.touch(messages),
             deadLetter: (messages, reason) => opened.deadLetter(messages, reason),

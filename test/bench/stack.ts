@@ -164,7 +164,8 @@ export class BenchStack {
       stack.gateway = await stack.spawn(
         'gateway',
         'gateway/main.ts',
-        { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536', ...GATEWAY_MALLOC_ENV },
+        // The event scenario's brokers are on this machine: allowed (the platform's own Redis and Postgres stay refused).
+        { PORT: String(port), HEARTH_FN_PORT: String(fnPort), HOST: '127.0.0.1', HEARTH_NAMESPACE_PROVISIONED_MEMORY_MB: '65536', HEARTH_OUTBOUND_ALLOW_HOSTS: '127.0.0.1', ...GATEWAY_MALLOC_ENV },
         'gateway listening',
       );
       await stack.waitForHealth();

@@ -21,15 +21,8 @@ const FIELDS = ['exchange', 'routingKey', 'redelivered'] as const;
 /** Headers the broker adds or changes on redelivery and dead-lettering: left out of the digest so the id stays put. */
 const BROKER_HEADERS = /^x-(delivery-count|death|first-death-.*|last-death-.*)$/;
 
-/** `text` cut to at most `maxBytes` of UTF-8, never inside a character. */
-export function clip(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
-}
+import { clip } from './bounded-text.ts';
+export { clip };
 
 /** A URL component decoded, or as it is when it is not valid percent-encoding (a hostile URL must not throw). */
 export function safeDecode(text: string): string {

@@ -17,15 +17,8 @@ export const MAX_VALUE_BYTES = 1024;
 
 type Log = { warn(msg: string, fields?: object): void };
 
-/** `text` cut to at most `maxBytes` of UTF-8, never inside a character. */
-export function clip(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
-}
+import { clip } from './bounded-text.ts';
+export { clip };
 
 /** `${stream}:${sequence}`, the stream name digested when it would pass 200 characters. */
 function messageId(stream: string, sequence: number): string {

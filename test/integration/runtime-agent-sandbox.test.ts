@@ -15,12 +15,12 @@ import { fixture } from '../helpers/agent-harness.ts';
 const { ready } = agentCases();
 
 describe('container sandbox', () => {
-  const handlers: Record<RuntimeName, string> = { nodejs20: 'index.handler', python3: 'main.handler' };
+  const handlers: Partial<Record<RuntimeName, string>> = { nodejs20: 'index.handler', python3: 'main.handler' };
 
   it.each(['nodejs20', 'python3'] as const)(
     '%s runs as uid 10001 with no capabilities, no new privileges, no network and only /tmp writable',
     async (runtime) => {
-      const session = await ready(runtime, await fixture(`${runtime}/sandbox-probe`), handlers[runtime]);
+      const session = await ready(runtime, await fixture(`${runtime}/sandbox-probe`), handlers[runtime]!);
       const reply = await session.invoke({});
       expect(reply.ok, JSON.stringify(reply.error)).toBe(true);
       const result = reply.result as { status: string; writes: Record<string, string>; interfaces: string[] };

@@ -39,8 +39,14 @@ export interface InitMessage {
   functionVersion: string;
   memoryLimitInMB: number;
   timeoutMs: number;
-  /** The function's own environment, applied before its code loads. */
+  /** The function's own environment (secret values already filled in), applied before its code loads. */
   env: Record<string, string>;
+  /**
+   * Secret files, by secret name (`[a-z0-9][a-z0-9-_.]{0,62}`): the agent writes
+   * each to `/run/secrets/<name>` (a tmpfs the worker mounts), mode 0400,
+   * before the code loads, and keeps the values nowhere else. Absent: none.
+   */
+  secrets?: Record<string, string>;
 }
 
 /** How a function failed, in Lambda's shape (`errorType` → `type`). */

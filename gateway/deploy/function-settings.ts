@@ -4,10 +4,13 @@
  * so the rules are unit-tested without a server.
  */
 import { z } from 'zod';
-import { RUNTIME_NAMES, RUNTIMES, isRuntimeName, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { RUNTIME_NAMES, RUNTIMES, resolveRuntime, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { MEMORY_MB } from '../../worker/contract/limits.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { DNS_LABEL } from '../ids.ts';
+import { handlerProblems } from './handler-rules.ts';
+
+export { assertHandlerFileExists, isReservedHandlerFunction } from './handler-rules.ts';
 
 export { MEMORY_MB };
 
@@ -26,20 +29,6 @@ export function assertFunctionName(name: string): void {
       `function name "${truncate(name)}" is not valid: use 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit`,
     );
   }
-}
-
-const handlerPattern = /^(?!.*\.\.)(?!\/)[A-Za-z0-9_][A-Za-z0-9_/.-]{0,126}\.[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
-/**
- * True for a handler's function part that names the language's machinery
- * rather than an export: `constructor`, `__proto__`, `prototype`, or a
- * dunder (`__class__`, `__init__`). A module object inherits these, so the
- * runtime would resolve one to `Object` or a type instead of the user's code;
- * the agents refuse them at init too, this refuses them at deploy. `call`,
- * `apply` and `bind` stay allowed: they can be real exports.
- */
-export function isReservedHandlerFunction(handler: string): boolean {
-  const fn = handler.slice(handler.lastIndexOf('.') + 1);
-  return fn === 'constructor' || fn === 'prototype' || fn === '__proto__' || /^__.*__$/.test(fn);
 }
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -61,19 +50,14 @@ const intField = <F extends number | null>(label: string, min: number, max: numb
 
 const fieldsSchema = z.object({
   runtime: z
-    .string({ error: `runtime is required (one of ${RUNTIME_NAMES.join(', ')})` })
-    .refine(isRuntimeName, {
-      message: `runtime must be one of ${RUNTIME_NAMES.join(', ')}`,
+    .string({ error: `runtime is required (one of ${RUNTIME_NAMES.join(', ')}, or a Lambda runtime name)` })
+    .transform((v, ctx) => {
+      const resolved = resolveRuntime(v);
+      if (resolved) return resolved;
+      ctx.addIssue({ code: 'custom', message: `runtime must be one of ${RUNTIME_NAMES.join(', ')} (or a Lambda name: ${lambdaNames()}), got "${truncate(v)}"` });
+      return z.NEVER;
     }),
-  handler: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || v === '' || handlerPattern.test(v), {
-      message: 'handler must look like "file.function" (e.g. index.handler or src/app.main), without ".."',
-    })
-    .refine((v) => v === undefined || !handlerPattern.test(v) || !isReservedHandlerFunction(v), {
-      message: 'handler function cannot be constructor, prototype, __proto__ or a __dunder__ name: name an exported function',
-    }),
+  handler: z.string().optional(),
   memoryMb: intField('memoryMb', MEMORY_MB.min, MEMORY_MB.max, MEMORY_MB.default),
   timeoutMs: intField('timeoutMs', TIMEOUT_MS.min, TIMEOUT_MS.max, TIMEOUT_MS.default),
   keepAliveMs: intField('keepAliveMs', KEEP_ALIVE_MS.min, KEEP_ALIVE_MS.max, null),
@@ -122,6 +106,8 @@ const fieldsSchema = z.object({
 
 export interface FunctionSettings {
   runtime: RuntimeName;
+  /** The runtime name as the deploy gave it, when it was a Lambda name (`nodejs22.x`) resolved to `runtime`. */
+  runtimeRequested?: string;
   handler: string;
   memoryMb: number;
   timeoutMs: number;
@@ -142,11 +128,16 @@ export interface FunctionSettings {
  */
 export function parseFunctionSettings(fields: Record<string, string | undefined>): FunctionSettings {
   const parsed = fieldsSchema.safeParse(fields);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => i.message);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
+  // The handler's rules depend on the runtime, so they are checked once it is known.
+  const handlerGiven = fields.handler === undefined || fields.handler === '' ? undefined : fields.handler;
+  if (parsed.success && handlerGiven !== undefined) problems.push(...handlerProblems(parsed.data.runtime.runtime, handlerGiven));
+  if (!parsed.success || problems.length > 0) {
     throw new HearthError('InvalidParameter', problems.join('; '), { problems });
   }
-  const { runtime, handler, memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
+  const { memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
+  const { runtime, requested } = parsed.data.runtime;
+  const handler = handlerGiven;
   if (maxConcurrency !== null && minWarm > maxConcurrency) {
     throw new HearthError('InvalidParameter', `minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`, {
       problems: [`minWarm (${minWarm}) cannot exceed maxConcurrency (${maxConcurrency})`],
@@ -154,7 +145,8 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
   }
   return {
     runtime,
-    handler: handler ? handler : RUNTIMES[runtime].defaultHandler,
+    ...(requested !== runtime ? { runtimeRequested: requested } : {}),
+    handler: handler ?? RUNTIMES[runtime].defaultHandler,
     memoryMb,
     timeoutMs,
     env,
@@ -166,22 +158,8 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
   };
 }
 
-/**
- * Throws `HandlerNotFound` unless the package holds a file the handler can
- * load: `<file>` plus one of the runtime's extensions, or (Python) a package
- * directory with `__init__.py`.
- */
-export function assertHandlerFileExists(runtime: RuntimeName, handler: string, files: readonly string[]): void {
-  const file = handler.slice(0, handler.lastIndexOf('.'));
-  const candidates = RUNTIMES[runtime].sourceExtensions.map((ext) => `${file}${ext}`);
-  if (runtime === 'python3') candidates.push(`${file}/__init__.py`);
-  const present = new Set(files);
-  if (candidates.some((c) => present.has(c))) return;
-  const shown = files.slice(0, 10).join(', ') + (files.length > 10 ? `, … (${files.length} files)` : '');
-  throw badRequest(
-    'HandlerNotFound',
-    `handler "${handler}" needs ${candidates.join(' or ')} in the package, which holds: ${shown || 'no files'}`,
-  );
+function lambdaNames(): string {
+  return RUNTIME_NAMES.flatMap((r) => RUNTIMES[r].lambdaRuntimes).join(', ');
 }
 
 function truncate(text: string, max = 64): string {

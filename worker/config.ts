@@ -1,7 +1,7 @@
 /** The worker's configuration, read once from the environment and validated. */
 import { hostname, totalmem } from 'node:os';
 import { z } from 'zod';
-import { isRuntimeName, type RuntimeName } from '../runtime-images/runtimes.ts';
+import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { MEMORY_MB } from './contract/limits.ts';
 import { CONNECTION_ENV, parseEnv } from './common/parse-env.ts';
 import type { PrewarmTarget } from './pool/sandbox-pool.ts';
@@ -29,6 +29,19 @@ const schema = z.object({
     .transform((text, ctx) => {
       try {
         return parsePrewarm(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Runtimes this worker serves, comma-separated (`nodejs20,python3`); default every runtime whose image it has. */
+  HEARTH_RUNTIMES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseRuntimeList(text);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
@@ -69,6 +82,15 @@ export function parsePrewarm(text: string): PrewarmTarget[] {
     targets.push({ runtime: match[1] as RuntimeName, memoryMb, count: Number(match[3]) });
   }
   return targets;
+}
+
+/** `nodejs20,python3` → those runtimes; throws on an unknown name or an empty list. */
+export function parseRuntimeList(text: string): RuntimeName[] {
+  const names = [...new Set(text.split(',').map((p) => p.trim()).filter(Boolean))];
+  const unknown = names.filter((name) => !isRuntimeName(name));
+  if (unknown.length > 0) throw new Error(`HEARTH_RUNTIMES names unknown runtime(s) ${unknown.map((n) => `"${n.slice(0, 32)}"`).join(', ')}: use ${RUNTIME_NAMES.join(', ')}`);
+  if (names.length === 0) throw new Error(`HEARTH_RUNTIMES is empty: name at least one of ${RUNTIME_NAMES.join(', ')}, or leave it unset for all`);
+  return names as RuntimeName[];
 }
 
 /** Parses `source` (usually `process.env`); throws one error listing every problem. */

@@ -33,6 +33,20 @@ export interface WarmEntry {
   total: number;
 }
 
+/** One runtime image a worker has (`worker/run/runtime-inventory.ts`). */
+export interface RuntimeImageReport {
+  runtime: string;
+  /** The tag it was looked up by. */
+  image: string;
+  /** The engine's image id: workers with the same id run the same bytes. */
+  imageId: string;
+  sizeBytes: number;
+  /** When the image was built, ISO time. */
+  createdAt: string;
+  /** What it carries, by component: `{ node: "20.19.2" }`; empty until known. */
+  versions: Record<string, string>;
+}
+
 export interface WorkerReport {
   workerId: string;
   host: string;
@@ -43,7 +57,10 @@ export interface WorkerReport {
   concurrency: number;
   /** Invocations running now. */
   inFlight: number;
+  /** The runtimes it serves: those it was asked to (`HEARTH_RUNTIMES`) whose image it has. */
   runtimes: string[];
   pool: PoolStats;
   warm: WarmEntry[];
+  /** The images of `runtimes`, as it inspected them at start; absent from workers older than this field. */
+  runtimeImages?: RuntimeImageReport[];
 }

@@ -1,8 +1,9 @@
 /**
  * The worker's only view of the container engine. `DockerContainerRuntime`
  * implements it over the Docker Engine API; tests may substitute their own.
- * Deliberately absent: images, networks and volumes. Images are prebuilt by
- * `runtime-images/`, sandboxes have no network, and code arrives by bind mount.
+ * Deliberately absent: networks, volumes and building or pulling images.
+ * Images are prebuilt by `runtime-images/` (the worker only looks at them,
+ * `imageInfo`), sandboxes have no network, and code arrives by bind mount.
  */
 
 /** What a sandbox container is started with. */
@@ -33,6 +34,26 @@ export interface ExitInfo {
   exitCode: number | null;
 }
 
+/** What the engine says of an image (`imageInfo`). */
+export interface ImageInfo {
+  /** The engine's image id (`sha256:…`). */
+  id: string;
+  /** Size of the image as the engine counts it (`docker image inspect`'s `Size`), in bytes. */
+  sizeBytes: number;
+  /** When it was built, ISO time. */
+  createdAt: string;
+  labels: Record<string, string>;
+  /** The image's environment, `KEY=value` pairs split. */
+  env: Record<string, string>;
+  entrypoint: string[];
+  /** What `probe` printed (stdout and stderr together, at most `PROBE_OUTPUT_BYTES`); absent when no probe was asked for or it could not run. */
+  probeOutput?: string;
+}
+
+/** Most of a probe's output kept, and the longest a probe may run. */
+export const PROBE_OUTPUT_BYTES = 4096;
+export const PROBE_TIMEOUT_MS = 10_000;
+
 export interface ContainerRuntime {
   /** Creates and starts a container; resolves with its id once started. */
   start(spec: SandboxSpec): Promise<string>;
@@ -50,6 +71,15 @@ export interface ContainerRuntime {
   waitForExit(id: string, timeoutMs: number): Promise<ExitInfo>;
   /** Ids of every container (running or not) carrying all of `labels`. */
   list(labels: Record<string, string>): Promise<string[]>;
+  /**
+   * The image `tag` as the engine has it, or null when it has no such image.
+   * With `probe`, also runs that command once in a throwaway container of the
+   * image (as the sandbox user, no network, read-only root, removed when it
+   * ends, killed after `PROBE_TIMEOUT_MS`) and answers what it printed: how a
+   * worker learns the versions an image carries when no label says them.
+   * A probe that fails leaves `probeOutput` out; it never throws.
+   */
+  imageInfo(tag: string, probe?: readonly string[]): Promise<ImageInfo | null>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
 }

@@ -10,7 +10,8 @@ import Docker from 'dockerode';
 import { cpuCeiling, DEFAULT_CPU_FLOOR, nanoCpus } from './cpu-limit.ts';
 import { ProcFiles } from './proc-files.ts';
 import { SANDBOX_UID } from '../../runtime-images/runtimes.ts';
-import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type SandboxSpec } from './container-runtime.ts';
+import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type ImageInfo, type SandboxSpec } from './container-runtime.ts';
+import { dockerImageInfo } from './docker-image-info.ts';
 
 /** The Docker network egress-enabled sandboxes join (see worker/engine/egress-network.ts). */
 export const EGRESS_NETWORK = 'hearth-egress';
@@ -296,6 +297,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
       filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
     });
     return containers.map((c) => c.Id);
+  }
+
+  /** See docker-image-info.ts: one inspect, and the probe container when asked. */
+  imageInfo(tag: string, probe?: readonly string[]): Promise<ImageInfo | null> {
+    return dockerImageInfo(this.docker, tag, probe);
   }
 
   async ping(): Promise<void> {

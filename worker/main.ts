@@ -45,6 +45,7 @@ const service = await startWorkerService({
     pauseGraceMs: config.HEARTH_PAUSE_GRACE_MS,
     provisionedShare: config.HEARTH_PROVISIONED_SHARE,
     codeCacheBytes: config.HEARTH_WORKER_CODE_CACHE_MB * 1024 * 1024,
+    ...(config.HEARTH_RUNTIMES ? { runtimes: config.HEARTH_RUNTIMES } : {}),
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
   runtime: new DockerContainerRuntime({ docker, cpuFloor: config.HEARTH_CPU_FLOOR }),

@@ -6,7 +6,7 @@
  * wires real clients in, through `worker-redis.ts`.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { RUNTIME_NAMES } from '../../runtime-images/runtimes.ts';
+import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CodeSource } from '../sandbox/code-cache.ts';
@@ -33,6 +33,7 @@ import { SandboxFactory } from '../sandbox/sandbox.ts';
 import { SandboxPool, type PrewarmTarget, type ProvisionedVersion } from '../pool/sandbox-pool.ts';
 import type { PoolStats } from '../contract/worker-report.ts';
 import { createWorkerPrometheus } from '../records/worker-prometheus.ts';
+import { openRuntimeInventory } from './runtime-inventory.ts';
 
 export interface WorkerSettings {
   workerId: string;
@@ -57,6 +58,8 @@ export interface WorkerSettings {
   provisionedShare?: number;
   /** Unpacked code kept on disk, least recently used evicted first. Default 2 GiB. */
   codeCacheBytes?: number;
+  /** The runtimes it serves (`HEARTH_RUNTIMES`); default every runtime whose image the engine has. */
+  runtimes?: readonly RuntimeName[];
 }
 
 /** The worker's ports onto shared Redis state, opened once per worker (`worker/worker-redis.ts`). */
@@ -107,6 +110,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   await runtime.ping();
   const sandboxesDir = join(settings.stateDir, 'sandboxes', settings.workerId);
   await removeLeftovers(runtime, settings.workerId, sandboxesDir, log);
+  // Which runtimes are served, before anything starts: pre-warming and reports go by it.
+  const inventory = await openRuntimeInventory({ runtime, log, ...(settings.runtimes ? { wanted: settings.runtimes } : {}) });
+  const served = new Set<string>(inventory.runtimes());
 
   await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
   const pool = new SandboxPool({
@@ -124,7 +130,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     linker: new CodeLinker(),
     budget: new MemoryBudget(settings.memoryBudgetMb),
     defaultKeepAliveMs: settings.keepAliveMs,
-    prewarm: settings.prewarm,
+    prewarm: settings.prewarm.filter((target) => served.has(target.runtime)),
     log,
     runtime,
     ...(settings.pauseGraceMs !== undefined ? { pauseGraceMs: settings.pauseGraceMs } : {}),
@@ -235,7 +241,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     seenAt: new Date().toISOString(),
     concurrency: settings.concurrency,
     inFlight,
-    runtimes: RUNTIME_NAMES,
+    runtimes: inventory.runtimes(),
+    runtimeImages: inventory.images(),
     pool: pool.stats(),
     warm: pool.warmEntries().map((e) => ({
       key: e.key,
@@ -251,6 +258,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     concurrency: settings.concurrency,
     memoryBudgetMb: settings.memoryBudgetMb,
     prewarm: settings.prewarm,
+    runtimes: inventory.runtimes(),
   });
 
   let stopped: Promise<void> | null = null;
@@ -268,6 +276,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reconciling;
         await prometheus.close();
         await pool.close();
+        // A probe still running ends by its own deadline; its container removes itself.
+        await inventory.probed;
         log.info('worker stopped', { workerId: settings.workerId, drainMs: Date.now() - t0 });
       })();
       return stopped;

@@ -99,13 +99,17 @@ export function guessRuntime(topLevel: readonly string[], handler?: string): Run
 export function guessHandler(runtime: RuntimeName, topLevel: readonly string[], packageMain?: string): string | undefined {
   const { defaultHandler, sourceExtensions } = RUNTIMES[runtime];
   const stemOf = (file: string) => file.slice(0, file.length - extname(file).length);
+  // The runtimes read a handler's module up to the first dot of its last
+  // path part (Python: up to the last dot, dots meaning packages), so a
+  // file whose name has another dot (`app.v2.js`) cannot be named this way.
+  const nameable = (file: string) => !stemOf(file).includes('..') && !stemOf(file).slice(stemOf(file).lastIndexOf('/') + 1).includes('.');
   const sources = topLevel.filter((f) => sourceExtensions.includes(extname(f)));
   if (sources.some((f) => stemOf(f) === stemOf(defaultHandler))) return undefined;
   if (packageMain && runtime === 'nodejs20') {
     const main = packageMain.replace(/^\.\//, '');
-    if (sourceExtensions.includes(extname(main))) return `${stemOf(main)}.handler`;
+    if (sourceExtensions.includes(extname(main)) && nameable(main)) return `${stemOf(main)}.handler`;
   }
-  if (sources.length === 1) return `${stemOf(sources[0]!)}.handler`;
+  if (sources.length === 1 && nameable(sources[0]!)) return `${stemOf(sources[0]!)}.handler`;
   return undefined;
 }
 

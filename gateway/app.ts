@@ -25,6 +25,7 @@ import { readMetricsRoute } from './routes/read-metrics.ts';
 import { manageTenantsRoute } from './routes/manage-tenants.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { readWorkersRoute } from './routes/read-workers.ts';
+import { readRuntimesRoute } from './routes/read-runtimes.ts';
 import { rollbackFunctionRoute } from './routes/rollback-function.ts';
 import { aliasesRoute } from './routes/aliases.ts';
 import { destinationsRoute } from './routes/destinations.ts';
@@ -76,6 +77,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', manageTenantsRoute(deps));
   app.route('/', lambdaRoutes(deps, { functionBaseUrl: options.functionBaseUrl }));
   app.route('/', readWorkersRoute(deps));
+  app.route('/', readRuntimesRoute(deps));
 
   app.notFound(routeNotFound);
   app.onError(answerErrors(deps.log));

@@ -56,6 +56,7 @@ export const ERROR_TABLE = {
   InvalidMultipart: { status: 400, lambda: 'InvalidParameterValueException', when: 'the multipart/form-data body cannot be parsed' },
   MissingCode: { status: 400, lambda: 'InvalidParameterValueException', when: 'a deploy has no "code" file field' },
   HandlerNotFound: { status: 400, lambda: 'InvalidParameterValueException', when: "the handler's file is not in the package" },
+  RuntimeUnavailable: { status: 400, lambda: 'InvalidParameterValueException', when: 'no live worker serves the runtime (the message names those that are available); refused only once a worker has reported' },
   InvalidArchive: { status: 400, lambda: 'InvalidParameterValueException', when: 'the code package is unreadable or holds an entry Hearth will not unpack' },
   BearerKeyRequired: { status: 400, lambda: 'InvalidParameterValueException', when: 'signing in without "Authorization: Bearer <key>"' },
   Unauthorized: { status: 401, lambda: 'UnrecognizedClientException', when: 'no valid API key or dashboard session' },

@@ -13,6 +13,7 @@ import * as invoke from './invoke-api.ts';
 import type { Operation } from './operation.ts';
 import * as platform from './platform-api.ts';
 import * as rollouts from './rollouts-api.ts';
+import * as runtimes from './runtimes-api.ts';
 import * as tenants from './tenants-api.ts';
 import * as triggers from './triggers-api.ts';
 
@@ -60,6 +61,7 @@ export const API_OPERATIONS: readonly Operation[] = [
   platform.createSession,
   platform.getSession,
   platform.deleteSession,
+  runtimes.listRuntimes,
   history.listWorkers,
   history.getPrometheusMetrics,
   platform.health,

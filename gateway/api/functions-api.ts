@@ -67,7 +67,9 @@ export const deployFunction = defineOperation({
     maxBytes: MAX_DEPLOY_BYTES,
     schema: z.object({
       code: z.string().meta({ format: 'binary', description: 'the code package: a .zip, a .tar.gz or a single source file' }),
-      runtime: z.enum(RUNTIME_NAMES as [string, ...string[]]).meta({ description: 'the runtime' }),
+      runtime: z.string().meta({
+        description: `the runtime: ${RUNTIME_NAMES.join(', ')}, or a Lambda name one of them runs (nodejs22.x, python3.12, provided.al2023, …; GET /v1/runtimes lists them), then answered as \`runtimeResolved\``,
+      }),
       handler: text('"file.function", e.g. index.handler (default: the runtime\'s)'),
       memoryMb: text(`integer, ${MEMORY_MB.min} to ${MEMORY_MB.max} (default ${MEMORY_MB.default})`),
       timeoutMs: text(`integer, ${TIMEOUT_MS.min} to ${TIMEOUT_MS.max} (default ${TIMEOUT_MS.default})`),
@@ -80,9 +82,16 @@ export const deployFunction = defineOperation({
       moveLatest: text('"false": create the version but leave the latest alias where it is (for a canary or rollout); default "true"'),
     }),
   },
-  success: { 201: { description: 'the function at its new version', headers: { Location: 'the function' } } },
+  success: {
+    201: {
+      description:
+        'the function at its new version; when `runtime` was a Lambda name, also `runtimeResolved: { requested, runtime, version? }` (the name given, the Hearth runtime it runs on, the version live workers report)',
+      headers: { Location: 'the function' },
+    },
+  },
   errors: [
     'UnsupportedMediaType',
+    'RuntimeUnavailable',
     'InvalidMultipart',
     'MissingCode',
     'HandlerNotFound',

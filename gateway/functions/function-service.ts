@@ -29,6 +29,8 @@ import {
   type VersionView,
 } from '../store/functions-store.ts';
 import { sameCodeAs, settingsOf } from './next-version.ts';
+import type { WorkerReport } from '../../worker/contract/worker-report.ts';
+import { assertRuntimeServed, reportsOrNone } from '../runtimes/runtime-availability.ts';
 
 /** A function of a namespace. */
 export interface FunctionRef {
@@ -46,6 +48,8 @@ export interface FunctionServiceOptions {
   log: Logger;
   /** Added to every log line as `via` (e.g. `lambda-api`); the REST routes leave it out. */
   via?: string;
+  /** Live workers' reports: a new version of a runtime none of them serves is refused (`runtime-availability.ts`); absent: never refused. */
+  metrics?: { workers(): Promise<WorkerReport[]> };
 }
 
 export interface FunctionService {
@@ -55,9 +59,11 @@ export interface FunctionService {
    * `settings` (created when absent; the store enforces the namespace's
    * quotas, 409 `QuotaExceeded`, pruning old versions), then announces
    * `function-changed`. Throws 400 `InvalidName` for a name that is not a
-   * DNS label and the archive's 400/413 for an unsafe or oversized package.
+   * DNS label and the archive's 400/413 for an unsafe or oversized package,
+   * and 400 `RuntimeUnavailable` when workers have reported and none serves
+   * the runtime (`runtimeRequested`, the Lambda name given, is named then).
    */
-  deploy(fn: FunctionRef & { settings: VersionSettings; code: UploadInput; moveLatest?: boolean }): Promise<DeployedFunction>;
+  deploy(fn: FunctionRef & { settings: VersionSettings & { runtimeRequested?: string }; code: UploadInput; moveLatest?: boolean }): Promise<DeployedFunction>;
   /** Packs `code` and checks the handler of `settings` is in it, storing nothing (a dry run). */
   checkCode(settings: Pick<VersionSettings, 'runtime' | 'handler'>, code: UploadInput): Promise<PackedCode>;
   /** As `deploy`, with the settings of `current` (the version the caller read as latest). */
@@ -107,8 +113,14 @@ export function createFunctionService(options: FunctionServiceOptions): Function
     return packed;
   };
 
+  /** Refuses a runtime no live worker serves, once any has reported. */
+  const assertServed = async (runtime: VersionSettings['runtime'], requested?: string) => {
+    if (options.metrics) assertRuntimeServed(await reportsOrNone(() => options.metrics!.workers()), runtime, requested);
+  };
+
   const deploy: FunctionService['deploy'] = async ({ namespace, name, settings, code, moveLatest }) => {
     assertFunctionName(name);
+    await assertServed(settings.runtime, settings.runtimeRequested);
     const packed = await checkCode(settings, code);
     const fn = await functions.createVersion(namespace, name, settings, packed, moveLatest === false ? { moveLatest } : undefined);
     log.info('function deployed', tagged({ name, version: fn.createdVersion, latest: fn.latestVersion, sha256: packed.sha256 }));
@@ -122,6 +134,7 @@ export function createFunctionService(options: FunctionServiceOptions): Function
     updateCode: ({ current, ...rest }) => deploy({ ...rest, settings: settingsOf(current) }),
 
     async updateSettings({ namespace, name, current, settings }) {
+      if (settings.runtime !== current.runtime) await assertServed(settings.runtime);
       const fn = await functions.createVersion(namespace, name, settings, sameCodeAs(current));
       log.info('function reconfigured', tagged({ name, version: fn.latestVersion }));
       await changed({ namespace, name });

@@ -8,6 +8,7 @@ import { parseFunctionSettings } from '../deploy/function-settings.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
+import { reportsOrNone, runtimeResolved } from '../runtimes/runtime-availability.ts';
 import { MAX_DEPLOY_BYTES, declaredLength, requestBodyChunks, tooLarge } from '../request-limits.ts';
 
 const TEXT_FIELDS = [
@@ -85,7 +86,11 @@ export function deployFunctionRoute(deps: GatewayDeps) {
 
       const settings = parseFunctionSettings(fields);
       const fn = await service.deploy({ namespace: c.get('namespace'), name, settings, code: { filename: code.filename, path: code.path }, moveLatest });
-      return c.json({ ...fn, version: fn.createdVersion }, 201, { Location: `/v1/functions/${name}` });
+      // A Lambda runtime name (nodejs22.x) runs on a Hearth runtime (nodejs20): the answer says so, never silently.
+      const resolved = settings.runtimeRequested
+        ? { runtimeResolved: runtimeResolved(await reportsOrNone(() => deps.metrics.workers()), settings.runtime, settings.runtimeRequested) }
+        : {};
+      return c.json({ ...fn, version: fn.createdVersion, ...resolved }, 201, { Location: `/v1/functions/${name}` });
     } finally {
       // Held until here: packing and storing the code cost memory in proportion to the upload too
       // (and the spooled upload, which packing reads, goes only now).

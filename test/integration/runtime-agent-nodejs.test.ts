@@ -208,7 +208,8 @@ describe('nodejs20 agent', () => {
     ['a handler that is not a function', { 'index.js': 'exports.handler = 42;' }, 'index.handler', 'Runtime.HandlerNotFound', /index\.handler/],
     ['a syntax error', { 'index.js': 'exports.handler = async () => {' }, 'index.handler', 'Runtime.UserCodeSyntaxError', /SyntaxError/],
     ['a failing require', { 'index.js': `require('not-installed');` }, 'index.handler', 'Runtime.ImportModuleError', /not-installed/],
-    ['a throwing module', { 'index.mjs': `throw new Error('config missing');` }, 'index.handler', 'Runtime.ImportModuleError', /config missing/],
+    // As on Lambda, an error the module throws reports its own type (it was Runtime.ImportModuleError here before).
+    ['a throwing module', { 'index.mjs': `throw new Error('config missing');` }, 'index.handler', 'Error', /^config missing$/],
   ] as const)('fails init on %s and stays connected', async (_case, files, handler, type, message) => {
     const { session, initResult } = await deploy('nodejs20', files, { handler });
     expect(initResult).toMatchObject({ ok: false, error: { type } });

@@ -17,6 +17,8 @@ beforeEach(async () => {
 });
 
 const get = (key = PLATFORM_KEY) => g.app.request('/v1/runtimes', { headers: bearer(key) });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (res: Response): Promise<any> => res.json();
 const byName = (body: { runtimes: Array<{ name: string }> }) => Object.fromEntries(body.runtimes.map((r) => [r.name, r])) as Record<RuntimeName, any>;
 
 /** A deploy of a one-file package for `runtime` (`index.js` unless told). */
@@ -30,7 +32,7 @@ function deploy(name: string, runtime: string, file: { name: string; text: strin
 
 describe('GET /v1/runtimes', () => {
   it('lists every catalogue runtime, unavailable while no worker has reported, with its names and handler rules', async () => {
-    const body = await (await get()).json();
+    const body = await json(await get());
     expect(body.workers).toBe(0);
     expect(body.runtimes.map((r: { name: string }) => r.name)).toEqual(RUNTIME_NAMES);
     for (const name of RUNTIME_NAMES) {
@@ -60,7 +62,7 @@ describe('GET /v1/runtimes', () => {
       // A worker older than runtimeImages: it serves python3, nothing more is known of it.
       { ...workerReport('w4'), runtimes: ['python3'] },
     );
-    const runtimes = byName(await (await get()).json());
+    const runtimes = byName(await json(await get()));
     expect(runtimes.nodejs20).toMatchObject({ available: true, workers: 3, versions: { node: '20.19.2' }, imageSizeBytes: FAKE_IMAGES.nodejs20.sizeBytes });
     expect(runtimes.nodejs20.images).toEqual([
       { ...FAKE_IMAGES.nodejs20, workers: 2 },
@@ -74,7 +76,7 @@ describe('GET /v1/runtimes', () => {
 
   it('takes, of one image, the versions of the worker that has probed it', async () => {
     g.workers.push(workerServing('w1', ['nodejs20'], { nodejs20: { versions: {} } }), workerServing('w2', ['nodejs20']));
-    expect(byName(await (await get()).json()).nodejs20).toMatchObject({ versions: { node: '20.19.2' }, images: [{ workers: 2, versions: { node: '20.19.2' } }] });
+    expect(byName(await json(await get())).nodejs20).toMatchObject({ versions: { node: '20.19.2' }, images: [{ workers: 2, versions: { node: '20.19.2' } }] });
   });
 
   it('answers any valid key, a namespace key too, and no caller without one', async () => {
@@ -83,7 +85,7 @@ describe('GET /v1/runtimes', () => {
   });
 
   it('is in the OpenAPI document', async () => {
-    const doc = await (await g.app.request('/openapi.json')).json();
+    const doc = await json(await g.app.request('/openapi.json'));
     expect(doc.paths['/v1/runtimes'].get).toMatchObject({ operationId: 'listRuntimes' });
     const deploy = doc.paths['/v1/functions/{name}'].put;
     expect(deploy.responses['400']['x-error-codes']).toContain('RuntimeUnavailable');
@@ -95,15 +97,15 @@ describe('deploying with a Lambda runtime name', () => {
     g.workers.push(workerServing('w1', ['nodejs20', 'python3']));
     const res = await deploy('f', 'nodejs22.x');
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.runtimeResolved).toEqual({ requested: 'nodejs22.x', runtime: 'nodejs20', version: '20.19.2' });
     expect(body.latest.runtime).toBe('nodejs20');
   });
 
   it('leaves the version out while no worker knows it, and says nothing for a Hearth name', async () => {
-    const lambda = await (await deploy('f', 'python3.13', { name: 'main.py', text: 'def handler(e, c):\n  return 1\n' })).json();
+    const lambda = await json(await deploy('f', 'python3.13', { name: 'main.py', text: 'def handler(e, c):\n  return 1\n' }));
     expect(lambda.runtimeResolved).toEqual({ requested: 'python3.13', runtime: 'python3' });
-    const own = await (await deploy('g', 'nodejs20')).json();
+    const own = await json(await deploy('g', 'nodejs20'));
     expect(own).not.toHaveProperty('runtimeResolved');
   });
 });

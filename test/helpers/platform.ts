@@ -25,6 +25,7 @@ import { DEFAULT_QUEUED_CALL_LIMITS } from '../../worker/contract/limits.ts';
 import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
 import { createPostgresCodeSource } from '../../worker/records/code-store.ts';
 import type { PrewarmTarget } from '../../worker/pool/sandbox-pool.ts';
+import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import { BatchingRecorder } from '../../worker/records/batching-recorder.ts';
 import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/records/provisioned-store.ts';
@@ -63,6 +64,8 @@ export interface PlatformOptions {
   outboundAllowHosts?: string[];
   /** How long a source trigger's lease lasts unrenewed (default 10 s). */
   triggerLeaseMs?: number;
+  /** The runtimes its workers serve (HEARTH_RUNTIMES); default every runtime whose image exists. */
+  runtimes?: RuntimeName[];
   log?: Logger;
 }
 
@@ -127,6 +130,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         provisionIntervalMs: 1000,
         maxEventAgeMs: options.maxEventAgeMs ?? 6 * 3600_000,
         metricsPort: 0,
+        ...(options.runtimes ? { runtimes: options.runtimes } : {}),
       },
       runtime: new DockerContainerRuntime(),
       codeSource: createPostgresCodeSource(database.db),

@@ -73,10 +73,13 @@ function sanitizeName(base: string): string {
 
 /**
  * The runtime the package is written for, or undefined when it cannot be
- * told: the handler's file if one is named, then package.json /
- * requirements.txt / pyproject.toml, then the extensions of top-level files.
+ * told: the handler's file if one is named; a top-level `bootstrap` (a
+ * custom runtime, `provided`); package.json / requirements.txt /
+ * pyproject.toml; then the extensions of top-level files (only `.jar`s:
+ * java17), or, with no top-level source at all, a `lib/` of jars (java17).
+ * `paths` is every path in the package (`lib/x.jar`); default `topLevel`.
  */
-export function guessRuntime(topLevel: readonly string[], handler?: string): RuntimeName | undefined {
+export function guessRuntime(topLevel: readonly string[], handler?: string, paths: readonly string[] = topLevel): RuntimeName | undefined {
   const has = (file: string) => topLevel.includes(file);
   const byExtension = (pick: (ext: string) => boolean) =>
     RUNTIME_NAMES.filter((r) => RUNTIMES[r].sourceExtensions.some(pick));
@@ -85,10 +88,14 @@ export function guessRuntime(topLevel: readonly string[], handler?: string): Run
     const found = byExtension((ext) => has(`${file}${ext}`));
     if (found.length === 1) return found[0];
   }
+  // Lambda runs a package's `bootstrap` only as a custom runtime, whatever else it holds.
+  if (has('bootstrap')) return 'provided';
   if (has('package.json')) return 'nodejs20';
   if (has('requirements.txt') || has('pyproject.toml')) return 'python3';
   const found = byExtension((ext) => topLevel.some((f) => f.endsWith(ext)));
-  return found.length === 1 ? found[0] : undefined;
+  if (found.length === 1) return found[0];
+  if (found.length === 0 && paths.some((p) => /^lib\/[^/]+\.jar$/.test(p))) return 'java17';
+  return undefined;
 }
 
 /**
@@ -97,6 +104,8 @@ export function guessRuntime(topLevel: readonly string[], handler?: string): Run
  * top-level source file, as `<file>.handler`. Undefined leaves it to the platform.
  */
 export function guessHandler(runtime: RuntimeName, topLevel: readonly string[], packageMain?: string): string | undefined {
+  // A custom runtime's handler is any word its bootstrap reads, a Java one a class: neither names a file here.
+  if (runtime === 'provided' || runtime === 'java17') return undefined;
   const { defaultHandler, sourceExtensions } = RUNTIMES[runtime];
   const stemOf = (file: string) => file.slice(0, file.length - extname(file).length);
   // The runtimes read a handler's module up to the first dot of its last

@@ -46,8 +46,8 @@ check what goes with --dry-run first.
 
 Options:
   -n, --name <name>            function name (default: the folder or file name, as a DNS label)
-  -r, --runtime <runtime>      ${RUNTIME_NAMES.join(' | ')} (default: guessed from package.json,
-                               requirements.txt or the file extensions)
+  -r, --runtime <runtime>      ${RUNTIME_NAMES.join(' | ')} (default: guessed from a bootstrap file,
+                               package.json, requirements.txt, the file extensions or lib/*.jar)
       --handler <file.fn>      entry point (default: index.handler / main.handler, or the only source file)
       --memory <MB>            memory limit, ${MEMORY_MB.min}-${MEMORY_MB.max} (default ${MEMORY_MB.default})
       --timeout <ms>           time limit per call, ${TIMEOUT_MS.min}-${TIMEOUT_MS.max} (default ${TIMEOUT_MS.default})
@@ -67,7 +67,7 @@ Options:
     const name = values.name ?? source.defaultName;
     if (!name) throw usageError(`cannot make a function name out of "${positionals[0]}": pass --name`, 'deploy');
 
-    const runtime = values.runtime ?? guessRuntime(source.topLevel, values.handler);
+    const runtime = values.runtime ?? guessRuntime(source.topLevel, values.handler, source.entries.map((e) => e.path));
     if (!runtime) throw usageError(`cannot tell the runtime of ${positionals[0]}: pass --runtime (${RUNTIME_NAMES.join(' or ')})`, 'deploy');
     if (!isRuntimeName(runtime)) throw usageError(`--runtime must be one of ${RUNTIME_NAMES.join(', ')}, got "${runtime}"`, 'deploy');
     const handler = values.handler ?? guessHandler(runtime, source.topLevel, source.packageMain);

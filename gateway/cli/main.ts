@@ -16,6 +16,7 @@ import { loginCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { rolloutCommand } from './commands/rollout.ts';
+import { runtimesCommand } from './commands/runtimes.ts';
 import { triggerCommand } from './commands/trigger.ts';
 import { loadConfig, type Env } from './config.ts';
 import { escapeControls } from './terminal-text.ts';
@@ -32,6 +33,7 @@ const COMMANDS: Command[] = [
   rolloutCommand,
   triggerCommand,
   destinationsCommand,
+  runtimesCommand,
   deleteCommand,
   loginCommand,
 ];

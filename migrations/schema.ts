@@ -21,6 +21,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { storedEnv } from './stored-env-column.ts';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType: () => 'bytea',
@@ -78,7 +79,11 @@ export const functionVersions = pgTable(
     handler: text('handler').notNull(),
     memoryMb: integer('memory_mb').notNull(),
     timeoutMs: integer('timeout_ms').notNull(),
-    env: jsonb('env').$type<Record<string, string>>().notNull(),
+    /** Sealed at rest (`stored-env-column.ts`); only plain values, never a secret's. */
+    env: storedEnv('env').notNull(),
+    /** Every secret of the namespace the version references (mounted as files); `secretEnv`: variable → secret name. */
+    secrets: text('secrets').array().notNull().default(sql`'{}'::text[]`),
+    secretEnv: jsonb('secret_env').$type<Record<string, string>>().notNull().default({}),
     /** Idle time before a warm container is removed; null means the worker's default. */
     keepAliveMs: integer('keep_alive_ms'),
     /** Containers kept initialised for this version while an alias that sets none of its own points at it ("provisioned concurrency"). */

@@ -1,11 +1,13 @@
 /**
  * Validation of everything a deploy or invoke names besides the code:
- * function names, runtime, handler, limits and environment. Pure functions,
+ * function names, runtime, handler, limits, environment and the secrets it
+ * references (by name: whether they exist is the deploy's check). Pure functions,
  * so the rules are unit-tested without a server.
  */
 import { z } from 'zod';
 import { RUNTIME_NAMES, RUNTIMES, resolveRuntime, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { MEMORY_MB } from '../../worker/contract/limits.ts';
+import { MAX_SECRETS_PER_VERSION, SECRET_NAME } from '../../worker/contract/function-version.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { DNS_LABEL } from '../ids.ts';
 import { handlerProblems } from './handler-rules.ts';
@@ -73,34 +75,20 @@ const fieldsSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return {};
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(v);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'env must be a JSON object of strings, and is not valid JSON' });
+      const parsed = parseEnvField(v);
+      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem });
+      return parsed.problems.length > 0 ? z.NEVER : parsed;
+    }),
+  secrets: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseSecretsField(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
         return z.NEVER;
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        ctx.addIssue({ code: 'custom', message: 'env must be a JSON object of strings' });
-        return z.NEVER;
-      }
-      const env: Record<string, string> = {};
-      for (const [key, value] of Object.entries(parsed)) {
-        if (!envKey.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${truncate(key)}" is not a valid variable name` });
-        // A valid name, but one every plain JavaScript object treats as its prototype: it would vanish on the way.
-        else if (key === '__proto__') ctx.addIssue({ code: 'custom', message: 'env key "__proto__" is not allowed' });
-        else if (reservedEnv.test(key)) ctx.addIssue({ code: 'custom', message: `env key "${key}" is reserved by the platform` });
-        if (typeof value !== 'string') ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" must be a string` });
-        else if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" contains a NUL byte` });
-        // Postgres refuses a lone surrogate in jsonb: the caller's mistake, said as such.
-        else if (!value.isWellFormed()) ctx.addIssue({ code: 'custom', message: `env value for "${truncate(key)}" is not well-formed Unicode (a lone surrogate)` });
-        else env[key] = value;
-      }
-      if (Buffer.byteLength(JSON.stringify(env)) > ENV_MAX_BYTES) {
-        ctx.addIssue({ code: 'custom', message: `env is larger than ${ENV_MAX_BYTES} bytes` });
-      }
-      return env;
+      return parsed;
     }),
 });
 
@@ -111,7 +99,17 @@ export interface FunctionSettings {
   handler: string;
   memoryMb: number;
   timeoutMs: number;
+  /** Plain variables only: a variable set to a secret is in `secretEnv`. */
   env: Record<string, string>;
+  /**
+   * Every namespace secret the version references, sorted: the deploy's
+   * `secrets` list and those `env` names with `{"secret": name}`. Each is a
+   * file under `/run/secrets`; the deploy refuses a name the namespace lacks.
+   * A parse always sets it; absent (settings built by hand): none.
+   */
+  secrets?: string[];
+  /** Variables set to a secret's value: variable → secret name; absent: none. */
+  secretEnv?: Record<string, string>;
   /** Null: the worker's default keep-alive. */
   keepAliveMs: number | null;
   minWarm: number;
@@ -135,7 +133,13 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
   if (!parsed.success || problems.length > 0) {
     throw new HearthError('InvalidParameter', problems.join('; '), { problems });
   }
-  const { memoryMb, timeoutMs, env, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
+  const { memoryMb, timeoutMs, keepAliveMs, minWarm, maxConcurrency, network } = parsed.data;
+  const { env, secretEnv } = parsed.data.env;
+  const secrets = [...new Set([...parsed.data.secrets, ...Object.values(secretEnv)])].sort();
+  if (secrets.length > MAX_SECRETS_PER_VERSION) {
+    const problem = `a version may reference at most ${MAX_SECRETS_PER_VERSION} secrets (secrets and env together name ${secrets.length})`;
+    throw new HearthError('InvalidParameter', problem, { problems: [problem] });
+  }
   const { runtime, requested } = parsed.data.runtime;
   const handler = handlerGiven;
   if (maxConcurrency !== null && minWarm > maxConcurrency) {
@@ -150,12 +154,73 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     memoryMb,
     timeoutMs,
     env,
+    secrets,
+    secretEnv,
     keepAliveMs,
     minWarm,
     maxConcurrency,
     network: network ?? 'none',
     public: parsed.data.public === 'true',
   };
+}
+
+/** `env`: a JSON object whose values are strings or `{"secret": "<name>"}`. */
+function parseEnvField(text: string | undefined): { env: Record<string, string>; secretEnv: Record<string, string>; problems: string[] } {
+  const env: Record<string, string> = {};
+  const secretEnv: Record<string, string> = {};
+  const problems: string[] = [];
+  if (text === undefined || text.trim() === '') return { env, secretEnv, problems };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { env, secretEnv, problems: [`env must be ${ENV_SHAPE}, and is not valid JSON`] };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { env, secretEnv, problems: [`env must be ${ENV_SHAPE}`] };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!envKey.test(key)) problems.push(`env key "${truncate(key)}" is not a valid variable name`);
+    // A valid name, but one every plain JavaScript object treats as its prototype: it would vanish on the way.
+    else if (key === '__proto__') problems.push('env key "__proto__" is not allowed');
+    else if (reservedEnv.test(key)) problems.push(`env key "${key}" is reserved by the platform`);
+    const reference = secretReferenceOf(value);
+    if (reference !== null) {
+      if (typeof reference === 'string' && SECRET_NAME.test(reference)) secretEnv[key] = reference;
+      else problems.push(`env value for "${truncate(key)}" must be a string or {"secret": "<name>"} with a secret name of 1-63 characters a-z 0-9 . _ - (starting with a letter or digit)`);
+    } else if (typeof value !== 'string') problems.push(`env value for "${truncate(key)}" must be a string or {"secret": "<name>"}`);
+    else if (value.includes('\0')) problems.push(`env value for "${truncate(key)}" contains a NUL byte`);
+    // Postgres refuses a lone surrogate in jsonb: the caller's mistake, said as such.
+    else if (!value.isWellFormed()) problems.push(`env value for "${truncate(key)}" is not well-formed Unicode (a lone surrogate)`);
+    else env[key] = value;
+  }
+  // Lambda's cap, over the environment as given (a reference counts as its JSON).
+  if (Buffer.byteLength(JSON.stringify(parsed)) > ENV_MAX_BYTES) problems.push(`env is larger than ${ENV_MAX_BYTES} bytes`);
+  return { env, secretEnv, problems };
+}
+
+const ENV_SHAPE = 'a JSON object of strings (or {"secret": "<name>"} for a namespace secret)';
+
+/** The secret an env value names (`{"secret": x}` and nothing else), null when it is no such object. */
+function secretReferenceOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === 'secret' ? (value as { secret: unknown }).secret : keys.includes('secret') ? undefined : null;
+}
+
+/** `secrets`: a JSON array of secret names, each once; a message when it is not. */
+function parseSecretsField(text: string | undefined): string[] | string {
+  if (text === undefined || text.trim() === '') return [];
+  const rule = `secrets must be a JSON array of at most ${MAX_SECRETS_PER_VERSION} distinct secret names (1-63 characters a-z 0-9 . _ -, starting with a letter or digit)`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return `${rule}, and is not valid JSON`;
+  }
+  if (!Array.isArray(parsed) || parsed.length > MAX_SECRETS_PER_VERSION) return rule;
+  const bad = parsed.find((name) => typeof name !== 'string' || !SECRET_NAME.test(name));
+  if (bad !== undefined) return `${rule}: ${typeof bad === 'string' ? `"${truncate(bad)}"` : JSON.stringify(bad)?.slice(0, 64)} is not one`;
+  if (new Set(parsed).size !== parsed.length) return `${rule}: a name is listed twice`;
+  return parsed as string[];
 }
 
 function lambdaNames(): string {

@@ -39,6 +39,8 @@ export interface PackedCode {
   unpackedBytes: number;
   /** Regular file paths, relative, `/`-separated, sorted. */
   files: string[];
+  /** Symlink paths (relative, in-tree: see above), sorted: a handler's module may be one, as on Lambda. */
+  symlinks?: string[];
 }
 
 /** An upload held in memory, or (for large ones) a file it was spooled to, which is read but never changed or removed. */
@@ -94,6 +96,7 @@ async function pack(filename: string, source: UploadSource, caps: ArchiveLimits)
       fileCount: files.length,
       unpackedBytes,
       files,
+      symlinks: entries.flatMap((e) => (e.kind === 'symlink' ? [e.path] : [])),
     };
   } finally {
     await spool?.dispose();

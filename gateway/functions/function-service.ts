@@ -109,7 +109,7 @@ export function createFunctionService(options: FunctionServiceOptions): Function
 
   const checkCode: FunctionService['checkCode'] = async (settings, code) => {
     const packed = await packUpload(code);
-    assertHandlerFileExists(settings.runtime, settings.handler, packed.files);
+    assertHandlerFileExists(settings.runtime, settings.handler, packed.files, packed.symlinks);
     return packed;
   };
 

@@ -9,6 +9,7 @@ import { createFunctionService, type FunctionService } from '../../gateway/funct
 import type { FunctionStore } from '../../gateway/store/functions-store.ts';
 import { QueueUnavailableError } from '../../gateway/queue/invocation-queue.ts';
 import type { ControlMessage } from '../../worker/contract/messages.ts';
+import { zipOf } from '../helpers/code-fixtures.ts';
 import { DEFAULT_SETTINGS, InMemoryFunctionStore } from './fake-deps.ts';
 
 const source = (text = 'export const handler = async (e) => e;\n') => ({ filename: 'index.js', bytes: Buffer.from(text) });
@@ -117,6 +118,15 @@ describe('function service: code and settings updates', () => {
     expect(packed.files).toEqual(['index.js']);
     await expectCode(service.checkCode({ runtime: 'nodejs20', handler: 'other.handler' }, source()), 'HandlerNotFound', 400);
     expect(events).toEqual([]);
+  });
+
+  it('checkCode takes a handler whose module is a symlink in the package, as Lambda loads it', async () => {
+    const zip = await zipOf([
+      { path: 'dist/index.js', data: 'exports.handler = async () => 1;\n' },
+      { path: 'index.js', link: 'dist/index.js' },
+    ]);
+    const packed = await service.checkCode(DEFAULT_SETTINGS, { filename: 'fn.zip', bytes: zip });
+    expect(packed).toMatchObject({ files: ['dist/index.js'], symlinks: ['index.js'] });
   });
 
   it('updateCode keeps the settings of the current version', async () => {

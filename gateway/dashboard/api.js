@@ -65,6 +65,9 @@ export const functionDetails = (name) => call(`/v1/functions/${enc(name)}`);
 /** `GET /v1/metrics/summary` → MetricsSummary */
 export const metricsSummary = (window) => call(`/v1/metrics/summary?window=${enc(window)}`);
 
+/** `GET /v1/runtimes`: every runtime, whether a live worker serves it, and what its image carries. */
+export const listRuntimes = async () => (await call('/v1/runtimes')).runtimes;
+
 /** `GET /v1/functions/{name}/metrics` → FunctionMetricsReport (of one version when `version` is given) */
 export const functionMetrics = (name, window, version = null) =>
   call(`/v1/functions/${enc(name)}/metrics?window=${enc(window)}${version === null ? '' : `&version=${enc(version)}`}`);

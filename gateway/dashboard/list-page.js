@@ -1,7 +1,8 @@
 // The landing page: namespace totals, one row per function (with a
-// sparkline of calls over the window) and the workers' container pools.
+// sparkline of calls over the window), the runtimes of the installation and
+// the workers' container pools.
 
-import { functionMetrics, listFunctions, metricsSummary } from './api.js';
+import { functionMetrics, listFunctions, listRuntimes, metricsSummary } from './api.js';
 import { bucketTimes, createSparkline } from './charts.js';
 import { bindMetrics, card, el, formatTime, metric, showValue } from './format.js';
 
@@ -106,6 +107,35 @@ function poolSection() {
   return { section, update };
 }
 
+/** The runtimes: served or not, the versions their images carry, the Lambda names a deploy may give. */
+function runtimesSection() {
+  const tbody = el('tbody');
+  const section = el(
+    'section',
+    { class: 'panel', id: 'runtimes' },
+    el('h2', {}, 'Runtimes'),
+    el('table', { class: 'grid narrow' }, el('thead', {}, el('tr', {}, ['Runtime', 'Available', 'Versions', 'Image', 'Lambda names'].map((h) => el('th', {}, h)))), tbody),
+  );
+  const update = (runtimes) => {
+    tbody.replaceChildren(
+      ...runtimes.map((r) => {
+        const versions = Object.entries(r.versions ?? {}).map(([component, version]) => `${component} ${version}`).join(', ');
+        const size = typeof r.imageSizeBytes === 'number' ? `${(r.imageSizeBytes / 1048576).toFixed(1)} MiB` : '—';
+        return el(
+          'tr',
+          { dataset: { runtime: r.name } },
+          el('td', {}, r.name),
+          el('td', { title: r.unavailableReason ?? '' }, el('span', { class: `badge runtime-${r.available ? 'available' : 'unavailable'}` }, r.available ? `yes · ${r.workers}` : 'no')),
+          el('td', {}, versions || '—'),
+          el('td', { class: 'num' }, size),
+          el('td', { class: 'muted' }, (r.lambdaRuntimes ?? []).join(' ')),
+        );
+      }),
+    );
+  };
+  return { section, update };
+}
+
 /** The functions list; `refresh(window)` fetches and updates it in place. */
 export function createListPage(root) {
   const headline = el(
@@ -120,6 +150,7 @@ export function createListPage(root) {
   const tbody = el('tbody');
   const empty = el('p', { class: 'empty', hidden: true }, 'No functions yet. Deploy one with ', el('code', {}, 'PUT /v1/functions/{name}'), '.');
   const pool = poolSection();
+  const runtimes = runtimesSection();
   root.replaceChildren(
     el('div', { class: 'page-head' }, el('h1', {}, 'Functions'), el('p', { class: 'muted', id: 'window-note' })),
     headline,
@@ -129,6 +160,7 @@ export function createListPage(root) {
       el('table', { class: 'grid', id: 'functions' }, el('thead', {}, el('tr', {}, COLUMNS.map((h, i) => el('th', { class: i >= 3 && i <= 7 ? 'num' : undefined }, h)))), tbody),
       empty,
     ),
+    runtimes.section,
     pool.section,
   );
   const rows = new Map();
@@ -136,7 +168,10 @@ export function createListPage(root) {
   return {
     title: null,
     async refresh(window) {
-      const [functions, summary] = await Promise.all([listFunctions(), metricsSummary(window)]);
+      const [functions, summary, runtimeList] = await Promise.all([listFunctions(), metricsSummary(window), listRuntimes().catch(() => null)]);
+      // An older gateway without GET /v1/runtimes: the panel goes.
+      runtimes.section.hidden = runtimeList === null;
+      if (runtimeList) runtimes.update(runtimeList);
       headline.dataset.window = summary.window;
       bindMetrics(headline, summary);
       root.querySelector('#window-note').textContent = `${formatTime(summary.from)} – ${formatTime(summary.to)}`;

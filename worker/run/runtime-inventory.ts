@@ -122,7 +122,9 @@ export async function openRuntimeInventory(options: {
   for (const { name, info } of found) {
     if (!info) {
       // Expected for a runtime this machine cannot build; a warning when it was asked for by name.
-      (options.wanted ? log.warn : log.info)('runtime not served: its image is missing', { runtime: name, image: RUNTIMES[name].image });
+      const fields = { runtime: name, image: RUNTIMES[name].image };
+      if (options.wanted) log.warn('runtime not served: its image is missing', fields);
+      else log.info('runtime not served: its image is missing', fields);
       continue;
     }
     const entry: RuntimeImageReport = {

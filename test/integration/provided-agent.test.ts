@@ -48,3 +48,72 @@ describe('provided agent: init and calls', () => {
     expect(result.trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
   });
 });
+
+describe('provided agent: what the bootstrap answers', () => {
+  it('keeps one keep-alive connection across calls, and each call gets the output written since the last', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    const first = await session.invoke({ op: 'echo' }, { id: 'a-1' });
+    const big = await session.invoke({ op: 'big', bytes: 7 * 1024 * 1024 }, { id: 'a-2' });
+    const third = await session.invoke({ op: 'echo' }, { id: 'a-3' });
+    expect(first).toMatchObject({ ok: true, logs: 'log for a-1\n' });
+    expect((first.result as { connects: number }).connects).toBe(1);
+    expect(big).toMatchObject({ ok: false, error: { type: 'Runtime.ResponseSizeTooLarge' } });
+    expect(big.error?.message).toContain('6291456');
+    // Printed after its POST was answered: the next call's output. The 413 is Lambda's.
+    expect(third.logs).toBe(
+      'big response answered 413 {"errorMessage":"Exceeded maximum allowed payload size (6291456 bytes).","errorType":"RequestEntityTooLarge"}\nanswer status 413\nlog for a-3\n',
+    );
+    expect(third).toMatchObject({ ok: true, result: { connects: 1 } });
+  });
+
+  it('takes a 5 MB response whole', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    const reply = await session.invoke({ op: 'big', bytes: 5 * 1024 * 1024 });
+    expect(reply.ok, JSON.stringify(reply.error)).toBe(true);
+    expect(typeof reply.result).toBe('string');
+    expect((reply.result as string).length).toBe(5 * 1024 * 1024 - 2);
+    expect(/^x+$/.test(reply.result as string)).toBe(true);
+  });
+
+  it('reads chunked bodies, keeps a body that is not JSON as a string and an empty one as null', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    expect(await session.invoke({ op: 'chunked' })).toMatchObject({ ok: true, result: { chunked: true } });
+    expect(await session.invoke({ op: 'text' })).toMatchObject({ ok: true, result: 'hello, not json' });
+    const empty = await session.invoke({ op: 'empty' });
+    expect(empty.ok).toBe(true);
+    expect(empty.result ?? null).toBeNull();
+  });
+
+  it('reports a posted error with the header type, the message and the stack trace', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    const reply = await session.invoke({ op: 'fail' }, { id: 'f-1' });
+    expect(reply).toMatchObject({ ok: false, id: 'f-1', logs: 'log for f-1\n', error: { type: 'MyError', message: 'boom', stack: 'at one\nat two' } });
+    expect(reply.fatal).toBeUndefined();
+    expect(await session.invoke({ op: 'echo' })).toMatchObject({ ok: true });
+  });
+
+  it("answers Lambda's errors: another call's id is 400 InvalidRequestID, an unknown path 404", async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    expect(await session.invoke({ op: 'badid' })).toMatchObject({
+      ok: true,
+      result: { status: 400, body: { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' } },
+    });
+    const notFound = await session.invoke({ op: 'notfound' });
+    expect(notFound).toMatchObject({ ok: true, result: { status: 404, body: { errorType: 'NotFound' } } });
+  });
+
+  it('caps a call\'s output at 64 KiB with the truncation line', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    const reply = await session.invoke({ op: 'spam', bytes: 200_000 });
+    expect(reply).toMatchObject({ ok: true, logsTruncated: true });
+    expect(Buffer.byteLength(reply.logs)).toBeLessThanOrEqual(64 * 1024);
+    expect(reply.logs).toMatch(/\n\[hearth\] log truncated: \d+ bytes dropped\n$/);
+    expect(await session.invoke({ op: 'echo' })).toMatchObject({ logsTruncated: false });
+  });
+});

@@ -44,7 +44,7 @@ export async function providedPlan(log: (line: string) => void): Promise<PlanRes
   const entries: RootfsEntry[] = [
     { kind: 'file', path: '/opt/hearth/agent', source: agent.path, size: agentInfo.size, mode: 0o555, mtime: agentInfo.mtime },
     ...(await Promise.all([...new Set([...libraries, ...(await sharedLibraries(libraries))])].map((lib) => hostFile(lib)))),
-    { ...(await hostFile(BUSYBOX)), mode: 0o755 },
+    await hostFile(BUSYBOX),
     ...APPLETS.map((name): RootfsEntry => ({ kind: 'symlink', path: `/bin/${name}`, target: 'busybox' })),
     // usr/bin/env for `#!/usr/bin/env sh` scripts.
     { kind: 'symlink', path: '/usr/bin/env', target: '/bin/busybox' },

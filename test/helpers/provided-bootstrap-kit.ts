@@ -98,8 +98,9 @@ export function providedSessions(docker = new Dockerode()) {
     await removeAgentContainers(docker);
     await Promise.all(codeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
-  return async (files: Record<string, CodeFile>, options: { secretsTmpfs?: boolean; memoryMb?: number } = {}) => {
-    const codeDir = await writeCode(files);
+  return async (files: Record<string, CodeFile> | { codeDir: string }, options: { secretsTmpfs?: boolean; memoryMb?: number } = {}) => {
+    // A directory of the test's own (a pre-warmed container gets its code after it started).
+    const codeDir = typeof files.codeDir === 'string' ? files.codeDir : await writeCode(files as Record<string, CodeFile>);
     codeDirs.push(codeDir);
     const session = await startAgent(options.secretsTmpfs ? withSecretsTmpfs(docker) : docker, {
       runtime: 'provided',

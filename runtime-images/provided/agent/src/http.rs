@@ -92,8 +92,9 @@ impl Conn {
                     }
                     Ok(None) => {}
                     Err((status, message)) => {
+                        // The stream's framing is lost: answer, then close.
+                        self.close_after_answer = true;
                         self.answer_error(status, "InvalidRequest", message);
-                        self.closing = true;
                         continue;
                     }
                 }

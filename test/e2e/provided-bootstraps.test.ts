@@ -5,7 +5,7 @@
  * platform is involved. When a `provided` e2e test fails, this file says
  * whether the bootstrap or the agent is at fault. No Docker.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,16 +14,27 @@ import { hostShellUsable } from '../fixtures/provided/host-shell.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startRuntimeApiStandIn, type RuntimeApiStandIn, type StandInOutcome } from '../helpers/runtime-api-stand-in.ts';
 
-const LANGUAGES: BootstrapLanguage[] = ['c', 'rust', 'shell'];
+/** The shell bootstrap runs twice: under this machine's sh and wget, and under busybox's (the image's pair). */
+const VARIANTS: { name: string; language: BootstrapLanguage; busybox?: true }[] = [
+  { name: 'c', language: 'c' },
+  { name: 'rust', language: 'rust' },
+  { name: 'shell', language: 'shell' },
+  { name: 'shell under busybox', language: 'shell', busybox: true },
+];
+
+const BUSYBOX = '/bin/busybox';
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 const json = (o: StandInOutcome) => {
   if (o.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(o)}`);
   return JSON.parse(o.body.toString());
 };
 
-describe.each(LANGUAGES)('the %s bootstrap against a Runtime API stand-in', (language) => {
+describe.each(VARIANTS)('the $name bootstrap against a Runtime API stand-in', ({ language, busybox }) => {
   let taskRoot: string;
   let executable: string;
+  /** Whether this machine can run the variant at all (a shell needs wget, busybox needs /bin/busybox). */
+  let runnable = true;
   const started: RuntimeApiStandIn[] = [];
   const start = async (env: Record<string, string> = {}) => {
     const api = await startRuntimeApiStandIn({ executable, cwd: taskRoot, handler: `${language}.handler`, env: { GREETING: 'hi', ...env } });
@@ -34,6 +45,13 @@ describe.each(LANGUAGES)('the %s bootstrap against a Runtime API stand-in', (lan
   beforeAll(async () => {
     taskRoot = await mkdtemp(join(tmpdir(), 'hearth-provided-'));
     executable = (await buildBootstrap(language)).path;
+    if (language === 'shell') runnable = busybox ? await exists(BUSYBOX) : await hostShellUsable();
+    if (busybox && runnable) {
+      // `#!/bin/sh` is this machine's shell; the wrapper runs the script under busybox's ash, whose wget is its applet.
+      const wrapper = join(taskRoot, 'busybox-bootstrap');
+      await writeFile(wrapper, `#!${BUSYBOX} sh\nexec ${BUSYBOX} sh ${executable}\n`, { mode: 0o755 });
+      executable = wrapper;
+    }
   }, 120_000);
   afterEach(async () => {
     await Promise.all(started.splice(0).map((api) => api.close()));
@@ -43,7 +61,7 @@ describe.each(LANGUAGES)('the %s bootstrap against a Runtime API stand-in', (lan
   });
 
   it('echoes the event, _HANDLER, the env and the request headers, over one connection', async (ctx) => {
-    if (language === 'shell' && !(await hostShellUsable())) ctx.skip();
+    if (!runnable) ctx.skip();
     const api = await start();
     const calls = [];
     for (let i = 0; i < 3; i++) {
@@ -69,7 +87,7 @@ describe.each(LANGUAGES)('the %s bootstrap against a Runtime API stand-in', (lan
   });
 
   it('posts /error with its type, exits on crash, and returns a 5 MB body whole', async (ctx) => {
-    if (language === 'shell' && !(await hostShellUsable())) ctx.skip();
+    if (!runnable) ctx.skip();
     const api = await start();
     const failed = await api.invoke({ op: 'error' }).outcome;
     expect(failed.kind).toBe('error');
@@ -91,7 +109,7 @@ describe.each(LANGUAGES)('the %s bootstrap against a Runtime API stand-in', (lan
   }, 60_000);
 
   it('posts /init/error and exits when BOOTSTRAP_INIT_ERROR is set', async (ctx) => {
-    if (language === 'shell' && !(await hostShellUsable())) ctx.skip();
+    if (!runnable) ctx.skip();
     const api = await start({ BOOTSTRAP_INIT_ERROR: '1' });
     const typeName = { c: 'C', rust: 'Rust', shell: 'Shell' }[language];
     const init = await api.initError;

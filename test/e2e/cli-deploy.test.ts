@@ -86,6 +86,19 @@ describe('hearth CLI deploys', () => {
     expect(JSON.parse(run.stdout)).toEqual({ doubled: 42 });
   });
 
+  it('deploys with a Lambda runtime name and says what it runs on', async () => {
+    const module = `pylambda_${suffix()}`;
+    const file = join(work, `${module}.py`);
+    await writeTree(work, [{ path: `${module}.py`, data: PYTHON }]);
+    const deployed = await hearth(['deploy', file, '--runtime', 'python3.12']);
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout).toBe(`deployed ${module.replace('_', '-')} version 1 (python3, ${module}.handler, 128 MB, timeout 3000 ms)\n`);
+    expect(deployed.stderr).toMatch(/^python3\.12 runs on python3( \(.+\))?$/m);
+    const wrong = await hearth(['deploy', file, '--runtime', 'cobol85']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--runtime must be one of nodejs20, python3, provided, java17 or a Lambda runtime name, got "cobol85"');
+  });
+
   it('shows upload progress for a package over 1 MB', async () => {
     const dir = join(work, `big-${suffix()}`);
     await writeTree(dir, [

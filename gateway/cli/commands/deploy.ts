@@ -1,7 +1,7 @@
 /** `hearth deploy <dir|file>`: packs and uploads, creating the function's next version. */
 import { MEMORY_MB, TIMEOUT_MS } from '../../deploy/function-settings.ts';
 import type { FunctionView } from '../../store/functions-store.ts';
-import { RUNTIME_NAMES, isRuntimeName } from '../../../runtime-images/runtimes.ts';
+import { RUNTIME_NAMES, resolveRuntime } from '../../../runtime-images/runtimes.ts';
 import { usageError } from '../cli-error.ts';
 import { fnPath, intOption, parseCommandArgs, write, type Command } from '../command.ts';
 import { guessHandler, guessRuntime, readDeploySource } from '../deploy-source.ts';
@@ -67,10 +67,13 @@ Options:
     const name = values.name ?? source.defaultName;
     if (!name) throw usageError(`cannot make a function name out of "${positionals[0]}": pass --name`, 'deploy');
 
-    const runtime = values.runtime ?? guessRuntime(source.topLevel, values.handler, source.entries.map((e) => e.path));
-    if (!runtime) throw usageError(`cannot tell the runtime of ${positionals[0]}: pass --runtime (${RUNTIME_NAMES.join(' or ')})`, 'deploy');
-    if (!isRuntimeName(runtime)) throw usageError(`--runtime must be one of ${RUNTIME_NAMES.join(', ')}, got "${runtime}"`, 'deploy');
-    const handler = values.handler ?? guessHandler(runtime, source.topLevel, source.packageMain);
+    const given = values.runtime ?? guessRuntime(source.topLevel, values.handler, source.entries.map((e) => e.path));
+    if (!given) throw usageError(`cannot tell the runtime of ${positionals[0]}: pass --runtime (${RUNTIME_NAMES.join(' or ')})`, 'deploy');
+    // A Lambda name (nodejs22.x, provided.al2023) is sent as given: the answer says what it runs on.
+    const resolved = resolveRuntime(given);
+    if (!resolved) throw usageError(`--runtime must be one of ${RUNTIME_NAMES.join(', ')} or a Lambda runtime name, got "${given}"`, 'deploy');
+    const runtime = resolved.requested;
+    const handler = values.handler ?? guessHandler(resolved.runtime, source.topLevel, source.packageMain);
 
     if (values['dry-run']) {
       write(ctx.stdout, dryRunReport(source, `${name} (${runtime}, ${handler ?? 'default handler'}) from ${positionals[0]}`));
@@ -88,8 +91,15 @@ Options:
       ...Object.entries(fields).map(([key, value]) => ({ name: key, value })),
     ];
     const client = await ctx.client();
-    const fn = await client.upload<FunctionView & { version: number }>('PUT', fnPath(name), parts, progressReporter(ctx.stderr));
+    const fn = await client.upload<FunctionView & { version: number; runtimeResolved?: { requested: string; runtime: string; version?: string } }>(
+      'PUT',
+      fnPath(name),
+      parts,
+      progressReporter(ctx.stderr),
+    );
     const v = fn.latest;
+    const r = fn.runtimeResolved;
+    if (r) write(ctx.stderr, `${r.requested} runs on ${r.runtime}${r.version ? ` (${r.version})` : ''}`);
     write(ctx.stdout, `deployed ${fn.name} version ${fn.version} (${v.runtime}, ${v.handler}, ${v.memoryMb} MB, timeout ${v.timeoutMs} ms)`);
     return 0;
   },

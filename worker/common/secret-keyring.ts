@@ -13,7 +13,22 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { createSealer, generateKeyText, parseKeyring, type Keyring, type Sealer } from './secret-sealing.ts';
+
+/** The configuration both deployables read (spread into each one's zod schema). */
+export const SECRETS_KEY_ENV = {
+  /** The secrets key ring: keys separated by commas, the first seals (`hsk_…`, 64 hex digits, or 32+ characters of text). */
+  HEARTH_SECRETS_KEY: z.string().optional(),
+  /** Where the ring is kept instead (re-read when it changes); default `<HEARTH_STATE_DIR>/secrets-key`, created when missing. */
+  HEARTH_SECRETS_KEY_FILE: z.string().min(1).optional(),
+};
+
+/** The ring `config` names, and a sealer over it; throws (naming the file, never a key) when it cannot be read. */
+export function openSecretsKey(config: { HEARTH_SECRETS_KEY?: string | undefined; HEARTH_SECRETS_KEY_FILE?: string | undefined; HEARTH_STATE_DIR: string }) {
+  const source = openKeyringSource({ keyText: config.HEARTH_SECRETS_KEY, keyFile: config.HEARTH_SECRETS_KEY_FILE, stateDir: config.HEARTH_STATE_DIR });
+  return { source, sealer: sealerFrom(source) };
+}
 
 export interface KeyringSettings {
   /** `HEARTH_SECRETS_KEY`: the ring itself. */

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { cpuCeiling, DEFAULT_CPU_FLOOR, nanoCpus } from './cpu-limit.ts';
 import { ProcFiles } from './proc-files.ts';
-import { SANDBOX_UID } from '../../runtime-images/runtimes.ts';
+import { SANDBOX_UID, SECRETS_DIR } from '../../runtime-images/runtimes.ts';
 import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type ImageInfo, type SandboxSpec } from './container-runtime.ts';
 import { dockerImageInfo } from './docker-image-info.ts';
 
@@ -30,6 +30,8 @@ export interface DockerRuntimeOptions {
 const MIB = 1024 * 1024;
 /** Size of the writable `/tmp` tmpfs. */
 const TMP_SIZE_MB = 64;
+/** `/run/secrets`: 1 MiB, twice what a version's secrets can fill (32 × 16 KiB). */
+const SECRETS_SIZE_KB = 1024;
 const PIDS_LIMIT = 64;
 
 /**
@@ -142,7 +144,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
         NanoCpus: nanoCpus(cpuCeiling(spec.memoryMb, { floorCpus: this.cpuFloor, hostCpus: this.hostCpus })),
         PidsLimit: PIDS_LIMIT,
         ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
+        Tmpfs: {
+          '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777`,
+          // The agent writes the secret files here at init (0400): the sandbox user's alone, in memory, nothing runnable.
+          [SECRETS_DIR]: `rw,noexec,nosuid,nodev,size=${SECRETS_SIZE_KB}k,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`,
+        },
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
         Ulimits: [

@@ -16,6 +16,7 @@ import { AgentChannel } from './agent-channel.ts';
 import type { CheckedInvokeResult } from './agent-messages.ts';
 import type { InitResultMessage } from './agent-protocol.ts';
 import type { CodeLinker } from './code-linker.ts';
+import type { SandboxSecrets, SecretVersionsHeld } from './sandbox-secrets.ts';
 import { SANDBOX_LABELS, SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo } from '../engine/container-runtime.ts';
 import { prewarmKey, sandboxKey, type FunctionVersion } from '../contract/function-version.ts';
 
@@ -24,6 +25,8 @@ export class Sandbox {
   initialised = false;
   private assigned: FunctionVersion | null;
   private destroyed: Promise<void> | null = null;
+  /** The version of each secret init handed the agent: none until then. */
+  private secretVersions: SecretVersionsHeld = new Map();
 
   constructor(
     readonly id: string,
@@ -34,6 +37,7 @@ export class Sandbox {
     private readonly dir: string,
     private readonly channel: AgentChannel,
     private readonly containers: ContainerRuntime,
+    private readonly secrets?: SandboxSecrets,
   ) {
     this.assigned = fn;
   }
@@ -52,9 +56,14 @@ export class Sandbox {
     return this.assigned ? sandboxKey(this.assigned) : prewarmKey(this.runtime, this.memoryMb);
   }
 
-  /** False once the agent's connection ended or the sandbox was destroyed. */
+  /**
+   * False once the agent's connection ended or the sandbox was destroyed, or
+   * once a secret it was started with has another value now: the pool then
+   * discards it when its call ends, or when it is next taken idle.
+   */
   get alive(): boolean {
-    return !this.channel.isClosed && this.destroyed === null;
+    if (this.channel.isClosed || this.destroyed !== null) return false;
+    return this.secretVersions.size === 0 || !this.secrets || this.secrets.versions.fresh(this.fn.namespace, this.secretVersions);
   }
 
   onClose(listener: () => void): void {
@@ -75,8 +84,25 @@ export class Sandbox {
     linker.link(codeDir, join(this.dir, 'task'));
   }
 
+  /**
+   * Sends `init`: the function's settings, its environment with the
+   * variables set to secrets filled in, and its secrets as files (read now,
+   * `sandbox-secrets.ts`). A secret that is missing or cannot be read fails
+   * init without asking the agent; the values live on only in the agent.
+   */
   async init(): Promise<InitResultMessage> {
     const fn = this.fn;
+    let env = fn.env;
+    let files: Record<string, string> | undefined;
+    if (fn.secrets && fn.secrets.length > 0) {
+      const resolved = this.secrets
+        ? await this.secrets.resolve(fn)
+        : ({ ok: false, type: 'Runtime.SecretUnavailable', message: 'this worker has no secrets key' } as const);
+      if (!resolved.ok) return { type: 'initResult', ok: false, error: { type: resolved.type, message: resolved.message }, logs: '', logsTruncated: false };
+      env = { ...fn.env, ...resolved.env };
+      files = resolved.files;
+      this.secretVersions = resolved.versions;
+    }
     const result = await this.channel.init({
       type: 'init',
       codeDir: TASK_ROOT,
@@ -85,7 +111,8 @@ export class Sandbox {
       functionVersion: String(fn.version),
       memoryLimitInMB: fn.memoryMb,
       timeoutMs: fn.timeoutMs,
-      env: fn.env,
+      env,
+      ...(files ? { secrets: files } : {}),
     });
     this.initialised = result.ok;
     return result;
@@ -123,6 +150,8 @@ export interface SandboxFactoryOptions {
   workerId: string;
   /** How long a started container may take to connect back. */
   startTimeoutMs: number;
+  /** Reads a version's secrets at init; absent: a version that references any fails its init. */
+  secrets?: SandboxSecrets;
 }
 
 /** What to start: a sandbox bound to a known function (labelled with it), or a generic one. */
@@ -187,7 +216,7 @@ export class SandboxFactory {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    const sandbox = new Sandbox(id, containerId, request.runtime, request.memoryMb, fn ?? null, dir, channel, runtime);
+    const sandbox = new Sandbox(id, containerId, request.runtime, request.memoryMb, fn ?? null, dir, channel, runtime, this.options.secrets);
     try {
       await channel.waitForHello(startTimeoutMs);
     } catch (err) {

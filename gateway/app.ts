@@ -31,6 +31,7 @@ import { aliasesRoute } from './routes/aliases.ts';
 import { destinationsRoute } from './routes/destinations.ts';
 import { rolloutsRoute } from './routes/rollouts.ts';
 import { triggersRoute } from './routes/triggers.ts';
+import { secretsRoute } from './routes/secrets.ts';
 import { MAX_DEPLOY_BYTES } from './request-limits.ts';
 
 export interface ApiAppOptions {
@@ -70,6 +71,7 @@ export function createApp(deps: GatewayDeps, options: ApiAppOptions) {
   app.route('/', rolloutsRoute(deps));
   app.route('/', triggersRoute(deps));
   app.route('/', destinationsRoute(deps));
+  app.route('/', secretsRoute(deps));
   app.route('/', invokeFunctionRoute(deps));
   app.route('/', readInvocationRoute(deps));
   app.route('/', readMetricsRoute(deps));

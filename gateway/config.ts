@@ -6,6 +6,7 @@ import { DEFAULT_NAMESPACE_QUOTAS, QUOTA_RANGES, type NamespaceQuotas } from './
 import { DEFAULT_PROVISIONED_MEMORY_MB } from './store/provisioned-memory.ts';
 import { DEFAULT_UPLOAD_BUDGET, type UploadBudgetLimits } from './upload-budget.ts';
 import { parseAllowHosts } from './destinations/outbound-guard.ts';
+import { SECRETS_KEY_ENV } from '../worker/common/secret-keyring.ts';
 
 const MB = 1024 * 1024;
 
@@ -47,6 +48,9 @@ const schema = z.object({
    * broker destinations and triggers may reach; every other private, loopback, link-local or reserved address is refused.
    */
   HEARTH_OUTBOUND_ALLOW_HOSTS: z.string().default('').transform(parseAllowHosts),
+  /** Secrets: the key ring (`worker/common/secret-keyring.ts`); the default key file lives in the state directory. */
+  ...SECRETS_KEY_ENV,
+  HEARTH_STATE_DIR: z.string().min(1).default('/var/lib/hearth'),
 });
 
 function quota(key: keyof NamespaceQuotas) {

@@ -48,6 +48,8 @@ import type { Destinations } from './destinations/destinations-port.ts';
 import { createPostgresDeliveryStore, createPostgresDestinationConfigStore, type DeliveryStore } from './destinations/destinations-store.ts';
 import { createCallbackSecrets } from './destinations/webhook-signature.ts';
 import { UploadBudget } from './upload-budget.ts';
+import type { Sealer } from '../worker/common/secret-sealing.ts';
+import { createGatewaySecrets } from './secrets/create-secrets.ts';
 
 export interface GatewayOptions {
   db: Database;
@@ -84,6 +86,8 @@ export interface GatewayOptions {
    * (a function, when the port is known only once listening).
    */
   functionOrigin?: { publicUrl?: string; port?: number | (() => number) };
+  /** Seals secrets and every version's environment (`worker/common/secret-sealing.ts`); the workers must hold the same keys. */
+  secretsSealer: Sealer;
   log: Logger;
 }
 
@@ -213,6 +217,7 @@ export async function createGateway(options: GatewayOptions) {
         error: status.state === 'error',
       })),
   );
+  const secrets = createGatewaySecrets({ db, sealer: options.secretsSealer, announce, log: options.log });
   const deps: GatewayDeps = {
     auth: {
       apiKey: options.apiKey,
@@ -235,6 +240,7 @@ export async function createGateway(options: GatewayOptions) {
     prometheus,
     announce,
     uploads,
+    secrets: secrets.service,
     log: options.log,
   };
   const origin = options.functionOrigin ?? {};
@@ -253,6 +259,7 @@ export async function createGateway(options: GatewayOptions) {
     reapDeadWorkers: () => reaper.reapNow(),
     async close() {
       await deliveryConsumer.close();
+      await secrets.close();
       await triggers.close();
       await rolloutChecks.close();
       reaper.stop();

@@ -81,6 +81,10 @@ export const ERROR_TABLE = {
     when: "a destination's URL points at a private, loopback, link-local or reserved address, or at the platform itself, or does not resolve",
   },
   InvalidCallbackUrl: { status: 400, lambda: 'InvalidParameterValueException', when: 'X-Callback-Url is not an http(s) URL the outbound rules allow (the message says why)' },
+  // Secrets (gateway/secrets/): a value is never in a message.
+  InvalidSecret: { status: 400, lambda: 'InvalidParameterValueException', when: "a secret's name is not [a-z0-9][a-z0-9._-]{0,62}, or its value is empty, over 16 KiB, holds a NUL or is not well-formed Unicode" },
+  SecretNotFound: { status: 404, lambda: 'ResourceNotFoundException', when: "the caller's namespace has no secret of that name (a deploy naming one answers this too)" },
+  SecretInUse: { status: 409, lambda: 'ResourceConflictException', when: 'a version an alias points at references the secret (details.functions names them): deploy without it first' },
   KeyNotFound: { status: 404, lambda: 'ResourceNotFoundException', when: 'the namespace has no live key of that id' },
   AssetNotFound: { status: 404, lambda: 'ResourceNotFoundException', when: 'no dashboard file of that name' },
   RouteNotFound: { status: 404, lambda: 'UnknownOperationException', when: 'no route for this method and path' },

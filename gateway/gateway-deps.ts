@@ -17,6 +17,7 @@ import type { FunctionStore } from './store/functions-store.ts';
 import type { FunctionExtrasStore } from './store/function-extras-store.ts';
 import type { TenantsStore } from './store/tenants-store.ts';
 import type { UploadBudget } from './upload-budget.ts';
+import type { SecretService } from './secrets/secret-service.ts';
 
 /** Reads behind the metrics, logs and history routes. */
 export interface MetricsReader {
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   announce(message: ControlMessage): Promise<void>;
   /** Upload bytes in flight, per gateway and per namespace (`upload-budget.ts`). */
   uploads: UploadBudget;
+  /** Namespace secrets (`secrets/secret-service.ts`); absent: the secrets API answers 500 and deploys naming secrets are refused. */
+  secrets?: SecretService;
   log: Logger;
 }
 

@@ -12,11 +12,14 @@ import { answerClientErrors } from './client-errors.ts';
 import { gatewayLimits, loadGatewayConfig } from './config.ts';
 import { createGateway } from './create-gateway.ts';
 import { servicesOf } from './destinations/outbound-guard.ts';
+import { openSecretsKey } from '../worker/common/secret-keyring.ts';
 
 const log = createLogger('gateway');
 setRedisLogger(log);
 const config = loadGatewayConfig(process.env);
 const database = openDatabase(config.DATABASE_URL, { max: 20, log });
+const secretsKey = openSecretsKey(config);
+if (secretsKey.source.generated) log.warn('generated a secrets key: give every gateway and worker of this platform the same one', { file: secretsKey.source.file });
 const gateway = await createGateway({
   db: database.db,
   redisUrl: config.REDIS_URL,
@@ -33,6 +36,7 @@ const gateway = await createGateway({
   functionOrigin: { port: config.HEARTH_FN_PORT, ...(config.HEARTH_PUBLIC_FN_URL ? { publicUrl: config.HEARTH_PUBLIC_FN_URL } : {}) },
   outboundAllowHosts: config.HEARTH_OUTBOUND_ALLOW_HOSTS,
   // The platform's own Redis (and its sentinels) and Postgres: never a trigger's broker or a webhook's target, allowed or not.
+  secretsSealer: secretsKey.sealer,
   ownServices: servicesOf([config.REDIS_URL, config.DATABASE_URL, ...(config.HEARTH_REDIS_SENTINELS ?? '').split(',').filter(Boolean).map((s) => `redis://${s.trim()}`)]),
   log,
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from '../runtime-images/runtimes.ts';
 import { MEMORY_MB } from './contract/limits.ts';
 import { CONNECTION_ENV, parseEnv } from './common/parse-env.ts';
+import { SECRETS_KEY_ENV } from './common/secret-keyring.ts';
 import type { PrewarmTarget } from './pool/sandbox-pool.ts';
 
 const schema = z.object({
@@ -13,6 +14,8 @@ const schema = z.object({
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-", at most 63')
     .default(hostname().replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 63) || 'worker'),
   HEARTH_STATE_DIR: z.string().min(1).default('/var/lib/hearth'),
+  /** Secrets: the key ring the worker opens them with (`common/secret-keyring.ts`). */
+  ...SECRETS_KEY_ENV,
   HEARTH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
   HEARTH_KEEP_ALIVE_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
   HEARTH_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -15,6 +15,8 @@ import { startWorkerService } from './run/worker-service.ts';
 import { openWorkerRedis } from './worker-redis.ts';
 import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from './engine/egress-network.ts';
+import { openSecretsKey } from './common/secret-keyring.ts';
+import { createPostgresSecretSource } from './records/secrets-store.ts';
 
 const log = createLogger('worker');
 setRedisLogger(log);
@@ -25,6 +27,8 @@ const redisOptions = redisOptionsFromUrl(config.REDIS_URL, {
   ...(config.HEARTH_REDIS_SENTINEL_NAME ? { name: config.HEARTH_REDIS_SENTINEL_NAME } : {}),
 });
 const redis = openWorkerRedis(redisOptions, config.HEARTH_QUEUE_PREFIX);
+const secretsKey = openSecretsKey(config);
+if (secretsKey.source.generated) log.warn('generated a secrets key: give every gateway and worker of this platform the same one', { file: secretsKey.source.file });
 
 // Redis holds every queued event: say so at once if it has no ceiling or may evict them.
 for (const warning of await checkRedisMemoryPolicy(redis.commands)) log.warn(warning);
@@ -57,6 +61,7 @@ const service = await startWorkerService({
     onRefused: (err, entry) => log.warn('Postgres refused a record; storing it stripped', { invocationId: entry.job.invocationId, err }),
   }),
   provisioned: () => listProvisionedVersions(database.db),
+  secrets: { source: createPostgresSecretSource(database.db), sealer: secretsKey.sealer },
   ...redis.ports,
   log,
 });

@@ -14,6 +14,7 @@ import type { Operation } from './operation.ts';
 import * as platform from './platform-api.ts';
 import * as rollouts from './rollouts-api.ts';
 import * as runtimes from './runtimes-api.ts';
+import * as secrets from './secrets-api.ts';
 import * as tenants from './tenants-api.ts';
 import * as triggers from './triggers-api.ts';
 
@@ -44,6 +45,9 @@ export const API_OPERATIONS: readonly Operation[] = [
   destinations.putDestinations,
   destinations.deleteDestinations,
   destinations.getCallbackSecret,
+  secrets.listSecrets,
+  secrets.putSecret,
+  secrets.deleteSecret,
   invoke.invokeFunction,
   invoke.getInvocation,
   invoke.getInvocationLogs,

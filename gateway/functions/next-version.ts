@@ -13,6 +13,8 @@ export function settingsOf(v: VersionView): VersionSettings {
     memoryMb: v.memoryMb,
     timeoutMs: v.timeoutMs,
     env: v.env,
+    secrets: v.secrets ?? [],
+    secretEnv: v.secretEnv ?? {},
     keepAliveMs: v.keepAliveMs,
     minWarm: v.minWarm,
     maxConcurrency: v.maxConcurrency,

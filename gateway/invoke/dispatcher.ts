@@ -12,7 +12,7 @@ import { DEFAULT_QUEUED_CALL_LIMITS, type QueuedCallLimits } from '../../worker/
 import type { InvocationRow } from '../../worker/common/invocations-store.ts';
 import { HearthError, notFound } from '../errors.ts';
 import { LATEST_ALIAS, chooseVersion, type AliasRoute, type ResolvedVersion } from '../store/functions-store.ts';
-import { sandboxKey } from '../../worker/contract/function-version.ts';
+import { sandboxKey, secretRefsOf } from '../../worker/contract/function-version.ts';
 import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { RouteBook, chooseWorker } from './router.ts';
 import { outcomeFromRow } from './invocation-view.ts';
@@ -255,6 +255,8 @@ export class Dispatcher {
       memoryMb: fn.memoryMb,
       timeoutMs: fn.timeoutMs,
       env: fn.env,
+      // By name only: the worker reads the values, sealed, from Postgres.
+      ...(fn.secrets && fn.secrets.length > 0 ? { secrets: secretRefsOf(fn.secrets, fn.secretEnv ?? {}) } : {}),
       keepAliveMs: fn.keepAliveMs,
       maxConcurrency: fn.maxConcurrency,
       namespaceQuota,

@@ -212,17 +212,25 @@ export function settingsFrom(input: z.infer<z.ZodObject<typeof settingsShape>>, 
     throw new LambdaError('InvalidParameterValueException', `MemorySize must be from ${MEMORY_MB.min} to ${MEMORY_MB.max} MB on Hearth, got ${input.MemorySize}.`);
   }
   const text = (value: number | null | undefined) => (value === null || value === undefined ? undefined : String(value));
-  const env = input.Environment !== undefined ? (input.Environment.Variables ?? {}) : (base?.env ?? {});
+  // Environment replaces the variables (secret references among them); left out, the version's stay, references included.
+  const env = input.Environment !== undefined ? (input.Environment.Variables ?? {}) : { ...(base?.env ?? {}), ...secretReferences(base?.secretEnv) };
   return parseFunctionSettings({
     runtime,
     handler: input.Handler ?? base?.handler,
     memoryMb: text(input.MemorySize ?? base?.memoryMb),
     timeoutMs: text(input.Timeout !== undefined ? input.Timeout * 1000 : base?.timeoutMs),
     env: JSON.stringify(env),
+    // Hearth's secret files carry over like its other settings.
+    secrets: base?.secrets && base.secrets.length > 0 ? JSON.stringify(base.secrets) : undefined,
     keepAliveMs: text(base?.keepAliveMs),
     minWarm: text(base?.minWarm),
     maxConcurrency: text(base?.maxConcurrency),
     network: base?.network,
     public: base === null ? undefined : String(base.public),
   });
+}
+
+/** A version's variables set to secrets, in the form a deploy's env gives them. */
+function secretReferences(secretEnv: Record<string, string> | undefined): Record<string, { secret: string }> {
+  return Object.fromEntries(Object.entries(secretEnv ?? {}).map(([variable, name]) => [variable, { secret: name }]));
 }

@@ -5,6 +5,7 @@ import { validated } from '../api/validated.ts';
 import { boundaryOf } from '../deploy/multipart-parser.ts';
 import { readDeployForm, type DeployForm } from '../deploy/read-deploy-form.ts';
 import { parseFunctionSettings } from '../deploy/function-settings.ts';
+import { assertSecretsExist } from '../secrets/secret-references.ts';
 import { HearthError, badRequest } from '../errors.ts';
 import { createFunctionService } from '../functions/function-service.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-deps.ts';
@@ -22,6 +23,7 @@ const TEXT_FIELDS = [
   'maxConcurrency',
   'network',
   'public',
+  'secrets',
   'moveLatest',
 ] as const;
 
@@ -85,6 +87,7 @@ export function deployFunctionRoute(deps: GatewayDeps) {
       const moveLatest = parseMoveLatest(form.fields.moveLatest);
 
       const settings = parseFunctionSettings(fields);
+      await assertSecretsExist(deps.secrets, c.get('namespace'), settings.secrets ?? []);
       const fn = await service.deploy({ namespace: c.get('namespace'), name, settings, code: { filename: code.filename, path: code.path }, moveLatest });
       // A Lambda runtime name (nodejs22.x) runs on a Hearth runtime (nodejs20): the answer says so, never silently.
       const resolved = settings.runtimeRequested

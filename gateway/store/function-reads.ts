@@ -26,6 +26,8 @@ const settingsColumns = {
   memoryMb: functionVersions.memoryMb,
   timeoutMs: functionVersions.timeoutMs,
   env: functionVersions.env,
+  secrets: functionVersions.secrets,
+  secretEnv: functionVersions.secretEnv,
   keepAliveMs: functionVersions.keepAliveMs,
   minWarm: functionVersions.minWarm,
   maxConcurrency: functionVersions.maxConcurrency,

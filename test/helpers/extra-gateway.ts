@@ -31,6 +31,7 @@ export async function startExtraGateway(
     apiKey: platform.apiKey,
     syncGraceMs: 30_000,
     throttleWaitMs: 2000,
+    secretsSealer: platform.secretsKey.sealer,
     ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
     ownServices: servicesOf([platform.redisUrl, platform.databaseUrl]),
     ...(options.outboundAllowHosts ? { outboundAllowHosts: options.outboundAllowHosts } : {}),

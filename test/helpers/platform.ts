@@ -31,6 +31,10 @@ import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/records/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/run/worker-service.ts';
 import { openWorkerRedis } from '../../worker/worker-redis.ts';
+import { openSecretsKey } from '../../worker/common/secret-keyring.ts';
+import type { KeyringSource } from '../../worker/common/secret-keyring.ts';
+import type { Sealer } from '../../worker/common/secret-sealing.ts';
+import { createPostgresSecretSource } from '../../worker/records/secrets-store.ts';
 
 /**
  * The gateway's limits in tests: the defaults, but namespace function and
@@ -66,6 +70,8 @@ export interface PlatformOptions {
   triggerLeaseMs?: number;
   /** The runtimes its workers serve (HEARTH_RUNTIMES); default every runtime whose image exists. */
   runtimes?: RuntimeName[];
+  /** How often the workers look for changed secrets (default 5 s). */
+  secretPollMs?: number;
   log?: Logger;
 }
 
@@ -97,6 +103,8 @@ export interface Platform {
   database: DatabaseHandle;
   docker: Dockerode;
   worker: WorkerService;
+  /** The secrets key ring the gateway and workers share: a key file in the platform's state directory. */
+  secretsKey: { source: KeyringSource; sealer: Sealer };
   /** Calls the API with the key set. */
   api(path: string, init?: RequestInit): Promise<ApiResponse>;
   /** Calls the function origin (`/fn/...`) with the key set, like `api`. */
@@ -114,6 +122,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = options.log ?? silentLogger;
   const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));
   const database = openDatabase(databaseUrl);
+  const secretsKey = openSecretsKey({ HEARTH_STATE_DIR: stateDir });
 
   /** A worker as `worker/main.ts` assembles one, with its own Redis clients; stopping it closes them. */
   const startWorker = async (id: string): Promise<WorkerService> => {
@@ -136,6 +145,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       codeSource: createPostgresCodeSource(database.db),
       recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
       provisioned: () => listProvisionedVersions(database.db),
+      secrets: { source: createPostgresSecretSource(database.db), sealer: secretsKey.sealer, ...(options.secretPollMs ? { pollMs: options.secretPollMs } : {}) },
       ...redis.ports,
       log,
     }).catch(async (err: unknown) => {
@@ -157,6 +167,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     throttleWaitMs: options.throttleWaitMs ?? 2000,
     limits: { ...SUITE_LIMITS, ...options.gatewayLimits },
     functionOrigin: { port: () => fnPort },
+    secretsSealer: secretsKey.sealer,
     // The run's Redis and Postgres are the platform's own: never a trigger's broker or a webhook's target.
     ownServices: servicesOf([redisUrl, databaseUrl]),
     ...(options.outboundAllowHosts ? { outboundAllowHosts: options.outboundAllowHosts } : {}),
@@ -203,6 +214,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     database,
     docker: new Dockerode(),
     worker,
+    secretsKey,
     api: withKey(url),
     fn: withKey(fnUrl),
     async stop() {

@@ -22,7 +22,10 @@ export interface ProvisionedTargetRow {
   handler: string;
   memory_mb: number;
   timeout_ms: number;
-  env: Record<string, string>;
+  /** As stored: sealed (`stored-env.ts`). */
+  env: unknown;
+  secrets: string[];
+  secret_env: Record<string, string>;
   code_sha256: string;
   keep_alive_ms: number | null;
   network: string;
@@ -32,7 +35,7 @@ export interface ProvisionedTargetRow {
 /** Every provisioned version (`where` filters on `f.` functions or `v.` versions, e.g. `f.namespace = $1`). */
 export function provisionedTargetsSql(where = 'true'): string {
   return `select f.id as function_id, f.namespace, f.name as function_name, v.version, v.runtime, v.handler,
-       v.memory_mb, v.timeout_ms, v.env, v.code_sha256, v.keep_alive_ms, v.network,
+       v.memory_mb, v.timeout_ms, v.env, v.secrets, v.secret_env, v.code_sha256, v.keep_alive_ms, v.network,
        max(coalesce(t.min_warm, v.min_warm))::int as min_warm
 from (select function_id, version, min_warm from function_aliases
       union all

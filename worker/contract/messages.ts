@@ -27,6 +27,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('key-revoked'), keyHash: z.string() }),
   /** A namespace's settings (its quota) changed. */
   z.object({ type: z.literal('namespace-changed'), namespace: z.string() }),
+  /** A secret's value was set (`version`, from 1) or the secret deleted (`version` 0): workers stop reusing sandboxes started with another. */
+  z.object({ type: z.literal('secret-changed'), namespace: z.string(), name: z.string(), version: z.number().int().min(0) }),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

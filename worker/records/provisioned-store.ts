@@ -3,6 +3,8 @@ import type { Database } from '../common/database.ts';
 import { provisionedTargetsSql, type ProvisionedTargetRow } from '../common/provisioned-targets.ts';
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import type { ProvisionedVersion } from '../pool/sandbox-pool.ts';
+import { openStoredEnv } from '../common/stored-env.ts';
+import { secretRefsOf } from '../contract/function-version.ts';
 
 /** Versions an alias points at that want `minWarm > 0` (`provisioned-targets.ts` has the rule). */
 export async function listProvisionedVersions(db: Database): Promise<ProvisionedVersion[]> {
@@ -17,8 +19,9 @@ export async function listProvisionedVersions(db: Database): Promise<Provisioned
       handler: r.handler,
       memoryMb: r.memory_mb,
       timeoutMs: r.timeout_ms,
-      env: r.env,
+      env: openStoredEnv(r.env),
       network: r.network as 'none' | 'egress',
+      ...(r.secrets.length > 0 ? { secrets: secretRefsOf(r.secrets, r.secret_env) } : {}),
     },
     codeSha256: r.code_sha256,
     minWarm: r.min_warm,

@@ -193,6 +193,7 @@ function functionOf(job: InvocationJob): FunctionVersion {
     timeoutMs: job.timeoutMs,
     env: job.env,
     network: job.network,
+    ...(job.secrets ? { secrets: job.secrets } : {}),
   };
 }
 

@@ -34,6 +34,10 @@ import { SandboxPool, type PrewarmTarget, type ProvisionedVersion } from '../poo
 import type { PoolStats } from '../contract/worker-report.ts';
 import { createWorkerPrometheus } from '../records/worker-prometheus.ts';
 import { openRuntimeInventory } from './runtime-inventory.ts';
+import { createSandboxSecrets, type SealedSecretSource } from '../sandbox/sandbox-secrets.ts';
+import type { Sealer } from '../common/secret-sealing.ts';
+import { useEnvSealer } from '../common/stored-env.ts';
+import { startSecretWatch } from './secret-watch.ts';
 
 export interface WorkerSettings {
   workerId: string;
@@ -89,6 +93,8 @@ export interface WorkerServiceOptions extends WorkerRedisPorts {
   recorder: InvocationRecorder;
   /** Versions whose `minWarm` containers this worker keeps. */
   provisioned: () => Promise<ProvisionedVersion[]>;
+  /** Secrets: where their sealed values are, the key ring that opens them (and stored environments), how often to look for changes (default 5 s). */
+  secrets?: { source: SealedSecretSource; sealer: Sealer; pollMs?: number };
   log: Logger;
 }
 
@@ -115,12 +121,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const served = new Set<string>(inventory.runtimes());
 
   await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
+  if (options.secrets) useEnvSealer(options.secrets.sealer);
+  const sandboxSecrets = options.secrets ? createSandboxSecrets({ source: options.secrets.source, sealer: options.secrets.sealer, log }) : undefined;
   const pool = new SandboxPool({
     factory: new SandboxFactory({
       runtime,
       sandboxesDir,
       workerId: settings.workerId,
       startTimeoutMs: settings.startTimeoutMs,
+      ...(sandboxSecrets ? { secrets: sandboxSecrets } : {}),
     }),
     codeCache: new BoundedCodeCache({
       dir: join(settings.stateDir, 'code'),
@@ -182,7 +191,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         .catch((err: unknown) => log.warn("could not wake a deleted function's parked calls", { functionId: message.functionId, err }));
     }
     if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
+    // Sandboxes started with another value finish their call and are not reused (`Sandbox.alive`).
+    if (message.type === 'secret-changed') sandboxSecrets?.versions.note(message.namespace, message.name, message.version);
   });
+  const secretWatch =
+    options.secrets && sandboxSecrets
+      ? startSecretWatch({ source: options.secrets.source, versions: sandboxSecrets.versions, log, ...(options.secrets.pollMs ? { intervalMs: options.secrets.pollMs } : {}) })
+      : null;
 
   pool.replenish();
   await reconcileProvisioned();
@@ -273,6 +288,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reporting.stop();
         await consumer.close();
         await control.close();
+        await secretWatch?.stop();
         await reconciling;
         await prometheus.close();
         await pool.close();

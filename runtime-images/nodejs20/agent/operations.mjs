@@ -8,6 +8,7 @@ import { describe, RuntimeFailure } from './errors.mjs';
 import { frameOf, MAX_FRAME_BYTES } from './framing.mjs';
 import { loadHandler } from './handler-loading.mjs';
 import { drainLogs } from './log-capture.mjs';
+import { writeSecretFiles } from './secret-files.mjs';
 
 /** The function's handler, once an init has succeeded. */
 let handler;
@@ -20,6 +21,8 @@ function elapsed(since) {
 export async function handleInit(msg) {
   const started = performance.now();
   const outcome = await guarded(async () => {
+    // The files first: the function's code may read them as it loads.
+    writeSecretFiles(msg);
     applyInit(msg);
     handler = await loadHandler(msg.codeDir, msg.handler);
     return { ok: true };

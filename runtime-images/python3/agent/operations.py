@@ -13,6 +13,7 @@ from .errors import RuntimeFailure, error_info
 from .forked_child import run_function_code
 from .framing import MAX_FRAME_BYTES, TooDeep, dumps
 from .handler_loading import load_handler
+from .secret_files import write_secret_files
 
 
 # The function's handler, once an init has succeeded.
@@ -29,6 +30,8 @@ def handle_init(msg, writer, logs):
     started = time.perf_counter()
     reply = {"type": "initResult", "ok": True}
     try:
+        # The files first: the function's code may read them as it loads.
+        write_secret_files(msg)
         apply_init(msg)
         _handler = load_handler(msg["handler"])
     except BaseException as err:

@@ -4,8 +4,8 @@
  * per test process, code directories whose files keep their exec bits (as
  * the worker's unpacked archives do), and agent sessions on the real
  * `hearth/runtime-provided` image started through the worker's own
- * container runtime (test/helpers/agent-harness.ts), optionally with the
- * /run/secrets tmpfs the worker is to mount.
+ * container runtime (test/helpers/agent-harness.ts), with or without the
+ * /run/secrets tmpfs.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -58,22 +58,20 @@ export async function writeCode(files: Record<string, CodeFile>): Promise<string
 }
 
 /**
- * The engine client as the worker's runtime uses it, plus a tmpfs at
- * /run/secrets owned by the sandbox user: the mount the agent protocol
- * says the worker provides (DockerContainerRuntime does not add it yet).
+ * The engine client as the worker's runtime uses it, with the /run/secrets
+ * tmpfs (the sandbox user's, as the agent protocol says the worker mounts it)
+ * made sure of (`present`: added if the worker's runtime does not add it) or
+ * taken away (`absent`: a sandbox where the agent cannot write secrets).
  */
-export function withSecretsTmpfs(docker: Dockerode): Dockerode {
+export function withSecretsMount(docker: Dockerode, mount: 'present' | 'absent'): Dockerode {
   return new Proxy(docker, {
     get(target, property, receiver) {
       if (property !== 'createContainer') return Reflect.get(target, property, receiver);
-      return (options: Dockerode.ContainerCreateOptions) =>
-        target.createContainer({
-          ...options,
-          HostConfig: {
-            ...options.HostConfig,
-            Tmpfs: { ...options.HostConfig?.Tmpfs, [SECRETS_DIR]: `rw,nosuid,nodev,noexec,size=1m,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}` },
-          },
-        });
+      return (options: Dockerode.ContainerCreateOptions) => {
+        const { [SECRETS_DIR]: worker, ...others } = options.HostConfig?.Tmpfs ?? {};
+        const secrets: Record<string, string> = mount === 'absent' ? {} : { [SECRETS_DIR]: worker ?? `rw,nosuid,nodev,noexec,size=1m,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}` };
+        return target.createContainer({ ...options, HostConfig: { ...options.HostConfig, Tmpfs: { ...others, ...secrets } } });
+      };
     },
   });
 }
@@ -98,11 +96,11 @@ export function providedSessions(docker = new Dockerode()) {
     await removeAgentContainers(docker);
     await Promise.all(codeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
-  return async (files: Record<string, CodeFile> | { codeDir: string }, options: { secretsTmpfs?: boolean; memoryMb?: number } = {}) => {
+  return async (files: Record<string, CodeFile> | { codeDir: string }, options: { secretsMount?: 'present' | 'absent'; memoryMb?: number } = {}) => {
     // A directory of the test's own (a pre-warmed container gets its code after it started).
     const codeDir = typeof files.codeDir === 'string' ? files.codeDir : await writeCode(files as Record<string, CodeFile>);
     codeDirs.push(codeDir);
-    const session = await startAgent(options.secretsTmpfs ? withSecretsTmpfs(docker) : docker, {
+    const session = await startAgent(options.secretsMount ? withSecretsMount(docker, options.secretsMount) : docker, {
       runtime: 'provided',
       codeDir,
       ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}),

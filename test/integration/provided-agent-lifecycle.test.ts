@@ -32,7 +32,7 @@ done
 
 describe('provided agent: secrets', () => {
   it('writes each secret to /run/secrets/<name>, mode 0400, owned by the sandbox user', async () => {
-    const session = await start(await bootstrapCode(), { secretsTmpfs: true });
+    const session = await start(await bootstrapCode(), { secretsMount: 'present' });
     const init = await session.init({ handler: 'bootstrap', secrets: { 'db-password': 's3cr3t', 'api.key': 'k' } });
     expect(init, JSON.stringify(init.error)).toMatchObject({ ok: true });
     expect(await session.invoke({ op: 'secret', name: 'db-password' })).toMatchObject({ ok: true, result: { content: 's3cr3t', mode: '400', uid: 10001 } });
@@ -40,7 +40,7 @@ describe('provided agent: secrets', () => {
   });
 
   it('fails init saying so when /run/secrets is not writable', async () => {
-    const session = await start(await bootstrapCode());
+    const session = await start(await bootstrapCode(), { secretsMount: 'absent' });
     const init = await session.init({ handler: 'bootstrap', secrets: { token: 'x' } });
     expect(init).toMatchObject({ ok: false, error: { type: 'Runtime.SecretsError' } });
     expect(init.error?.message).toContain('/run/secrets/token');

@@ -17,6 +17,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Mirrors MAX_RESULT_BYTES in worker/contract/limits.ts (Lambda's 6 MB).
 pub const MAX_RESULT_BYTES: usize = 6 * 1024 * 1024;
+/// Most Runtime API connections open at once; past it new ones wait in the listen queue
+/// (so a bootstrap that leaks connections cannot make the agent spin on an accept it cannot do).
+const MAX_CONNECTIONS: usize = 64;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Phase {
@@ -80,7 +83,7 @@ impl Agent {
         loop {
             let mut fds = vec![PollFd { fd: self.link.stream.as_raw_fd(), events: POLLIN, revents: 0 }];
             let mut tags = vec![Ready::Worker];
-            if let Some(listener) = &self.listener {
+            if let Some(listener) = self.listener.as_ref().filter(|_| self.conns.len() < MAX_CONNECTIONS) {
                 fds.push(PollFd { fd: listener.as_raw_fd(), events: POLLIN, revents: 0 });
                 tags.push(Ready::Listener);
             }
@@ -93,7 +96,7 @@ impl Agent {
                 tags.push(Ready::Exited);
             }
             for (id, conn) in &self.conns {
-                let events = POLLIN | if conn.wants_write() { POLLOUT } else { 0 };
+                let events = (if conn.wants_read() { POLLIN } else { 0 }) | (if conn.wants_write() { POLLOUT } else { 0 });
                 fds.push(PollFd { fd: conn.stream.as_raw_fd(), events, revents: 0 });
                 tags.push(Ready::Conn(*id));
             }
@@ -123,7 +126,7 @@ impl Agent {
     }
 
     fn accept_all(&mut self) {
-        loop {
+        while self.conns.len() < MAX_CONNECTIONS {
             let Some(listener) = &self.listener else { return };
             match listener.accept() {
                 Ok((stream, _)) => {

@@ -140,6 +140,11 @@ impl Conn {
         self.answer(status, &[("Content-Type", "application/json".into())], body.as_bytes());
     }
 
+    /// Whether reading makes sense: not once the connection only waits to finish writing before it closes.
+    pub fn wants_read(&self) -> bool {
+        !self.closing
+    }
+
     pub fn wants_write(&self) -> bool {
         self.written < self.out.len()
     }

@@ -22,20 +22,27 @@ import { removeAgentContainers, startAgent, type AgentSession } from './agent-ha
 const run = promisify(execFile);
 const SOURCE = fileURLToPath(new URL('../fixtures/provided-test-bootstrap.c', import.meta.url));
 
-let compiled: Promise<Buffer> | undefined;
+const compiled = new Map<string, Promise<Buffer>>();
 
-/** The test bootstrap as a static executable's bytes (compiled on first use). */
-export function testBootstrap(): Promise<Buffer> {
-  compiled ??= (async () => {
+/**
+ * The test bootstrap's executable bytes (compiled on first use): static by
+ * default, or `dynamic`, linked against this machine's glibc, which the
+ * image carries.
+ */
+export function testBootstrap(linking: 'static' | 'dynamic' = 'static'): Promise<Buffer> {
+  const cached = compiled.get(linking);
+  if (cached) return cached;
+  const build = (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hearth-provided-cc-'));
     try {
-      await run('gcc', ['-static', '-O1', '-Wall', '-o', join(dir, 'bootstrap'), SOURCE]);
+      await run('gcc', [...(linking === 'static' ? ['-static'] : []), '-O1', '-Wall', '-o', join(dir, 'bootstrap'), SOURCE]);
       return await readFile(join(dir, 'bootstrap'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   })();
-  return compiled;
+  compiled.set(linking, build);
+  return build;
 }
 
 /** A file of a function's code, with its mode (0755 for an executable). */

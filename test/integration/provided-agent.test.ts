@@ -6,7 +6,7 @@
  * function: the Lambda Runtime API as a custom runtime sees it.
  */
 import { describe, expect, it } from 'vitest';
-import { bootstrapCode, providedSessions } from '../helpers/provided-bootstrap-kit.ts';
+import { bootstrapCode, providedSessions, testBootstrap } from '../helpers/provided-bootstrap-kit.ts';
 
 const start = providedSessions();
 
@@ -46,6 +46,15 @@ describe('provided agent: init and calls', () => {
       uid: 10001,
     });
     expect(result.trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
+  });
+});
+
+describe('provided agent: the image', () => {
+  it("runs a dynamically linked bootstrap on the image's own C library and loader", async () => {
+    const session = await start({ bootstrap: { data: await testBootstrap('dynamic'), mode: 0o755 } });
+    const init = await session.init({ handler: 'bootstrap' });
+    expect(init, init.logs).toMatchObject({ ok: true });
+    expect(await session.invoke({ op: 'echo' })).toMatchObject({ ok: true, result: { event: { op: 'echo' } } });
   });
 });
 

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBootstrap, type BootstrapLanguage } from '../fixtures/provided/build-bootstraps.ts';
 import { hostShellUsable } from '../fixtures/provided/host-shell.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startRuntimeApiStandIn, type RuntimeApiStandIn, type StandInOutcome } from '../helpers/runtime-api-stand-in.ts';
+import { startRuntimeApiStandIn, type RuntimeApiStandIn, type StandInInvocation, type StandInOutcome } from '../helpers/runtime-api-stand-in.ts';
 
 /** The shell bootstrap runs twice: under this machine's sh and wget, and under busybox's (the image's pair). */
 const VARIANTS: { name: string; language: BootstrapLanguage; busybox?: true }[] = [
@@ -63,7 +63,7 @@ describe.each(VARIANTS)('the $name bootstrap against a Runtime API stand-in', ({
   it('echoes the event, _HANDLER, the env and the request headers, over one connection', async (ctx) => {
     if (!runnable) ctx.skip();
     const api = await start();
-    const calls = [];
+    const calls: { call: StandInInvocation; body: Record<string, unknown> & { arn: string; traceId: string } }[] = [];
     for (let i = 0; i < 3; i++) {
       const call = api.invoke({ op: 'echo', n: i, text: 'a "quoted" é' });
       calls.push({ call, body: json(await call.outcome) });

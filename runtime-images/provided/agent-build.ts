@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { run, RUNTIME_IMAGES_DIR } from '../image-rootfs.ts';
@@ -62,6 +62,10 @@ export async function buildAgent(cargo: string, log: (line: string) => void): Pr
   const partial = `${path}.${process.pid}.partial`;
   await copyFile(join(targetDir, TARGET, 'release/hearth-agent'), partial);
   await rename(partial, path);
+  // Builds of older sources are never used again: keep only this one (and cargo's own target dir).
+  for (const old of await readdir(CACHE_DIR)) {
+    if (old !== key && old !== 'target') await rm(join(CACHE_DIR, old), { recursive: true, force: true });
+  }
   log(`provided: agent compiled in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   return { path, key };
 }

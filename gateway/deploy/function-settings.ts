@@ -105,7 +105,7 @@ export interface FunctionSettings {
    * Every namespace secret the version references, sorted: the deploy's
    * `secrets` list and those `env` names with `{"secret": name}`. Each is a
    * file under `/run/secrets`; the deploy refuses a name the namespace lacks.
-   * A parse always sets it; absent (settings built by hand): none.
+   * Absent: none.
    */
   secrets?: string[];
   /** Variables set to a secret's value: variable → secret name; absent: none. */
@@ -154,8 +154,9 @@ export function parseFunctionSettings(fields: Record<string, string | undefined>
     memoryMb,
     timeoutMs,
     env,
-    secrets,
-    secretEnv,
+    // Left out when empty: a version without secrets reads as it always did.
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
     keepAliveMs,
     minWarm,
     maxConcurrency,

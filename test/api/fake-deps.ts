@@ -38,6 +38,9 @@ import { checkSchedule, nextTickOf } from '../../gateway/triggers/schedule-check
 import { SourceError } from '../../gateway/triggers/event-source.ts';
 import type { SourceAdapter } from '../../gateway/triggers/source-adapters.ts';
 import { FakeInvocationQueue, invocationRow, recordRow, succeeded, workerReport, type SyncResponder } from './fakes/invocation-queue.ts';
+import { InMemorySecretStore } from './fakes/secret-store.ts';
+import { createSecretService } from '../../gateway/secrets/secret-service.ts';
+import { createSealer, parseKeyring } from '../../worker/common/secret-sealing.ts';
 
 export { DEFAULT_SETTINGS, FakeInvocationQueue, InMemoryFunctionStore, InMemoryTenantsStore, invocationRow, succeeded, workerReport, type SyncResponder };
 
@@ -47,6 +50,8 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 /** A namespace key of namespace `acme` (the shape `manage-tenants.ts` makes). */
 export const TENANT_KEY = `hk_${'acme'.repeat(8)}`;
 export const TENANT_NAMESPACE = 'acme';
+/** The fake gateway's secrets key (a passphrase: any 32 characters or more make a key). */
+export const SECRETS_KEY = 'test-secrets-key-0123456789abcdef0123';
 
 
 
@@ -71,6 +76,8 @@ export interface FakeGateway {
   sessions: SessionSealer;
   /** The key id of `TENANT_KEY` (its SigV4 access key id is `accessKeyIdOf(id)`). */
   tenantKeyId: string;
+  /** Secrets in memory (sealed, as the real store keeps them), under `SECRETS_KEY`. */
+  secrets: InMemorySecretStore;
   /** The real rollout engine over rollouts in memory; its timer only records what it was asked to schedule. */
   rollouts: { store: InMemoryRolloutStore; engine: RolloutEngine; scheduled: Array<{ due: DueCheck; delayMs: number }> };
 }
@@ -156,6 +163,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
     outboundRefusal: async (url) => (url.hostname === '169.254.169.254' ? 'link-local addresses are not allowed' : null),
     functionTimeoutMs: async (ns, name) => (await functions.resolveVersion(ns, name))?.timeoutMs ?? null,
   });
+  const secrets = new InMemorySecretStore(functions);
   const deps: GatewayDeps = {
     auth: {
       apiKey: PLATFORM_KEY,
@@ -182,6 +190,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
       announced.push(message);
     },
     uploads: options.uploads ?? new UploadBudget(),
+    secrets: createSecretService({ store: secrets, sealer: createSealer(() => parseKeyring(SECRETS_KEY)), announce: (message) => deps.announce(message) }),
     log,
   };
   // The tenant's key, made as `POST /v1/namespaces/{ns}/keys` makes one (with its sealed SigV4 secret).
@@ -194,7 +203,7 @@ export async function createFakeGateway(options: { uploads?: UploadBudget } = {}
   const sessions = createSessionSealer([PLATFORM_KEY, ADMIN_KEY]);
   const app = createApp(deps, { functionBaseUrl: (url) => `${url.protocol}//${url.hostname}:8081`, sessions });
   const functionApp = createFunctionApp(deps);
-  return { deps, app, functionApp, functions, functionExtras, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId, rollouts: { store: rolloutStore, engine: rolloutEngine, scheduled } };
+  return { deps, app, functionApp, functions, functionExtras, tenants, queue, records, rollups, workers, announced, errors, sessions, tenantKeyId, secrets, rollouts: { store: rolloutStore, engine: rolloutEngine, scheduled } };
 }
 
 export { accessKeyIdOf };

@@ -33,6 +33,7 @@ const GOOD_BODIES: Record<string, Record<string, unknown>> = {
   updateNamespace: { concurrencyQuota: 1 },
   createKey: {},
   putDestinations: { onSuccess: null },
+  putSecret: { value: 'x' },
   patchTrigger: { enabled: true },
   // A body of each type of trigger (a discriminated union: each option is tried on its own).
   'putTrigger:schedule': { type: 'schedule', schedule: 'rate(5 minutes)' },

@@ -69,6 +69,17 @@ describe('provided agent: calls that do not end well', () => {
     expect((await session.exit()).exitCode).toBe(1);
   });
 
+  it('hands a call out again when the connection it went out on breaks before the event was written', async () => {
+    const session = await start(await bootstrapCode());
+    await session.init({ handler: 'bootstrap' });
+    expect(await session.invoke({ op: 'peek' })).toMatchObject({ ok: true, result: 'peeking' });
+    // 12 MB: far more than loopback buffers hold while the peeking connection reads only 64 bytes.
+    const event = { op: 'size', pad: 'p'.repeat(12 * 1024 * 1024) };
+    const reply = await session.invoke(event, { id: 'again-1' });
+    expect(reply, JSON.stringify(reply.error)).toMatchObject({ ok: true, result: { size: JSON.stringify(event).length, id: 'again-1' } });
+    expect(reply.logs).toMatch(/^peeked 64 bytes: HTTP\/1\.1 200/);
+  });
+
   it('answers nothing for a call that never ends, and keeps the container until the worker kills it', async () => {
     const session = await start(await bootstrapCode());
     await session.init({ handler: 'bootstrap' });

@@ -42,7 +42,7 @@ describe('provided agent: secrets', () => {
   it('fails init saying so when /run/secrets is not writable', async () => {
     const session = await start(await bootstrapCode(), { secretsMount: 'absent' });
     const init = await session.init({ handler: 'bootstrap', secrets: { token: 'x' } });
-    expect(init).toMatchObject({ ok: false, error: { type: 'Runtime.SecretsError' } });
+    expect(init).toMatchObject({ ok: false, error: { type: 'Runtime.SecretFilesUnavailable' } });
     expect(init.error?.message).toContain('/run/secrets/token');
     expect(init.error?.message).toContain('writable');
   });

@@ -32,8 +32,11 @@ pub enum Phase {
 pub struct Call {
     pub id: String,
     pub deadline_ms: i64,
+    /// Kept until the call ends: a connection that breaks before the event is written out gets it again on the next `next`.
     pub event: Vec<u8>,
     pub delivered: bool,
+    /// The connection the event went out on.
+    pub delivered_on: Option<u64>,
     pub started: Instant,
 }
 
@@ -157,8 +160,15 @@ impl Agent {
         }
         if alive && !conn.finished() {
             self.conns.insert(id, conn);
-        } else if self.parked == Some(id) {
+            return;
+        }
+        if self.parked == Some(id) {
             self.parked = None;
+        }
+        if let Some(call) = self.call.as_mut().filter(|c| c.delivered_on == Some(id) && conn.wants_write()) {
+            // The bootstrap never got the whole event: the call is still to be handed out.
+            call.delivered = false;
+            call.delivered_on = None;
         }
     }
 
@@ -192,7 +202,7 @@ impl Agent {
     }
 
     fn start(&mut self, msg: &Message) -> Result<(), bootstrap::Failure> {
-        bootstrap::write_secrets(&msg.string_map("secrets"))?;
+        bootstrap::write_secrets(&msg.fields_of("secrets"))?;
         let env = msg.string_map("env");
         let region = env.iter().find(|(k, _)| k == "AWS_REGION" || k == "AWS_DEFAULT_REGION").map(|(_, v)| v.clone()).unwrap_or_else(|| "local".into());
         let f = Function { handler: msg.string("handler"), name: msg.string("functionName"), version: msg.string("functionVersion"), memory_mb: msg.integer("memoryLimitInMB"), env };
@@ -236,11 +246,11 @@ impl Agent {
             let error = ErrorInfo::new("Runtime.InvalidState", format!("invoke while {:?}", self.phase));
             return self.send(&worker_link::invoke_result(&id, Err(&error), false, 0.0, (String::new(), false)));
         }
-        self.call = Some(Call { id, deadline_ms: msg.integer("deadlineMs"), event: msg.raw("event").to_vec(), delivered: false, started: Instant::now() });
+        self.call = Some(Call { id, deadline_ms: msg.integer("deadlineMs"), event: msg.raw("event").to_vec(), delivered: false, delivered_on: None, started: Instant::now() });
         self.phase = Phase::Invoking;
         if let Some(parked) = self.parked.take() {
             if let Some(mut conn) = self.conns.remove(&parked) {
-                crate::runtime_api::deliver(self, &mut conn);
+                crate::runtime_api::deliver(self, &mut conn, parked);
                 self.conns.insert(parked, conn);
             }
         }

@@ -39,12 +39,14 @@ pub struct Running {
     pub exited: UnixStream,
 }
 
-/// Writes each secret to /run/secrets/<name>, mode 0400, created new.
-pub fn write_secrets(secrets: &[(String, String)]) -> Result<(), Failure> {
+/// Writes each secret to /run/secrets/<name>, mode 0400, created new (a sandbox is initialised once).
+/// A value that is not a string (`None`) is refused like a bad name. Error types as the other agents'.
+pub fn write_secrets(secrets: &[(String, Option<String>)]) -> Result<(), Failure> {
     for (name, value) in secrets {
-        if !valid_secret_name(name) {
-            return Err(Failure { error_type: "Runtime.SecretsError", message: format!("secret name {name:?} is not a valid file name") });
-        }
+        let Some(value) = value.as_ref().filter(|_| valid_secret_name(name)) else {
+            let shown: String = name.chars().take(64).collect();
+            return Err(Failure { error_type: "Runtime.InvalidSecret", message: format!("secret file name \"{shown}\" is not valid") });
+        };
         let path = format!("{SECRETS_DIR}/{name}");
         let written = OpenOptions::new()
             .write(true)
@@ -54,7 +56,7 @@ pub fn write_secrets(secrets: &[(String, String)]) -> Result<(), Failure> {
             .and_then(|mut file| file.write_all(value.as_bytes()));
         if let Err(err) = written {
             return Err(Failure {
-                error_type: "Runtime.SecretsError",
+                error_type: "Runtime.SecretFilesUnavailable",
                 message: format!("cannot write secret file {path}: {err} (is {SECRETS_DIR} a writable tmpfs in this sandbox?)"),
             });
         }

@@ -102,7 +102,7 @@ fn next(agent: &mut Agent, conn: &mut Conn, conn_id: u64) {
         agent.init_done();
     }
     match agent.phase {
-        Phase::Invoking if agent.call.as_ref().is_some_and(|c| !c.delivered) => deliver(agent, conn),
+        Phase::Invoking if agent.call.as_ref().is_some_and(|c| !c.delivered) => deliver(agent, conn, conn_id),
         Phase::Invoking => conn.answer_error(403, "InvalidStateTransition", "State transition from Running to Ready failed for runtime: the current invocation has no response yet"),
         _ if agent.parked.is_some_and(|p| p != conn_id && agent.conns.contains_key(&p)) => {
             conn.answer_error(403, "InvalidStateTransition", "another request for the next invocation is already waiting")
@@ -113,10 +113,11 @@ fn next(agent: &mut Agent, conn: &mut Conn, conn_id: u64) {
 }
 
 /// Answers a held `next` with the call in flight: the event, exactly its bytes, and Lambda's headers.
-pub fn deliver(agent: &mut Agent, conn: &mut Conn) {
+pub fn deliver(agent: &mut Agent, conn: &mut Conn, conn_id: u64) {
     agent.traces += 1;
     let Some(call) = agent.call.as_mut() else { return };
     call.delivered = true;
+    call.delivered_on = Some(conn_id);
     let trace = trace_id(&call.id, agent.traces);
     let headers = [
         ("Content-Type", "application/json".to_string()),
@@ -125,8 +126,7 @@ pub fn deliver(agent: &mut Agent, conn: &mut Conn) {
         ("Lambda-Runtime-Invoked-Function-Arn", agent.function_arn.clone()),
         ("Lambda-Runtime-Trace-Id", trace),
     ];
-    let event = std::mem::take(&mut call.event);
-    conn.answer(200, &headers, &event);
+    conn.answer(200, &headers, &call.event);
 }
 
 fn is_current(agent: &Agent, id: &str) -> bool {

@@ -40,6 +40,15 @@ impl Message {
     pub fn string_map(&self, name: &str) -> Vec<(String, String)> {
         self.span(name).map(|s| json::string_map_at(&self.frame, s)).unwrap_or_default()
     }
+    /// An object's fields with their string values (None for a value that is not a string).
+    pub fn fields_of(&self, name: &str) -> Vec<(String, Option<String>)> {
+        let Some(span) = self.span(name) else { return Vec::new() };
+        json::object_fields(&self.frame, span.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, json::string_at(&self.frame, &v)))
+            .collect()
+    }
     /// The raw bytes of a field's value (the event, exactly as the worker sent it).
     pub fn raw(&self, name: &str) -> &[u8] {
         self.span(name).map(|s| &self.frame[s.clone()]).unwrap_or(b"null")

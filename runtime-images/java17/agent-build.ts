@@ -4,15 +4,15 @@
  * lambda-core/), the agent jar (agent/*.java) and the training functions
  * the CDS archive is recorded with (training/, never in the image). Output
  * is cached under node_modules/.cache/hearth-java17/agent-<hash>/, keyed by
- * every source file's content, javac's version and the runtime it is for,
+ * every source file's content and the JDK (javac and the runtime it is for),
  * so an up-to-date check compiles nothing.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { run, RUNTIME_IMAGES_DIR } from '../image-rootfs.ts';
-import { JAVA17_CACHE, JDK_HOME } from './jre-build.ts';
+import { JAVA17_CACHE, JDK_HOME, pruneCache, settle } from './jre-build.ts';
 
 const SOURCES = join(RUNTIME_IMAGES_DIR, 'java17');
 /** Fixed entry times, so the same sources make the same jars (and the same image). */
@@ -43,8 +43,8 @@ async function javaFiles(dir: string): Promise<string[]> {
 /** The cached build for the current sources, compiled first if missing; `salt` joins the key (the runtime it is for). */
 export async function ensureAgentBuild(salt: string, log: (line: string) => void): Promise<AgentBuild> {
   const groups = { core: await javaFiles('lambda-core'), agent: await javaFiles('agent'), training: await javaFiles('training') };
-  const { stderr: javacVersion, stdout } = await run(join(JDK_HOME, 'bin', 'javac'), ['-version']);
-  const hash = createHash('sha256').update(`${salt}\0${stdout}${javacVersion}\0`);
+  // `salt` names the JDK (its release file), hence javac's version: no need to run it.
+  const hash = createHash('sha256').update(`${salt}\0`);
   // The build's own code, the recording's and the flags it records with.
   for (const module of ['agent-build.ts', 'cds-archive.ts', 'jvm-flags.ts']) hash.update(await readFile(join(SOURCES, module))).update('\0');
   for (const file of [...groups.core, ...groups.agent, ...groups.training]) {
@@ -86,8 +86,8 @@ export async function ensureAgentBuild(salt: string, log: (line: string) => void
   await run(jar, ['--create', `--date=${JAR_DATE}`, '--file', join(scratch, 'hearth', 'hearth-agent.jar'), '-C', classes('agent'), '.']);
   await rm(join(scratch, 'classes'), { recursive: true, force: true });
   await writeFile(join(scratch, '.complete'), '');
-  await rm(dir, { recursive: true, force: true });
-  await rename(scratch, dir);
+  await settle(scratch, dir);
+  await pruneCache('agent-', dir);
   log(`java17: compiled the agent and lambda-core in ${((performance.now() - started) / 1000).toFixed(1)}s (${dir})`);
   return build;
 }

@@ -18,14 +18,14 @@
  * remembered in the cache, so it is not retried on every build.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../image-rootfs.ts';
 import type { AgentBuild } from './agent-build.ts';
-import { AGENT_MAIN_CLASS, CDS_ARCHIVE_IN_IMAGE, CLASSPATH_IN_IMAGE, HEARTH_DIR_IN_IMAGE, JAVA_HOME_IN_IMAGE, JVM_FLAGS } from './jvm-flags.ts';
+import { AGENT_MAIN_CLASS, CLASSPATH_IN_IMAGE, HEARTH_DIR_IN_IMAGE, JAVA_HOME_IN_IMAGE, JVM_FLAGS } from './jvm-flags.ts';
 
 interface TrainingRun {
   handler: string;
@@ -64,7 +64,10 @@ export async function ensureCdsArchive(jreDir: string, build: AgentBuild, log: (
     }
     const classlist = join(scratch, 'classlist');
     await writeFile(classlist, [...merged].join('\n') + '\n');
-    await dumpAtImagePaths(jreDir, build.hearthDir, classlist);
+    // Dumped beside, then moved in: a parallel build never sees half an archive.
+    const dumped = join(scratch, 'agent.jsa');
+    await dumpAtImagePaths(jreDir, build.hearthDir, classlist, dumped);
+    await rename(dumped, archive);
     log(`java17: recorded the CDS archive (${merged.size} classes) in ${((performance.now() - started) / 1000).toFixed(1)}s`);
     return true;
   } catch (err) {
@@ -140,16 +143,17 @@ async function playWorker(socket: Socket, build: AgentBuild, training: TrainingR
 }
 
 /** The static dump, with the runtime and jars mounted where the image has them. */
-async function dumpAtImagePaths(jreDir: string, hearthDir: string, classlist: string): Promise<void> {
+async function dumpAtImagePaths(jreDir: string, hearthDir: string, classlist: string, output: string): Promise<void> {
   const script = [
     'set -e',
     'mount -t tmpfs tmpfs /opt',
     `mkdir -p ${JAVA_HOME_IN_IMAGE} ${HEARTH_DIR_IN_IMAGE}`,
     `mount --bind "$1" ${JAVA_HOME_IN_IMAGE}`,
     `mount --bind "$2" ${HEARTH_DIR_IN_IMAGE}`,
-    `exec ${JAVA_HOME_IN_IMAGE}/bin/java -Xshare:dump -XX:SharedClassListFile="$3" -XX:SharedArchiveFile=${CDS_ARCHIVE_IN_IMAGE} -cp ${CLASSPATH_IN_IMAGE}`,
+    // The archive may be written anywhere: only the class path must be the image's.
+    `exec ${JAVA_HOME_IN_IMAGE}/bin/java -Xshare:dump -XX:SharedClassListFile="$3" -XX:SharedArchiveFile="$4" -cp ${CLASSPATH_IN_IMAGE}`,
   ].join('\n');
-  await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'cds-dump', jreDir, hearthDir, classlist], {
+  await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'cds-dump', jreDir, hearthDir, classlist, output], {
     maxBuffer: 64 * 1024 * 1024,
   }).catch((err: { stderr?: string; stdout?: string; message?: string }) => {
     throw new Error(`the CDS dump failed: ${(err.stderr || err.stdout || err.message || '').trim().split('\n').slice(-3).join(' ')}`);

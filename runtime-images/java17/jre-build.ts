@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, RUNTIME_IMAGES_DIR } from '../image-rootfs.ts';
 
@@ -85,8 +85,31 @@ export async function ensureJre(log: (line: string) => void): Promise<string> {
     '--output', scratch,
   ], { maxBuffer: 16 * 1024 * 1024 });
   await writeFile(join(scratch, '.complete'), '');
-  await rm(dir, { recursive: true, force: true });
-  await rename(scratch, dir);
+  await settle(scratch, dir);
+  await pruneCache('jre-', dir);
   log(`java17: jlink-ed a runtime in ${((performance.now() - started) / 1000).toFixed(1)}s (${dir})`);
   return dir;
+}
+
+/** Removes the cache's other `prefix`* builds (superseded: their inputs changed), keeping `keep`. */
+export async function pruneCache(prefix: string, keep: string): Promise<void> {
+  for (const name of await readdir(JAVA17_CACHE)) {
+    const path = join(JAVA17_CACHE, name);
+    if (name.startsWith(prefix) && path !== keep && !name.includes('.tmp-')) await rm(path, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves a finished build from `scratch` to `dir`, unless another build (a
+ * test file's, in parallel) finished first: then its result stands and
+ * this one is dropped, so a directory in use is never replaced.
+ */
+export async function settle(scratch: string, dir: string): Promise<void> {
+  try {
+    if (existsSync(join(dir, '.complete'))) throw new Error('already built');
+    await rm(dir, { recursive: true, force: true });
+    await rename(scratch, dir);
+  } catch {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }

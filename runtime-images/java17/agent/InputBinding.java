@@ -106,7 +106,7 @@ final class InputBinding {
             }
             if (Number.class.isAssignableFrom(t)) {
                 BigDecimal n;
-                if (json instanceof Number) n = json instanceof Double ? new BigDecimal(json.toString()) : new BigDecimal(json.toString());
+                if (json instanceof Number) n = new BigDecimal(json.toString());
                 else if (json instanceof String) n = new BigDecimal(((String) json).trim());
                 else throw mismatch(json, raw, path);
                 if (t == Integer.class) return n.intValue();

@@ -174,9 +174,18 @@ final class JsonReader {
             return c == '{' ? object(depth + 1) : array(depth + 1);
         }
         if (c == '"') return string();
-        if (c == 't') return literal("true") ? Boolean.TRUE : null;
-        if (c == 'f') return literal("false") ? Boolean.FALSE : null;
-        if (c == 'n') return literal("null") ? null : null;
+        if (c == 't') {
+            literal("true");
+            return Boolean.TRUE;
+        }
+        if (c == 'f') {
+            literal("false");
+            return Boolean.FALSE;
+        }
+        if (c == 'n') {
+            literal("null");
+            return null;
+        }
         return number();
     }
 
@@ -300,10 +309,9 @@ final class JsonReader {
         return pos > start;
     }
 
-    private boolean literal(String word) throws JsonException {
+    private void literal(String word) throws JsonException {
         if (!s.startsWith(word, pos)) throw fail("unexpected character");
         pos += word.length();
-        return true;
     }
 
     private void skipSpace() {

@@ -29,7 +29,7 @@ describe('PUT /v1/secrets/{name}', () => {
   it('creates version 1 (201), then writes version 2 (200), answering metadata only', async () => {
     const first = await put('db-url', { value: VALUE });
     expect(first.status).toBe(201);
-    const created = await first.json();
+    const created = (await first.json()) as { createdAt: string };
     expect(created).toEqual({ name: 'db-url', version: 1, createdAt: expect.any(String), updatedAt: expect.any(String) });
     const second = await put('db-url', { value: `${VALUE}-2` });
     expect(second.status).toBe(200);
@@ -96,7 +96,7 @@ describe('GET /v1/secrets', () => {
         { name: 'db-url', version: 1, createdAt: expect.any(String), updatedAt: expect.any(String), usedBy: [{ function: 'api', versions: [1], inUse: true }] },
       ],
     });
-    expect((await (await list(TENANT_KEY)).json()).secrets.map((s: { name: string }) => s.name)).toEqual(['other']);
+    expect(((await (await list(TENANT_KEY)).json()) as { secrets: Array<{ name: string }> }).secrets.map((s: { name: string }) => s.name)).toEqual(['other']);
   });
 });
 
@@ -106,7 +106,7 @@ describe('deploys that reference secrets', () => {
     await put('tls-key', { value: 'PRIVATE KEY BYTES' });
     const res = await deploy('api', { runtime: 'nodejs20', env: JSON.stringify({ PLAIN: 'p', DB_URL: { secret: 'db-url' } }), secrets: '["tls-key"]' });
     expect(res.status).toBe(201);
-    const fn = await (await g.app.request('/v1/functions/api', { headers: bearer(PLATFORM_KEY) })).json();
+    const fn = (await (await g.app.request('/v1/functions/api', { headers: bearer(PLATFORM_KEY) })).json()) as { latest: unknown };
     expect(fn.latest).toMatchObject({ env: { PLAIN: 'p' }, secretEnv: { DB_URL: 'db-url' }, secrets: ['db-url', 'tls-key'] });
     expect(JSON.stringify(fn)).not.toContain(VALUE);
     await g.app.request('/v1/functions/api/invoke?async=true', { method: 'POST', headers: bearer(PLATFORM_KEY), body: '{}' });
@@ -155,7 +155,7 @@ describe('DELETE /v1/secrets/{name}', () => {
     expect((await remove('db-url')).status).toBe(204);
     expect(g.announced.at(-1)).toEqual({ type: 'secret-changed', namespace: 'default', name: 'db-url', version: 0 });
     await expectError(await remove('db-url'), 404, 'SecretNotFound');
-    expect((await (await list()).json()).secrets).toEqual([]);
+    expect(((await (await list()).json()) as { secrets: unknown[] }).secrets).toEqual([]);
   });
 
   it("cannot delete another namespace's secret", async () => {

@@ -69,6 +69,13 @@ describe('provided agent: calls that do not end well', () => {
     expect((await session.exit()).exitCode).toBe(1);
   });
 
+  it('ends with 137 and no reply when the bootstrap runs out of memory, as the other runtimes do', async () => {
+    const session = await start(await bootstrapCode(), { memoryMb: 64 });
+    await session.init({ handler: 'bootstrap' });
+    await expect(session.invoke({ op: 'hog' })).rejects.toThrow(/closed/);
+    expect((await session.exit()).exitCode).toBe(137);
+  });
+
   it('hands a call out again when the connection it went out on breaks before the event was written', async () => {
     const session = await start(await bootstrapCode());
     await session.init({ handler: 'bootstrap' });

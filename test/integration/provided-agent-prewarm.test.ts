@@ -3,7 +3,8 @@
  * a pre-warmed provided container (the worker's HEARTH_PREWARM=provided:128=1)
  * says hello with no code, is handed to a function whose zip holds an
  * executable bootstrap, and inits then; a bootstrap that exits mid-call is
- * recorded as FunctionCrashed and its container is not reused.
+ * recorded as FunctionCrashed and its container is not reused; one the OOM
+ * killer ends, as FunctionOutOfMemory.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { zipOf } from '../helpers/code-fixtures.ts';
@@ -19,9 +20,9 @@ describe('provided runtime on the platform', () => {
     platform = undefined;
   });
 
-  const deployBootstrap = async (p: Platform, name: string) => {
+  const deployBootstrap = async (p: Platform, name: string, memoryMb = 128) => {
     const bytes = await zipOf([{ path: 'bootstrap', data: await testBootstrap(), mode: 0o755 }]);
-    const res = await deploy(p, name, { bytes, filename: 'code.zip' }, { runtime: 'provided.al2023', handler: 'bootstrap', memoryMb: 128 });
+    const res = await deploy(p, name, { bytes, filename: 'code.zip' }, { runtime: 'provided.al2023', handler: 'bootstrap', memoryMb });
     expect(res.status, await res.clone().text()).toBe(201);
   };
 
@@ -56,5 +57,15 @@ describe('provided runtime on the platform', () => {
     const after = await invoke(p, name, { op: 'echo' });
     expect(after.status).toBe(200);
     expect(after.headers.get('x-start-kind')).not.toBe('warm');
+  });
+
+  it('records a bootstrap the OOM killer ends as FunctionOutOfMemory, as for the other runtimes', async () => {
+    platform = await startPlatform();
+    const p = platform;
+    const name = uniqueName('prov-oom');
+    await deployBootstrap(p, name, 64);
+    const res = await invoke(p, name, { op: 'hog' });
+    const record = await recordOf(p, res.headers.get('x-invocation-id'));
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'FunctionOutOfMemory' } });
   });
 });

@@ -277,7 +277,13 @@ impl Agent {
         for id in self.conns.keys().copied().collect::<Vec<_>>() {
             self.service(id);
         }
-        let how = sys::describe_status(i32::from_be_bytes(status));
+        let status = i32::from_be_bytes(status);
+        if status & 0x7f == 9 && oom_kills() > 0 {
+            // Out of memory: end as the other runtimes' processes do when the OOM killer takes them
+            // (137, no reply), so the worker tells it from a crash the same way (FunctionOutOfMemory).
+            self.die(137, "the bootstrap was killed by the kernel's OOM killer");
+        }
+        let how = sys::describe_status(status);
         match self.phase {
             Phase::Starting => self.init_failed(ErrorInfo::new("Runtime.ExitError", format!("Runtime exited with error: {how}"))),
             Phase::Invoking => {
@@ -306,6 +312,16 @@ impl Agent {
         }
         std::process::exit(code)
     }
+}
+
+/// How many processes the container's memory cgroup has OOM-killed (cgroup v1 or v2); 0 when unreadable.
+fn oom_kills() -> u64 {
+    ["/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .flat_map(|text| text.lines().filter_map(|line| line.strip_prefix("oom_kill ")?.trim().parse::<u64>().ok()).collect::<Vec<_>>())
+        .max()
+        .unwrap_or(0)
 }
 
 fn ms_since(t: Instant) -> f64 {

@@ -96,6 +96,27 @@ describe('provided agent: what the bootstrap answers', () => {
     expect(empty.result ?? null).toBeNull();
   });
 
+  it('takes exactly what JSON.parse takes as JSON, at any depth, and anything else as a string', async () => {
+    const valid = [' {"a" : [1, -0.5e+10, 0, 1E3, true, false, null], "b": "\\u00e9\\ud83d\\ude00\\/\\n"}\n', '"just a string"', '-0', '[]', '{}'];
+    const invalid = ['01', '1.', '[1,]', '{"a":1,}', "'x'", 'NaN', '"\\x"', '{"a" 1}', '[1] [2]', '"tab\there"', '\u00ff'];
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const files = Object.fromEntries(
+      [...valid, ...invalid, deep].map((text, i) => [`body-${i}.json`, { data: Buffer.from(text, 'latin1'), mode: 0o644 }]),
+    );
+    const session = await start({ ...(await bootstrapCode()), ...files });
+    await session.init({ handler: 'bootstrap' });
+    for (const [i, text] of valid.entries()) {
+      expect(await session.invoke({ op: 'file', file: `body-${i}.json` }), text).toMatchObject({ ok: true, result: JSON.parse(text) });
+    }
+    for (const [j, text] of invalid.entries()) {
+      const reply = await session.invoke({ op: 'file', file: `body-${valid.length + j}.json` });
+      expect(reply, text).toMatchObject({ ok: true, result: text === '\u00ff' ? '\ufffd' : text });
+    }
+    const deepReply = await session.invoke({ op: 'file', file: `body-${valid.length + invalid.length}.json` });
+    expect(deepReply.ok).toBe(true);
+    expect(Array.isArray(deepReply.result)).toBe(true);
+  });
+
   it('reports a posted error with the header type, the message and the stack trace', async () => {
     const session = await start(await bootstrapCode());
     await session.init({ handler: 'bootstrap' });

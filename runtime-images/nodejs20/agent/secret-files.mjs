@@ -4,7 +4,7 @@
 // and the message lets go of the values. Names were checked by the platform;
 // they are checked again here, so no name can leave the directory.
 
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { RuntimeFailure } from './errors.mjs';
 
 const SECRETS_DIR = '/run/secrets';
@@ -14,6 +14,7 @@ const SECRET_FILE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export function writeSecretFiles(msg) {
   const secrets = msg.secrets;
   delete msg.secrets;
+  closeSecretsDir();
   if (secrets === undefined || secrets === null) return;
   for (const [name, value] of Object.entries(secrets)) {
     if (!SECRET_FILE_NAME.test(name) || typeof value !== 'string') {
@@ -27,5 +28,18 @@ export function writeSecretFiles(msg) {
     } catch (err) {
       throw new RuntimeFailure('Runtime.SecretFilesUnavailable', `cannot write ${path}: ${err?.code ?? 'error'}`);
     }
+  }
+}
+
+/**
+ * Docker copies the image's mount point mode (0755) onto the tmpfs it
+ * mounts there, whatever the mount's own `mode`: the directory is the
+ * sandbox user's, so it is made 0700 here, before any file is in it.
+ */
+function closeSecretsDir() {
+  try {
+    if (statSync(SECRETS_DIR).uid === process.getuid()) chmodSync(SECRETS_DIR, 0o700);
+  } catch {
+    /* no /run/secrets (a runtime started without the mount): nothing to close */
   }
 }

@@ -16,6 +16,7 @@ _SECRET_FILE_NAME = re.compile(r"\A[a-z0-9][a-z0-9._-]{0,62}\Z")
 def write_secret_files(msg):
     """Writes msg["secrets"] as files (none when absent) and removes them from msg."""
     secrets = msg.pop("secrets", None)
+    _close_secrets_dir()
     if not secrets:
         return
     for name, value in secrets.items():
@@ -34,3 +35,14 @@ def write_secret_files(msg):
                 os.close(fd)
         except OSError as err:
             raise RuntimeFailure("Runtime.SecretFilesUnavailable", "cannot write %s: %s" % (path, err.strerror or "error"))
+
+
+def _close_secrets_dir():
+    """Docker copies the image's mount point mode (0755) onto the tmpfs it
+    mounts there, whatever the mount's own mode: the directory is the sandbox
+    user's, so it is made 0700 here, before any file is in it."""
+    try:
+        if os.stat(SECRETS_DIR).st_uid == os.getuid():
+            os.chmod(SECRETS_DIR, 0o700)
+    except OSError:
+        pass  # no /run/secrets (a runtime started without the mount): nothing to close

@@ -4,7 +4,9 @@
  * - a bare container start: dockerode `createContainer` + `start` of the
  *   same runtime image running a tiny Node HTTP server on a bridge network,
  *   timed to its first successful HTTP answer;
- * - the same bare start wired like a sandbox (no network, a Unix socket), for context;
+ * - the same bare start wired like a sandbox (no network, a Unix socket), for context,
+ *   in each runtime's own image (`socketServerFor`): Node's one-line server, the
+ *   same in Python, a static C program in provided's, a Java class in java17's;
  * - a raw HTTP call into such a container kept running (keep-alive);
  * - a bare BullMQ round trip: `queue.add` + `job.waitUntilFinished` against
  *   a no-op `Worker` in a separate process (this file, run as
@@ -15,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +25,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type Dockerode from 'dockerode';
-import { RUNTIMES, SANDBOX_UID } from '../../runtime-images/runtimes.ts';
+import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { CDS_FLAGS, CLASSPATH_IN_IMAGE, JAVA_IN_IMAGE, JVM_FLAGS } from '../../runtime-images/java17/jvm-flags.ts';
+import { JDK_HOME } from '../../runtime-images/java17/jre-build.ts';
+import { buildBootstrap } from '../fixtures/provided/build-bootstraps.ts';
 import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
 import { stopGracefully } from '../helpers/processes.ts';
@@ -118,10 +123,107 @@ export async function bareColdStart(net: BaselineNetwork): Promise<number> {
 }
 
 /**
+ * What a bare container of one runtime's image runs to answer HTTP on the
+ * Unix socket `/run/b/s.sock`: the least that runtime's own process does to
+ * answer, as the platform's agent would after its start. `files` are copied
+ * into the bind-mounted directory first (untimed).
+ */
+export interface SocketServer {
+  runtime: RuntimeName;
+  image: string;
+  entrypoint: string[];
+  files: { source: string; name: string; mode: number }[];
+}
+
+const SOCKET_IN_CONTAINER = '/run/b/s.sock';
+const PYTHON_SERVER = [
+  'import socket',
+  's = socket.socket(socket.AF_UNIX)',
+  `s.bind('${SOCKET_IN_CONTAINER}')`,
+  's.listen(16)',
+  'while True:',
+  '    c, _ = s.accept()',
+  '    c.recv(4096)',
+  "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok')",
+  '    c.close()',
+].join('\n');
+const JAVA_SERVER = `
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+public class SocketAnswer {
+  public static void main(String[] args) throws Exception {
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(args[0]));
+    byte[] answer = "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok".getBytes();
+    ByteBuffer in = ByteBuffer.allocate(4096);
+    for (;;) {
+      try (SocketChannel c = server.accept()) {
+        in.clear();
+        c.read(in);
+        ByteBuffer out = ByteBuffer.wrap(answer);
+        while (out.hasRemaining()) c.write(out);
+      }
+    }
+  }
+}
+`;
+
+/** SocketAnswer.class, compiled once per run with this machine's JDK (the one the java17 image is made from). */
+let javaServerClass: Promise<string> | undefined;
+function compileJavaServer(): Promise<string> {
+  javaServerClass ??= (async () => {
+    const dir = join(ROOT, 'node_modules', '.cache', 'hearth-bench-java');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'SocketAnswer.java'), JAVA_SERVER);
+    await new Promise<void>((resolve, reject) => {
+      const javac = spawn(join(JDK_HOME, 'bin', 'javac'), ['--release', '17', '-d', dir, join(dir, 'SocketAnswer.java')], { stdio: 'inherit' });
+      javac.once('error', reject);
+      javac.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`javac exited ${code}`))));
+    });
+    return join(dir, 'SocketAnswer.class');
+  })();
+  return javaServerClass;
+}
+
+/** The sandbox-wired bare server of `runtime`'s image. */
+export async function socketServerFor(runtime: RuntimeName): Promise<SocketServer> {
+  const image = RUNTIMES[runtime].image;
+  switch (runtime) {
+    case 'nodejs20':
+      return { runtime, image, entrypoint: ['/usr/bin/node', '-e', SERVER.replace('listen(8080)', `listen('${SOCKET_IN_CONTAINER}')`)], files: [] };
+    case 'python3':
+      return { runtime, image, entrypoint: ['/usr/bin/python3.11', '-I', '-c', PYTHON_SERVER], files: [] };
+    case 'provided': {
+      const program = await buildBootstrap('socket-answer');
+      return { runtime, image, entrypoint: ['/run/b/socket-answer', SOCKET_IN_CONTAINER], files: [{ source: program.path, name: 'socket-answer', mode: 0o755 }] };
+    }
+    case 'java17':
+      // The JVM as the image's agent starts it: same flags, the same CDS archive (its class path is a prefix of this one).
+      return {
+        runtime,
+        image,
+        entrypoint: [JAVA_IN_IMAGE, ...JVM_FLAGS, ...CDS_FLAGS, '-cp', `${CLASSPATH_IN_IMAGE}:/run/b`, 'SocketAnswer', SOCKET_IN_CONTAINER],
+        files: [{ source: await compileJavaServer(), name: 'SocketAnswer.class', mode: 0o644 }],
+      };
+  }
+}
+
+/** Whether `runtime`'s image is on this engine (a runtime this machine could not build has none). */
+export async function imageExists(docker: Dockerode, runtime: RuntimeName): Promise<boolean> {
+  return docker.getImage(RUNTIMES[runtime].image).inspect().then(() => true, () => false);
+}
+
+/**
  * The same bare start the way the platform's sandboxes are wired: no
  * network (`NetworkMode: none`) and the server on a Unix socket in a
  * bind-mounted directory, polled every ~1 ms. Shows how much of the bridge
- * baseline is network set-up the platform never pays.
+ * baseline is network set-up the platform never pays. Node's by default;
+ * `server` picks another runtime's image and program. Like the bridge
+ * baseline it has no memory or CPU ceiling (a sandbox has both).
  */
 export class SocketBaseline {
   private n = 0;
@@ -129,16 +231,21 @@ export class SocketBaseline {
   private constructor(
     private readonly docker: Dockerode,
     private readonly dir: string,
+    private readonly server: SocketServer,
   ) {}
 
   private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true });
 
-  static async open(docker: Dockerode): Promise<SocketBaseline> {
+  static async open(docker: Dockerode, server?: SocketServer): Promise<SocketBaseline> {
     const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-sock-'));
     await chmod(dir, 0o755);
-    const baseline = new SocketBaseline(docker, dir);
+    const baseline = new SocketBaseline(docker, dir, server ?? (await socketServerFor('nodejs20')));
     process.once('exit', baseline.removeDir);
     return baseline;
+  }
+
+  get runtime(): RuntimeName {
+    return this.server.runtime;
   }
 
   /** One create + start + first HTTP answer over the socket, in ms; the container is removed afterwards. */
@@ -146,11 +253,16 @@ export class SocketBaseline {
     const dir = join(this.dir, String(++this.n));
     await mkdir(dir, { mode: 0o700 });
     await chown(dir, SANDBOX_UID, SANDBOX_UID);
+    for (const file of this.server.files) {
+      await copyFile(file.source, join(dir, file.name));
+      await chmod(join(dir, file.name), file.mode);
+    }
     const t0 = performance.now();
+    const [entrypoint, ...cmd] = this.server.entrypoint;
     const container = await this.docker.createContainer({
-      Image: IMAGE,
-      Entrypoint: ['/usr/bin/node'],
-      Cmd: ['-e', SERVER.replace('listen(8080)', "listen('/run/b/s.sock')")],
+      Image: this.server.image,
+      Entrypoint: [entrypoint!],
+      Cmd: cmd,
       Labels: LABELS,
       NetworkDisabled: true,
       HostConfig: { NetworkMode: 'none', Binds: [`${dir}:/run/b`] },
@@ -159,7 +271,7 @@ export class SocketBaseline {
       await container.start();
       const until = Date.now() + 30_000;
       while (!(await socketAnswers(join(dir, 's.sock')))) {
-        if (Date.now() > until) throw new Error('socket baseline container did not answer within 30 s');
+        if (Date.now() > until) throw new Error(`${this.server.runtime} socket baseline container did not answer within 30 s`);
         await sleep(1);
       }
       return performance.now() - t0;

@@ -17,6 +17,7 @@ import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { rolloutCommand } from './commands/rollout.ts';
 import { runtimesCommand } from './commands/runtimes.ts';
+import { secretCommand } from './commands/secret.ts';
 import { triggerCommand } from './commands/trigger.ts';
 import { loadConfig, type Env } from './config.ts';
 import { escapeControls } from './terminal-text.ts';
@@ -33,6 +34,7 @@ const COMMANDS: Command[] = [
   rolloutCommand,
   triggerCommand,
   destinationsCommand,
+  secretCommand,
   runtimesCommand,
   deleteCommand,
   loginCommand,

@@ -10,6 +10,7 @@ import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './prerequisites.ts';
 import { GATEWAY_MALLOC_ENV } from '../gateway/memory-env.ts';
 import { logFile, runningPid, startProcess, stopProcess } from './processes.ts';
 import { defaultStateDir, runSetUpCli } from './setup.ts';
+import { openKeyringSource } from '../worker/common/secret-keyring.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = defaultStateDir();
@@ -29,10 +30,13 @@ function apiKey(): string {
 }
 
 const key = apiKey();
+/** The secrets master key: HEARTH_SECRETS_KEY when given, else the key file kept here (created now if missing, 0600; re-read by the processes when it changes). */
+const secretsKey = openKeyringSource({ keyText: process.env.HEARTH_SECRETS_KEY, keyFile: process.env.HEARTH_SECRETS_KEY_FILE, stateDir });
 const env = {
   DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
   REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
   HEARTH_API_KEY: key,
+  ...(secretsKey.file ? { HEARTH_SECRETS_KEY_FILE: secretsKey.file } : { HEARTH_SECRETS_KEY: process.env.HEARTH_SECRETS_KEY! }),
   HEARTH_STATE_DIR: stateDir,
   PORT: String(port),
   HEARTH_FN_PORT: String(fnPort),
@@ -72,6 +76,7 @@ Hearth is running.
   URL:      ${url}   (dashboard and API)
   Functions: http://127.0.0.1:${fnPort}/fn/<name>   (function endpoints: an origin of their own)
   API key:  ${key}
+  Secrets:  sealed under the key ${secretsKey.file ? `in ${secretsKey.file}` : 'in HEARTH_SECRETS_KEY'} (rotate: npm run secrets:rotate-key)
   Logs:     ${join(stateDir, 'logs')}
   Stop:     npm stop
 

@@ -1,13 +1,17 @@
 /**
  * Pre-warmed first call: the worker keeps containers of the runtime started
- * ahead of any function (`HEARTH_PREWARM=nodejs20:128=2`); a freshly
- * deployed function's first call should take one (`X-Start-Kind:
- * prewarmed`) instead of starting a container. Between samples the function
- * is deleted (its container goes) and the bench waits for the pool to be
- * back to 2 idle pre-warmed containers (label `io.hearth.prewarmed=true`).
+ * ahead of any function (`HEARTH_PREWARM=nodejs20:128=2`, plus
+ * `python3:128=2,provided:128=2,java17:128=2` for those whose image
+ * exists); a freshly deployed function's first call should take one
+ * (`X-Start-Kind: prewarmed`) instead of starting a container. Between
+ * samples the function is deleted (its container goes) and the bench waits
+ * for that runtime's pool to be back to 2 idle pre-warmed containers
+ * (labels `io.hearth.prewarmed=true`, `io.hearth.runtime=<runtime>`). The
+ * targets are nodejs20's; the other runtimes are reported beside it.
  */
-import { bareColdStart, BaselineNetwork } from './baselines.ts';
-import { deployAndCallOnce } from './scenario-cold.ts';
+import type { RuntimeName } from '../../runtime-images/runtimes.ts';
+import { bareColdStart, BaselineNetwork, SocketBaseline, socketServerFor } from './baselines.ts';
+import { availableRuntimes, bareSocketP50, BENCH_FUNCTIONS, deployAndCallOnce } from './scenario-cold.ts';
 import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { httpCall, type BenchContext } from './stack.ts';
@@ -29,19 +33,26 @@ const POOL = 2;
 export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Promise<void> {
   const { stack, log } = ctx;
   const samples = ctx.quick ? 8 : 30;
-  await stack.restartWorker({ HEARTH_PREWARM: `nodejs20:128=${POOL}` });
+  const others = await availableRuntimes(ctx, result.notes);
+  const runtimes: RuntimeName[] = ['nodejs20', ...others];
+  await stack.restartWorker({ HEARTH_PREWARM: runtimes.map((r) => `${r}:128=${POOL}`).join(',') });
 
-  const prewarmed = async (): Promise<string[]> => {
+  const prewarmed = async (runtime: RuntimeName = 'nodejs20'): Promise<string[]> => {
     const found = await stack.docker.listContainers({
-      // Idle sandboxes are frozen (paused) once warm: they count as up.
-      filters: { label: [`${SANDBOX_LABELS.prewarmed}=true`, `${SANDBOX_LABELS.worker}=${stack.workerId}`], status: ['running', 'paused'] },
+      // Idle sandboxes are frozen (paused) once warm: they count as up. Containers carry their image's runtime label.
+      filters: {
+        label: [`${SANDBOX_LABELS.prewarmed}=true`, `${SANDBOX_LABELS.worker}=${stack.workerId}`, `${SANDBOX_LABELS.runtime}=${runtime}`],
+        status: ['running', 'paused'],
+      },
     });
     return found.map((c) => c.Id);
   };
-  /** Waits until `pred` holds for the pre-warmed set, up to `ms`; returns whether it did. */
-  const waitFor = (pred: (ids: string[]) => boolean, ms: number): Promise<boolean> => waitUntil(async () => pred(await prewarmed()), ms, 50);
+  /** Waits until `pred` holds for `runtime`'s pre-warmed set, up to `ms`; returns whether it did. */
+  const waitFor = (pred: (ids: string[]) => boolean, ms: number, runtime: RuntimeName = 'nodejs20'): Promise<boolean> =>
+    waitUntil(async () => pred(await prewarmed(runtime)), ms, 50);
 
-  const labelSeen = await waitFor((ids) => ids.length >= POOL, 15_000);
+  let labelSeen = true;
+  for (const runtime of runtimes) labelSeen = (await waitFor((ids) => ids.length >= POOL, 15_000, runtime)) && labelSeen;
   if (!labelSeen) {
     result.notes.push(
       `no running container labelled ${SANDBOX_LABELS.prewarmed}=true appeared within 15 s of the worker start: pre-warming looks absent (or labelled otherwise); waiting 1 s between samples instead`,
@@ -55,8 +66,8 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
       const { workers } = JSON.parse(answer.body) as { workers: { workerId: string; containers: { prewarmed: number } }[] };
       return workers.find((w) => w.workerId === stack.workerId)?.containers.prewarmed ?? 0;
     };
-    if (!(await waitUntil(async () => (await reportedPrewarmed()) >= POOL, 15_000))) {
-      result.notes.push(`the worker did not report ${POOL} pre-warmed containers within 15 s of them running; sampling anyway`);
+    if (!(await waitUntil(async () => (await reportedPrewarmed()) >= POOL * runtimes.length, 15_000))) {
+      result.notes.push(`the worker did not report ${POOL * runtimes.length} pre-warmed containers within 15 s of them running; sampling anyway`);
     }
   }
 
@@ -76,24 +87,48 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
     }
   }
 
-  const calls: (TimedCall & { startKind: string })[] = [];
+  // Each other runtime's own bare start (its image, wired like a sandbox): from the cold scenario, else measured here.
+  const ownBare = new Map<RuntimeName, number>();
+  for (const runtime of runtimes) {
+    const known = bareSocketP50.get(runtime);
+    if (known !== undefined) ownBare.set(runtime, known);
+    else {
+      const socket = await SocketBaseline.open(stack.docker, await socketServerFor(runtime));
+      try {
+        await socket.coldStart();
+        const bare: number[] = [];
+        for (let i = 0; i < (ctx.quick ? 3 : 8); i++) bare.push(await socket.coldStart());
+        ownBare.set(runtime, summarize(bare).p50);
+      } finally {
+        await socket.close();
+      }
+    }
+  }
+
+  const callsOf = new Map<RuntimeName, (TimedCall & { startKind: string })[]>(runtimes.map((r) => [r, []]));
+  const calls = callsOf.get('nodejs20')!;
   let refillTimeouts = 0;
   const refillMs: number[] = [];
   for (let i = 0; i < samples; i++) {
-    const name = `prewarm-${ctx.runId}-${i}`;
-    const before = labelSeen ? await prewarmed() : [];
-    calls.push(await deployAndCallOnce(ctx, name));
-    await stack.deleteFunction(name);
-    const t = Date.now();
-    if (labelSeen) {
-      // Back to POOL idle ones: the claimed container (one of `before`) is gone and POOL others run.
-      const ok = await waitFor((ids) => ids.length >= POOL && before.some((id) => !ids.includes(id)), 10_000);
-      if (ok) refillMs.push(Date.now() - t);
-      else refillTimeouts += 1;
-    } else {
-      await sleep(1000);
+    // Rotate which runtime goes first, as the cold scenario rotates its steps.
+    for (let k = 0; k < runtimes.length; k++) {
+      const runtime = runtimes[(i + k) % runtimes.length]!;
+      const name = runtime === 'nodejs20' ? `prewarm-${ctx.runId}-${i}` : `prewarm-${ctx.runId}-${runtime}-${i}`;
+      const before = labelSeen ? await prewarmed(runtime) : [];
+      callsOf.get(runtime)!.push(await deployAndCallOnce(ctx, name, BENCH_FUNCTIONS[runtime]));
+      await stack.deleteFunction(name);
+      const t = Date.now();
+      if (labelSeen) {
+        // Back to POOL idle ones: the claimed container (one of `before`) is gone and POOL others run.
+        const ok = await waitFor((ids) => ids.length >= POOL && before.some((id) => !ids.includes(id)), 10_000, runtime);
+        if (ok && runtime === 'nodejs20') refillMs.push(Date.now() - t);
+        else if (!ok) refillTimeouts += 1;
+      } else {
+        await sleep(1000);
+      }
     }
-    log(`prewarm ${i + 1}/${samples}: ${fmt(calls.at(-1)?.ms)} ms (${calls.at(-1)?.startKind})`);
+    const more = others.map((r) => `, ${r} ${fmt(callsOf.get(r)!.at(-1)?.ms)} ms (${callsOf.get(r)!.at(-1)?.startKind})`).join('');
+    log(`prewarm ${i + 1}/${samples}: ${fmt(calls.at(-1)?.ms)} ms (${calls.at(-1)?.startKind})${more}`);
   }
 
   const p = summarize(calls.map((c) => c.ms));
@@ -123,5 +158,38 @@ export async function runPrewarm(ctx: BenchContext, result: ScenarioResult): Pro
     atMost('prewarm', 'first call p50 / bare cold p50', ratio(p.p50, bareP50), 0.08, '×', note),
     atMost('prewarm', 'first call p99 / bare cold p50', ratio(p.p99, bareP50), 0.25, '×', note),
   );
-  result.data = { samples, bareP50, bareNote, all: p, prewarmedOnly: pp, startKinds: kinds, notPrewarmed, labelSeen, refillMs, refillTimeouts, calls, breakdown: split.data };
+  const perRuntime: Record<string, unknown> = {};
+  const rows: string[][] = [];
+  for (const runtime of runtimes) {
+    const rc = callsOf.get(runtime)!;
+    const rs = summarize(rc.map((c) => c.ms));
+    const rKinds = countBy(rc.map((c) => c.startKind));
+    const own = ownBare.get(runtime);
+    rows.push([runtime, fmt(rs.p50), fmt(rs.p99), String(rc.length - (rKinds.prewarmed ?? 0)), fmt(ratio(rs.p50, bareP50), 3), fmt(own), fmt(ratio(rs.p50, own), 3), fmt(ratio(rs.p99, own), 3)]);
+    if (runtime === 'nodejs20') continue;
+    const rSplit = await breakdownOf(stack, `Pre-warmed first call, ${runtime}: where the time goes`, rc);
+    result.tables.push(rSplit.table);
+    perRuntime[runtime] = { all: rs, startKinds: rKinds, ownBareP50: own, calls: rc, breakdown: rSplit.data };
+  }
+  result.tables.push({
+    title: `Pre-warmed first call per runtime (ms): against the bare cold p50 above, and a bare start of the runtime's own image wired like a sandbox`,
+    header: ['runtime', 'p50', 'p99', 'not prewarmed', 'p50 / bare cold', 'own bare p50', 'p50 / own bare', 'p99 / own bare'],
+    rows,
+  });
+  result.data = {
+    samples,
+    bareP50,
+    bareNote,
+    all: p,
+    prewarmedOnly: pp,
+    startKinds: kinds,
+    notPrewarmed,
+    labelSeen,
+    refillMs,
+    refillTimeouts,
+    calls,
+    breakdown: split.data,
+    runtimes: perRuntime,
+    ownBareP50: Object.fromEntries(ownBare),
+  };
 }

@@ -137,7 +137,10 @@ describe('secrets', () => {
     await waitFor('the long call to hold a container', () => platform.worker.stats().busy >= 1, 10_000, 20);
     expect((await call(nodeFn)).env).toBe(digest(first));
     expect(platform.worker.stats().warm).toBeGreaterThanOrEqual(1);
+    const idleBefore = platform.worker.stats().warm;
     expect((await putSecret('db-url', second)).status).toBe(200);
+    // The idle containers holding the old value (Node's second one, Python's) go at once, not when next taken.
+    await waitFor('the stale idle containers to be discarded', () => platform.worker.stats().warm <= idleBefore - 2, 10_000, 20);
     const t0 = Date.now();
     let latest = await call(nodeFn);
     while (latest.env !== digest(second) && Date.now() - t0 < 10_000) latest = await call(nodeFn);

@@ -140,6 +140,15 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
   }
 
   /** A deleted function: its idle sandboxes go now, busy ones when their call ends. */
+  /**
+   * Discards every idle sandbox that may not be reused (`alive` false: one
+   * started with a secret's old value, say) now, rather than when next taken,
+   * so its memory comes back and provisioning can start a fresh one.
+   */
+  discardStaleIdle(): void {
+    this.live.discardIdleWhere((s) => !s.alive);
+  }
+
   retire(functionId: string): void {
     this.retired.add(functionId, (id) => this.live.holds(id));
     this.live.discardIdleWhere((s) => !s.isGeneric && s.fn.functionId === functionId);

@@ -15,7 +15,14 @@ export interface SecretWatch {
   stop(): Promise<void>;
 }
 
-export function startSecretWatch(options: { source: SealedSecretSource; versions: SecretVersions; intervalMs?: number; log: Logger }): SecretWatch {
+export function startSecretWatch(options: {
+  source: SealedSecretSource;
+  versions: SecretVersions;
+  intervalMs?: number;
+  log: Logger;
+  /** Called after a poll that saw changes (they may be ones already heard of). */
+  onChange?: () => void;
+}): SecretWatch {
   let since: Date | null = null;
   let polling: Promise<void> | null = null;
   const poll = () => {
@@ -24,6 +31,7 @@ export function startSecretWatch(options: { source: SealedSecretSource; versions
       .then(({ changes, now }) => {
         for (const change of changes) options.versions.note(change.namespace, change.name, change.version);
         since = now;
+        if (changes.length > 0) options.onChange?.();
       })
       .catch((err: unknown) => options.log.warn('could not poll for changed secrets', { err }))
       .finally(() => {

@@ -178,6 +178,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       });
     return reconciling;
   };
+  // A secret changed: idle sandboxes holding its old value go now, and provisioned ones are started again.
+  const recycleStale = () => {
+    pool.discardStaleIdle();
+    void reconcileProvisioned();
+  };
 
   const control = await options.control.listen((message) => {
     if (message.type === 'function-deleted' && message.functionId) {
@@ -192,11 +197,20 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     }
     if (message.type === 'function-changed' || message.type === 'function-deleted') void reconcileProvisioned();
     // Sandboxes started with another value finish their call and are not reused (`Sandbox.alive`).
-    if (message.type === 'secret-changed') sandboxSecrets?.versions.note(message.namespace, message.name, message.version);
+    if (message.type === 'secret-changed') {
+      sandboxSecrets?.versions.note(message.namespace, message.name, message.version);
+      recycleStale();
+    }
   });
   const secretWatch =
     options.secrets && sandboxSecrets
-      ? startSecretWatch({ source: options.secrets.source, versions: sandboxSecrets.versions, log, ...(options.secrets.pollMs ? { intervalMs: options.secrets.pollMs } : {}) })
+      ? startSecretWatch({
+          source: options.secrets.source,
+          versions: sandboxSecrets.versions,
+          log,
+          onChange: () => recycleStale(),
+          ...(options.secrets.pollMs ? { intervalMs: options.secrets.pollMs } : {}),
+        })
       : null;
 
   pool.replenish();

@@ -114,6 +114,8 @@ export async function createGateway(options: GatewayOptions) {
   const forget = (m: ControlMessage) => {
     if (m.type === 'key-revoked') keyNamespaces.delete(m.keyHash);
     else if (m.type === 'namespace-changed') quotas.delete(m.namespace);
+    // A secret's new value concerns the workers' sandboxes; the gateway caches no secret.
+    else if (m.type === 'secret-changed') return;
     else versions.invalidate(m.namespace, m.name);
   };
   const subscription = await redis.ports.broadcasts.listen(forget);

@@ -4,7 +4,7 @@
  * handler guessed, and upload progress for a large package.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliWith, useCliPlatform, suffix } from '../helpers/cli-platform.ts';
 import { writeTree } from '../helpers/code-fixtures.ts';
@@ -97,6 +97,24 @@ describe('hearth CLI deploys', () => {
     const wrong = await hearth(['deploy', file, '--runtime', 'cobol85']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--runtime must be one of nodejs20, python3, provided, java17 or a Lambda runtime name, got "cobol85"');
+  });
+
+  it('deploys with a secret as a variable and as a file, set from standard input', async () => {
+    const secret = `cli-${suffix()}`;
+    const set = await hearth(['secret', 'set', secret], { input: 'from-stdin-value' });
+    expect(set.code, set.stderr).toBe(0);
+    const dir = join(work, `withsecret-${suffix()}`);
+    await writeTree(dir, [
+      { path: 'index.js', data: `exports.handler = async () => ({ env: process.env.DB, file: require('fs').readFileSync('/run/secrets/${secret}', 'utf8') });` },
+    ]);
+    const run = await hearth(['deploy', dir, '--secret-env', `DB=${secret}`, '--secret', secret]);
+    expect(run.code, run.stderr).toBe(0);
+    const call = await hearth(['invoke', basename(dir)]);
+    expect(call.code, call.stderr).toBe(0);
+    expect(JSON.parse(call.stdout)).toEqual({ env: 'from-stdin-value', file: 'from-stdin-value' });
+    const bad = await hearth(['deploy', dir, '--secret-env', 'DB=']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--secret-env takes KEY=SECRET, got "DB="');
   });
 
   it('shows upload progress for a package over 1 MB', async () => {

@@ -18,6 +18,8 @@ const OPTIONS = {
   memory: { type: 'string' },
   timeout: { type: 'string' },
   env: { type: 'string', short: 'e', multiple: true },
+  'secret-env': { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
   'min-warm': { type: 'string' },
   'max-concurrency': { type: 'string' },
   'keep-alive': { type: 'string' },
@@ -52,6 +54,9 @@ Options:
       --memory <MB>            memory limit, ${MEMORY_MB.min}-${MEMORY_MB.max} (default ${MEMORY_MB.default})
       --timeout <ms>           time limit per call, ${TIMEOUT_MS.min}-${TIMEOUT_MS.max} (default ${TIMEOUT_MS.default})
   -e, --env <KEY=VALUE>        environment variable; repeat for more
+      --secret-env <KEY=SECRET> environment variable holding the namespace secret SECRET (its
+                               value is never sent or shown; also a file /run/secrets/SECRET)
+      --secret <SECRET>        the namespace secret as a file /run/secrets/SECRET; repeat for more
       --min-warm <n>           containers kept initialised while an alias (latest) points at it
       --max-concurrency <n>    calls running at once; more wait in the queue
       --keep-alive <ms>        how long an idle container is kept
@@ -110,6 +115,8 @@ function settingsFields(values: {
   memory?: string;
   timeout?: string;
   env?: string[];
+  'secret-env'?: string[];
+  secret?: string[];
   'min-warm'?: string;
   'max-concurrency'?: string;
   'keep-alive'?: string;
@@ -133,15 +140,21 @@ function settingsFields(values: {
     fields.network = values.network;
   }
   if (values.public) fields.public = 'true';
-  if (values.env) {
-    const env: Record<string, string> = {};
-    for (const pair of values.env) {
+  if (values.env || values['secret-env']) {
+    const env: Record<string, string | { secret: string }> = {};
+    for (const pair of values.env ?? []) {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw usageError(`--env takes KEY=VALUE, got "${pair}"`, 'deploy');
       env[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
+    for (const pair of values['secret-env'] ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) throw usageError(`--secret-env takes KEY=SECRET, got "${pair}"`, 'deploy');
+      env[pair.slice(0, eq)] = { secret: pair.slice(eq + 1) };
+    }
     fields.env = JSON.stringify(env);
   }
+  if (values.secret) fields.secrets = JSON.stringify(values.secret);
   return fields;
 }
 

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateKeyFile } from '../../gateway/secrets/rotate-key.ts';
 import { keyIdOf } from '../../worker/common/secret-sealing.ts';
+import type { SealedSecretSource } from '../../worker/sandbox/sandbox-secrets.ts';
 import { invoke, uniqueName } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -72,6 +73,12 @@ describe('secrets', () => {
   const plain = fresh('plain-env-value');
   const nodeFn = uniqueName('secret-node');
   const pyFn = uniqueName('secret-py');
+  /** Reads of the secrets table that fail next, as when Postgres does not answer. */
+  let failNextReads = 0;
+  const failingReads = (source: SealedSecretSource): SealedSecretSource => ({
+    read: (namespace, names) => (failNextReads > 0 && failNextReads-- > 0 ? Promise.reject(new Error('connection terminated')) : source.read(namespace, names)),
+    changedSince: (since) => source.changedSince(since),
+  });
 
   const api = async (path: string, init?: RequestInit): Promise<ApiResponse> => {
     const res = await platform.api(path, init);
@@ -99,7 +106,7 @@ describe('secrets', () => {
     const capture = (level: string) => (message: string, fields?: Record<string, unknown>) => {
       logLines.push(`${level} ${message} ${JSON.stringify(fields ?? {}, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message} ${v.stack}` : v))}`);
     };
-    platform = await startPlatform({ secretPollMs: 1000, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } });
+    platform = await startPlatform({ secretPollMs: 1000, wrapSecretSource: failingReads, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } });
     expect((await putSecret('db-url', first)).status).toBe(201);
     expect((await putSecret('tls-key', tls)).status).toBe(201);
   });
@@ -148,6 +155,19 @@ describe('secrets', () => {
     expect(await long).toMatchObject({ env: digest(first), file: digest(first) });
     // Python's warm container too.
     expect((await call(pyFn)).file).toBe(digest(second));
+  });
+
+  it('a call whose secrets cannot be read (the database did not answer) waits and runs, recorded once as a success', async () => {
+    const name = uniqueName('secret-retry');
+    expect((await deploy(name, 'nodejs20', NODE_HANDLER, 'index.js', FIELDS)).status).toBe(201);
+    failNextReads = 2;
+    const id = (await (await invoke(platform, name, {}, '?async=true')).json()).invocationId as string;
+    const record = (await recordOf(platform, id, 20_000)) as { status: string; attempt?: number; result?: { env: string } };
+    expect(failNextReads).toBe(0);
+    expect(record.status).toBe('succeeded');
+    expect(record.result?.env).toBe(digest(second));
+    const listed = await (await api(`/v1/functions/${name}/invocations`)).json();
+    expect(listed.items.map((i: { invocationId: string }) => i.invocationId)).toEqual([id]);
   });
 
   it("another namespace cannot reference it (404 at deploy), nor see it", async () => {

@@ -35,6 +35,7 @@ import { openSecretsKey } from '../../worker/common/secret-keyring.ts';
 import type { KeyringSource } from '../../worker/common/secret-keyring.ts';
 import type { Sealer } from '../../worker/common/secret-sealing.ts';
 import { createPostgresSecretSource } from '../../worker/records/secrets-store.ts';
+import type { SealedSecretSource } from '../../worker/sandbox/sandbox-secrets.ts';
 
 /**
  * The gateway's limits in tests: the defaults, but namespace function and
@@ -72,6 +73,8 @@ export interface PlatformOptions {
   runtimes?: RuntimeName[];
   /** How often the workers look for changed secrets (default 5 s). */
   secretPollMs?: number;
+  /** Wraps the workers' secret source (to make its reads fail, say). */
+  wrapSecretSource?: (source: SealedSecretSource) => SealedSecretSource;
   log?: Logger;
 }
 
@@ -145,7 +148,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       codeSource: createPostgresCodeSource(database.db),
       recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
       provisioned: () => listProvisionedVersions(database.db),
-      secrets: { source: createPostgresSecretSource(database.db), sealer: secretsKey.sealer, ...(options.secretPollMs ? { pollMs: options.secretPollMs } : {}) },
+      secrets: {
+        source: (options.wrapSecretSource ?? ((source) => source))(createPostgresSecretSource(database.db)),
+        sealer: secretsKey.sealer, ...(options.secretPollMs ? { pollMs: options.secretPollMs } : {}) },
       ...redis.ports,
       log,
     }).catch(async (err: unknown) => {

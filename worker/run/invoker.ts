@@ -23,7 +23,8 @@ import {
 import { fromHttpResult } from '../common/http-result.ts';
 import { storableText } from '../common/storable.ts';
 import type { InvocationJob } from '../contract/invocation-job.ts';
-import type { Sandbox } from '../sandbox/sandbox.ts';
+import { SecretsUnreachableError, type Sandbox } from '../sandbox/sandbox.ts';
+import { RetryLater } from './retry-later.ts';
 import type { FunctionVersion } from '../contract/function-version.ts';
 import type { SandboxPool } from '../pool/sandbox-pool.ts';
 
@@ -38,6 +39,9 @@ export interface InvokerOptions {
   /** Tells a waiting caller the outcome, before the record is written (the reply marks the call answered). */
   reply(job: InvocationJob, outcome: InvocationOutcome): void;
 }
+
+/** How long a call waits before it runs again when its secrets could not be read (the database did not answer). */
+const SECRETS_RETRY_MS = 1000;
 
 type Failed = { kind: 'failure'; failure: FunctionFailure; durationMs: number; logs?: string; logsTruncated?: boolean };
 /** `durationMs` is the worker's own measure, from sending `invoke` to its answer. */
@@ -80,6 +84,12 @@ export class Invoker {
       const t1 = performance.now();
       const init = await this.initialise(sandbox);
       initMs = performance.now() - t1;
+      if (init.kind === 'retry') {
+        // The platform could not read the function's secrets: not the function's failure. The call goes back
+        // to the queue (no attempt used, no record) and the untouched sandbox is let go.
+        pool.release(sandbox, false, job.keepAliveMs, performance.now() - t0 - acquireMs);
+        throw new RetryLater(SECRETS_RETRY_MS);
+      }
       if (init.kind === 'failure') attempt = init;
       else initLogs = init.logs;
     }
@@ -107,13 +117,14 @@ export class Invoker {
     return outcome;
   }
 
-  private async initialise(sandbox: Sandbox): Promise<{ kind: 'ok'; logs: string } | Failed> {
+  private async initialise(sandbox: Sandbox): Promise<{ kind: 'ok'; logs: string } | { kind: 'retry' } | Failed> {
     const t = performance.now();
     const result = await withDeadline(sandbox.init(), INIT_TIMEOUT_MS);
     if (result === TIMED_OUT) {
       await sandbox.kill().catch(() => {});
       return failure('FunctionTimeout', 'Runtime.InitTimeout', `function init timed out after ${INIT_TIMEOUT_MS} ms`, t);
     }
+    if (result instanceof SecretsUnreachableError) return { kind: 'retry' };
     if (result instanceof Error) return this.diagnoseExit(sandbox, result, t);
     if (!result.ok) {
       return {

@@ -53,7 +53,8 @@ export class SecretVersions {
 /** What the agent gets: the variables set to secrets, every referenced secret as a file, and the versions read. */
 export type SecretResolution =
   | { ok: true; env: Record<string, string>; files: Record<string, string>; versions: SecretVersionsHeld }
-  | { ok: false; type: 'Runtime.SecretNotFound' | 'Runtime.SecretUnavailable'; message: string };
+  /** `transient`: the platform's own fault (the database did not answer), not the function's: the call waits and runs again. */
+  | { ok: false; type: 'Runtime.SecretNotFound' | 'Runtime.SecretUnavailable'; message: string; transient?: boolean };
 
 export interface SandboxSecrets {
   readonly versions: SecretVersions;
@@ -72,7 +73,12 @@ export function createSandboxSecrets(options: { source: SealedSecretSource; seal
         rows = await options.source.read(fn.namespace, refs.map((r) => r.name));
       } catch (err) {
         options.log.warn('could not read secrets for a sandbox', { functionId: fn.functionId, version: fn.version, err });
-        return { ok: false, type: 'Runtime.SecretUnavailable', message: 'the platform could not read the function\'s secrets (the database did not answer); try again' };
+        return {
+          ok: false,
+          type: 'Runtime.SecretUnavailable',
+          message: 'the platform could not read the function\'s secrets (the database did not answer); try again',
+          transient: true,
+        };
       }
       const byName = new Map(rows.map((row) => [row.name, row]));
       const missing = refs.filter((r) => !byName.has(r.name)).map((r) => r.name);

@@ -1,3 +1,8 @@
+/** The secrets a sandbox needs could not be read (the platform's fault): `init` throws it, the call is put back and runs again. */
+export class SecretsUnreachableError extends Error {
+  override name = 'SecretsUnreachableError';
+}
+
 /**
  * A sandbox: one function container plus the worker's channel to the agent
  * inside it. It is either started for a known function version, or started
@@ -98,6 +103,7 @@ export class Sandbox {
       const resolved = this.secrets
         ? await this.secrets.resolve(fn)
         : ({ ok: false, type: 'Runtime.SecretUnavailable', message: 'this worker has no secrets key' } as const);
+      if (!resolved.ok && 'transient' in resolved && resolved.transient) throw new SecretsUnreachableError(resolved.message);
       if (!resolved.ok) return { type: 'initResult', ok: false, error: { type: resolved.type, message: resolved.message }, logs: '', logsTruncated: false };
       env = { ...fn.env, ...resolved.env };
       files = resolved.files;

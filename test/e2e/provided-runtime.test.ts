@@ -4,11 +4,13 @@
  * over HTTP, run in `hearth/runtime-provided` whose agent serves them the
  * Lambda Runtime API, and called sync and async through the real gateway,
  * Redis, Postgres, worker and Docker. For each language: success, a
- * function error, a crash, a timeout, a 5 MB answer, the init error, and
- * logs kept to their own invocation.
+ * function error, a crash, a timeout, a 5 MB answer and event, the init
+ * error, and logs kept to their own invocation; then archives whose
+ * bootstrap cannot start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapZip, type BootstrapLanguage } from '../fixtures/provided/build-bootstraps.ts';
+import { zipOf } from '../helpers/code-fixtures.ts';
 import { deploy, invoke, uniqueName, type DeployFields } from '../helpers/packages.ts';
 import { recordOf, startPlatform, type ApiResponse, type Platform } from '../helpers/platform.ts';
 
@@ -130,7 +132,7 @@ describe('custom runtimes (provided) on the real platform', () => {
       expect(next.headers.get('x-cold-start')).toBe('false');
     });
 
-    it('returns a 5 MB answer whole', async () => {
+    it('returns a 5 MB answer whole, and takes a 5 MB event whole', async () => {
       const res = await invoke(platform, name, { op: 'big', bytes: 5_000_000 });
       const text = await res.text();
       expect(res.status, text.slice(0, 300)).toBe(200);
@@ -138,6 +140,11 @@ describe('custom runtimes (provided) on the real platform', () => {
       expect(body).toMatchObject({ lang, bytes: 5_000_000 });
       expect(body.data.length).toBe(5_000_000);
       expect(/^x+$/.test(body.data)).toBe(true);
+
+      const echoed = await invoke(platform, name, { op: 'echo', pad: 'y'.repeat(5_000_000) });
+      const echoText = await echoed.text();
+      expect(echoed.status, echoText.slice(0, 300)).toBe(200);
+      expect(JSON.parse(echoText).event.pad).toBe('y'.repeat(5_000_000));
     });
 
     it('reports an exit mid-call as FunctionCrashed; the next call gets a new container', async () => {
@@ -186,6 +193,22 @@ describe('custom runtimes (provided) on the real platform', () => {
         expect(record.logs).toContain(`${language}: init failing on purpose`);
       }
     });
+  });
+
+  it.each([
+    ['a bootstrap without the execute bit', [{ path: 'bootstrap', data: '#!/bin/sh\nexit 0\n', mode: 0o644 }], 'Runtime.InvalidEntrypoint', 'permission denied'],
+    ['an archive without a bootstrap', [{ path: 'other', data: '#!/bin/sh\nexit 0\n', mode: 0o755 }], 'Runtime.InvalidEntrypoint', "Couldn't find valid bootstrap(s): [/var/task/bootstrap]"],
+    ['a bootstrap that exits before asking for work', [{ path: 'bootstrap', data: '#!/bin/sh\necho giving up >&2\nexit 3\n', mode: 0o755 }], 'Runtime.ExitError', 'Runtime exited with error: exit status 3'],
+  ] as const)('reports %s as Lambda does (%s)', async (_what, files, type, message) => {
+    const name = uniqueName('prov-entry');
+    const res = await deploy(platform, name, { bytes: await zipOf([...files]), filename: 'function.zip' }, { runtime: 'provided' });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const call = await invoke(platform, name, {});
+    expect(call.status).toBe(502);
+    const error = errorOf(await call.text());
+    expect(error).toMatchObject({ code: 'FunctionError', type });
+    expect(error.message).toContain(message);
+    if (type === 'Runtime.ExitError') expect((await recordOf(platform, call.headers.get('x-invocation-id'))).logs).toContain('giving up');
   });
 
   it('reports an init failure the way it does for nodejs20 (same status, code, record shape)', async () => {

@@ -4,7 +4,8 @@
  * container through the worker's own `DockerContainerRuntime` (so with
  * exactly the isolation settings the worker uses), and exposes
  * `init` / `invoke` as promises. Every container it creates carries
- * `io.hearth.test=agent`; `removeAgentContainers` clears them all.
+ * `io.hearth.test=agent` and the id of the test file's process;
+ * `removeAgentContainers` clears them, not those of a file running beside.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,6 +30,9 @@ import { DockerContainerRuntime } from '../../worker/engine/docker-container-run
 import { RUNTIMES, SANDBOX_UID, type RuntimeName } from '../../runtime-images/runtimes.ts';
 
 export const TEST_LABEL = 'io.hearth.test';
+/** Which test process made a container: files run two at a time, and each clears only its own. */
+const OWNER_LABEL = 'io.hearth.test-owner';
+const OWNER = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 
 /** A function's files, by path relative to the code directory. */
@@ -136,7 +140,7 @@ export async function startAgent(docker: Dockerode, options: StartAgentOptions):
         NODE_OPTIONS: `--max-old-space-size=${memoryMb}`,
         ...options.env,
       },
-      labels: { [TEST_LABEL]: 'agent' },
+      labels: { [TEST_LABEL]: 'agent', [OWNER_LABEL]: OWNER },
     });
     container = docker.getContainer(id);
     const engineMs = { started: performance.now() - started };
@@ -151,9 +155,9 @@ export async function startAgent(docker: Dockerode, options: StartAgentOptions):
   }
 }
 
-/** Force-removes every container the harness created (by label). */
+/** Force-removes every container the harness created in this process (by label). */
 export async function removeAgentContainers(docker: Dockerode): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=agent`] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=agent`, `${OWNER_LABEL}=${OWNER}`] } });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
 }
 

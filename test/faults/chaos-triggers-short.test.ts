@@ -24,7 +24,8 @@ describe('faults: the short trigger chaos run', () => {
     const lines: string[] = [];
     const summary = await runTriggerChaos({
       messages: MESSAGES,
-      ratePerS: 8,
+      // 25 s of publishing: the four faults start 5 s apart and each is over (3–4.5 s) before the next.
+      ratePerS: 12,
       batchSize: 10,
       batchWindowMs: 200,
       maxConcurrency: 2,

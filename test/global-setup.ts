@@ -4,6 +4,9 @@
  * worker against it with a queue prefix of its own (see helpers/platform.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { TestProject } from 'vitest/node';
 import { createAndMigrate, dropDatabase } from '../migrations/database.ts';
@@ -11,11 +14,15 @@ import { ensureEgressNetwork } from '../worker/engine/egress-network.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../infra/prerequisites.ts';
 import { ensureRuntimeImages } from '../runtime-images/build-images.ts';
 import { ensureBrokers } from '../infra/brokers.ts';
+import { writeKeyFile } from '../worker/common/secret-keyring.ts';
+import { generateKeyText } from '../worker/common/secret-sealing.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     redisUrl: string;
+    /** The secrets key ring every platform of the run shares, as it shares the database (created by the first to open it). */
+    secretsKeyFile: string;
   }
 }
 
@@ -30,9 +37,14 @@ export default async function setup(project: TestProject) {
   await ensureEgressNetwork(docker, () => {});
   // The trigger tests read real brokers: RabbitMQ, NATS with JetStream, Mosquitto.
   await ensureBrokers(['amqp', 'nats', 'mqtt'], (line) => console.log(`[global-setup] ${line}`));
+  // Every platform of the run reads every other's rows (one database), so all seal with one key ring.
+  const keyDir = await mkdtemp(join(tmpdir(), 'hearth-test-keys-'));
+  writeKeyFile(join(keyDir, 'secrets-key'), [generateKeyText()]);
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);
+  project.provide('secretsKeyFile', join(keyDir, 'secrets-key'));
   return async () => {
     await dropDatabase(databaseUrl);
+    await rm(keyDir, { recursive: true, force: true });
   };
 }

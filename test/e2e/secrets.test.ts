@@ -106,7 +106,7 @@ describe('secrets', () => {
     const capture = (level: string) => (message: string, fields?: Record<string, unknown>) => {
       logLines.push(`${level} ${message} ${JSON.stringify(fields ?? {}, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message} ${v.stack}` : v))}`);
     };
-    platform = await startPlatform({ secretPollMs: 1000, wrapSecretSource: failingReads, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } });
+    platform = await startPlatform({ ownDatabase: true, secretPollMs: 1000, wrapSecretSource: failingReads, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } });
     expect((await putSecret('db-url', first)).status).toBe(201);
     expect((await putSecret('tls-key', tls)).status).toBe(201);
   });

@@ -17,6 +17,7 @@ import type { GatewayLimits } from '../../gateway/config.ts';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { servicesOf } from '../../gateway/destinations/outbound-guard.ts';
 import { openDatabase, type DatabaseHandle } from '../../worker/common/database.ts';
+import { createAndMigrate, dropDatabase } from '../../migrations/database.ts';
 import { DockerContainerRuntime } from '../../worker/engine/docker-container-runtime.ts';
 import { DEFAULT_NAMESPACE_QUOTAS } from '../../gateway/store/namespace-quotas.ts';
 import { DEFAULT_PROVISIONED_MEMORY_MB } from '../../gateway/store/provisioned-memory.ts';
@@ -73,6 +74,11 @@ export interface PlatformOptions {
   runtimes?: RuntimeName[];
   /** How often the workers look for changed secrets (default 5 s). */
   secretPollMs?: number;
+  /**
+   * A database (and secrets key ring) of its own, dropped at stop, instead of
+   * the run's shared one: for a test that rotates the key or dumps the database.
+   */
+  ownDatabase?: boolean;
   /** Wraps the workers' secret source (to make its reads fail, say). */
   wrapSecretSource?: (source: SealedSecretSource) => SealedSecretSource;
   log?: Logger;
@@ -116,7 +122,9 @@ export interface Platform {
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
-  const databaseUrl = inject('databaseUrl');
+  const sharedUrl = inject('databaseUrl');
+  const databaseUrl = options.ownDatabase ? sharedUrl.replace(/\/[^/]*$/, `/hearth_test_own_${randomBytes(4).toString('hex')}`) : sharedUrl;
+  if (options.ownDatabase) await createAndMigrate(databaseUrl);
   const redisUrl = options.redisUrl ?? inject('redisUrl');
   const suffix = randomBytes(4).toString('hex');
   const prefix = `hearth-test-${suffix}`;
@@ -125,7 +133,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = options.log ?? silentLogger;
   const stateDir = await mkdtemp(join(tmpdir(), 'hearth-'));
   const database = openDatabase(databaseUrl);
-  const secretsKey = openSecretsKey({ HEARTH_STATE_DIR: stateDir });
+  // The run's platforms share the database, so they share its key ring too; one with its own database keeps its own key.
+  const secretsKey = openSecretsKey({ HEARTH_STATE_DIR: stateDir, ...(options.ownDatabase ? {} : { HEARTH_SECRETS_KEY_FILE: inject('secretsKeyFile') }) });
 
   /** A worker as `worker/main.ts` assembles one, with its own Redis clients; stopping it closes them. */
   const startWorker = async (id: string): Promise<WorkerService> => {
@@ -226,6 +235,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await stopGateway();
       await Promise.all([worker, ...extraWorkers].map((w) => w.stop()));
       await database.close();
+      if (options.ownDatabase) await dropDatabase(databaseUrl);
       await rm(stateDir, { recursive: true, force: true });
     },
   };

@@ -88,6 +88,8 @@ describe('several workers', () => {
           HEARTH_QUEUE_PREFIX: platform.prefix,
           HEARTH_WORKER_ID: victim,
           HEARTH_STATE_DIR: stateDir,
+          // The platform's key ring: the functions' environments are sealed with it.
+          HEARTH_SECRETS_KEY_FILE: platform.secretsKey.source.file!,
           HEARTH_PREWARM: '',
           HEARTH_METRICS_PORT: '0',
           HEARTH_WORKER_CONCURRENCY: '8',

@@ -11,7 +11,8 @@ import { defineConfig } from 'vitest/config';
  * platform of the run shares (the trigger chaos run restarts RabbitMQ; the
  * secrets key rotation re-seals every row of the run's database) or count
  * a whole worker's memory (every worker of the run provisions every
- * file's minWarm versions: the database is shared) run afterwards, alone.
+ * file's minWarm versions: the database is shared) run alone, first: on a
+ * database no other file has left minWarm versions in yet.
  */
 const SERIAL = [
   'test/faults/chaos-triggers-short.test.ts',
@@ -87,7 +88,7 @@ export default defineConfig({
           include: ['test/{e2e,integration,security,faults}/**/*.test.ts'],
           exclude: SERIAL,
           maxWorkers: 2,
-          sequence: { ...shared.sequence, groupOrder: 0 },
+          sequence: { ...shared.sequence, groupOrder: 2 },
         },
       },
       {
@@ -97,7 +98,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           exclude: SERIAL,
           maxWorkers: 2,
-          sequence: { ...shared.sequence, groupOrder: 0 },
+          sequence: { ...shared.sequence, groupOrder: 2 },
         },
       },
       {
@@ -109,7 +110,7 @@ export default defineConfig({
           // fresh fakes (no module state), so their files share one module graph.
           isolate: false,
           maxWorkers: 2,
-          sequence: { ...shared.sequence, groupOrder: 0 },
+          sequence: { ...shared.sequence, groupOrder: 2 },
         },
       },
       {
@@ -118,6 +119,7 @@ export default defineConfig({
           name: 'serial',
           include: SERIAL,
           maxWorkers: 1,
+          // Not 0: Vitest runs a one-worker project of group 0 after every other group.
           sequence: { ...shared.sequence, groupOrder: 1 },
         },
       },

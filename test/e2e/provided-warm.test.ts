@@ -26,8 +26,11 @@ describe('custom runtimes (provided): pre-warmed, provisioned, and through the L
     // Build all three before any clock starts.
     await Promise.all((['c', 'rust', 'shell'] as const).map((l) => bootstrapZip(l)));
   }, 120_000);
+  /** Functions with minWarm: deleted at the end, or every later worker of the run (one database) would keep provisioning them. */
+  const provisioned: string[] = [];
   afterAll(async () => {
     sdk.destroyAll();
+    for (const name of provisioned) await platform?.api(`/v1/functions/${name}`, { method: 'DELETE' });
     await platform?.stop();
   });
 
@@ -67,6 +70,7 @@ describe('custom runtimes (provided): pre-warmed, provisioned, and through the L
 
   it('initialises a minWarm version of a bootstrap before its first call', async () => {
     const name = uniqueName('prov-minwarm');
+    provisioned.push(name);
     await deployBootstrap('c', name, { memoryMb: 256, minWarm: 1 });
     await waitFor('the provisioned provided container', async () => {
       const { workers } = await (await platform.api('/v1/workers', { headers: { authorization: `Bearer ${ADMIN}` } })).json();

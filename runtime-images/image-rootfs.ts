@@ -47,6 +47,12 @@ export type PlanResult = ImagePlan | { unavailable: string };
 /** Builds a runtime's plan; `log` receives what it installs or skips. */
 export type ImagePlanner = (log: (line: string) => void) => Promise<PlanResult>;
 
+/** Installs Debian packages a plan needs (the machine has Debian's archive, no other registry), saying so in the log. */
+export async function aptInstall(packages: readonly string[], why: string, log: (line: string) => void): Promise<void> {
+  log(`${why}: running apt-get install -y ${packages.join(' ')}`);
+  await run('apt-get', ['install', '-y', ...packages], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 /**
  * The agent: every file in `dir` (under runtime-images/) whose name ends in
  * one of `extensions`, read-only at /opt/hearth/<name>, by content (so the

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { baseEntries, hostFile, run, sharedLibraries, type PlanResult, type RootfsEntry } from '../image-rootfs.ts';
+import { aptInstall, baseEntries, hostFile, run, sharedLibraries, type PlanResult, type RootfsEntry } from '../image-rootfs.ts';
 import { RUNTIMES } from '../runtimes.ts';
 import { buildAgent, findCargo } from './agent-build.ts';
 
@@ -29,11 +29,15 @@ const APPLETS = [
 ];
 
 export async function providedPlan(log: (line: string) => void): Promise<PlanResult> {
-  const cargo = await findCargo();
-  if (!cargo) return { unavailable: 'no Rust toolchain (cargo) on this machine to compile the provided agent' };
+  // A fresh Debian machine has neither: Debian's own cargo (1.65, rustc 1.63) builds the agent, std only.
+  let cargo = await findCargo();
+  if (!cargo) {
+    await aptInstall(['cargo'], 'no Rust toolchain (cargo) to compile the provided agent', log);
+    cargo = await findCargo();
+    if (!cargo) return { unavailable: 'no Rust toolchain (cargo) on this machine to compile the provided agent, and apt-get could not install one' };
+  }
   if (!(await isStaticBusybox())) {
-    log(`${BUSYBOX} is missing or not static: running apt-get install -y busybox-static`);
-    await run('apt-get', ['install', '-y', 'busybox-static'], { maxBuffer: 64 * 1024 * 1024 });
+    await aptInstall(['busybox-static'], `${BUSYBOX} is missing or not static`, log);
     if (!(await isStaticBusybox())) return { unavailable: 'busybox-static could not be installed' };
   }
   const agent = await buildAgent(cargo, log);

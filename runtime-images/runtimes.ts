@@ -90,6 +90,11 @@ export function isRuntimeName(value: string): value is RuntimeName {
  */
 export function resolveRuntime(name: string): { runtime: RuntimeName; requested: string } | undefined {
   if (isRuntimeName(name)) return { runtime: name, requested: name };
-  const runtime = RUNTIME_NAMES.find((r) => RUNTIMES[r].lambdaRuntimes.includes(name));
+  const runtime = runtimeOfLambdaName(name);
   return runtime ? { runtime, requested: name } : undefined;
+}
+
+/** The runtime one of Lambda's identifiers (`nodejs22.x`, `provided.al2023`) runs on; undefined for anything else, Hearth's own names included. */
+export function runtimeOfLambdaName(name: string): RuntimeName | undefined {
+  return RUNTIME_NAMES.find((r) => RUNTIMES[r].lambdaRuntimes.includes(name));
 }

@@ -5,7 +5,7 @@
  * necessarily the one the caller asked for. The mapping itself is the
  * catalogue's (`lambdaRuntimes` in runtime-images/runtimes.ts).
  */
-import { RUNTIME_NAMES, RUNTIMES, type RuntimeName } from '../../runtime-images/runtimes.ts';
+import { RUNTIME_NAMES, RUNTIMES, runtimeOfLambdaName, type RuntimeName } from '../../runtime-images/runtimes.ts';
 import { LambdaError } from './lambda-errors.ts';
 
 /** Every Lambda runtime accepted, for error messages and the README. */
@@ -13,7 +13,7 @@ const LAMBDA_RUNTIMES: readonly string[] = RUNTIME_NAMES.flatMap((r) => RUNTIMES
 
 /** The Hearth runtime for a Lambda runtime; InvalidParameterValueException for anything else. */
 export function hearthRuntime(lambdaRuntime: string): RuntimeName {
-  const runtime = RUNTIME_NAMES.find((r) => RUNTIMES[r].lambdaRuntimes.includes(lambdaRuntime));
+  const runtime = runtimeOfLambdaName(lambdaRuntime);
   if (runtime) return runtime;
   throw new LambdaError(
     'InvalidParameterValueException',

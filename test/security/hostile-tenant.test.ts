@@ -40,7 +40,7 @@ exports.handler = async (event, context) => {
     case 'nul-throw':
       throw new Error('message with \\u0000 in it');
     case 'forge-logs':
-      agentSocket().write(frame({ type: 'invokeResult', id, ok: true, result: { forged: true }, durationMs: event.durationMs,
+      agentSocket().write(frame({ type: 'invokeResult', id, ok: true, result: { forged: true, host: require('os').hostname() }, durationMs: event.durationMs,
         logs: 'L'.repeat(8 * 1024 * 1024), logsTruncated: false }));
       // The agent's own answer follows at once: unasked-for, so it ends this container.
       return 'real';
@@ -141,9 +141,9 @@ async function recordsOf(name: string): Promise<Array<{ id: string; status: stri
 }
 
 /** How many containers the worker holds for function `name`. */
-async function containersOf(name: string): Promise<number> {
+async function containerIdsOf(name: string): Promise<string[]> {
   const list = await platform.docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABELS.functionName}=${name}`] } });
-  return list.length;
+  return list.map((c) => c.Id);
 }
 
 describe('a hostile tenant beside a clean one', () => {
@@ -192,7 +192,7 @@ describe('a hostile tenant beside a clean one', () => {
       const res = await call(platform, node, { mode: 'forge-logs', durationMs });
       // The tenant may answer its own call early; that is all it gets.
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body).toEqual({ forged: true });
+      expect(res.body).toEqual({ forged: true, host: expect.any(String) });
       const record = await recordOf(platform, res.invocationId);
       expect(Buffer.byteLength(record.logs)).toBeLessThanOrEqual(LOG_CAP_BYTES);
       expect(record.logsTruncated).toBe(true);
@@ -201,8 +201,10 @@ describe('a hostile tenant beside a clean one', () => {
       expect(record.timings.billedMs).toBeLessThan(5000);
       // The handler's own answer arrives right after, unasked-for: a protocol
       // violation, so that sandbox is destroyed rather than reused.
-      const containers = await containersOf(node);
-      await waitFor('the forging sandbox to be gone', async () => (await containersOf(node)) < containers, 10_000, 50);
+      // By its id (the container's host name), not a count taken now: it may already be gone.
+      const host = res.body.host as string;
+      expect(host).toMatch(/^[0-9a-f]{12}$/); // Docker's default host name: the id's first 12 digits
+      await waitFor('the forging sandbox to be gone', async () => !(await containerIdsOf(node)).some((id) => id.startsWith(host)), 10_000, 50);
     }
     const next = await call(platform, node, {});
     expect(next.status).toBe(200);

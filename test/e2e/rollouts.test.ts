@@ -72,7 +72,9 @@ describe('rollouts on the real platform', () => {
     expect(view.reason).toContain(`version ${failing}: ${last.to.errors} of ${last.to.calls} calls failed (100.0%)`);
     expect(view.reason).toContain(`alias back to version ${healthy}`);
 
-    // The numbers are the records' own, over the check's window: at most the two calls in flight at the check were recorded after it.
+    // The numbers are the records' own, over the check's window. Only calls not yet recorded when the check read may be missing
+    // from its numbers: per caller (two), one running, and — since a caller hears its answer before the record is written —
+    // one answered call in a record write in flight and one waiting behind it.
     const counted = await platform.database.pool.query<{ version: number; calls: number; errors: number }>(
       `select version, count(*)::int as calls, (count(*) filter (where status = 'failed'))::int as errors from invocations
         where function_id = (select id from functions where namespace = 'default' and name = $1) and queued_at >= $2 and queued_at < $3 group by version`,
@@ -82,7 +84,7 @@ describe('rollouts on the real platform', () => {
     expect(recorded(failing).calls - last.to.calls).toBeGreaterThanOrEqual(0);
     expect(recorded(failing).errors).toBe(recorded(failing).calls);
     expect(recorded(healthy).calls - last.from.calls).toBeGreaterThanOrEqual(0);
-    expect(recorded(failing).calls + recorded(healthy).calls - last.to.calls - last.from.calls).toBeLessThanOrEqual(2);
+    expect(recorded(failing).calls + recorded(healthy).calls - last.to.calls - last.from.calls).toBeLessThanOrEqual(6);
     expect(recorded(healthy).errors).toBe(0);
 
     expect(await aliasNow()).toMatchObject({ version: healthy, weights: {} });

@@ -77,6 +77,8 @@ class RedisStreamSource implements EventSource {
   private readCount = 1_000;
   /** Bytes of the reader's reply so far; -1 when not watching. */
   private replyBytes = -1;
+  /** True from this source's own cut of an oversized reply until the reader is back: Redis is not away, so a read waits for it. */
+  private cutByUs = false;
   private closed = false;
 
   constructor(
@@ -92,11 +94,15 @@ class RedisStreamSource implements EventSource {
       this.replyBytes += chunk.length;
       if (this.replyBytes > MAX_READ_BYTES) {
         this.replyBytes = -1;
+        this.cutByUs = true;
         reader.disconnect(true);
       }
     };
     reader.stream.on('data', watch);
     reader.on('connect', () => reader.stream.on('data', watch));
+    reader.on('ready', () => {
+      this.cutByUs = false;
+    });
   }
 
   async pull(max: number, windowMs: number): Promise<SourceMessage[]> {
@@ -193,7 +199,7 @@ class RedisStreamSource implements EventSource {
         const timer = setTimeout(() => {
           this.reader.off('ready', ready);
           resolve();
-        }, Math.min(Math.max(ms, 100), CONNECT_TIMEOUT_MS));
+        }, this.cutByUs ? CONNECT_TIMEOUT_MS : Math.min(Math.max(ms, 100), CONNECT_TIMEOUT_MS));
         this.reader.once('ready', ready);
       });
       if ((this.reader.status as string) !== 'ready') throw new SourceError(`redis-stream: cannot reach ${this.target.label} (reconnecting)`);

@@ -2,11 +2,14 @@
 # A gateway host: check Postgres and Redis, apply migrations, serve the API.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ -f /etc/hearth/hearth.env ]; then set -a; . /etc/hearth/hearth.env; set +a; fi
+# HEARTH_ENV_FILE: another settings file than /etc/hearth/hearth.env (several "hosts" on one machine: netns-lab.sh).
+env_file=${HEARTH_ENV_FILE:-/etc/hearth/hearth.env}
+if [ -f "$env_file" ]; then set -a; . "$env_file"; set +a; fi
 : "${DATABASE_URL:?set DATABASE_URL (see infra/multi-host/hearth.env.example)}"
 : "${REDIS_URL:?set REDIS_URL}"
 : "${HEARTH_API_KEY:?set HEARTH_API_KEY}"
-bash infra/install-deps.sh
+# HEARTH_SKIP_NPM_INSTALL=1: node_modules is already there (a checkout several "hosts" share must not be reinstalled under them).
+if [ "${HEARTH_SKIP_NPM_INSTALL:-}" != 1 ]; then bash infra/install-deps.sh; fi
 node --import tsx infra/setup.ts --role=gateway
 # glibc malloc: large upload buffers in their own mappings, returned on free (gateway/memory-env.ts).
 export MALLOC_MMAP_THRESHOLD_=131072 MALLOC_ARENA_MAX=2

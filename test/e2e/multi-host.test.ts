@@ -203,6 +203,12 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
       client.disconnect();
     }
     expect(forwarder.accepted).toBeGreaterThan(0);
+    // Each worker's /metrics on HEARTH_METRICS_HOST=0.0.0.0:9464 (the guide's setting), reached from outside its host.
+    for (const letter of ['a', 'b']) {
+      const res = await fetch(`http://${workers.get(letter)!.host.address}:9464/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('hearth_');
+    }
   });
 
   it('loses no accepted call when a host is killed whole, and its containers are gone once it is back', async () => {

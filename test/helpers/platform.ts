@@ -63,6 +63,8 @@ export interface PlatformOptions {
   maxEventAgeMs?: number;
   /** Another Redis than the run's (tests that stop and restart it). */
   redisUrl?: string;
+  /** Reach Redis through these Sentinels (`host:port,…`) and master name, as `HEARTH_REDIS_SENTINELS` does; `redisUrl` then gives only password and db. */
+  redisSentinel?: { sentinels: string; name: string };
   concurrency?: number;
   /** The gateway's per-tenant quotas (defaults otherwise). */
   gatewayLimits?: GatewayLimits;
@@ -138,7 +140,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   /** A worker as `worker/main.ts` assembles one, with its own Redis clients; stopping it closes them. */
   const startWorker = async (id: string): Promise<WorkerService> => {
-    const redis = openWorkerRedis(redisOptionsFromUrl(redisUrl), prefix);
+    const redis = openWorkerRedis(redisOptionsFromUrl(redisUrl, options.redisSentinel), prefix);
     const service = await startWorkerService({
       settings: {
         workerId: id,
@@ -174,6 +176,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const gateway = await createGateway({
     db: database.db,
     redisUrl,
+    ...(options.redisSentinel ? { redisSentinel: options.redisSentinel } : {}),
     queuePrefix: prefix,
     apiKey,
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),

@@ -6,12 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { openDatabase, type Database } from '../worker/common/database.ts';
+import { preparePartitioning } from './partition-prepare.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-/** Applies every migration in `migrations/` not yet applied. Idempotent. */
-export async function migrateDatabase(db: Database): Promise<void> {
-  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+/**
+ * Applies every migration in `migrations/` not yet applied. Idempotent. The
+ * slow, non-blocking half of partitioning the invocation records runs first
+ * (`partition-prepare.ts`), so the migration itself holds the table only briefly.
+ */
+export async function migrateDatabase(db: Database, migrationsFolder = MIGRATIONS_DIR): Promise<void> {
+  await preparePartitioning(db.$client);
+  await migrate(db, { migrationsFolder });
 }
 
 /** The URL of the `postgres` database on the same server as `url` (for creating and dropping databases). */

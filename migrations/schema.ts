@@ -250,7 +250,8 @@ export const rollouts = pgTable(
 export const invocations = pgTable(
   'invocations',
   {
-    id: uuid('id').primaryKey(),
+    /** A UUIDv7 whose time is `queued_at` (older records: v4), so a lookup by id reads one day's partition. */
+    id: uuid('id').notNull(),
     namespace: text('namespace').notNull(),
     /** No foreign key: history outlives a deleted function. */
     functionId: uuid('function_id').notNull(),
@@ -291,6 +292,8 @@ export const invocations = pgTable(
     workerId: text('worker_id').notNull(),
   },
   (t) => [
+    // Partitioned by queued_at, a partition a day (migration 0014): the partition key is in every unique key.
+    primaryKey({ name: 'invocations_pkey', columns: [t.id, t.queuedAt] }),
     // Newest first with the id as tie-breaker: the order every history page is read in.
     index('invocations_function_queued_at_id_idx').on(t.functionId, t.queuedAt.desc(), t.id.desc()),
     index('invocations_namespace_queued_at_idx').on(t.namespace, t.queuedAt.desc()),
@@ -340,6 +343,7 @@ export const invocationRollups = pgTable(
   (t) => [
     primaryKey({ columns: [t.functionId, t.resolution, t.bucket, t.version] }),
     index('invocation_rollups_namespace_idx').on(t.namespace, t.resolution, t.bucket),
+    index('invocation_rollups_resolution_bucket_idx').on(t.resolution, t.bucket),
   ],
 );
 
@@ -361,6 +365,8 @@ export const namespaces = pgTable('namespaces', {
   maxCodeBytes: bigint('max_code_bytes', { mode: 'number' }),
   /** Largest code archive one deploy may store, in bytes; null: the default. */
   maxUploadBytes: integer('max_upload_bytes'),
+  /** Days its invocation records (with their logs) are kept; null: the platform's `HEARTH_RECORD_RETENTION`. */
+  recordRetentionDays: integer('record_retention_days'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -3,7 +3,8 @@
  * for its outcome. Every call goes through the queue, sync ones included, so
  * one path records them all.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newInvocationId } from '../../worker/common/invocation-id.ts';
 import { INIT_TIMEOUT_MS, unstartedOutcome, type InvocationMode, type InvocationOutcome } from '../../worker/contract/invocation-outcome.ts';
 import { InvocationPlatformError, QueueUnavailableError, type InvocationQueue } from '../queue/invocation-queue.ts';
 import type { InvocationJob } from '../../worker/contract/invocation-job.ts';
@@ -148,7 +149,7 @@ export class Dispatcher {
     // id: every attempt of the same call names the same job and the same
     // record, and the same key on another function is another call.
     const prepared = withCall(await this.prepare(target, eventJson, call.mode ?? 'async', chosen), call);
-    const job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
+    let job = idempotencyKey === undefined ? prepared : { ...prepared, invocationId: idempotentId(target.namespace, prepared.functionId, idempotencyKey) };
     const invocationId = job.invocationId;
     const { queue } = this.options;
     const admitAndEnqueue = async () => {
@@ -163,13 +164,16 @@ export class Dispatcher {
       }
     };
     const enqueue = () => namingWhatWasQueued(admitAndEnqueue());
-    if (
-      idempotencyKey !== undefined &&
-      !(await namingWhatWasQueued(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey)))
-    ) {
+    const claim =
+      idempotencyKey === undefined
+        ? null
+        : await namingWhatWasQueued(this.options.queue.claimIdempotencyKey(target.namespace, job.functionId, idempotencyKey, job.enqueuedAt));
+    if (claim && !claim.first) {
       // Seen before. If an earlier attempt never got its job queued (it
-      // answered QueueUnavailable), queue it now: under the same id, a job already
-      // queued is not added twice and a record is never written twice.
+      // answered QueueUnavailable), queue it now: under the same id and queued
+      // time (the record's key), a job already queued is not added twice and a
+      // record is never written twice.
+      if (claim.firstEnqueuedAt !== null) job = { ...job, enqueuedAt: claim.firstEnqueuedAt };
       const state = await namingWhatWasQueued(this.options.queue.state(invocationId, target.namespace));
       if (state === 'unknown' && !(await this.options.store.findInvocation(target.namespace, invocationId))) await enqueue();
       return { invocationId, repeated: true, version: job.version };
@@ -244,8 +248,9 @@ export class Dispatcher {
 
   private async prepare(target: CallTarget, eventJson: string, mode: InvocationMode, chosen?: ChosenVersion): Promise<InvocationJob> {
     const [{ fn, alias }, namespaceQuota] = await Promise.all([chosen ?? this.choose(target), this.options.store.namespaceQuota(target.namespace)]);
+    const enqueuedAt = Date.now();
     return {
-      invocationId: randomUUID(),
+      invocationId: newInvocationId(enqueuedAt),
       namespace: fn.namespace,
       functionId: fn.functionId,
       functionName: fn.name,
@@ -267,7 +272,7 @@ export class Dispatcher {
       alias,
       mode,
       event: eventJson,
-      enqueuedAt: Date.now(),
+      enqueuedAt,
       replyTo: mode === 'async' || mode === 'schedule' || mode === 'event' ? null : this.options.queue.replyTo,
       ...(fn.destinations && (fn.destinations.onSuccess || fn.destinations.onFailure) ? { destinations: fn.destinations } : {}),
     };

@@ -16,7 +16,7 @@ import type { InvocationJob, InvocationState } from '../../worker/contract/invoc
 import { INVOCATION_QUEUE_NAME, workerQueueName } from '../../worker/contract/invocation-job.ts';
 import type { QueuedCallLimits } from '../../worker/contract/limits.ts';
 import type { FunctionTombstones } from '../../worker/common/redis/deleted-functions.ts';
-import type { IdempotencyKeys } from '../../worker/common/redis/idempotency-keys.ts';
+import type { IdempotencyClaim, IdempotencyKeys } from '../../worker/common/redis/idempotency-keys.ts';
 import type { ReplyListener } from '../../worker/common/redis/invocation-replies.ts';
 import type { JobQueues } from '../../worker/common/redis/job-queues.ts';
 import type { QueuedCallQuota, QueuedCallRefusal } from '../../worker/common/redis/queued-call-quota.ts';
@@ -49,8 +49,8 @@ export interface InvocationQueue {
   enqueueAndWait(job: InvocationJob, waitMs: number, startWithinMs?: number, workerId?: string | null): Promise<WaitResult>;
   /** Where a call of `namespace` stands in the queue ('unknown' for another namespace's). */
   state(invocationId: string, namespace: string): Promise<InvocationState>;
-  /** Marks an idempotency key (per namespace and function) as seen for a day; false when it already was. */
-  claimIdempotencyKey(namespace: string, functionId: string, key: string): Promise<boolean>;
+  /** Marks an idempotency key (per namespace and function) as seen for a day, with the call's queued time; says whether it already was. */
+  claimIdempotencyKey(namespace: string, functionId: string, key: string, enqueuedAt: number): Promise<IdempotencyClaim>;
   /**
    * Writes `functionId`'s tombstone (`deleted-functions.ts`): from now on no
    * worker starts a queued call of it; each is recorded as `FunctionDeleted`.
@@ -113,7 +113,7 @@ export async function createInvocationQueue(ports: InvocationQueuePorts): Promis
     async state(invocationId, namespace) {
       return findInvocationState(jobs, await allQueues(), (id) => replies.isAnswered(id), invocationId, namespace);
     },
-    claimIdempotencyKey: (namespace, functionId, key) => orUnavailable(ports.idempotency.claim(namespace, functionId, key)),
+    claimIdempotencyKey: (namespace, functionId, key, enqueuedAt) => orUnavailable(ports.idempotency.claim(namespace, functionId, key, enqueuedAt)),
     markFunctionDeleted: (functionId) => orUnavailable(ports.tombstones.markDeleted(functionId)),
     admitQueued: (job, bytes, limits) => orUnavailable(queuedCalls.admit(job, bytes, limits)),
     async releaseQueued(job) {

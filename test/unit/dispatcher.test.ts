@@ -66,16 +66,17 @@ describe('dispatcher', () => {
 
 describe('idempotent async calls', () => {
   it('queues a retried call whose first attempt failed to queue, under the same id, exactly once', async () => {
-    const claimed = new Set<string>();
+    const claimed = new Map<string, number>();
     const queued: string[] = [];
     const released: string[] = [];
     let failNext = true;
     const queue: InvocationQueue = new FakeInvocationQueue();
-    queue.claimIdempotencyKey = async (ns, functionId, key) => {
+    queue.claimIdempotencyKey = async (ns, functionId, key, enqueuedAt) => {
       const k = `${ns}/${functionId}/${key}`;
-      if (claimed.has(k)) return false;
-      claimed.add(k);
-      return true;
+      const first = claimed.get(k);
+      if (first !== undefined) return { first: false, firstEnqueuedAt: first };
+      claimed.set(k, enqueuedAt);
+      return { first: true, firstEnqueuedAt: enqueuedAt };
     };
     queue.enqueue = async (job) => {
       if (failNext) {

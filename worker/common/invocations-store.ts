@@ -4,7 +4,8 @@
  * duplicate it); the gateway reads rows for status and history.
  */
 import { RECORDED_RESULT_CAP } from '../contract/limits.ts';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, gte, lt } from 'drizzle-orm';
+import { queuedWindowOf } from './invocation-id.ts';
 import type { Database } from './database.ts';
 import { invocations } from '../../migrations/schema.ts';
 import type { InvocationOutcome } from '../contract/invocation-outcome.ts';
@@ -78,7 +79,7 @@ const HISTOGRAM_COLUMNS = ['latency_cold', 'latency_prewarmed', 'latency_warm', 
 const INSERT_SQL = `with ins as (
   insert into invocations (${COLUMNS.map(([c]) => c).join(', ')})
   select * from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
-  on conflict (id) do nothing
+  on conflict do nothing
   returning function_id, version, namespace, function_name, queued_at, finished_at, status, start_kind, error_code,
             billed_ms, memory_mb, queue_wait_ms, init_ms, duration_ms, concurrency
 ), res(seconds) as (values (10), (60), (900), (3600)),
@@ -129,7 +130,23 @@ export async function insertInvocations(
     const row = toRow(job, outcome, workerId);
     for (let i = 0; i < row.length; i++) columns[i]!.push(row[i]);
   }
-  await db.$client.query({ name: 'hearth-insert-invocations', text: INSERT_SQL, values: columns });
+  const insert = () => db.$client.query({ name: 'hearth-insert-invocations', text: INSERT_SQL, values: columns });
+  try {
+    await insert();
+  } catch (err) {
+    if (!isMissingPartition(err)) throw err;
+    // A day with no partition (the worker's housekeeping makes them ahead; this is a call queued long ago): made now.
+    for (const day of new Set(entries.map(({ job }) => new Date(job.enqueuedAt).toISOString().slice(0, 10)))) {
+      await db.$client.query('select hearth_invocation_partitions($1::date, $1::date)', [day]);
+    }
+    await insert();
+  }
+}
+
+/** True for Postgres's refusal of a row no partition of `invocations` holds. */
+export function isMissingPartition(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  return e?.code === '23514' && /no partition of relation/.test(e.message ?? '');
 }
 
 /**
@@ -178,10 +195,18 @@ function toRow(job: InvocationJob, outcome: InvocationOutcome, workerId: string)
 
 /** The recorded invocation, if it has finished and belongs to `namespace`. */
 export async function findInvocation(db: Database, namespace: string, id: string): Promise<InvocationRow | null> {
+  // A v7 id names its day: only that partition is read.
+  const window = queuedWindowOf(id);
   const rows = await db
     .select()
     .from(invocations)
-    .where(and(eq(invocations.id, id), eq(invocations.namespace, namespace)))
+    .where(
+      and(
+        eq(invocations.id, id),
+        eq(invocations.namespace, namespace),
+        ...(window ? [gte(invocations.queuedAt, window.from), lt(invocations.queuedAt, window.to)] : []),
+      ),
+    )
     .limit(1);
   return rows[0] ?? null;
 }

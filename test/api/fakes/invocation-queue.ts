@@ -1,4 +1,5 @@
 /** The invocation queue without Redis, and the records and worker reports the gateway reads. */
+import type { IdempotencyClaim } from '../../../worker/common/redis/idempotency-keys.ts';
 import type { RecordRow } from '../../../gateway/metrics/metrics-store.ts';
 import type { InvocationOutcome } from '../../../worker/contract/invocation-outcome.ts';
 import type { InvocationQueue, WaitResult } from '../../../gateway/queue/invocation-queue.ts';
@@ -44,7 +45,7 @@ export class FakeInvocationQueue implements InvocationQueue {
   readonly enqueued: InvocationJob[] = [];
   readonly deletedFunctions: string[] = [];
   readonly states = new Map<string, InvocationState>();
-  private readonly claimed = new Set<string>();
+  private readonly claimed = new Map<string, number>();
   respond: SyncResponder = (job) => succeeded(job);
 
   async enqueue(job: InvocationJob): Promise<void> {
@@ -57,11 +58,12 @@ export class FakeInvocationQueue implements InvocationQueue {
   async state(invocationId: string): Promise<InvocationState> {
     return this.states.get(invocationId) ?? 'unknown';
   }
-  async claimIdempotencyKey(namespace: string, functionId: string, key: string): Promise<boolean> {
+  async claimIdempotencyKey(namespace: string, functionId: string, key: string, enqueuedAt: number): Promise<IdempotencyClaim> {
     const id = `${namespace}\u0000${functionId}\u0000${key}`;
-    if (this.claimed.has(id)) return false;
-    this.claimed.add(id);
-    return true;
+    const first = this.claimed.get(id);
+    if (first !== undefined) return { first: false, firstEnqueuedAt: first };
+    this.claimed.set(id, enqueuedAt);
+    return { first: true, firstEnqueuedAt: enqueuedAt };
   }
   async markFunctionDeleted(functionId: string): Promise<void> {
     this.deletedFunctions.push(functionId);

@@ -9,17 +9,30 @@ import type { Redis } from 'ioredis';
 /** How long an idempotency key keeps naming its invocation. */
 const IDEMPOTENCY_TTL_S = 24 * 3600;
 
+/** What a claim found: the first use of the key, or a repeat with the first call's queued time (null when not kept). */
+export interface IdempotencyClaim {
+  first: boolean;
+  /**
+   * When the first call was queued (epoch ms). A repeat queued again uses it, so
+   * its record has the same (id, queued_at) key and is written once.
+   */
+  firstEnqueuedAt: number | null;
+}
+
 export interface IdempotencyKeys {
-  /** Marks `key` as seen for a day; false when it already was. Rejects while Redis is away. */
-  claim(namespace: string, functionId: string, key: string): Promise<boolean>;
+  /** Marks `key` as seen for a day, keeping `enqueuedAt`; says whether it already was. Rejects while Redis is away. */
+  claim(namespace: string, functionId: string, key: string, enqueuedAt: number): Promise<IdempotencyClaim>;
 }
 
 /** Keys over `redis`, a connection its owner closes (the gateway's fails at once while Redis is away). */
 export function createIdempotencyKeys(redis: Redis, prefix: string): IdempotencyKeys {
   return {
-    async claim(namespace, functionId, key) {
+    async claim(namespace, functionId, key, enqueuedAt) {
       const redisKey = `${prefix}:idempotency:${namespace}:${functionId}:${createHash('sha256').update(key).digest('hex')}`;
-      return (await redis.set(redisKey, '1', 'EX', IDEMPOTENCY_TTL_S, 'NX')) === 'OK';
+      if ((await redis.set(redisKey, String(enqueuedAt), 'EX', IDEMPOTENCY_TTL_S, 'NX')) === 'OK') return { first: true, firstEnqueuedAt: enqueuedAt };
+      const kept = Number(await redis.get(redisKey));
+      // Keys written before queued times were kept hold "1".
+      return { first: false, firstEnqueuedAt: Number.isSafeInteger(kept) && kept > 1 ? kept : null };
     },
   };
 }

@@ -5,6 +5,7 @@ import { isRuntimeName, RUNTIME_NAMES, type RuntimeName } from '../runtime-image
 import { MEMORY_MB } from './contract/limits.ts';
 import { CONNECTION_ENV, parseEnv } from './common/parse-env.ts';
 import { SECRETS_KEY_ENV } from './common/secret-keyring.ts';
+import { parseRecordRetention, parseRollupRetention } from './common/retention-settings.ts';
 import type { PrewarmTarget } from './pool/sandbox-pool.ts';
 
 const schema = z.object({
@@ -64,6 +65,18 @@ const schema = z.object({
   /** Prometheus `/metrics` of the worker; 0 turns it off. */
   HEARTH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEARTH_METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Days invocation records (with their logs) are kept (`7d`, `36h`); a namespace may set its own. */
+  HEARTH_RECORD_RETENTION: z
+    .string()
+    .optional()
+    .transform((text, ctx) => parsed(ctx, () => parseRecordRetention(text))),
+  /** How long each rollup resolution is kept: `10s=24h,1m=7d,15m=31d,1h=400d`. */
+  HEARTH_ROLLUP_RETENTION: z
+    .string()
+    .optional()
+    .transform((text, ctx) => parsed(ctx, () => parseRollupRetention(text))),
+  /** How often one worker makes partitions ahead and removes what retention no longer keeps; each worker sweeps its code cache as often. */
+  HEARTH_HOUSEKEEPING_MS: z.coerce.number().int().min(1000).default(3_600_000),
   DOCKER_HOST: z
     .string()
     .regex(/^unix:\/\//, 'only unix:// sockets are supported')
@@ -71,6 +84,16 @@ const schema = z.object({
 });
 
 export type WorkerConfig = z.infer<typeof schema>;
+
+/** `parse()`'s value, or a zod issue with its message. */
+function parsed<T>(ctx: z.RefinementCtx, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+}
 
 /** `nodejs20:128=2,python3:256=1` → targets; throws on anything malformed. */
 export function parsePrewarm(text: string): PrewarmTarget[] {

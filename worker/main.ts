@@ -17,6 +17,9 @@ import Dockerode from 'dockerode';
 import { ensureEgressNetwork } from './engine/egress-network.ts';
 import { openSecretsKey } from './common/secret-keyring.ts';
 import { createPostgresSecretSource } from './records/secrets-store.ts';
+import { storedCode } from './records/retention-store.ts';
+import { startHousekeeping } from './run/housekeeping.ts';
+import { DEFAULT_RECORD_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_MS } from './common/retention-settings.ts';
 
 const log = createLogger('worker');
 setRedisLogger(log);
@@ -32,6 +35,17 @@ if (secretsKey.source.generated) log.warn('generated a secrets key: give every g
 
 // Redis holds every queued event: say so at once if it has no ceiling or may evict them.
 for (const warning of await checkRedisMemoryPolicy(redis.commands)) log.warn(warning);
+
+// Partitions for the days ahead before the first record; then old records and rollups go as retention says.
+const housekeeping = await startHousekeeping({
+  pool: database.pool,
+  settings: {
+    recordRetentionDays: config.HEARTH_RECORD_RETENTION ?? DEFAULT_RECORD_RETENTION_DAYS,
+    rollupRetentionMs: config.HEARTH_ROLLUP_RETENTION ?? DEFAULT_ROLLUP_RETENTION_MS,
+  },
+  intervalMs: config.HEARTH_HOUSEKEEPING_MS,
+  log,
+});
 
 const docker = new Dockerode(config.DOCKER_HOST ? { socketPath: config.DOCKER_HOST.slice('unix://'.length) } : {});
 await ensureEgressNetwork(docker, (line) => log.info(line));
@@ -49,6 +63,7 @@ const service = await startWorkerService({
     pauseGraceMs: config.HEARTH_PAUSE_GRACE_MS,
     provisionedShare: config.HEARTH_PROVISIONED_SHARE,
     codeCacheBytes: config.HEARTH_WORKER_CODE_CACHE_MB * 1024 * 1024,
+    codeSweepMs: config.HEARTH_HOUSEKEEPING_MS,
     ...(config.HEARTH_RUNTIMES ? { runtimes: config.HEARTH_RUNTIMES } : {}),
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
@@ -61,6 +76,7 @@ const service = await startWorkerService({
     onRefused: (err, entry) => log.warn('Postgres refused a record; storing it stripped', { invocationId: entry.job.invocationId, err }),
   }),
   provisioned: () => listProvisionedVersions(database.db),
+  codeStored: (sha256s) => storedCode(database.pool, sha256s),
   secrets: { source: createPostgresSecretSource(database.db), sealer: secretsKey.sealer },
   ...redis.ports,
   log,
@@ -74,6 +90,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     log.info('draining', { signal });
     service
       .stop()
+      .then(() => housekeeping.stop())
       .then(() => redis.close())
       .then(() => database.close())
       .then(() => process.exit(0))

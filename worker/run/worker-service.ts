@@ -64,6 +64,10 @@ export interface WorkerSettings {
   codeCacheBytes?: number;
   /** The runtimes it serves (`HEARTH_RUNTIMES`); default every runtime whose image the engine has. */
   runtimes?: readonly RuntimeName[];
+  /** How often cached code no version refers to any more is removed (with `codeStored`); default an hour. */
+  codeSweepMs?: number;
+  /** A cache entry handed out this recently is never removed (default 10 minutes). */
+  codeCacheGraceMs?: number;
 }
 
 /** The worker's ports onto shared Redis state, opened once per worker (`worker/worker-redis.ts`). */
@@ -93,6 +97,8 @@ export interface WorkerServiceOptions extends WorkerRedisPorts {
   recorder: InvocationRecorder;
   /** Versions whose `minWarm` containers this worker keeps. */
   provisioned: () => Promise<ProvisionedVersion[]>;
+  /** Of some content addresses, those still stored: the code cache drops the others (deleted functions' code). */
+  codeStored?: (sha256s: string[]) => Promise<Set<string>>;
   /** Secrets: where their sealed values are, the key ring that opens them (and stored environments), how often to look for changes (default 5 s). */
   secrets?: { source: SealedSecretSource; sealer: Sealer; pollMs?: number };
   log: Logger;
@@ -105,6 +111,8 @@ export interface WorkerService {
   metricsPort: number | undefined;
   /** Re-reads provisioned versions now and starts what is missing. */
   reconcileProvisioned(): Promise<void>;
+  /** Removes cached code no version refers to now (the timer does it every `codeSweepMs`); answers how many went. */
+  sweepCode(): Promise<number>;
   /** Stops taking work, lets running calls finish, removes every container. */
   stop(): Promise<void>;
 }
@@ -123,6 +131,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   await mkdir(sandboxesDir, { recursive: true, mode: 0o755 });
   if (options.secrets) useEnvSealer(options.secrets.sealer);
   const sandboxSecrets = options.secrets ? createSandboxSecrets({ source: options.secrets.source, sealer: options.secrets.sealer, log }) : undefined;
+  const codeCache = new BoundedCodeCache({
+    dir: join(settings.stateDir, 'code'),
+    source: options.codeSource,
+    maxBytes: settings.codeCacheBytes ?? DEFAULT_CODE_CACHE_BYTES,
+    ...(settings.codeCacheGraceMs !== undefined ? { graceMs: settings.codeCacheGraceMs } : {}),
+  });
   const pool = new SandboxPool({
     factory: new SandboxFactory({
       runtime,
@@ -131,11 +145,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       startTimeoutMs: settings.startTimeoutMs,
       ...(sandboxSecrets ? { secrets: sandboxSecrets } : {}),
     }),
-    codeCache: new BoundedCodeCache({
-      dir: join(settings.stateDir, 'code'),
-      source: options.codeSource,
-      maxBytes: settings.codeCacheBytes ?? DEFAULT_CODE_CACHE_BYTES,
-    }),
+    codeCache,
     linker: new CodeLinker(),
     budget: new MemoryBudget(settings.memoryBudgetMb),
     defaultKeepAliveMs: settings.keepAliveMs,
@@ -217,6 +227,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   await reconcileProvisioned();
   const provisionTimer = setInterval(() => void reconcileProvisioned(), settings.provisionIntervalMs);
   provisionTimer.unref();
+  const { codeStored } = options;
+  const sweepCode = async () => (codeStored ? codeCache.sweep(codeStored) : 0);
+  const codeSweepTimer = setInterval(() => {
+    sweepCode().catch((err: unknown) => log.warn('could not sweep the code cache', { err }));
+  }, settings.codeSweepMs ?? 3_600_000);
+  codeSweepTimer.unref();
 
   const policy = createJobPolicy({
     deleted,
@@ -295,10 +311,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     stats: () => pool.stats(),
     metricsPort,
     reconcileProvisioned,
+    sweepCode,
     stop() {
       stopped ??= (async () => {
         const t0 = Date.now();
         clearInterval(provisionTimer);
+        clearInterval(codeSweepTimer);
         await reporting.stop();
         await consumer.close();
         await control.close();

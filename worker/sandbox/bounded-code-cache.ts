@@ -89,6 +89,20 @@ export class BoundedCodeCache extends CodeCache {
     return true;
   }
 
+  /**
+   * Removes every held entry `stored` says is no longer stored (no version
+   * anywhere refers to it: its functions were deleted), under the same rules
+   * as `forget`; answers how many went.
+   */
+  async sweep(stored: (sha256s: string[]) => Promise<Set<string>>): Promise<number> {
+    const held = this.held();
+    if (held.length === 0) return 0;
+    const kept = await stored(held);
+    let gone = 0;
+    for (const sha256 of held) if (!kept.has(sha256) && (await this.forget(sha256))) gone++;
+    return gone;
+  }
+
   private async unpack(sha256: string, dir: string): Promise<string> {
     // The worker may have unpacked it before a restart: extractCode then only measures it.
     const summary = await extractCode(await this.fetchVerified(sha256, dir), dir);

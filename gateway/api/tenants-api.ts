@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { DNS_LABEL, UUID } from '../ids.ts';
 import { QUOTA_RANGES, type NamespaceQuotas } from '../store/namespace-quotas.ts';
+import { RECORD_RETENTION_DAYS } from '../../worker/common/retention-settings.ts';
 import { idParam, integer, namespaceName, namespaceParam, says } from './fields.ts';
 import { defineOperation } from './operation.ts';
 import { DEFAULT_PAGE, MAX_PAGE, keyCursorQuery, limitQuery } from './paging-fields.ts';
 
 /** The fields `PATCH /v1/namespaces/{ns}` takes. */
-export const PATCH_FIELDS = ['concurrencyQuota', 'provisionedMemoryMb', 'maxFunctions', 'maxVersions', 'maxCodeBytes', 'maxUploadBytes'] as const;
+export const PATCH_FIELDS = ['concurrencyQuota', 'provisionedMemoryMb', 'maxFunctions', 'maxVersions', 'maxCodeBytes', 'maxUploadBytes', 'recordRetentionDays'] as const;
 
 const concurrencyQuota = integer(1, 100_000, 'concurrencyQuota must be an integer from 1 to 100000, or null')
   .nullable()
@@ -21,6 +22,14 @@ const storageQuota = (field: keyof NamespaceQuotas) => {
     .nullable()
     .meta({ description: `${field}; null: the gateway's default` });
 };
+
+const recordRetentionDays = integer(
+  RECORD_RETENTION_DAYS.min,
+  RECORD_RETENTION_DAYS.max,
+  `recordRetentionDays must be an integer from ${RECORD_RETENTION_DAYS.min} to ${RECORD_RETENTION_DAYS.max}, or null (the platform's HEARTH_RECORD_RETENTION)`,
+)
+  .nullable()
+  .meta({ description: "days the namespace's invocation records (with their logs) are kept; null: the platform's HEARTH_RECORD_RETENTION" });
 
 const inNamespace = z.object({ ns: namespaceParam });
 const patchMessage = `body must be an object with one or more of ${PATCH_FIELDS.join(', ')} (each N or null)`;
@@ -59,7 +68,7 @@ export const updateNamespace = defineOperation({
   method: 'patch',
   path: '/v1/namespaces/{ns}',
   operationId: 'updateNamespace',
-  summary: "Change a namespace's quotas",
+  summary: "Change a namespace's quotas and record retention",
   tag: 'tenants',
   access: 'admin',
   params: inNamespace,
@@ -75,6 +84,7 @@ export const updateNamespace = defineOperation({
           maxVersions: storageQuota('maxVersions').optional(),
           maxCodeBytes: storageQuota('maxCodeBytes').optional(),
           maxUploadBytes: storageQuota('maxUploadBytes').optional(),
+          recordRetentionDays: recordRetentionDays.optional(),
         },
         {
           error: (issue) =>

@@ -13,6 +13,8 @@ export interface NamespaceView {
   maxVersions: number | null;
   maxCodeBytes: number | null;
   maxUploadBytes: number | null;
+  /** Days its records are kept; null: the platform's `HEARTH_RECORD_RETENTION`. */
+  recordRetentionDays: number | null;
   createdAt: string;
 }
 
@@ -24,6 +26,7 @@ export interface NamespaceChanges {
   maxVersions?: number | null;
   maxCodeBytes?: number | null;
   maxUploadBytes?: number | null;
+  recordRetentionDays?: number | null;
 }
 
 /** A page of a list in its order: up to `limit` items after the one named `after` (a namespace's name, a key's id). */
@@ -87,6 +90,7 @@ const nsView = (r: typeof namespaces.$inferSelect): NamespaceView => ({
   maxVersions: r.maxVersions,
   maxCodeBytes: r.maxCodeBytes,
   maxUploadBytes: r.maxUploadBytes,
+  recordRetentionDays: r.recordRetentionDays,
   createdAt: r.createdAt.toISOString(),
 });
 

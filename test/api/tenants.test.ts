@@ -101,6 +101,11 @@ describe('PATCH /v1/namespaces/{ns}', () => {
     expect(g.announced).toContainEqual({ type: 'namespace-changed', namespace: 'acme' });
   });
 
+  it('sets and clears its own record retention, in days', async () => {
+    expect(await (await admin('PATCH', '/v1/namespaces/acme', { recordRetentionDays: 30 })).json()).toMatchObject({ recordRetentionDays: 30 });
+    expect(await (await admin('PATCH', '/v1/namespaces/acme', { recordRetentionDays: null })).json()).toMatchObject({ recordRetentionDays: null });
+  });
+
   it.each([
     ['an empty object', {}],
     ['only unknown fields', { colour: 'blue' }],
@@ -120,6 +125,10 @@ describe('PATCH /v1/namespaces/{ns}', () => {
     ['maxCodeBytes past int4 range', { maxCodeBytes: 1e20 }],
     ['maxUploadBytes as text', { maxUploadBytes: '1' }],
     ['maxUploadBytes negative', { maxUploadBytes: -5 }],
+    ['recordRetentionDays 0', { recordRetentionDays: 0 }],
+    ['recordRetentionDays fractional', { recordRetentionDays: 1.5 }],
+    ['recordRetentionDays past ten years', { recordRetentionDays: 3651 }],
+    ['recordRetentionDays as text', { recordRetentionDays: '7d' }],
   ])('answers %s with 400 InvalidParameter', async (_what, body) => {
     await expectError(await admin('PATCH', '/v1/namespaces/acme', JSON.stringify(body)), 400, 'InvalidParameter');
   });

@@ -31,6 +31,7 @@ import { BatchingRecorder } from '../../worker/records/batching-recorder.ts';
 import { insertInvocations } from '../../worker/common/invocations-store.ts';
 import { listProvisionedVersions } from '../../worker/records/provisioned-store.ts';
 import { startWorkerService, type WorkerService } from '../../worker/run/worker-service.ts';
+import { storedCode } from '../../worker/records/retention-store.ts';
 import { openWorkerRedis } from '../../worker/worker-redis.ts';
 import { openSecretsKey } from '../../worker/common/secret-keyring.ts';
 import type { KeyringSource } from '../../worker/common/secret-keyring.ts';
@@ -81,6 +82,8 @@ export interface PlatformOptions {
    * the run's shared one: for a test that rotates the key or dumps the database.
    */
   ownDatabase?: boolean;
+  /** How recently handed-out code the workers' code cache never removes (default 10 minutes). */
+  codeCacheGraceMs?: number;
   /** Wraps the workers' secret source (to make its reads fail, say). */
   wrapSecretSource?: (source: SealedSecretSource) => SealedSecretSource;
   log?: Logger;
@@ -105,6 +108,8 @@ export interface Platform {
   workerId: string;
   databaseUrl: string;
   redisUrl: string;
+  /** The workers' state directory (their code cache is `code/` in it). */
+  stateDir: string;
   /** Starts one more worker in this process (its own id and containers), stopped with the platform. */
   startExtraWorker(workerId: string): Promise<WorkerService>;
   /** Moves calls off dead workers now instead of at the reaper's next round. */
@@ -154,11 +159,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         maxEventAgeMs: options.maxEventAgeMs ?? 6 * 3600_000,
         metricsPort: 0,
         ...(options.runtimes ? { runtimes: options.runtimes } : {}),
+        ...(options.codeCacheGraceMs !== undefined ? { codeCacheGraceMs: options.codeCacheGraceMs } : {}),
       },
       runtime: new DockerContainerRuntime(),
       codeSource: createPostgresCodeSource(database.db),
       recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, id)),
       provisioned: () => listProvisionedVersions(database.db),
+      codeStored: (sha256s) => storedCode(database.pool, sha256s),
       secrets: {
         source: (options.wrapSecretSource ?? ((source) => source))(createPostgresSecretSource(database.db)),
         sealer: secretsKey.sealer, ...(options.secretPollMs ? { pollMs: options.secretPollMs } : {}) },
@@ -221,6 +228,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     workerId,
     databaseUrl,
     redisUrl,
+    stateDir,
     async startExtraWorker(id) {
       const extra = await startWorker(id);
       extraWorkers.push(extra);

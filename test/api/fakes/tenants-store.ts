@@ -27,6 +27,7 @@ export class InMemoryTenantsStore implements TenantsStore {
       maxVersions: null,
       maxCodeBytes: null,
       maxUploadBytes: null,
+      recordRetentionDays: null,
       createdAt: iso(Date.UTC(2025, 0, 1)),
     };
     this.namespaces.set(name, view);

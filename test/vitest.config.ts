@@ -39,6 +39,10 @@ const SERIAL = [
 const LONG_FIRST = [
   // Its own stack (Redis, Postgres, a gateway and two workers as processes): nothing of the run's is touched.
   'test/faults/chaos-short.test.ts',
+  // Hosts of its own (network namespaces, a dockerd each, worker and gateway processes): ~90 s.
+  'test/e2e/multi-host.test.ts',
+  // A million records written, then partitioned under a live writer and reader: ~40 s.
+  'test/integration/partition-migration.test.ts',
   'test/e2e/cli-triggers.test.ts',
   'test/integration/schedule-runner.test.ts',
   'test/e2e/triggers-schedules.test.ts',

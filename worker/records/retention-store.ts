@@ -73,8 +73,8 @@ export async function deleteNamespaceRecords(pool: pg.Pool, namespace: string, b
   let total = 0;
   for (;;) {
     const { rowCount } = await pool.query(
-      `delete from invocations where (id, queued_at) in (
-         select id, queued_at from invocations where namespace = $1 and queued_at < $2 limit ${DELETE_BATCH})`,
+      `delete from invocations where namespace = $1 and queued_at < $2 and id = any(array(
+         select id from invocations where namespace = $1 and queued_at < $2 limit ${DELETE_BATCH}))`,
       [namespace, before],
     );
     total += rowCount ?? 0;
@@ -90,8 +90,8 @@ export async function deleteRecordsExcept(pool: pg.Pool, before: Date, kept: rea
   let total = 0;
   for (;;) {
     const { rowCount } = await pool.query(
-      `delete from invocations where (id, queued_at) in (
-         select id, queued_at from invocations where queued_at < $1 and namespace <> all($2::text[]) limit ${DELETE_BATCH})`,
+      `delete from invocations where queued_at < $1 and namespace <> all($2::text[]) and id = any(array(
+         select id from invocations where queued_at < $1 and namespace <> all($2::text[]) limit ${DELETE_BATCH}))`,
       [before, kept],
     );
     total += rowCount ?? 0;

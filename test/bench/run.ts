@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { runAlias } from './scenario-alias.ts';
 import { runCold } from './scenario-cold.ts';
 import { runDensity } from './scenario-density.ts';
+import { runDeps } from './scenario-deps.ts';
 import { runEvent } from './scenario-event.ts';
 import { runMetrics } from './scenario-metrics.ts';
 import { runPrewarm } from './scenario-prewarm.ts';
@@ -38,6 +39,7 @@ const SCENARIOS = {
   scaling: runScaling,
   metrics: runMetrics,
   event: runEvent,
+  deps: runDeps,
 } as const satisfies Record<string, (ctx: BenchContext, result: ScenarioResult) => Promise<void>>;
 type ScenarioName = keyof typeof SCENARIOS;
 const NAMES = Object.keys(SCENARIOS) as ScenarioName[];

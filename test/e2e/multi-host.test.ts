@@ -216,8 +216,7 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
     const [a, b] = [w.id, workers.get('b')!.id];
     const onA = deployed.filter((f) => homeOf(f.key, [a, b]) === a && homeOf(f.key, [a, b, `mh-${runId}-c`]) !== `mh-${runId}-c`);
     const onB = deployed.filter((f) => homeOf(f.key, [a, b]) === b && homeOf(f.key, [a, b, `mh-${runId}-c`]) !== `mh-${runId}-c`);
-    const before = await sandboxesOf(w.host.docker, a);
-    expect(before.length).toBeGreaterThan(0);
+    let before: string[] = [];
     // Async calls, a few every 25 ms to a and b's functions (300 ms each); a dies a second in.
     const accepted: string[] = [];
     /** Calls to a's functions accepted before the kill: queued on a or running there when it died. */
@@ -242,6 +241,8 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
     let syncMs = 0;
     try {
       await waitFor('calls running on a', async () => (await recordsOf(accepted)).some((r) => r.worker_id === a), 10_000, 50);
+      // Read while a's calls run (an earlier read could find its idle ones already gone); its sandboxes at the kill.
+      before = await sandboxesOf(w.host.docker, a);
       killedAt = Date.now();
       killed = await w.host.killWhole();
       w.proc = null;
@@ -252,6 +253,7 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
       sending = false;
       await sender;
     }
+    expect(before.length).toBeGreaterThan(0);
     expect(sync.status, sync.body).toBe(200);
     await waitFor('every accepted call recorded', async () => (await recordsOf(accepted)).length === accepted.length, 60_000, 250);
     const recoveredMs = Date.now() - killedAt;

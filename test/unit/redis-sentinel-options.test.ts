@@ -1,6 +1,7 @@
 /** The connection options a client reached through Sentinel gets, and those a plain URL gets (test/integration/redis-sentinel-failover.test.ts runs them for real). */
 import { describe, expect, it } from 'vitest';
 import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
+import { FailoverSafeSentinelConnector } from '../../worker/common/redis/sentinel-connector.ts';
 
 describe('redis connection options', () => {
   it('reaches a master through its Sentinels, reconnecting on a switch and on READONLY', () => {
@@ -12,6 +13,7 @@ describe('redis connection options', () => {
       ],
       name: 'hearth',
       failoverDetector: true,
+      Connector: FailoverSafeSentinelConnector,
       password: 'secret',
       db: 2,
     });
@@ -29,6 +31,7 @@ describe('redis connection options', () => {
     expect(options).toMatchObject({ host: '127.0.0.1', port: 6380 });
     expect(options).not.toHaveProperty('sentinels');
     expect(options).not.toHaveProperty('failoverDetector');
+    expect(options).not.toHaveProperty('Connector');
     expect(options).not.toHaveProperty('reconnectOnError');
     expect((options.retryStrategy as (times: number) => number)(50)).toBe(2000);
   });

@@ -1,5 +1,6 @@
 /** Turns a `redis://` URL into the connection options BullMQ and ioredis take. */
 import type { RedisOptions } from 'ioredis';
+import { FailoverSafeSentinelConnector } from './sentinel-connector.ts';
 
 /**
  * What a client reached through Sentinel does about a failover. A master
@@ -15,6 +16,8 @@ import type { RedisOptions } from 'ioredis';
  */
 const SENTINEL_FAILOVER = {
   failoverDetector: true,
+  // ioredis's own connector, without a race that ends a client for good (see the file).
+  Connector: FailoverSafeSentinelConnector,
   // A frozen master never answers the close: drop the socket after 200 ms instead of ioredis's 2 s.
   disconnectTimeout: 200,
   // Each try asks the Sentinels first, so retrying often is cheap and finds the promoted master

@@ -173,6 +173,12 @@ export class RedisSentinelSet {
     await this.replicaInSync(port);
   }
 
+  /** The port of a running server that is not the master now (null when there is none). */
+  async replicaPort(): Promise<number | null> {
+    const master = await this.masterPort();
+    return this.servers.find((s) => s.child && s.port !== master)?.port ?? null;
+  }
+
   /** Resolves once the server on `port` is a replica with its link to the master up. */
   async replicaInSync(port: number, timeoutMs = 30_000): Promise<void> {
     await waitFor(`the replica on port ${port} in sync`, async () => {
@@ -222,10 +228,15 @@ export class RedisSentinelSet {
     return new Redis({ host: '127.0.0.1', port: await this.masterPort(), maxRetriesPerRequest: 1 });
   }
 
+  /** SIGCONTs every server (a frozen one included). */
+  thawAll(): void {
+    for (const s of this.servers) s.child?.kill('SIGCONT');
+  }
+
   /** SIGTERMs everything still running and removes the directory. */
   async stop(): Promise<void> {
     // A frozen server cannot take a SIGTERM.
-    for (const s of this.servers) s.child?.kill('SIGCONT');
+    this.thawAll();
     this.watcher?.disconnect();
     this.watcher = null;
     await Promise.all([...this.sentinelMembers, ...this.servers].map(stopMember));
@@ -246,8 +257,16 @@ export class RedisSentinelSet {
   }
 }
 
+/** Every server and Sentinel still running, SIGKILLed if this process exits before `stop()` (a test run cut short). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 function spawnMember(role: Member['role'], port: number, args: string[], logFile: string): Member {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const out = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(out, { end: false });
   child.stderr!.pipe(out, { end: false });

@@ -240,7 +240,8 @@ describe('Redis failover through Sentinel', () => {
     const warm = await call({ seq: 'warm-up' });
     expect(warm.status).toBe(200);
     known.add(warm.headers.get('x-invocation-id')!);
-    await waitFor('the warm-up counted', async () => (await runsOfFunction()) === 1, 5000);
+    // Counted when it answers, recorded just after: both before the baselines are read.
+    await waitFor('the warm-up counted and recorded', async () => (await runsOfFunction()) === 1 && (await recordsOfFunction()) === 1, 5000);
     recordsBefore = await recordsOfFunction();
     runsBefore = await runsOfFunction();
   }, 60_000);

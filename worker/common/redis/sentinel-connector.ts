@@ -7,9 +7,10 @@
  * reconnecting (asking the Sentinels, who still name the dead master), and
  * the switch, announced in the middle of such an attempt, makes the
  * connector abandon it with "Connection is closed." — which ioredis takes
- * for a final error: the client ends and never reconnects (seen in
- * test/integration/redis-sentinel-failover.test.ts: a gateway and worker
- * that never came back). Here every attempt starts by dropping the previous
+ * for a final error: the client ends and never reconnects (read in
+ * ioredis's code after one run of test/integration/redis-sentinel-failover.test.ts
+ * in which no client came back after the switch; not reproduced at will).
+ * Here every attempt starts by dropping the previous
  * connection's subscription; the attempt itself asks the Sentinels, and the
  * connection it makes subscribes anew.
  */

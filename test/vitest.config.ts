@@ -41,6 +41,10 @@ const LONG_FIRST = [
   'test/faults/chaos-short.test.ts',
   // Hosts of its own (network namespaces, a dockerd each, worker and gateway processes): ~90 s.
   'test/e2e/multi-host.test.ts',
+  // Three minutes of mixed load on its own stack (processes), every accepted call matched to one record.
+  'test/faults/soak-short.test.ts',
+  // A Redis master, replica and three Sentinels of its own; the master killed, then frozen, mid-load: ~60 s.
+  'test/integration/redis-sentinel-failover.test.ts',
   // A million records written, then partitioned under a live writer and reader: ~40 s.
   'test/integration/partition-migration.test.ts',
   'test/e2e/cli-triggers.test.ts',

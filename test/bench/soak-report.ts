@@ -5,6 +5,7 @@
  * 10 %; no record lost or duplicated), the text table and the JSON report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fmt, summarize } from './stats.ts';
 import type { PlatformSample } from './soak-probe.ts';
@@ -27,6 +28,8 @@ export interface WindowSummary {
   errorsByKind: Record<string, number>;
   refusedDeleted: number;
   skipped: number;
+  /** The machine's 1-minute load average at the window's end: other processes' load shows here. */
+  loadAverage: number;
   platform: PlatformSample;
 }
 
@@ -57,6 +60,7 @@ export function summarizeWindow(index: number, w: WindowCounts, platform: Platfo
     errorsByKind: w.errors,
     refusedDeleted: MODES.reduce((s, m) => s + w.refusedDeleted[m], 0),
     skipped: w.skipped,
+    loadAverage: loadavg()[0]!,
     platform,
   };
 }
@@ -122,7 +126,7 @@ const mb = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.
 
 export function renderWindows(windows: readonly WindowSummary[]): string {
   return table(
-    ['win', 's', 'calls/s', 'sync p50', 'sync p99', 'http p99', 'errors', 'deleted', 'skipped', 'gw RSS', 'gw heap', 'gw fds', 'wk RSS', 'wk heap', 'wk fds', 'redis MB', 'keys', 'inv MB', 'inv idx MB', 'rollup MB', 'rollup dead', 'containers'],
+    ['win', 's', 'calls/s', 'sync p50', 'sync p99', 'http p99', 'errors', 'deleted', 'skipped', 'load', 'gw RSS', 'gw heap', 'gw fds', 'wk RSS', 'wk heap', 'wk fds', 'redis MB', 'keys', 'inv MB', 'inv idx MB', 'rollup MB', 'rollup dead', 'containers'],
     windows.map((w) => [
       w.index + 1,
       fmt(w.seconds, 0),
@@ -133,6 +137,7 @@ export function renderWindows(windows: readonly WindowSummary[]): string {
       w.errors,
       w.refusedDeleted,
       w.skipped,
+      fmt(w.loadAverage, 1),
       mb(w.platform.gateway.rssMb),
       mb(w.platform.gateway.heapUsedMb),
       w.platform.gateway.fds,

@@ -39,7 +39,7 @@ export interface SoakOptions {
 export interface SoakReport {
   startedAt: string;
   commit: string | null;
-  machine: { cpus: number; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  machine: { cpus: number; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[]; postgresAutovacuum: string | null };
   options: Omit<SoakOptions, 'log'>;
   maxMeasured: number | null;
   rate: number;
@@ -74,6 +74,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const fleet = new Fleet(stack, log, options.functions, options.python);
   const load = new Load(stack, fleet);
   try {
+    const autovacuum = await stack.records.query<{ autovacuum: string }>('show autovacuum').then((r) => r.rows[0]?.autovacuum ?? null, () => null);
+    if (autovacuum === 'off') log('postgres: autovacuum is off on this server: dead rollup rows will not be reclaimed during the run');
     await fleet.deployAll();
     log(`fleet: ${fleet.functions.length} functions deployed (${fleet.functions.filter((f) => f.runtime === 'python3').length} python3)`);
     // Warm-up, not counted: a few containers of every function.
@@ -132,7 +134,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const report: SoakReport = {
       startedAt: startedAt.toISOString(),
       commit: gitCommit(),
-      machine: { cpus: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
+      machine: { cpus: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg(), postgresAutovacuum: autovacuum },
       options: (({ log: _log, ...rest }) => rest)(options),
       maxMeasured,
       rate,
@@ -160,7 +162,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 export function renderReport(r: SoakReport): string {
   const rec = r.records;
   return [
-    `soak: ${r.windows.length} windows of ${r.options.windowS} s at ${r.rate} calls/s${r.maxMeasured ? ` (${(r.options.loadShare * 100).toFixed(0)}% of ${r.maxMeasured.toFixed(0)} measured)` : ' (given)'}; mix ${JSON.stringify(r.options.mix)}; load average ${r.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')} → ${r.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}`,
+    `soak: ${r.windows.length} windows of ${r.options.windowS} s at ${r.rate} calls/s${r.maxMeasured ? ` (${(r.options.loadShare * 100).toFixed(0)}% of ${r.maxMeasured.toFixed(0)} measured)` : ' (given)'}; mix ${JSON.stringify(r.options.mix)}; load average ${r.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')} → ${r.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}; postgres autovacuum ${r.machine.postgresAutovacuum ?? '?'}`,
     '',
     r.table,
     '',

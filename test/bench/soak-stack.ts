@@ -19,11 +19,10 @@ import pg from 'pg';
 import { GATEWAY_MALLOC_ENV } from '../../gateway/memory-env.ts';
 import { createAndMigrate, dropDatabase } from '../../migrations/database.ts';
 import { redisOptionsFromUrl } from '../../worker/common/redis/connection-options.ts';
-import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startTsxProcess, stopGracefully, type StartedProcess } from '../helpers/processes.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { httpCall, REDIS_URL, ROOT, type Log } from './stack.ts';
+import { httpCall, REDIS_URL, removeContainersOf, ROOT, type Log } from './stack.ts';
 
 const HEAP_PRELOAD = join(ROOT, 'test', 'bench', 'soak-heap-preload.mjs');
 
@@ -45,19 +44,8 @@ const WORKER_DEFAULTS: Record<string, string> = {
   HEARTH_METRICS_PORT: '0',
 };
 
-/** Removes every container and network whose worker label starts with `soak-`; returns how many containers. */
-export async function removeSoakContainers(docker: Dockerode): Promise<number> {
-  const all = await docker.listContainers({ all: true, filters: { label: [SANDBOX_LABELS.worker] } });
-  const ours = all.filter((c) => (c.Labels[SANDBOX_LABELS.worker] ?? '').startsWith('soak-'));
-  for (let i = 0; i < ours.length; i += 16) {
-    await Promise.all(ours.slice(i, i + 16).map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
-  }
-  const networks = await docker.listNetworks({ filters: { label: [SANDBOX_LABELS.worker] } });
-  for (const n of networks.filter((n) => (n.Labels?.[SANDBOX_LABELS.worker] ?? '').startsWith('soak-'))) {
-    await docker.getNetwork(n.Id).remove().catch(() => {});
-  }
-  return ours.length;
-}
+/** The soak's own containers and networks (worker ids `soak-…`); returns how many containers. */
+export const removeSoakContainers = (docker: Dockerode): Promise<number> => removeContainersOf(docker, 'soak-');
 
 export class SoakStack {
   readonly docker = new Dockerode();

@@ -103,21 +103,24 @@ export function httpCall(
   });
 }
 
-/** Removes every container (and baseline network) whose worker label starts with `bench-`; returns how many containers. */
-export async function removeBenchContainers(docker: Dockerode): Promise<number> {
+/** Removes every container (and baseline network) whose worker label starts with `prefix` (`bench-`, `soak-`); returns how many containers. */
+export async function removeContainersOf(docker: Dockerode, prefix: string): Promise<number> {
   const all = await docker.listContainers({ all: true, filters: { label: [SANDBOX_LABELS.worker] } });
-  const ours = all.filter((c) => (c.Labels[SANDBOX_LABELS.worker] ?? '').startsWith('bench-'));
+  const ours = all.filter((c) => (c.Labels[SANDBOX_LABELS.worker] ?? '').startsWith(prefix));
   for (let i = 0; i < ours.length; i += 16) {
     await Promise.all(
       ours.slice(i, i + 16).map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})),
     );
   }
   const networks = await docker.listNetworks({ filters: { label: [SANDBOX_LABELS.worker] } });
-  for (const n of networks.filter((n) => (n.Labels?.[SANDBOX_LABELS.worker] ?? '').startsWith('bench-'))) {
+  for (const n of networks.filter((n) => (n.Labels?.[SANDBOX_LABELS.worker] ?? '').startsWith(prefix))) {
     await docker.getNetwork(n.Id).remove().catch(() => {});
   }
   return ours.length;
 }
+
+/** The bench's own containers and networks (worker ids `bench-…`). */
+export const removeBenchContainers = (docker: Dockerode): Promise<number> => removeContainersOf(docker, 'bench-');
 
 export class BenchStack {
   readonly docker = new Dockerode();

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { pingRedis } from './redis-server.ts';
 import { stopGracefully, tail } from './processes.ts';
 import { waitFor } from './wait.ts';
 
@@ -38,14 +38,7 @@ export async function startLabRedis(options: { configFile: string; host: string;
       `lab redis on ${host}:${port} (log: ${logFile})`,
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited: ${tail(logFile)}`);
-        const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        client.on('error', () => {});
-        try {
-          await client.connect();
-          return (await client.ping()) === 'PONG';
-        } finally {
-          client.disconnect();
-        }
+        return pingRedis(url);
       },
       15_000,
     );

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './ports.ts';
 import { stopGracefully } from './processes.ts';
 import { waitFor } from './wait.ts';
@@ -76,14 +76,20 @@ export class RedisServer {
     this.child = null;
   }
 
-  private async ping(): Promise<boolean> {
-    const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } finally {
-      client.disconnect();
-    }
+  private ping(): Promise<boolean> {
+    return pingRedis({ port: this.port, host: '127.0.0.1' });
+  }
+}
+
+/** One PING on a connection of its own (no retries); true on PONG, a rejection when nothing answers. */
+export async function pingRedis(target: string | RedisOptions): Promise<boolean> {
+  const once = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null };
+  const client = typeof target === 'string' ? new Redis(target, once) : new Redis({ ...target, ...once });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } finally {
+    client.disconnect();
   }
 }

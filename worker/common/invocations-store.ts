@@ -6,6 +6,7 @@
 import { RECORDED_RESULT_CAP } from '../contract/limits.ts';
 import { and, eq, gte, lt } from 'drizzle-orm';
 import { queuedWindowOf } from './invocation-id.ts';
+import { utcDay } from './retention-settings.ts';
 import type { Database } from './database.ts';
 import { invocations } from '../../migrations/schema.ts';
 import type { InvocationOutcome } from '../contract/invocation-outcome.ts';
@@ -136,7 +137,7 @@ export async function insertInvocations(
   } catch (err) {
     if (!isMissingPartition(err)) throw err;
     // A day with no partition (the worker's housekeeping makes them ahead; this is a call queued long ago): made now.
-    for (const day of new Set(entries.map(({ job }) => new Date(job.enqueuedAt).toISOString().slice(0, 10)))) {
+    for (const day of new Set(entries.map(({ job }) => utcDay(job.enqueuedAt)))) {
       await db.$client.query('select hearth_invocation_partitions($1::date, $1::date)', [day]);
     }
     await insert();

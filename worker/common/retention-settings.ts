@@ -6,6 +6,9 @@
  */
 
 export const DAY_MS = 86_400_000;
+
+/** The UTC day (`YYYY-MM-DD`) of `ms`: the day partition of `invocations` a record queued then lies in. */
+export const utcDay = (ms: number): string => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 const HOUR_MS = 3_600_000;
 
 /** Rollup resolutions (seconds) and how long each is kept by default. */

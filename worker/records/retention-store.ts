@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 
-const DAY_MS = 86_400_000;
+import { DAY_MS, utcDay } from '../common/retention-settings.ts';
 /** Rows one delete statement removes, so no statement holds many locks or a long transaction. */
 const DELETE_BATCH = 5_000;
 
@@ -20,13 +20,12 @@ export interface RecordPartition {
   to: Date;
 }
 
-const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 
 /** Makes the day partitions from yesterday to `aheadDays` days ahead (UTC) that are missing; answers how many it made. */
 export async function ensurePartitions(pool: pg.Pool, now: number, aheadDays = 3): Promise<number> {
   const { rows } = await pool.query<{ made: number }>('select hearth_invocation_partitions($1::date, $2::date) as made', [
-    dayOf(now - DAY_MS),
-    dayOf(now + aheadDays * DAY_MS),
+    utcDay(now - DAY_MS),
+    utcDay(now + aheadDays * DAY_MS),
   ]);
   return rows[0]?.made ?? 0;
 }

@@ -66,6 +66,12 @@ describe('record retention and code collection on the real platform', () => {
     expect(report).toMatchObject({ ran: true, recordsDeleted: 1, partitionsDropped: [] });
     expect(await recordStatus(brief, briefId)).toBe(404);
     expect(await recordStatus(platform.api, keptId)).toBe(200);
+    // Another tenant's id, and made-up v7 ids whose time is the epoch or past year 9999: 404 with the error body, never a 500.
+    for (const id of [keptId, '00000000-0000-7000-8000-000000000000', 'ffffffff-ffff-7fff-bfff-ffffffffffff']) {
+      const res = await brief(`/v1/invocations/${id}`);
+      expect(res.status).toBe(404);
+      expect((await res.json()).error.code).toBeTypeOf('string');
+    }
   });
 
   it("removes a deleted function's code from Postgres and then from the worker's cache, keeping code in use", { timeout: 60_000 }, async () => {

@@ -43,6 +43,10 @@ describe('record retention', () => {
     expect((await listPartitions(db.pool)).map((p) => p.name)).toContain(`invocations_p${day(now - 40 * DAY_MS)}`);
     expect(await findInvocation(db.db, 'default', old!)).toMatchObject({ id: old, functionId: fn });
     expect(await findInvocation(db.db, 'other', old!)).toBeNull();
+    // Ids a caller makes up: v7 shapes whose time is the epoch, the 48-bit end, or this record's own with another tail.
+    for (const forged of ['00000000-0000-7000-8000-000000000000', 'ffffffff-ffff-7fff-bfff-ffffffffffff', `${old!.slice(0, 24)}000000000000`]) {
+      expect(await findInvocation(db.db, 'default', forged)).toBeNull();
+    }
   });
 
   it('drops whole partitions past the retention, keeps the rest, and trims rollups per resolution', async () => {

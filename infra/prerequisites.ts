@@ -55,6 +55,12 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return check();
 }
 
+/** What the multi-host test builds its hosts with (network namespaces, veth, entering them): iproute2 and util-linux's nsenter. */
+export async function ensureNetnsTools(log: Log): Promise<void> {
+  if (!onPath('ip')) await aptInstall(['iproute2'], log, 'the multi-host test needs ip (network namespaces and veth) and it is not installed');
+  if (!onPath('nsenter')) await aptInstall(['util-linux'], log, 'the multi-host test needs nsenter and it is not installed');
+}
+
 /** Returns a Docker client that answers, starting a local engine if needed. */
 export async function ensureDocker(stateDir: string, log: Log): Promise<Dockerode> {
   const dockerHost = process.env.DOCKER_HOST;

@@ -3,7 +3,7 @@
  * Docker, Postgres, Redis, the schema, the runtime images. Idempotent: on a
  * machine that already has it all, it only checks.
  *
- * CLI: `npx tsx infra/setup.ts [--no-migrate] [--with-browser] [--with-brokers]
+ * CLI: `npx tsx infra/setup.ts [--no-migrate] [--with-browser] [--with-brokers] [--with-lab]
  * [--role all|gateway|worker]` (prints what it did).
  */
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import {
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
   ensureDocker,
+  ensureNetnsTools,
   ensurePostgres,
   ensureRedis,
   redact,
@@ -32,6 +33,8 @@ export interface SetupOptions {
   withBrowser?: boolean;
   /** RabbitMQ, NATS with JetStream and Mosquitto on their local ports (`--with-brokers`: the trigger tests, or triggers on brokers of this machine). */
   withBrokers?: boolean;
+  /** iproute2 and nsenter for the multi-host test's network-namespace hosts (`--with-lab`). */
+  withLab?: boolean;
   /**
    * `all` (one machine: everything), `gateway` (no Docker: only Postgres,
    * Redis and the schema) or `worker` (Docker, images, the egress network,
@@ -61,6 +64,7 @@ export async function setUp(options: SetupOptions): Promise<void> {
   await ensureRedis(options.redisUrl, options.stateDir, log);
   log(`redis: ok (${redact(options.redisUrl)})`);
   if (options.withBrokers) await ensureBrokers(['amqp', 'nats', 'mqtt'], log, options.stateDir);
+  if (options.withLab) await ensureNetnsTools(log);
   if (options.migrate && role !== 'worker') {
     const created = await createAndMigrate(options.databaseUrl);
     log(`schema: ${created ? 'database created and ' : ''}migrations applied`);
@@ -73,7 +77,7 @@ export async function setUp(options: SetupOptions): Promise<void> {
 }
 
 /** The set-up CLI's flags, from this process's arguments; a wrong one is a usage error (exit 2). */
-function setUpFlags(): { migrate: boolean; withBrowser: boolean; withBrokers: boolean; role: 'all' | 'gateway' | 'worker' } {
+function setUpFlags(): { migrate: boolean; withBrowser: boolean; withBrokers: boolean; withLab: boolean; role: 'all' | 'gateway' | 'worker' } {
   try {
     const { values } = parseArgs({
       args: process.argv.slice(2),
@@ -81,13 +85,14 @@ function setUpFlags(): { migrate: boolean; withBrowser: boolean; withBrokers: bo
         'no-migrate': { type: 'boolean', default: false },
         'with-browser': { type: 'boolean', default: false },
         'with-brokers': { type: 'boolean', default: false },
+        'with-lab': { type: 'boolean', default: false },
         role: { type: 'string', default: 'all' },
       },
       strict: true,
     });
     const role = values.role;
     if (role !== 'all' && role !== 'gateway' && role !== 'worker') throw new Error(`--role must be all, gateway or worker, got "${role}"`);
-    return { migrate: !values['no-migrate'], withBrowser: values['with-browser'], withBrokers: values['with-brokers'], role };
+    return { migrate: !values['no-migrate'], withBrowser: values['with-browser'], withBrokers: values['with-brokers'], withLab: values['with-lab'], role };
   } catch (err) {
     console.error(`[hearth] ${(err as Error).message}`);
     process.exit(2);
@@ -105,6 +110,7 @@ export async function runSetUpCli(): Promise<void> {
       migrate: flags.migrate,
       withBrowser: flags.withBrowser,
       withBrokers: flags.withBrokers,
+      withLab: flags.withLab,
       role: flags.role,
       log: (line) => console.log(`[hearth] ${line}`),
     });

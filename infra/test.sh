@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/install-deps.sh
-node --import tsx infra/setup.ts --no-migrate --with-browser --with-brokers
+node --import tsx infra/setup.ts --no-migrate --with-browser --with-brokers --with-lab
 echo "[hearth] type-checking"
 npx tsc --noEmit -p tsconfig.json
 exec npx vitest run --config test/vitest.config.ts "$@"

@@ -26,6 +26,7 @@ import { runThroughput } from './scenario-throughput.ts';
 import { runWarm } from './scenario-warm.ts';
 import { defaultStateDir, setUp } from '../../infra/setup.ts';
 import { createAndMigrate, dropDatabase } from '../../migrations/database.ts';
+import { holdBenchLock } from './bench-lock.ts';
 import { BENCH_DATABASE_URL, BenchStack, REDIS_URL, ROOT, type BenchContext, type Log } from './stack.ts';
 import { emptyResult, renderScenario, renderSummary, writeResults, type ScenarioResult } from './stats.ts';
 
@@ -70,6 +71,7 @@ const resultsDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results')
 
 const { quick, only } = benchArgs(process.argv.slice(2));
 log(`scenarios: ${only.join(', ')}${quick ? ' (quick)' : ''}`);
+await holdBenchLock(log);
 await prepareInfrastructure(log);
 const stack = await BenchStack.start(log, join(resultsDir, 'logs'));
 

@@ -7,8 +7,8 @@
  * Four connections, one per way of behaving while Redis is away: short
  * commands (replies, tombstones, quotas, reports, waking parked calls) fail
  * after one retry; concurrency leases wait a little longer; the control
- * subscriber and the queue consumers (BullMQ adds a blocking duplicate per
- * consumer) wait it out.
+ * subscriber (control broadcasts and tombstones) and the queue consumers
+ * (BullMQ adds a blocking duplicate per consumer) wait it out.
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { createControlListener } from './common/redis/control-channel.ts';
@@ -38,6 +38,7 @@ export function openWorkerRedis(options: RedisOptions, prefix: string): WorkerRe
   const queue = createBullMqJobConsumers(consumers, commands, prefix);
   // Destination deliveries are added (never consumed) here; the add waits out a short outage, within the hand-off's own timeout.
   const deliveries = createBullMqJobQueues(consumers, prefix);
+  const deleted = createDeletedFunctions(commands, subscriber, prefix);
   return {
     ports: {
       queue,
@@ -45,12 +46,13 @@ export function openWorkerRedis(options: RedisOptions, prefix: string): WorkerRe
       replies: createReplyPublisher(commands, prefix),
       control: createControlListener(subscriber, prefix),
       reports: createWorkerReports(commands, prefix),
-      deleted: createDeletedFunctions(commands, prefix),
+      deleted,
       queuedCalls: createQueuedCallQuota(commands, prefix),
       deliveries,
     },
     commands,
     async close() {
+      await deleted.close();
       await queue.close();
       await deliveries.close();
       for (const client of [consumers, subscriber, leases, commands]) client.disconnect();

@@ -304,6 +304,28 @@ export class LabHost {
   }
 }
 
+/**
+ * A host's settings file: `infra/multi-host/hearth.env.example` with `values`
+ * in place of its own (commented lines turned on, unknown keys appended), so
+ * a lab host runs the guide's scripts on the guide's own settings.
+ */
+export function hostEnvFile(host: LabHost, values: Record<string, string>): string {
+  const left = new Map(Object.entries(values));
+  const lines = readFileSync(join(ROOT, 'infra/multi-host/hearth.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      const key = /^#?\s*([A-Z0-9_]+)=/.exec(line)?.[1];
+      if (!key || !left.has(key)) return line;
+      const value = left.get(key)!;
+      left.delete(key);
+      return `${key}=${value}`;
+    });
+  for (const [key, value] of left) lines.push(`${key}=${value}`);
+  const file = join(host.dir, 'hearth.env');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
 function readIfExists(file: string): string {
   try {
     return readFileSync(file, 'utf8');

@@ -22,7 +22,7 @@ import { EntryTree } from './entry-tree.ts';
 import { readTarGz } from './read-tar.ts';
 import { readZip } from './read-zip.ts';
 import { SpoolFile } from './spool-file.ts';
-import { fileSource, memorySource, type UploadSource } from './upload-source.ts';
+import { memorySource, spooledSource, type UploadSource } from './upload-source.ts';
 
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive-limits.ts';
 
@@ -59,11 +59,12 @@ export type UploadInput = { filename: string; bytes: Uint8Array } | { filename: 
  * `DEFAULT_ARCHIVE_LIMITS`) is crossed; size caps are enforced while data is
  * inflated, so a bomb is stopped early, and file data is streamed rather than
  * held in memory (tar uploads pass through a temp file to be reordered). An
- * upload given as a `path` is read from the file as needed, never whole.
+ * upload given as a `path` is read whole when it is at most `readWholeBytes`
+ * (default `READ_WHOLE_BYTES`, 16 MiB: see there), else from the file as needed.
  */
-export async function packUpload(upload: UploadInput, limits?: Partial<ArchiveLimits>): Promise<PackedCode> {
+export async function packUpload(upload: UploadInput, limits?: Partial<ArchiveLimits>, readWholeBytes?: number): Promise<PackedCode> {
   const caps = resolveLimits(limits);
-  const source = 'path' in upload ? await fileSource(upload.path) : memorySource(upload.bytes);
+  const source = 'path' in upload ? await spooledSource(upload.path, readWholeBytes) : memorySource(upload.bytes);
   try {
     if (source.size === 0) throw invalidArchive('the uploaded code is empty');
     if (source.size > caps.maxUploadBytes) {

@@ -1,11 +1,11 @@
 /**
  * Where the bytes of an upload are read from while it is unpacked: a buffer
- * (small uploads, the Lambda API's inline `ZipFile`) or a file the request
- * body was spooled to, read piece by piece so a large upload is never held
- * in memory whole. Both give random access (a zip's central directory sits
+ * (small uploads, the Lambda API's inline `ZipFile`, and spooled uploads up
+ * to `READ_WHOLE_BYTES`) or a file the request body was spooled to, read
+ * piece by piece so a large upload is never held in memory whole. Both give random access (a zip's central directory sits
  * at its end) and a sequential stream (tar.gz, single files).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import yauzl, { type Options, type ZipFile } from 'yauzl';
 
 export interface UploadSource {
@@ -41,6 +41,23 @@ export function memorySource(bytes: Uint8Array): UploadSource {
     openZip: (options) => yauzl.fromBufferPromise(buffer, options),
     close: async () => {},
   };
+}
+
+/**
+ * A spooled upload up to this size is read whole, in one call: unpacking a
+ * zip through the file costs two thread-pool reads per entry (its local
+ * header, its data), which for a node_modules zip of 3,400 small files was
+ * 1.8–3.2 s against 0.5–0.6 s from memory (a 2.9 MiB AWS SDK bundle, this
+ * machine). The upload's bytes are already counted against the gateway's
+ * upload budget while it is packed, so holding them adds nothing the budget
+ * does not know of; larger uploads are still read piece by piece.
+ */
+export const READ_WHOLE_BYTES = 16 * 1024 * 1024;
+
+/** The upload spooled to `path`: in memory up to `readWholeBytes`, else read from the file as needed. */
+export async function spooledSource(path: string, readWholeBytes = READ_WHOLE_BYTES): Promise<UploadSource> {
+  if ((await stat(path)).size > readWholeBytes) return fileSource(path);
+  return memorySource(await readFile(path));
 }
 
 /** Opens the file at `path` for reading. */

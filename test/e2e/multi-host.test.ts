@@ -12,7 +12,7 @@
  * from Postgres alone. Logs: test-artifacts/multi-host/.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -25,7 +25,7 @@ import { dropDatabase } from '../../migrations/database.ts';
 import type { WorkerReport } from '../../worker/contract/worker-report.ts';
 import { SANDBOX_LABELS } from '../../worker/engine/container-runtime.ts';
 import { startForwarder, startLabRedis, type Forwarder, type LabRedis } from '../helpers/data-host.ts';
-import { NetnsLab, netnsUnavailable, ROOT, type HostProcess, type LabHost } from '../helpers/netns-hosts.ts';
+import { NetnsLab, hostEnvFile, netnsUnavailable, ROOT, type HostProcess, type LabHost } from '../helpers/netns-hosts.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const unavailable = netnsUnavailable();
@@ -40,24 +40,6 @@ const HANDLER = `exports.handler = async (event) => {
   if (event && event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   return { n: event && event.n, pid: process.pid };
 };`;
-
-/** One settings file per host: hearth.env.example with the lab's values in place of its own (and commented lines turned on). */
-function envFile(host: LabHost, values: Record<string, string>): string {
-  const left = new Map(Object.entries(values));
-  const lines = readFileSync(join(ROOT, 'infra/multi-host/hearth.env.example'), 'utf8')
-    .split('\n')
-    .map((line) => {
-      const key = /^#?\s*([A-Z0-9_]+)=/.exec(line)?.[1];
-      if (!key || !left.has(key)) return line;
-      const value = left.get(key)!;
-      left.delete(key);
-      return `${key}=${value}`;
-    });
-  for (const [key, value] of left) lines.push(`${key}=${value}`);
-  const file = join(host.dir, 'hearth.env');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, each with its own Docker engine${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let lab: NetnsLab;
@@ -87,7 +69,7 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
   const startWorker = async (letter: string) => {
     const w = workers.get(letter)!;
     // DOCKER_HOST: this host's own engine (a real host leaves it unset and has the default socket).
-    const file = envFile(w.host, { ...common, HEARTH_WORKER_ID: w.id, HEARTH_STATE_DIR: join(w.host.dir, 'state'), DOCKER_HOST: `unix://${w.host.socketPath}` });
+    const file = hostEnvFile(w.host, { ...common, HEARTH_WORKER_ID: w.id, HEARTH_STATE_DIR: join(w.host.dir, 'state'), DOCKER_HOST: `unix://${w.host.socketPath}` });
     const started = Date.now();
     w.proc = await w.host.startScript('worker', 'infra/multi-host/start-worker.sh', { HEARTH_ENV_FILE: file, HEARTH_SKIP_NPM_INSTALL: '1' }, 'worker started', 120_000);
     await waitFor(`gateway sees ${w.id}`, async () => (await liveWorkers()).includes(w.id), 15_000, 200);
@@ -126,7 +108,7 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
       HEARTH_RUNTIMES: 'nodejs20',
     };
     const g = lab.addHost('g');
-    await g.startScript('gateway', 'infra/multi-host/start-gateway.sh', { HEARTH_ENV_FILE: envFile(g, common), HEARTH_SKIP_NPM_INSTALL: '1' }, 'gateway listening', 90_000);
+    await g.startScript('gateway', 'infra/multi-host/start-gateway.sh', { HEARTH_ENV_FILE: hostEnvFile(g, common), HEARTH_SKIP_NPM_INSTALL: '1' }, 'gateway listening', 90_000);
     gatewayUrl = `http://${g.address}:8080`;
     records = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}`, max: 2 });
     const started = Date.now();

@@ -77,6 +77,8 @@ const schema = z.object({
     .transform((text, ctx) => parsed(ctx, () => parseRollupRetention(text))),
   /** How often one worker makes partitions ahead and removes what retention no longer keeps; each worker sweeps its code cache as often. */
   HEARTH_HOUSEKEEPING_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /** How often one worker vacuums the rollups while the server's autovacuum is off (with it on, never). */
+  HEARTH_ROLLUP_VACUUM_MS: z.coerce.number().int().min(1000).default(60_000),
   DOCKER_HOST: z
     .string()
     .regex(/^unix:\/\//, 'only unix:// sockets are supported')

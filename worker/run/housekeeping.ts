@@ -5,13 +5,16 @@
  * retention has passed dropped whole; the older records of namespaces that
  * keep theirs for less deleted; rollups trimmed per resolution. Runs at the
  * worker's start (so partitions exist before its first record) and every
- * `HEARTH_HOUSEKEEPING_MS`.
+ * `HEARTH_HOUSEKEEPING_MS`. Beside the rounds, and by the same turn, the
+ * rollups are vacuumed every `HEARTH_ROLLUP_VACUUM_MS` when the server's
+ * autovacuum is off (`vacuumRollupsWithoutAutovacuum`).
  */
 import type pg from 'pg';
 import type { Logger } from '../common/logger.ts';
 import { DAY_MS } from '../common/retention-settings.ts';
 import {
   deleteNamespaceRecords, deleteRecordsExcept, dropPartitionsBefore, ensurePartitions, namespaceRetentions, trimRollups,
+  vacuumRollupsWithoutAutovacuum,
 } from '../records/retention-store.ts';
 
 export interface HousekeepingSettings {
@@ -36,6 +39,24 @@ export interface HousekeepingReport {
 
 /** The lock whose holder does a round: class "HP" (hearth partitions), 3. */
 const TURN_LOCK = [18512, 3] as const;
+/** The lock whose holder vacuums the rollups: 4 (a round and a vacuum may overlap; two vacuums need not). */
+const VACUUM_LOCK = [18512, 4] as const;
+
+/** Vacuums the rollups if autovacuum is off and no other worker is doing it now; answers whether it did. */
+export async function vacuumRollups(pool: pg.Pool): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1, $2) as got', [...VACUUM_LOCK]);
+    if (!rows[0]?.got) return false;
+    try {
+      return await vacuumRollupsWithoutAutovacuum(pool);
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2)', [...VACUUM_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
 
 export async function runHousekeeping(pool: pg.Pool, settings: HousekeepingSettings, now = Date.now()): Promise<HousekeepingReport> {
   const t0 = Date.now();
@@ -75,8 +96,18 @@ export interface Housekeeping {
   stop(): Promise<void>;
 }
 
-/** Runs a round now and every `intervalMs`; a failed round is logged and the next one tries again. */
-export async function startHousekeeping(options: { pool: pg.Pool; settings: HousekeepingSettings; intervalMs: number; log: Logger }): Promise<Housekeeping> {
+/**
+ * Runs a round now and every `intervalMs`, and vacuums the rollups every
+ * `vacuumMs` (default a minute) while autovacuum is off; a failed round or
+ * vacuum is logged and the next one tries again.
+ */
+export async function startHousekeeping(options: {
+  pool: pg.Pool;
+  settings: HousekeepingSettings;
+  intervalMs: number;
+  vacuumMs?: number;
+  log: Logger;
+}): Promise<Housekeeping> {
   const { pool, settings, log } = options;
   let running: Promise<HousekeepingReport> | null = null;
   const round = () => {
@@ -94,11 +125,22 @@ export async function startHousekeeping(options: { pool: pg.Pool; settings: Hous
   await logged();
   const timer = setInterval(() => void logged(), options.intervalMs);
   timer.unref();
+  let vacuuming: Promise<unknown> | null = null;
+  const vacuumTimer = setInterval(() => {
+    vacuuming ??= vacuumRollups(pool)
+      .catch((err: unknown) => log.warn('could not vacuum the rollups; the next turn tries again', { err }))
+      .finally(() => {
+        vacuuming = null;
+      });
+  }, options.vacuumMs ?? 60_000);
+  vacuumTimer.unref();
   return {
     runNow: round,
     async stop() {
       clearInterval(timer);
+      clearInterval(vacuumTimer);
       await running?.catch(() => {});
+      await vacuuming;
     },
   };
 }

@@ -31,10 +31,6 @@ const WORKER_ENV = {
   HEARTH_MEMORY_BUDGET_MB: '16384',
   HEARTH_PREWARM: '',
   HEARTH_RUNTIMES: 'nodejs20',
-  // No pausing of idle sandboxes: a lab engine's containers sit under a cgroup parent the worker cannot read
-  // CPU from and runc cannot freeze, so every idle container would be paused after 50 ms (and fail, over and
-  // over) — the slow mode, not what a real host with readable cgroups does.
-  HEARTH_PAUSE_GRACE_MS: '-1',
 };
 
 export interface WorkerHost {

@@ -7,6 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
+import { cpuFileFromProcCgroup, defaultCpuFiles, type CpuFile } from './cgroup-cpu.ts';
 import { cpuCeiling, DEFAULT_CPU_FLOOR, nanoCpus } from './cpu-limit.ts';
 import { ProcFiles } from './proc-files.ts';
 import { SANDBOX_UID, SECRETS_DIR } from '../../runtime-images/runtimes.ts';
@@ -80,38 +81,22 @@ function messageOf(err: unknown): string {
   return String(e?.json?.message ?? e?.message ?? '');
 }
 
+/** Nanoseconds of CPU from `file`, or null when it is not there (or not what it should be). */
+async function readCpuFile(file: CpuFile): Promise<number | null> {
+  const text = await readFile(file.path, 'utf8').catch(() => null);
+  return text === null ? null : file.parse(text);
+}
+
 function isStatus(err: unknown, ...codes: number[]): boolean {
   const status = (err as { statusCode?: number } | null)?.statusCode;
   return typeof status === 'number' && codes.includes(status);
 }
 
-/** Where a container's CPU use is read, per cgroup version and driver. */
-interface CgroupLayout {
-  path(id: string): string;
-  parse(text: string): number | null;
-}
-const v1 = (dir: string): CgroupLayout => ({
-  path: (id) => `/sys/fs/cgroup/${dir}/cpuacct.usage`.replace('{id}', id),
-  parse: (text) => (/^\d+/.test(text) ? Number(text.trim()) : null),
-});
-const v2 = (dir: string): CgroupLayout => ({
-  path: (id) => `/sys/fs/cgroup/${dir}/cpu.stat`.replace('{id}', id),
-  parse: (text) => {
-    const usec = /usage_usec (\d+)/.exec(text);
-    return usec ? Number(usec[1]) * 1000 : null;
-  },
-});
-const CGROUP_LAYOUTS: CgroupLayout[] = [
-  v1('cpuacct/docker/{id}'),
-  v1('cpu,cpuacct/docker/{id}'),
-  v1('cpuacct/system.slice/docker-{id}.scope'),
-  v2('system.slice/docker-{id}.scope'),
-  v2('docker/{id}'),
-];
-
 export class DockerContainerRuntime implements ContainerRuntime {
-  /** The cgroup layout that answered first (they do not change while the engine runs). */
-  private cgroupLayout: CgroupLayout | null = null;
+  /** Which of the default cgroup places answered first (it does not change while the engine runs). */
+  private defaultCpuFile: number | null = null;
+  /** Containers found elsewhere (another cgroup parent): their CPU file, from their process's cgroup; null: none found. */
+  private readonly cpuFiles = new Map<string, CpuFile | null>();
   private readonly docker: Docker;
   private readonly cpuFloor: number;
   private readonly hostCpus: number;
@@ -181,6 +166,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    this.cpuFiles.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -226,16 +212,30 @@ export class DockerContainerRuntime implements ContainerRuntime {
    * remembered; null when none does (an engine on another host, say).
    */
   async cpuUsageNs(id: string): Promise<number | null> {
-    const layouts = this.cgroupLayout ? [this.cgroupLayout] : CGROUP_LAYOUTS;
-    for (const layout of layouts) {
-      const text = await readFile(layout.path(id), 'utf8').catch(() => null);
-      if (text === null) continue;
-      const ns = layout.parse(text);
+    const known = this.cpuFiles.get(id);
+    if (known !== undefined) return known === null ? null : readCpuFile(known);
+    const defaults = defaultCpuFiles(id);
+    const tried = this.defaultCpuFile === null ? defaults.map((_, i) => i) : [this.defaultCpuFile];
+    for (const index of tried) {
+      const ns = await readCpuFile(defaults[index]!);
       if (ns === null) continue;
-      this.cgroupLayout = layout;
+      this.defaultCpuFile = index;
       return ns;
     }
-    return null;
+    // Not where Docker's default parent puts it: ask where its process is (one inspect per container).
+    const file = await this.cpuFileOfProcess(id);
+    this.cpuFiles.set(id, file);
+    return file === null ? null : readCpuFile(file);
+  }
+
+  private async cpuFileOfProcess(id: string): Promise<CpuFile | null> {
+    const pid = await this.docker
+      .getContainer(id)
+      .inspect()
+      .then((info) => info.State.Pid, () => 0);
+    if (!pid) return null;
+    const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => null);
+    return text === null ? null : cpuFileFromProcCgroup(text);
   }
 
   async unpause(id: string): Promise<void> {

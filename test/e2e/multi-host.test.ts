@@ -199,7 +199,8 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
     const onA = deployed.filter((f) => homeOf(f.key, [a, b]) === a && homeOf(f.key, [a, b, `mh-${runId}-c`]) !== `mh-${runId}-c`);
     const onB = deployed.filter((f) => homeOf(f.key, [a, b]) === b && homeOf(f.key, [a, b, `mh-${runId}-c`]) !== `mh-${runId}-c`);
     let before: string[] = [];
-    // Async calls, a few every 25 ms to a and b's functions (300 ms each); a dies a second in.
+    // Async calls, a few every 25 ms to a and b's functions (300 ms each; a's 1 s, so that calls are still
+    // running there however long the kill takes to land on a loaded machine); a dies a second in.
     const accepted: string[] = [];
     /** Calls to a's functions accepted before the kill: queued on a or running there when it died. */
     const sentToA = new Set<string>();
@@ -209,7 +210,7 @@ describe.skipIf(unavailable !== null)(`multi-host: the guide on netns hosts, eac
     const sender = (async () => {
       for (let n = 0; sending; n++) {
         const f = [...onA, ...onB][n % (onA.length + onB.length)]!;
-        const call = await invoke(f.name, { n, sleepMs: 300 }, true);
+        const call = await invoke(f.name, { n, sleepMs: onA.includes(f) ? 1000 : 300 }, true);
         if (call.status === 202 && call.id) {
           accepted.push(call.id);
           if (killedAt === 0 && onA.includes(f)) sentToA.add(call.id);

@@ -105,7 +105,8 @@ export interface FunctionService {
 export function createFunctionService(options: FunctionServiceOptions): FunctionService {
   const { functions, queue, log } = options;
   const tagged = (fields: Record<string, unknown>) => (options.via === undefined ? fields : { ...fields, via: options.via });
-  const changed = ({ namespace, name }: FunctionRef) => options.announce({ type: 'function-changed', namespace, name });
+  const changed = ({ namespace, name }: FunctionRef, code?: { sha256: string; runtime: string }) =>
+    options.announce({ type: 'function-changed', namespace, name, ...(code ? { code } : {}) });
 
   const checkCode: FunctionService['checkCode'] = async (settings, code) => {
     const packed = await packUpload(code);
@@ -124,7 +125,7 @@ export function createFunctionService(options: FunctionServiceOptions): Function
     const packed = await checkCode(settings, code);
     const fn = await functions.createVersion(namespace, name, settings, packed, moveLatest === false ? { moveLatest } : undefined);
     log.info('function deployed', tagged({ name, version: fn.createdVersion, latest: fn.latestVersion, sha256: packed.sha256 }));
-    await changed({ namespace, name });
+    await changed({ namespace, name }, { sha256: packed.sha256, runtime: settings.runtime });
     return fn;
   };
 

@@ -85,7 +85,8 @@ describe('function service: deploy', () => {
     expect(second.latest.memoryMb).toBe(256);
     expect(second.latest.codeSha256).not.toBe(first.latest.codeSha256);
     expect(events).toEqual(['store.createVersion', 'announce function-changed', 'store.createVersion', 'announce function-changed']);
-    expect(announced[0]).toEqual({ type: 'function-changed', namespace: 'default', name: 'hello' });
+    // The new code's address and runtime go with it, so workers can unpack it before the first call.
+    expect(announced[0]).toEqual({ type: 'function-changed', namespace: 'default', name: 'hello', code: { sha256: first.latest.codeSha256, runtime: DEFAULT_SETTINGS.runtime } });
     expect(logged[0]).toEqual({ message: 'function deployed', fields: { name: 'hello', version: 1, latest: 1, sha256: first.latest.codeSha256 } });
   });
 

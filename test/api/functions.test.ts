@@ -135,7 +135,13 @@ describe('PUT /v1/functions/{name}', () => {
     expect(await first.json()).toMatchObject({ name: 'hello', version: 1, latest: { runtime: 'nodejs20', handler: 'index.handler' } });
     const second = await deploy('hello', { runtime: 'nodejs20', memoryMb: '256', code: source() });
     expect(await second.json()).toMatchObject({ version: 2, latest: { memoryMb: 256 } });
-    expect(g.announced).toContainEqual({ type: 'function-changed', namespace: 'default', name: 'hello' });
+    // Each deploy tells the workers which code to fetch ahead of the first call.
+    expect(g.announced).toContainEqual({
+      type: 'function-changed',
+      namespace: 'default',
+      name: 'hello',
+      code: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), runtime: 'nodejs20' },
+    });
   });
 
   it.each([

@@ -49,7 +49,9 @@ describe('Lambda CreateFunction', () => {
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ FunctionName: 'f', MemorySize: 256, Version: '$LATEST' });
     expect((await g.functions.get('default', 'f'))?.latestVersion).toBe(1);
-    expect(g.announced).toEqual([{ type: 'function-changed', namespace: 'default', name: 'f' }]);
+    expect(g.announced).toEqual([
+      { type: 'function-changed', namespace: 'default', name: 'f', code: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), runtime: expect.any(String) } },
+    ]);
     await expectLambdaError(await create('f'), 409, 'ResourceConflictException');
     expect((await g.functions.get('default', 'f'))?.latestVersion).toBe(1);
   });

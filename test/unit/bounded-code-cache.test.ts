@@ -76,4 +76,40 @@ describe('bounded code cache', () => {
     expect(await cache.forget(a)).toBe(false);
     expect(await exists(join(dir, 'index.js'))).toBe(true);
   });
+
+  it('prefetches without a grace period: a prefetch nobody asked for goes first, one a call joined keeps its grace', async () => {
+    const store = await archives();
+    const [a, b, c] = [...store.keys()] as [string, string, string];
+    const dir = await tempDir('hearth-code-');
+    const fetched: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const cache = new BoundedCodeCache({
+      dir,
+      maxBytes: 2500,
+      graceMs: 60_000,
+      now: () => 1000,
+      source: { fetch: async (sha) => (fetched.push(sha), sha === c ? (await gate, store.get(sha)!) : store.get(sha)!) },
+    });
+    expect(await cache.prefetch(a)).toBe(true);
+    expect(await cache.prefetch(a)).toBe(false); // held already: nothing fetched again
+    expect(await exists(join(dir, a, 'index.js'))).toBe(true);
+    // Prefetched and never asked for: forgettable at once, grace or not.
+    expect(await cache.forget(a)).toBe(true);
+
+    await cache.ensure(b);
+    // A call asks for c while its prefetch is still loading: one fetch, and c keeps the call's grace.
+    const prefetching = cache.prefetch(c);
+    const asked = cache.ensure(c);
+    release();
+    await Promise.all([prefetching, asked]);
+    expect(fetched.filter((s) => s === c)).toHaveLength(1);
+    expect(await cache.forget(c)).toBe(false);
+
+    // Once a call asks for prefetched code, it has the grace period like any other.
+    await cache.prefetch(a);
+    await cache.ensure(a);
+    expect(await cache.forget(a)).toBe(false);
+    await expect(cache.prefetch('not-a-sha')).rejects.toThrow(/not a sha256/);
+  });
 });

@@ -22,6 +22,11 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     namespace: z.string(),
     name: z.string(),
     functionId: z.string().optional(),
+    /**
+     * A deploy's new code (its content address) and runtime: a worker serving
+     * that runtime may unpack it before the first call asks for it.
+     */
+    code: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), runtime: z.string().max(64) }).optional(),
   }),
   /** A key was revoked: gateways forget it at once. */
   z.object({ type: z.literal('key-revoked'), keyHash: z.string() }),

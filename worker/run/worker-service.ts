@@ -15,6 +15,7 @@ import { CodeLinker } from '../sandbox/code-linker.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
 import { SANDBOX_LABELS, type ContainerRuntime } from '../engine/container-runtime.ts';
 import type { ControlListener } from '../common/redis/control-channel.ts';
+import { createCodePrefetcher } from '../sandbox/code-prefetch.ts';
 import type { DeletedFunctions } from '../common/redis/deleted-functions.ts';
 import type { JobConsumers, JobQueues } from '../common/redis/job-queues.ts';
 import type { QueuedCallQuota } from '../common/redis/queued-call-quota.ts';
@@ -194,7 +195,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     void reconcileProvisioned();
   };
 
+  // A deploy names its code: unpacked now, the first call finds it ready (a runtime not served here is left alone).
+  const prefetcher = createCodePrefetcher(codeCache, log);
   const control = await options.control.listen((message) => {
+    if (message.type === 'function-changed' && message.code && served.has(message.code.runtime)) prefetcher.add(message.code.sha256);
     if (message.type === 'function-deleted' && message.functionId) {
       deleted.noteDeleted(message.functionId);
       pool.retire(message.functionId);
@@ -320,6 +324,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         await reporting.stop();
         await consumer.close();
         await control.close();
+        await prefetcher.stop();
         await secretWatch?.stop();
         await reconciling;
         await prometheus.close();

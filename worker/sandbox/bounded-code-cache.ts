@@ -40,6 +40,8 @@ export class BoundedCodeCache extends CodeCache {
   /** Ready entries, least recently used first (a Map keeps insertion order; a use re-inserts). */
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<string>>();
+  /** Loads a call asked for too (not only a prefetch): they end with the grace period. */
+  private readonly wanted = new Set<string>();
   private total = 0;
   private readonly graceMs: number;
   private readonly now: () => number;
@@ -70,9 +72,31 @@ export class BoundedCodeCache extends CodeCache {
       this.entries.set(sha256, entry);
       return Promise.resolve(dir);
     }
+    this.wanted.add(sha256);
+    return this.loadOnce(sha256, dir);
+  }
+
+  /**
+   * Unpacks `sha256` ahead of any call (a deploy was announced), so its
+   * first call finds it ready. Unlike `ensure` it takes no grace period: a
+   * prefetched entry nobody asked for is the first to go when space is short,
+   * so announcing deploys cannot pin code in the cache. Resolves false if
+   * it was already held or loading.
+   */
+  async prefetch(sha256: string): Promise<boolean> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    if (this.entries.has(sha256) || this.loading.has(sha256)) return false;
+    await this.loadOnce(sha256, join(this.bounded.dir, sha256));
+    return true;
+  }
+
+  private loadOnce(sha256: string, dir: string): Promise<string> {
     let pending = this.loading.get(sha256);
     if (!pending) {
-      pending = this.unpack(sha256, dir).finally(() => this.loading.delete(sha256));
+      pending = this.unpack(sha256, dir).finally(() => {
+        this.loading.delete(sha256);
+        this.wanted.delete(sha256);
+      });
       this.loading.set(sha256, pending);
     }
     return pending;
@@ -106,7 +130,8 @@ export class BoundedCodeCache extends CodeCache {
   private async unpack(sha256: string, dir: string): Promise<string> {
     // The worker may have unpacked it before a restart: extractCode then only measures it.
     const summary = await extractCode(await this.fetchVerified(sha256, dir), dir);
-    const entry = { bytes: summary.bytes, lastUsed: this.now() };
+    // Still loading, so `trim` below passes over it; once loaded, a prefetch nobody asked for has no grace.
+    const entry = { bytes: summary.bytes, lastUsed: this.wanted.has(sha256) ? this.now() : -Infinity };
     this.entries.set(sha256, entry);
     this.total += entry.bytes;
     await this.trim();

@@ -104,7 +104,7 @@ export async function availableRuntimes(ctx: BenchContext, notes: string[]): Pro
 }
 
 /** PUT of `fn`'s code with fresh bytes, through the public API (nodejs20 through the stack's own deploy). */
-async function deployFunction(ctx: BenchContext, name: string, fn: BenchFunction): Promise<void> {
+export async function deployFunction(ctx: BenchContext, name: string, fn: BenchFunction): Promise<void> {
   const tag = `${name} ${Date.now()}`;
   const fields = { memoryMb: '128', timeoutMs: '3000' };
   if (fn.runtime === 'nodejs20') {

@@ -76,14 +76,14 @@ export class FakeSandbox implements PooledSandbox {
 
 /**
  * Starts `FakeSandbox`es: at once, or (with `holdStarts`) only when `land`
- * is called. Removals finish at once unless `holdRemovals` is set.
+ * is called (or failing when `failStarts` is). Removals finish at once unless `holdRemovals` is set.
  */
 export class FakeFactory implements SandboxStarter<FakeSandbox> {
   readonly requests: SandboxRequest[] = [];
   readonly started: FakeSandbox[] = [];
   holdStarts = false;
   holdRemovals = false;
-  private readonly pendingStarts: Array<() => void> = [];
+  private readonly pendingStarts: Array<{ land: () => void; fail: (err: Error) => void }> = [];
   private readonly pendingRemovals: Array<() => void> = [];
 
   start(request: SandboxRequest): Promise<FakeSandbox> {
@@ -96,12 +96,17 @@ export class FakeFactory implements SandboxStarter<FakeSandbox> {
       return sandbox;
     };
     if (!this.holdStarts) return Promise.resolve().then(landed);
-    return new Promise((resolve) => this.pendingStarts.push(() => resolve(landed())));
+    return new Promise((resolve, reject) => this.pendingStarts.push({ land: () => resolve(landed()), fail: reject }));
   }
 
   /** Lets every held start finish. */
   land(): void {
-    for (const go of this.pendingStarts.splice(0)) go();
+    for (const start of this.pendingStarts.splice(0)) start.land();
+  }
+
+  /** Fails every held start (the engine refused it). */
+  failStarts(): void {
+    for (const start of this.pendingStarts.splice(0)) start.fail(new Error('engine refused the start'));
   }
 
   /** Lets every held removal finish. */

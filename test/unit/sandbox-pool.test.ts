@@ -95,6 +95,52 @@ describe('sandbox pool', () => {
     expect((await pool.acquire(fakeFunction({ network: 'egress' }), SHA)).kind).toBe('cold');
   });
 
+  it('makes a call that finds its class still starting wait for that start, not start cold; each start is promised to one call', async () => {
+    const pool = new SandboxPool(fakePoolOptions(factory, { prewarm: [{ runtime: 'nodejs20', memoryMb: 128, count: 1 }] }));
+    factory.holdStarts = true;
+    pool.replenish();
+    expect(pool.stats().prewarmStarting).toBe(1);
+    const [fn1, fn2] = [fakeFunction({ network: 'none' }), fakeFunction({ network: 'none' })];
+    const first = track(pool.acquire(fn1, SHA));
+    await settle();
+    // Waiting for the start in flight: no cold start asked for.
+    expect(first.done).toBe(false);
+    expect(factory.requests.filter((r) => r.fn)).toHaveLength(0);
+    // The one start is promised already: a second call starts cold.
+    const second = track(pool.acquire(fn2, SHA));
+    await settle();
+    expect(factory.requests.filter((r) => r.fn?.functionId === fn2.functionId)).toHaveLength(1);
+    factory.land();
+    await settle();
+    expect(first.value).toMatchObject({ kind: 'prewarmed' });
+    expect((first.value as { sandbox: FakeSandbox }).sandbox.key).toBe(sandboxKey(fn1));
+    expect(second.value).toMatchObject({ kind: 'cold' });
+    // Handed over, never idle; the class is topped up again after the claim.
+    expect(pool.stats()).toMatchObject({ busy: 2, prewarmed: 0, prewarmStarting: 0 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(pool.stats().prewarmStarting).toBe(1);
+    factory.land();
+    await settle();
+    expect(pool.stats()).toMatchObject({ prewarmed: 1, prewarmStarting: 0 });
+  });
+
+  it('sends a call waiting for a pre-warmed start that fails to a cold start, and frees the memory the start held', async () => {
+    const pool = new SandboxPool(fakePoolOptions(factory, { budgetMb: 256, prewarm: [{ runtime: 'nodejs20', memoryMb: 128, count: 1 }] }));
+    factory.holdStarts = true;
+    pool.replenish();
+    const fn = fakeFunction({ network: 'none' });
+    const waiting = track(pool.acquire(fn, SHA));
+    await settle();
+    expect(pool.stats().memoryUsedMb).toBe(128);
+    factory.failStarts();
+    await settle();
+    expect(factory.requests.filter((r) => r.fn?.functionId === fn.functionId)).toHaveLength(1);
+    factory.land();
+    await settle();
+    expect(waiting.value).toMatchObject({ kind: 'cold' });
+    expect(pool.stats().memoryUsedMb).toBe(128);
+  });
+
   it('evicts the least recently used idle sandbox of another function when the budget is full', async () => {
     const pool = new SandboxPool(fakePoolOptions(factory, { budgetMb: 256 }));
     const a = await pool.acquire(fakeFunction(), SHA);

@@ -13,4 +13,11 @@ export class Counts<K = string> {
     else this.counts.delete(key);
     return n;
   }
+
+  /** The sum over every key. */
+  total(): number {
+    let sum = 0;
+    for (const n of this.counts.values()) sum += n;
+    return sum;
+  }
 }

@@ -20,6 +20,8 @@ export interface PoolStats extends StateCounts {
   byRuntime: Record<string, StateCounts>;
   memoryUsedMb: number;
   memoryBudgetMb: number;
+  /** Pre-warmed containers starting now (absent from workers older than this field). */
+  prewarmStarting?: number;
 }
 
 /** Idle and total containers of one function version on a worker. */

@@ -7,7 +7,9 @@
  *    are short, the next one to come free (`hand-off.ts`);
  * 3. pre-warmed: an idle generic sandbox of the runtime and memory class,
  *    bound to the version and given its code now (functions without network
- *    only: pre-warmed containers have none); a replacement follows shortly;
+ *    only: pre-warmed containers have none); a replacement follows shortly.
+ *    With none idle, one of the class still starting that no other call
+ *    waits for is waited for: it will be ready before a cold start begun now;
  * 4. cold: memory reserved (evicting if need be, `eviction.ts`), then a new
  *    container (`cold-start.ts`).
  * Pre-warmed and cold sandboxes still need `init`, which the caller times.
@@ -35,6 +37,8 @@ export interface AcquireOptions<S extends PooledSandbox> {
   startWithCode(fn: FunctionVersion, codeSha256: string): Promise<S>;
   /** A pre-warmed sandbox was claimed: top its class up again soon. */
   onPrewarmedClaimed(): void;
+  /** A pre-warmed start of class `key` in flight, promised to this call (see `prewarm-top-up.ts`), or undefined if there is none. */
+  claimStarting(key: string): Promise<S | undefined> | undefined;
   /** Whether the function was deleted (its sandboxes are not kept). */
   isRetired(functionId: string): boolean;
 }
@@ -58,7 +62,7 @@ export class Acquirer<S extends PooledSandbox> {
       // Handed over straight from a call, so never frozen; the wake is a no-op kept for safety.
       if (handed && (await live.thaw(handed))) return { sandbox: handed, kind: 'warm' };
     }
-    const generic = fn.network === 'none' ? await this.claimPrewarmed(fn, codeSha256) : undefined;
+    const generic = fn.network === 'none' ? ((await this.claimPrewarmed(fn, codeSha256)) ?? (await this.claimStarting(fn, codeSha256))) : undefined;
     if (generic) return { sandbox: generic, kind: 'prewarmed' };
     this.starting.add(key, 1);
     try {
@@ -107,13 +111,33 @@ export class Acquirer<S extends PooledSandbox> {
       code.catch(() => {});
     });
     if (!generic) return undefined;
+    return this.bind(generic, fn, code ?? codeCache.ensure(codeSha256));
+  }
+
+  /**
+   * A pre-warmed sandbox of `fn`'s class still starting, promised to this
+   * call, bound to `fn` with its code placed once it lands; undefined if
+   * none is starting or the start failed. The code is fetched meanwhile.
+   */
+  private async claimStarting(fn: FunctionVersion, codeSha256: string): Promise<S | undefined> {
+    const pending = this.options.claimStarting(prewarmKey(fn.runtime, fn.memoryMb));
+    if (!pending) return undefined;
+    const code = this.options.codeCache.ensure(codeSha256);
+    code.catch(() => {});
+    const generic = await pending;
+    return generic ? this.bind(generic, fn, code) : undefined;
+  }
+
+  /** Binds a claimed generic sandbox to `fn` and places its code; discarded if the code cannot be had. */
+  private async bind(generic: S, fn: FunctionVersion, code: Promise<string>): Promise<S> {
+    const { live } = this.options;
     try {
       live.assign(generic, fn);
     } finally {
       this.options.onPrewarmedClaimed();
     }
     try {
-      generic.placeCode(await (code ?? codeCache.ensure(codeSha256)), this.options.linker);
+      generic.placeCode(await code, this.options.linker);
     } catch (err) {
       live.discard(generic);
       throw err;

@@ -10,6 +10,13 @@
  *
  * Pre-warmed sandboxes wait for a claim, not a keep-alive, and keep running
  * for a moment after their hello before they may be frozen.
+ *
+ * A call that finds none idle while one of its class is starting waits for
+ * that one (`claimStarting`) rather than starting cold: it began before any
+ * cold start the call could begin now, needs no memory of its own, and costs
+ * the same, so it is ready sooner (issue 16). Each start in flight is
+ * promised to at most one call; a start that fails hands its call nothing,
+ * and the call starts cold as before.
  */
 import type { RuntimeName } from '../../runtime-images/runtimes.ts';
 import { prewarmKey } from '../contract/function-version.ts';
@@ -56,8 +63,36 @@ export class PrewarmTopUp<S extends PooledSandbox> {
   private readonly starting = new Counts();
   /** Starts in flight, so shutdown can wait for them. */
   private readonly starts = new Set<Promise<void>>();
+  /** Calls promised a start in flight, per class, first come first served. */
+  private readonly waiters = new Map<string, Array<(sandbox: S | undefined) => void>>();
 
   constructor(private readonly options: PrewarmTopUpOptions<S>) {}
+
+  /** Pre-warmed starts in flight, all classes. */
+  get startingCount(): number {
+    return this.starting.total();
+  }
+
+  /**
+   * The next start in flight of class `key` that no other call waits for,
+   * promised to the caller: resolves with the sandbox when it lands (never
+   * idle, so never frozen), or undefined if it fails or the pool closed.
+   * Undefined at once when there is no such start.
+   */
+  claimStarting(key: string): Promise<S | undefined> | undefined {
+    const queue = this.waiters.get(key) ?? [];
+    if (this.options.live.closed || this.starting.get(key) <= queue.length) return undefined;
+    this.waiters.set(key, queue);
+    return new Promise((resolve) => queue.push(resolve));
+  }
+
+  /** The call promised the start of `key` that just landed or failed, if any. */
+  private nextWaiter(key: string): ((sandbox: S | undefined) => void) | undefined {
+    const queue = this.waiters.get(key);
+    const waiter = queue?.shift();
+    if (queue?.length === 0) this.waiters.delete(key);
+    return waiter;
+  }
 
   /** Starts pre-warmed sandboxes up to each class's target, using only free memory nobody waits for. */
   replenish(): void {
@@ -73,19 +108,24 @@ export class PrewarmTopUp<S extends PooledSandbox> {
           .start({ runtime: target.runtime, memoryMb: target.memoryMb })
           .then(
             (sandbox) => {
+              // Counted down before the hand-over, so no call is promised a start that has landed.
+              this.starting.add(key, -1);
+              const waiter = this.nextWaiter(key);
               live.adopt(sandbox);
-              if (live.closed) live.discard(sandbox);
+              if (live.closed) {
+                live.discard(sandbox);
+                waiter?.(undefined);
+              } else if (waiter) waiter(sandbox);
               else live.goIdle(sandbox, PREWARM_IDLE_MS, Math.max(PREWARM_SETTLE_MS, this.options.pauseGraceMs));
             },
             (err: unknown) => {
+              this.starting.add(key, -1);
               budget.release(target.memoryMb);
               log.warn('could not start a pre-warmed sandbox', { key, err });
+              this.nextWaiter(key)?.(undefined);
             },
           )
-          .finally(() => {
-            this.starting.add(key, -1);
-            this.starts.delete(started);
-          });
+          .finally(() => this.starts.delete(started));
         this.starts.add(started);
       }
     }

@@ -118,6 +118,7 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
       reserve: (mb, key) => this.eviction.reserve(mb, key, true),
       startWithCode: coldStart,
       onPrewarmedClaimed: () => this.prewarm.replenishSoon(),
+      claimStarting: (key) => this.prewarm.claimStarting(key),
       isRetired: (functionId) => this.retired.has(functionId),
     });
   }
@@ -165,7 +166,7 @@ export class SandboxPool<S extends PooledSandbox = Sandbox> {
   }
 
   stats(): PoolStats {
-    return this.live.stats();
+    return { ...this.live.stats(), prewarmStarting: this.prewarm.startingCount };
   }
 
   /** Containers bound to a function version, per version: what routing prefers. */

@@ -58,6 +58,8 @@ const schema = z.object({
   HEARTH_PAUSE_GRACE_MS: z.coerce.number().int().min(-1).default(50),
   /** Least CPU ceiling of a sandbox, in cores (the ceiling is memoryMb / 1769, up to the host's cores). */
   HEARTH_CPU_FLOOR: z.coerce.number().min(0.01).default(0.5),
+  /** Cores a sandbox may use from its start until its init ends (at most 1 s into init); unset: the host's; 0 turns it off. */
+  HEARTH_INIT_CPUS: z.coerce.number().min(0).optional(),
   /** Fraction of the memory budget one namespace's provisioned (minWarm) containers may hold. */
   HEARTH_PROVISIONED_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Unpacked code the worker keeps on disk (least recently used evicted first). */

@@ -68,7 +68,11 @@ const service = await startWorkerService({
     ...(config.HEARTH_RUNTIMES ? { runtimes: config.HEARTH_RUNTIMES } : {}),
     ...(config.HEARTH_METRICS_PORT > 0 ? { metricsPort: config.HEARTH_METRICS_PORT, metricsHost: config.HEARTH_METRICS_HOST } : {}),
   },
-  runtime: new DockerContainerRuntime({ docker, cpuFloor: config.HEARTH_CPU_FLOOR }),
+  runtime: new DockerContainerRuntime({
+    docker,
+    cpuFloor: config.HEARTH_CPU_FLOOR,
+    ...(config.HEARTH_INIT_CPUS !== undefined ? { initCpus: config.HEARTH_INIT_CPUS } : {}),
+  }),
   codeSource: createPostgresCodeSource(database.db),
   recorder: new BatchingRecorder((entries) => insertInvocations(database.db, entries, config.HEARTH_WORKER_ID), {
     onRetry: (err, attempt) => {

@@ -203,6 +203,8 @@ export class BenchStack {
       HEARTH_QUEUE_PREFIX: this.prefix,
       HEARTH_STATE_DIR: this.stateDir,
       HEARTH_API_KEY: this.apiKey,
+      // Passed through for side-by-side runs with the init CPU boost off (`HEARTH_INIT_CPUS=0 npm run bench`).
+      ...(process.env.HEARTH_INIT_CPUS !== undefined ? { HEARTH_INIT_CPUS: process.env.HEARTH_INIT_CPUS } : {}),
     };
   }
 

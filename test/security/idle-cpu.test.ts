@@ -7,6 +7,7 @@
  * gets at most its ceiling (0.5 core at 128 MB, 1 core at 1,769 MB) of CPU.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/packages.ts';
@@ -63,6 +64,30 @@ function quota() {
   return q === null || q === 'max' || Number(q) < 0 ? null : Number(q) / Number(period);
 }
 `;
+
+/**
+ * A hostile init: busy on three threads for 2 s at module load, reading its
+ * own ceiling every 50 ms and its CPU over the last 700 ms; the handler
+ * answers what it saw, and its own ceiling.
+ */
+const INIT_BURN = `
+const { Worker } = require('node:worker_threads');
+const started = Date.now();
+const end = started + 2000;
+for (let i = 1; i < 3; i++) new Worker('while (Date.now() < ' + end + ') {}', { eval: true });
+const samples = [];
+let lateFrom = null;
+while (Date.now() < end) {
+  const t = Date.now() - started;
+  samples.push({ t, quotaCpus: quota() });
+  if (t >= 1300 && !lateFrom) lateFrom = { cpu: process.cpuUsage(), at: Date.now() };
+  const until = Date.now() + 50;
+  while (Date.now() < until) {}
+}
+const used = process.cpuUsage(lateFrom.cpu);
+const late = { wallMs: Date.now() - lateFrom.at, cpuMs: (used.user + used.system) / 1000 };
+exports.handler = async () => ({ samples, late, quotaCpus: quota() });
+${BURN.slice(BURN.indexOf('/** The ceiling as'))}`;
 
 /** Nanoseconds of CPU the container has used, from its cgroup (v1 layouts, or v2), else from the engine's stats. */
 async function cpuNanos(id: string): Promise<number> {
@@ -134,6 +159,24 @@ describe('CPU after return and CPU ceilings', () => {
     // What the tenant sees of its limit, and what it got: unbounded, three busy threads on an idle 2-core host use ~2,000 ms.
     expect(quotaCpus).toBe(ceiling);
     expect(cpuMs, `CPU ms over ${wallMs} ms of wall time`).toBeLessThanOrEqual(ceiling * wallMs * 1.1 + 50);
+  });
+
+  it('init runs at the host\'s CPU for at most 1 s (a hostile init that burns on for 2 s is held to its ceiling after), every call at its ceiling', async () => {
+    const name = uniqueName('init-burn');
+    await deployFunction(platform, name, { 'index.js': INIT_BURN }, { runtime: 'nodejs20', memoryMb: 128, timeoutMs: 10000 });
+    const res = await call(platform, name);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const { samples, late, quotaCpus } = res.body as { samples: { t: number; quotaCpus: number | null }[]; late: { wallMs: number; cpuMs: number }; quotaCpus: number | null };
+    const hostCpus = availableParallelism();
+    // Lifted while init runs (Lambda's init phase has the host's CPU too) ...
+    expect(samples.filter((s) => s.t < 500).map((s) => s.quotaCpus)).toContain(hostCpus);
+    // ... for a bounded time only: from 1 s into init (and a margin for the worker's timer) on, its own ceiling.
+    expect(samples.filter((s) => s.t >= 1150).map((s) => s.quotaCpus)).toEqual(samples.filter((s) => s.t >= 1150).map(() => 0.5));
+    expect(late.cpuMs, `CPU ms over the last ${late.wallMs} ms of init`).toBeLessThanOrEqual(0.5 * late.wallMs * 1.1 + 50);
+    expect(quotaCpus).toBe(0.5);
+    const again = await call(platform, name);
+    expect(again.startKind).toBe('warm');
+    expect((again.body as { quotaCpus: number }).quotaCpus).toBe(0.5);
   });
 
   it('a quiet idle container is left running, so its next call pays no thaw; one that works while idle is frozen and pays only the unpause', async () => {

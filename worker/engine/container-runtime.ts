@@ -67,6 +67,14 @@ export interface ContainerRuntime {
   unpause(id: string): Promise<void>;
   /** CPU time all of the container's processes have used, in nanoseconds, read cheaply (no engine call); null when it cannot be read. */
   cpuUsageNs(id: string): Promise<number | null>;
+  /**
+   * Puts a container started above its own CPU ceiling (for its agent's
+   * start and its init) back to that ceiling; idempotent, and a no-op for
+   * one never raised or already gone. Throws if the ceiling could not be
+   * restored: the container must then not run tenant code again. Engines
+   * that never raise it need not have it.
+   */
+  settleCpu?(id: string): Promise<void>;
   /** Waits up to `timeoutMs` for the container to stop, then reports how it ended. */
   waitForExit(id: string, timeoutMs: number): Promise<ExitInfo>;
   /** Ids of every container (running or not) carrying all of `labels`. */

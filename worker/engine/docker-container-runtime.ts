@@ -13,6 +13,7 @@ import { ProcFiles } from './proc-files.ts';
 import { SANDBOX_UID, SECRETS_DIR } from '../../runtime-images/runtimes.ts';
 import { SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo, type ImageInfo, type SandboxSpec } from './container-runtime.ts';
 import { dockerImageInfo } from './docker-image-info.ts';
+import { InitCpuBoost } from './init-cpu-boost.ts';
 
 /** The Docker network egress-enabled sandboxes join (see worker/engine/egress-network.ts). */
 export const EGRESS_NETWORK = 'hearth-egress';
@@ -26,6 +27,8 @@ export interface DockerRuntimeOptions {
   hostCpus?: number;
   /** Host directory for the static /proc stand-ins (see proc-files.ts). */
   procDir?: string;
+  /** Cores a sandbox may use from its start until its init ends (see init-cpu-boost.ts); default the host's, 0 off. */
+  initCpus?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -101,12 +104,20 @@ export class DockerContainerRuntime implements ContainerRuntime {
   private readonly cpuFloor: number;
   private readonly hostCpus: number;
   private readonly procFiles: ProcFiles;
+  private readonly initBoost: InitCpuBoost;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker();
     this.hostCpus = options.hostCpus ?? availableParallelism();
     this.cpuFloor = options.cpuFloor ?? DEFAULT_CPU_FLOOR;
     this.procFiles = new ProcFiles(options.procDir ?? join(tmpdir(), 'hearth-proc'), this.hostCpus);
+    this.initBoost = new InitCpuBoost({
+      initCpus: Math.min(this.hostCpus, options.initCpus ?? this.hostCpus),
+      procCgroup: async (id) => {
+        const pid = (await this.docker.getContainer(id).inspect()).State.Pid;
+        return pid ? readFile(`/proc/${pid}/cgroup`, 'utf8') : null;
+      },
+    });
   }
 
   async start(spec: SandboxSpec): Promise<string> {
@@ -153,7 +164,13 @@ export class DockerContainerRuntime implements ContainerRuntime {
       await this.remove(container.id);
       throw err;
     }
+    // Only the agent runs until init: it starts at full CPU (init-cpu-boost.ts); `settleCpu` ends that.
+    await this.initBoost.boost(container.id);
     return container.id;
+  }
+
+  settleCpu(id: string): Promise<void> {
+    return this.initBoost.settle(id);
   }
 
   async kill(id: string): Promise<void> {
@@ -167,6 +184,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<void> {
     this.cpuFiles.delete(id);
+    this.initBoost.forget(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {

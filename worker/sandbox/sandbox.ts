@@ -25,6 +25,13 @@ import type { SandboxSecrets, SecretVersionsHeld } from './sandbox-secrets.ts';
 import { SANDBOX_LABELS, SOCKET_MOUNT, TASK_ROOT, type ContainerRuntime, type ExitInfo } from '../engine/container-runtime.ts';
 import { prewarmKey, sandboxKey, type FunctionVersion } from '../contract/function-version.ts';
 
+/**
+ * The longest a sandbox keeps the full CPU it starts with once its init has
+ * begun (`worker/engine/init-cpu-boost.ts`): a handler of thousands of
+ * files loads in ~100–300 ms; a tenant's init that never ends gets no more.
+ */
+export const INIT_CPU_BOOST_MAX_MS = 1000;
+
 export class Sandbox {
   /** True once `init` succeeded: the handler is loaded. */
   initialised = false;
@@ -96,6 +103,32 @@ export class Sandbox {
    * init without asking the agent; the values live on only in the agent.
    */
   async init(): Promise<InitResultMessage> {
+    // The container ran at full CPU since its start (only the agent did): that ends with init, or
+    // INIT_CPU_BOOST_MAX_MS into it, whichever comes first, and always before the first invocation.
+    const deadline = setTimeout(() => void this.settleCpu().catch(() => {}), INIT_CPU_BOOST_MAX_MS);
+    try {
+      return await this.initWithCpu();
+    } finally {
+      clearTimeout(deadline);
+      await this.settleCpu();
+    }
+  }
+
+  /**
+   * Back to the container's own CPU ceiling; when that cannot be written the
+   * container is killed (its agent's channel closes, the sandbox is
+   * discarded) and the error rethrown, so no call runs above its ceiling.
+   */
+  private async settleCpu(): Promise<void> {
+    try {
+      await this.containers.settleCpu?.(this.containerId);
+    } catch (err) {
+      await this.kill().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async initWithCpu(): Promise<InitResultMessage> {
     const fn = this.fn;
     let env = fn.env;
     let files: Record<string, string> | undefined;

@@ -90,6 +90,50 @@ async function readCpuFile(file: CpuFile): Promise<number | null> {
   return text === null ? null : file.parse(text);
 }
 
+/**
+ * The create request of one sandbox: every isolation setting in one place
+ * (`test/bench/measure-hostconfig.ts` times what each costs a cold start).
+ * `procBinds` are the /proc stand-ins' binds; `cpus` the CPU ceiling.
+ */
+export function sandboxCreateOptions(spec: SandboxSpec, { procBinds, cpus }: { procBinds: readonly string[]; cpus: number }): Docker.ContainerCreateOptions {
+  const memory = spec.memoryMb * MIB;
+  return {
+    name: spec.name,
+    Image: spec.image,
+    User: `${SANDBOX_UID}:${SANDBOX_UID}`,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    NetworkDisabled: spec.network === 'none',
+    HostConfig: {
+      NetworkMode: spec.network === 'egress' ? EGRESS_NETWORK : 'none',
+      Memory: memory,
+      // Swap equal to memory: no swap at all, so the limit is the limit.
+      MemorySwap: memory,
+      // CPU weight and a hard ceiling, both proportional to memory, as Lambda allocates CPU.
+      CpuShares: Math.max(2, spec.memoryMb),
+      NanoCpus: nanoCpus(cpus),
+      PidsLimit: PIDS_LIMIT,
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777`,
+        // The agent writes the secret files here at init (0400): the sandbox user's alone, in memory, nothing runnable.
+        [SECRETS_DIR]: `rw,noexec,nosuid,nodev,size=${SECRETS_SIZE_KB}k,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`,
+      },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Ulimits: [
+        { Name: 'nofile', Soft: 1024, Hard: 1024 },
+        { Name: 'fsize', Soft: TMP_SIZE_MB * MIB, Hard: TMP_SIZE_MB * MIB },
+      ],
+      MaskedPaths: MASKED_PATHS,
+      // Host-wide /proc counters that runtimes read get static stand-ins.
+      Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`, ...procBinds],
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+      IpcMode: 'private',
+    },
+  };
+}
+
 function isStatus(err: unknown, ...codes: number[]): boolean {
   const status = (err as { statusCode?: number } | null)?.statusCode;
   return typeof status === 'number' && codes.includes(status);
@@ -121,43 +165,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   async start(spec: SandboxSpec): Promise<string> {
-    const memory = spec.memoryMb * MIB;
     const procBinds = await this.procFiles.binds(spec.memoryMb);
-    const container = await this.docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      User: `${SANDBOX_UID}:${SANDBOX_UID}`,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Labels: spec.labels,
-      NetworkDisabled: spec.network === 'none',
-      HostConfig: {
-        NetworkMode: spec.network === 'egress' ? EGRESS_NETWORK : 'none',
-        Memory: memory,
-        // Swap equal to memory: no swap at all, so the limit is the limit.
-        MemorySwap: memory,
-        // CPU weight and a hard ceiling, both proportional to memory, as Lambda allocates CPU.
-        CpuShares: Math.max(2, spec.memoryMb),
-        NanoCpus: nanoCpus(cpuCeiling(spec.memoryMb, { floorCpus: this.cpuFloor, hostCpus: this.hostCpus })),
-        PidsLimit: PIDS_LIMIT,
-        ReadonlyRootfs: true,
-        Tmpfs: {
-          '/tmp': `rw,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777`,
-          // The agent writes the secret files here at init (0400): the sandbox user's alone, in memory, nothing runnable.
-          [SECRETS_DIR]: `rw,noexec,nosuid,nodev,size=${SECRETS_SIZE_KB}k,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`,
-        },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Ulimits: [
-          { Name: 'nofile', Soft: 1024, Hard: 1024 },
-          { Name: 'fsize', Soft: TMP_SIZE_MB * MIB, Hard: TMP_SIZE_MB * MIB },
-        ],
-        MaskedPaths: MASKED_PATHS,
-        // Host-wide /proc counters that runtimes read get static stand-ins.
-        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}`, `${spec.codeDir}:${TASK_ROOT}:ro`, ...procBinds],
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
-        IpcMode: 'private',
-      },
-    });
+    const cpus = cpuCeiling(spec.memoryMb, { floorCpus: this.cpuFloor, hostCpus: this.hostCpus });
+    const container = await this.docker.createContainer(sandboxCreateOptions(spec, { procBinds, cpus }));
     try {
       await container.start();
     } catch (err) {

@@ -13,6 +13,12 @@ export class TtlCache<V> {
   // Boxed, so a miss is an answer like any other to lru-cache (it treats an
   // undefined result as an aborted fetch) and `get` can drop it.
   private readonly entries: LRUCache<string, { value: V }>;
+  /**
+   * Keys with a lookup in flight. lru-cache's `keys()` leaves those out, so
+   * `deleteWhere` would miss them: the lookup's answer, read before the change
+   * that called for the delete, would then be kept for a whole TTL.
+   */
+  private readonly loading = new Map<string, number>();
 
   constructor(load: (key: string) => Promise<V>, ttlMs: number, maxEntries = 10_000) {
     this.entries = new LRUCache<string, { value: V }>({
@@ -22,7 +28,16 @@ export class TtlCache<V> {
       // found at load, and takes a start time of 0 for "no TTL"), so a test's
       // fake clock moves it.
       perf: { now: () => Date.now() },
-      fetchMethod: async (key) => ({ value: await load(key) }),
+      fetchMethod: async (key) => {
+        this.loading.set(key, (this.loading.get(key) ?? 0) + 1);
+        try {
+          return { value: await load(key) };
+        } finally {
+          const n = (this.loading.get(key) ?? 1) - 1;
+          if (n > 0) this.loading.set(key, n);
+          else this.loading.delete(key);
+        }
+      },
       // A failed reload leaves the expired entry in place for the fallback.
       noDeleteOnFetchRejection: true,
       // delete() during a lookup: its callers still get the answer; the cache does not keep it.
@@ -47,6 +62,6 @@ export class TtlCache<V> {
   }
 
   deleteWhere(predicate: (key: string) => boolean): void {
-    for (const key of [...this.entries.keys()]) if (predicate(key)) this.entries.delete(key);
+    for (const key of new Set([...this.entries.keys(), ...this.loading.keys()])) if (predicate(key)) this.entries.delete(key);
   }
 }

@@ -117,4 +117,28 @@ describe('ttl cache', () => {
     await cache.get('a');
     expect(store.calls).toEqual(['a', 'b', 'c', 'd', 'a']);
   });
+
+  it('drops a lookup still in flight when deleteWhere matches it: the next caller looks up afresh and the old answer is not kept', async () => {
+    const gates: Array<() => void> = [];
+    let version = 1;
+    const calls: number[] = [];
+    const cache = new TtlCache(async () => {
+      const seen = version;
+      calls.push(seen);
+      await new Promise<void>((go) => gates.push(go));
+      return seen;
+    }, 5000);
+    const first = cache.get('fn/latest');
+    // The change lands while the lookup that read the old state is still out.
+    version = 2;
+    cache.deleteWhere((key) => key.startsWith('fn/'));
+    const second = cache.get('fn/latest');
+    gates.splice(0).forEach((go) => go());
+    expect(await first).toBe(1);
+    expect(await second).toBe(2);
+    expect(calls).toEqual([1, 2]);
+    const third = cache.get('fn/latest');
+    gates.splice(0).forEach((go) => go());
+    expect(await third).toBe(2);
+  });
 });

@@ -116,6 +116,7 @@ export async function createGateway(options: GatewayOptions) {
     else if (m.type === 'namespace-changed') quotas.delete(m.namespace);
     // A secret's new value concerns the workers' sandboxes; the gateway caches no secret.
     else if (m.type === 'secret-changed') return;
+    else if (m.type === 'function-changed' && m.code) versions.deployed(m.namespace, m.name);
     else versions.invalidate(m.namespace, m.name);
   };
   const subscription = await redis.ports.broadcasts.listen(forget);

@@ -42,4 +42,15 @@ export class VersionCache {
     this.versions.deleteWhere((key) => key.startsWith(prefix));
     this.aliases.deleteWhere((key) => key.startsWith(prefix));
   }
+
+  /**
+   * A function was deployed: forgets what was cached about it and looks its
+   * latest version up now, since its first call is likely next (that call
+   * then joins or reuses this lookup instead of waiting on Postgres itself).
+   * A change announced while the lookup runs drops its answer as usual.
+   */
+  deployed(namespace: string, name: string): void {
+    this.invalidate(namespace, name);
+    void this.get(namespace, name).catch(() => {});
+  }
 }

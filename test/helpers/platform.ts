@@ -84,6 +84,8 @@ export interface PlatformOptions {
   ownDatabase?: boolean;
   /** How recently handed-out code the workers' code cache never removes (default 10 minutes). */
   codeCacheGraceMs?: number;
+  /** Whether workers unpack a deploy's code before its first call (default true; off for a test that spoils stored code after deploying it). */
+  prefetchCode?: boolean;
   /** Wraps the workers' secret source (to make its reads fail, say). */
   wrapSecretSource?: (source: SealedSecretSource) => SealedSecretSource;
   log?: Logger;
@@ -160,6 +162,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         metricsPort: 0,
         ...(options.runtimes ? { runtimes: options.runtimes } : {}),
         ...(options.codeCacheGraceMs !== undefined ? { codeCacheGraceMs: options.codeCacheGraceMs } : {}),
+        ...(options.prefetchCode !== undefined ? { prefetchCode: options.prefetchCode } : {}),
       },
       runtime: new DockerContainerRuntime(),
       codeSource: createPostgresCodeSource(database.db),

@@ -64,7 +64,8 @@ describe('delivery guarantees', () => {
   });
 
   it('retries platform failures, then records the call as a dead letter', async () => {
-    const p = await start();
+    // No prefetch: the worker would otherwise unpack the code before the test spoils it, and run it.
+    const p = await start({ prefetchCode: false });
     const name = uniqueName('poisoned');
     // Code of its own: blobs are shared by content, and this one is about to be spoiled.
     const code = Buffer.from(`${APP}// ${name}\n`);

@@ -69,6 +69,8 @@ export interface WorkerSettings {
   codeSweepMs?: number;
   /** A cache entry handed out this recently is never removed (default 10 minutes). */
   codeCacheGraceMs?: number;
+  /** Whether a deploy's broadcast makes this worker unpack the new code before any call (default true). */
+  prefetchCode?: boolean;
 }
 
 /** The worker's ports onto shared Redis state, opened once per worker (`worker/worker-redis.ts`). */
@@ -198,7 +200,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   // A deploy names its code: unpacked now, the first call finds it ready (a runtime not served here is left alone).
   const prefetcher = createCodePrefetcher(codeCache, log);
   const control = await options.control.listen((message) => {
-    if (message.type === 'function-changed' && message.code && served.has(message.code.runtime)) prefetcher.add(message.code.sha256);
+    if (message.type === 'function-changed' && message.code && settings.prefetchCode !== false && served.has(message.code.runtime)) prefetcher.add(message.code.sha256);
     if (message.type === 'function-deleted' && message.functionId) {
       deleted.noteDeleted(message.functionId);
       pool.retire(message.functionId);

@@ -287,7 +287,7 @@ export class SocketBaseline {
   }
 }
 
-function socketAnswers(socketPath: string): Promise<boolean> {
+export function socketAnswers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.request({ socketPath, path: '/', agent: false }, (res) => {
       res.resume();

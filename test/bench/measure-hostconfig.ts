@@ -10,7 +10,6 @@
  *
  *   node --import tsx test/bench/measure-hostconfig.ts [rounds]
  */
-import http from 'node:http';
 import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import Docker from 'dockerode';
 import { RUNTIMES, SANDBOX_UID } from '../../runtime-images/runtimes.ts';
 import { sandboxCreateOptions } from '../../worker/engine/docker-container-runtime.ts';
 import { ProcFiles } from '../../worker/engine/proc-files.ts';
+import { socketAnswers } from './baselines.ts';
 
 const docker = new Docker();
 const ROUNDS = Number(process.argv[2] ?? 12);
@@ -64,17 +64,6 @@ const variants: Record<string, (dir: string) => Docker.ContainerCreateOptions> =
   'sandbox − log config, IPC mode': without('LogConfig', 'IpcMode'),
 };
 
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
 async function startOnce(make: (dir: string) => Docker.ContainerCreateOptions, n: number): Promise<number> {
   const dir = join(root, `s${n}`);
   await mkdir(dir, { mode: 0o700 });
@@ -84,7 +73,7 @@ async function startOnce(make: (dir: string) => Docker.ContainerCreateOptions, n
   try {
     await container.start();
     const until = Date.now() + 30_000;
-    while (!(await answers(join(dir, 's.sock')))) {
+    while (!(await socketAnswers(join(dir, 's.sock')))) {
       if (Date.now() > until) throw new Error('no answer within 30 s');
       await new Promise((r) => setTimeout(r, 1));
     }

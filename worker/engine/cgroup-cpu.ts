@@ -38,22 +38,33 @@ export function defaultCpuFiles(id: string, root = '/sys/fs/cgroup'): CpuFile[] 
 }
 
 /**
- * The CPU accounting file of the process whose `/proc/<pid>/cgroup` is
- * `text`: the `cpuacct` hierarchy's line on cgroup v1 (`/sys/fs/cgroup/cpuacct`
- * is also there when it is mounted together with `cpu`), the unified line
- * (`0::`) on v2. Null when neither is there, or a path is not absolute or
- * climbs out (`..`): the text is the kernel's, but nothing here trusts a path
+ * The lines of a `/proc/<pid>/cgroup` text whose path is absolute and does
+ * not climb out (`..`), as a v1 controller list (empty for the unified v2
+ * line) and a path: the text is the kernel's, but nothing here trusts a path
  * it has not checked.
  */
-export function cpuFileFromProcCgroup(text: string, root = '/sys/fs/cgroup'): CpuFile | null {
-  let unified: string | null = null;
+export function* checkedCgroupLines(text: string): Generator<{ controllers: string[]; path: string }> {
   for (const line of text.split('\n')) {
     const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
     if (!match) continue;
     const [, , controllers, path] = match as unknown as [string, string, string, string];
     if (!path.startsWith('/') || path.split('/').includes('..')) continue;
-    if (controllers.split(',').includes('cpuacct')) return v1(root, `cpuacct${path === '/' ? '' : path}`);
-    if (controllers === '') unified = path;
+    yield { controllers: controllers === '' ? [] : controllers.split(','), path };
+  }
+}
+
+/**
+ * The CPU accounting file of the process whose `/proc/<pid>/cgroup` is
+ * `text`: the `cpuacct` hierarchy's line on cgroup v1 (`/sys/fs/cgroup/cpuacct`
+ * is also there when it is mounted together with `cpu`), the unified line
+ * (`0::`) on v2. Null when neither is there, or a path is not absolute or
+ * climbs out (`..`), see `checkedCgroupLines`.
+ */
+export function cpuFileFromProcCgroup(text: string, root = '/sys/fs/cgroup'): CpuFile | null {
+  let unified: string | null = null;
+  for (const { controllers, path } of checkedCgroupLines(text)) {
+    if (controllers.includes('cpuacct')) return v1(root, `cpuacct${path === '/' ? '' : path}`);
+    if (controllers.length === 0) unified = path;
   }
   return unified === null ? null : v2(root, unified === '/' ? '' : unified.slice(1));
 }

@@ -21,6 +21,7 @@
  * `NanoCpus`, which is what the cgroup holds again once settled.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { checkedCgroupLines } from './cgroup-cpu.ts';
 
 /** A container's cgroup directory holding its CPU quota, and the cgroup version that says which files. */
 export interface QuotaDir {
@@ -53,14 +54,9 @@ export function defaultQuotaDirs(id: string, root = '/sys/fs/cgroup'): QuotaDir[
  */
 export function quotaDirFromProcCgroup(text: string, root = '/sys/fs/cgroup'): QuotaDir | null {
   let unified: string | null = null;
-  for (const line of text.split('\n')) {
-    const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
-    if (!match) continue;
-    const [, , controllers, path] = match as unknown as [string, string, string, string];
-    if (!path.startsWith('/') || path.split('/').includes('..')) continue;
-    const controllerList = controllers.split(',');
-    if (controllerList.includes('cpu')) return { version: 1, dir: `${root}/${controllerList.join(',')}${path === '/' ? '' : path}` };
-    if (controllers === '') unified = path;
+  for (const { controllers, path } of checkedCgroupLines(text)) {
+    if (controllers.includes('cpu')) return { version: 1, dir: `${root}/${controllers.join(',')}${path === '/' ? '' : path}` };
+    if (controllers.length === 0) unified = path;
   }
   return unified === null ? null : { version: 2, dir: unified === '/' ? root : `${root}${unified}` };
 }

@@ -15,7 +15,8 @@
  * tenant's init that never ends holds the extra CPU for that long at most,
  * and always before its first invocation. A container whose cgroup cannot be
  * found or written is simply not boosted. A quota that cannot be written
- * back is an error the sandbox answers by killing the container.
+ * back (the container not gone) is an error the sandbox answers by killing
+ * the container.
  *
  * The engine does not know: `docker inspect` still shows the container's own
  * `NanoCpus`, which is what the cgroup holds again once settled.
@@ -135,7 +136,8 @@ export class InitCpuBoost {
     try {
       await writeQuota(held.dir, held.own);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // The container is gone or going (its cgroup removed, or emptied as its last process exited).
+      if (['ENOENT', 'ENODEV', 'ESRCH'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
       throw err;
     }
   }
